@@ -1,0 +1,96 @@
+// Captures share core instances: each instance reserves memory for a fixed number of capture
+// slots of one geometry, and a new instance is made only when all of them are taken. A
+// thousand transports thus cost a handful of instances, not a thousand.
+
+import { check, instantiateCore, type CoreExports } from './abi.js';
+
+/** The shape of every capture in a pool. */
+export interface Geometry {
+  /** Ring capacity in bytes, a power of two (16 B to 16 MiB). */
+  capacity: number;
+  /** Bytes kept from the start of the stream (0 for none). */
+  headSize: number;
+  /** Bytes the host may stage per commit. */
+  stagingSize: number;
+  /** Longest frame; a longer line is cut and continued. */
+  lineMax: number;
+  /** Frame records per round. */
+  framesMax: number;
+  /** Capture slots per instance. */
+  slotsPerInstance: number;
+}
+
+export const DEFAULT_GEOMETRY: Readonly<Geometry> = Object.freeze({
+  capacity: 64 * 1024,
+  headSize: 4 * 1024,
+  stagingSize: 256 * 1024,
+  lineMax: 4 * 1024,
+  framesMax: 256,
+  slotsPerInstance: 128,
+});
+
+/** One core instance and the views a host needs of it. */
+export class CoreInstance {
+  readonly exports: CoreExports;
+  /** Stable: the instance never grows its memory after init. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  open = 0;
+
+  constructor(readonly geometry: Geometry) {
+    this.exports = instantiateCore();
+    const log2 = Math.log2(geometry.capacity);
+    if (!Number.isInteger(log2)) {
+      throw new RangeError(`capture capacity must be a power of two, got ${geometry.capacity}`);
+    }
+    check('init', this.exports.init(geometry.slotsPerInstance, log2, geometry.headSize,
+      geometry.stagingSize, geometry.lineMax, geometry.framesMax));
+    const buffer = this.exports.memory.buffer;
+    this.bytes = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
+  }
+
+  get full(): boolean {
+    return this.open >= this.geometry.slotsPerInstance;
+  }
+}
+
+export class CorePool {
+  private readonly instances: CoreInstance[] = [];
+  constructor(readonly geometry: Geometry) {}
+
+  /** Opens a capture in an instance with a free slot, making one when none has. */
+  acquire(): { instance: CoreInstance; handle: number } {
+    let instance = this.instances.find((i) => !i.full);
+    if (instance === undefined) {
+      instance = new CoreInstance(this.geometry);
+      this.instances.push(instance);
+    }
+    const handle = check('capture_open', instance.exports.capture_open());
+    instance.open++;
+    return { instance, handle };
+  }
+
+  release(instance: CoreInstance, handle: number): void {
+    check('capture_close', instance.exports.capture_close(handle));
+    instance.open--;
+  }
+
+  get instanceCount(): number {
+    return this.instances.length;
+  }
+}
+
+const pools = new Map<string, CorePool>();
+
+/** The process-wide pool for a geometry (the default one unless options differ); fields must not be undefined. */
+export function poolFor(overrides: Partial<Geometry> = {}): CorePool {
+  const geometry = { ...DEFAULT_GEOMETRY, ...overrides };
+  const key = JSON.stringify(geometry);
+  let pool = pools.get(key);
+  if (pool === undefined) {
+    pool = new CorePool(geometry);
+    pools.set(key, pool);
+  }
+  return pool;
+}

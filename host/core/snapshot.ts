@@ -1,0 +1,54 @@
+// The snapshot as the host presents it: text decoded with replacement characters (it never
+// throws on invalid UTF-8), the head and tail joined by a marker that counts what was left out.
+
+import { SnapInfo } from './abi.js';
+import type { CoreInstance } from './pool.js';
+
+export interface Snapshot {
+  /** head, the omission marker when bytes were left out, then tail. */
+  readonly text: string;
+  /** Text of the stream's first bytes, kept apart from the tail when the middle was dropped. */
+  readonly head: string;
+  /** Text of the newest bytes (the whole stream when nothing was dropped). */
+  readonly tail: string;
+  /** Stream bytes between head and tail that the snapshot does not show. */
+  readonly omittedBytes: number;
+  /** Stream bytes seen when the snapshot was taken. */
+  readonly bytesSeen: number;
+  /** The head text's bytes before decoding (a copy). */
+  readonly headBytes: Uint8Array;
+  /** The tail text's bytes before decoding (a copy). */
+  readonly tailBytes: Uint8Array;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+export function decode(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+export function omissionMarker(omittedBytes: number): string {
+  return `[... ${omittedBytes} ${omittedBytes === 1 ? 'byte' : 'bytes'} of stderr omitted ...]\n`;
+}
+
+export function joinSnapshot(head: string, tail: string, omittedBytes: number): string {
+  if (omittedBytes === 0) return head + tail;
+  const headLine = head === '' || head.endsWith('\n') ? head : `${head}\n`;
+  return headLine + omissionMarker(omittedBytes) + tail;
+}
+
+/** Reads the record that the core's snapshot() just wrote. */
+export function readSnapshot(instance: CoreInstance): Snapshot {
+  const info = instance.exports.snapshot_info_ptr();
+  const view = instance.view;
+  const ptr = view.getUint32(info + SnapInfo.PTR, true);
+  const headLen = view.getUint32(info + SnapInfo.HEAD_LEN, true);
+  const tailLen = view.getUint32(info + SnapInfo.TAIL_LEN, true);
+  const omittedBytes = Number(view.getBigUint64(info + SnapInfo.OMITTED, true));
+  const bytesSeen = Number(view.getBigUint64(info + SnapInfo.SEEN, true));
+  const headBytes = instance.bytes.slice(ptr, ptr + headLen);
+  const tailBytes = instance.bytes.slice(ptr + headLen, ptr + headLen + tailLen);
+  const head = decode(headBytes);
+  const tail = decode(tailBytes);
+  return { text: joinSnapshot(head, tail, omittedBytes), head, tail, omittedBytes, bytesSeen, headBytes, tailBytes };
+}
