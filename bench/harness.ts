@@ -56,7 +56,7 @@ export function printTable(rows: Row[]): string {
     `${row.group}: ${row.name}`,
     `${spread(row.figure)} ${row.unit}`,
     `${row.baselineName}: ${spread(row.baseline)} ${row.unit}`,
-    `${ratio(row).toFixed(2)}x`,
+    Number.isFinite(ratio(row)) && ratio(row) > 0 ? `${ratio(row).toFixed(2)}x` : '-',
     row.target ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));

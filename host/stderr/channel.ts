@@ -1,0 +1,138 @@
+// The stderr channel of one child: the endpoint whose write end becomes the child's fd 2, and
+// the pump that drains the read end straight into a StderrCapture's staging area.
+//
+//   const channel = new StderrChannel(capture);
+//   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', channel.childFd] });
+//   channel.spawned();                      // closes our copy of the child's end, starts the pump
+//   child.on('exit', () => channel.finish(100));
+//   await channel.ended;                    // every byte the child wrote is in the capture
+//
+// The child is spawned by Node's child_process.spawn with the integer fd: libuv dup2()s it to
+// the child's fd 2 and nothing else (both ends are close-on-exec), and Node keeps its own exit
+// handling, ENOENT reporting and signal delivery, which a native spawn would have to redo.
+
+import { createReadStream } from 'node:fs';
+import type { StderrCapture } from '../core/capture.js';
+import {
+  loadBinding, type EndpointBackend, type EndpointOptions, type NativeBinding, type NativePump,
+  type PumpEndReason,
+} from '../native/binding.js';
+
+export interface StderrChannelOptions extends EndpointOptions {
+  /** The addon to use; the default build unless a test picks another. */
+  binding?: NativeBinding;
+  /** Called after each batch reached the capture (the forwarder's cue). */
+  onBatch?: () => void;
+}
+
+export interface ChannelEnd {
+  /** 'eof': the writers all closed; 'deadline': a writer outlived the child past the drain
+   * deadline; 'error': reading failed (errno says how); 'closed': stopped by close(). */
+  reason: PumpEndReason | 'closed';
+  errno: string | null;
+}
+
+export interface ChannelInfo {
+  backend: EndpointBackend;
+  kernelBufferSize: number;
+  fallbackReason: string | null;
+}
+
+export class StderrChannel {
+  readonly childFd: number;
+  readonly info: ChannelInfo;
+  /** Settles once the channel stopped reading; never rejects. */
+  readonly ended: Promise<ChannelEnd>;
+
+  readonly #binding: NativeBinding;
+  readonly #capture: StderrCapture;
+  readonly #parentFd: number;
+  readonly #onBatch: (() => void) | undefined;
+  #childFdOpen = true;
+  #pump: NativePump | undefined;
+  #jsReader: ReturnType<typeof createReadStream> | undefined;
+  #state: 'created' | 'pumping' | 'ended' = 'created';
+  #resolveEnded!: (end: ChannelEnd) => void;
+
+  constructor(capture: StderrCapture, options: StderrChannelOptions = {}) {
+    this.#binding = options.binding ?? loadBinding();
+    this.#capture = capture;
+    this.#onBatch = options.onBatch;
+    const endpoint = this.#binding.createEndpoint({ injectFailure: options.injectFailure });
+    this.childFd = endpoint.childFd;
+    this.#parentFd = endpoint.parentFd;
+    this.info = {
+      backend: endpoint.backend,
+      kernelBufferSize: endpoint.kernelBufferSize,
+      fallbackReason: endpoint.fallbackReason,
+    };
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+  }
+
+  /** The child is spawned: drop our copy of its end (else EOF never comes) and start reading. */
+  spawned(): void {
+    if (this.#state !== 'created') return;
+    this.#closeChildFd();
+    this.#state = 'pumping';
+    const Pump = this.#binding.Pump;
+    if (Pump === undefined) {
+      this.#readFromJs();
+      return;
+    }
+    const staging = this.#capture.stagingArea;
+    this.#pump = new Pump(
+      this.#parentFd, staging.buffer, staging.offset, staging.size, this.info.backend === 'socketpair',
+      (bytes) => {
+        this.#capture.commitStaged(bytes);
+        this.#onBatch?.();
+      },
+      (reason, errno) => this.#end({ reason, errno }),
+    );
+    this.#pump.start();
+  }
+
+  /** The child has exited: read what is left, then stop (see ChannelEnd for how). */
+  finish(drainTimeoutMs: number): void {
+    if (this.#state !== 'pumping') return;
+    if (this.#pump) this.#pump.finish(drainTimeoutMs);
+    else setTimeout(() => this.close(), drainTimeoutMs).unref();
+  }
+
+  /** Stops at once and releases both fds (after a failed spawn, or on abort). */
+  close(): void {
+    if (this.#state === 'ended') return;
+    this.#closeChildFd();
+    if (this.#pump) this.#pump.close();
+    else if (this.#jsReader) this.#jsReader.destroy();
+    else this.#binding.closeFd(this.#parentFd);
+    this.#end({ reason: 'closed', errno: null });
+  }
+
+  get pumpStats(): NativePump['stats'] | undefined {
+    return this.#pump?.stats;
+  }
+
+  #closeChildFd(): void {
+    if (!this.#childFdOpen) return;
+    this.#childFdOpen = false;
+    this.#binding.closeFd(this.childFd);
+  }
+
+  #end(end: ChannelEnd): void {
+    if (this.#state === 'ended') return;
+    this.#state = 'ended';
+    this.#resolveEnded(end);
+  }
+
+  // Windows has no uv_poll on pipes: the read end is read as a file, one Buffer per chunk.
+  #readFromJs(): void {
+    const reader = createReadStream('', { fd: this.#parentFd, autoClose: true, highWaterMark: 64 * 1024 });
+    this.#jsReader = reader;
+    reader.on('data', (chunk) => {
+      this.#capture.write(chunk as Buffer);
+      this.#onBatch?.();
+    });
+    reader.on('end', () => this.#end({ reason: 'eof', errno: null }));
+    reader.on('error', (err: NodeJS.ErrnoException) => this.#end({ reason: 'error', errno: err.code ?? null }));
+  }
+}

@@ -1,0 +1,86 @@
+// The rsh-transport native addon: the stderr endpoint and the pump. Its JavaScript surface is
+// documented in native/README.md and typed in host/native/binding.ts.
+//
+// Built with C++ exceptions off (NAPI_DISABLE_CPP_EXCEPTIONS): every failure becomes a pending
+// JavaScript exception, checked where it can arise, so no C++ exception crosses into Node.
+
+#include <napi.h>
+
+#include "endpoint.h"
+#include "errors.h"
+#include "pump.h"
+
+namespace rsh {
+namespace {
+
+int OptionalErrno(Napi::Object options, const char* key) {
+  Napi::Value value = options.Get(key);
+  return value.IsNumber() ? value.As<Napi::Number>().Int32Value() : 0;
+}
+
+// createEndpoint({ injectFailure?: { socketpair?: errno, pipe?: errno } })
+Napi::Value CreateEndpointJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FaultInjection faults;
+  if (info.Length() > 0 && info[0].IsObject()) {
+    Napi::Value inject = info[0].As<Napi::Object>().Get("injectFailure");
+    if (inject.IsObject()) {
+      faults.socketpair_errno = OptionalErrno(inject.As<Napi::Object>(), "socketpair");
+      faults.pipe_errno = OptionalErrno(inject.As<Napi::Object>(), "pipe");
+    }
+  }
+  Endpoint endpoint;
+  EndpointError error;
+  if (!CreateEndpoint(faults, &endpoint, &error)) {
+    Napi::Error e = SystemError(env, std::string("cannot create the stderr endpoint: ") + error.syscall + " failed",
+                                error.syscall, error.err);
+    if (!error.fallback_reason.empty()) e.Set("fallbackReason", Napi::String::New(env, error.fallback_reason));
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("parentFd", Napi::Number::New(env, endpoint.parent_fd));
+  result.Set("childFd", Napi::Number::New(env, endpoint.child_fd));
+  result.Set("backend", Napi::String::New(env, endpoint.backend == Backend::kSocketpair ? "socketpair" : "pipe"));
+  result.Set("kernelBufferSize", Napi::Number::New(env, static_cast<double>(endpoint.kernel_buffer)));
+  result.Set("fallbackReason", endpoint.fallback_reason.empty()
+                                   ? env.Null()
+                                   : Napi::Value(Napi::String::New(env, endpoint.fallback_reason)));
+  return result;
+}
+
+// closeFd(fd): for the child's end after the spawn, and for endpoints never handed to a pump.
+Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "closeFd(fd)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int err = CloseFd(info[0].As<Napi::Number>().Int32Value());
+  if (err != 0) SystemError(env, "cannot close the stderr fd", "close", err).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Object features = Napi::Object::New(env);
+  features.Set("socketpairStderr", Napi::Boolean::New(env, SocketpairFeature()));
+#ifdef _WIN32
+  features.Set("pump", Napi::Boolean::New(env, false));
+#else
+  features.Set("pump", Napi::Boolean::New(env, true));
+  exports.Set("Pump", Pump::Define(env));
+#endif
+  exports.Set("features", features);
+  exports.Set("createEndpoint", Napi::Function::New<CreateEndpointJs>(env, "createEndpoint"));
+  exports.Set("closeFd", Napi::Function::New<CloseFdJs>(env, "closeFd"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace rsh
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  return rsh::Init(env, exports);
+}
+
+NODE_API_MODULE(rsh_transport, InitAddon)

@@ -1,0 +1,158 @@
+#include "endpoint.h"
+
+#include <cerrno>
+#include <cstdio>
+
+#include "errors.h"
+
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#else
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+namespace rsh {
+
+namespace {
+
+// The pipe buffer the pump would like: the child then rarely waits on a full pipe, and each
+// wake-up brings a large batch. Linux caps it at /proc/sys/fs/pipe-max-size.
+constexpr long kWantedPipeBuffer = 1L << 20;
+constexpr int kWantedSocketBuffer = 1 << 20;
+
+#ifndef _WIN32
+
+long PipeMaxSize() {
+  long max = kWantedPipeBuffer;
+  if (FILE* f = std::fopen("/proc/sys/fs/pipe-max-size", "r")) {
+    long value = 0;
+    if (std::fscanf(f, "%ld", &value) == 1 && value > 0) max = value;
+    std::fclose(f);
+  }
+  return max;
+}
+
+bool SetNonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+void CloseBoth(int fds[2]) {
+  close(fds[0]);
+  close(fds[1]);
+}
+
+// pipe2(O_CLOEXEC), the read end non-blocking, its buffer raised where the kernel allows.
+int MakePipe(const FaultInjection& faults, Endpoint* out, const char** syscall) {
+  int fds[2];
+  *syscall = "pipe2";
+  if (faults.pipe_errno != 0) return faults.pipe_errno;
+  if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+  *syscall = "fcntl";
+  if (!SetNonBlocking(fds[0])) {
+    int err = errno;
+    CloseBoth(fds);
+    return err;
+  }
+#ifdef F_SETPIPE_SZ
+  long wanted = kWantedPipeBuffer < PipeMaxSize() ? kWantedPipeBuffer : PipeMaxSize();
+  // A refusal (EPERM over the per-user limit, EBUSY) leaves the default size: not an error.
+  fcntl(fds[0], F_SETPIPE_SZ, static_cast<int>(wanted));
+  out->kernel_buffer = fcntl(fds[0], F_GETPIPE_SZ);
+#else
+  out->kernel_buffer = 0;
+#endif
+  out->parent_fd = fds[0];
+  out->child_fd = fds[1];
+  out->backend = Backend::kPipe;
+  return 0;
+}
+
+// socketpair(AF_UNIX, SOCK_STREAM) with close-on-exec; the parent only reads, the child only
+// writes, so each end is shut down in the direction it does not use.
+int MakeSocketpair(const FaultInjection& faults, Endpoint* out) {
+  int fds[2];
+  if (faults.socketpair_errno != 0) return faults.socketpair_errno;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return errno;
+  if (!SetNonBlocking(fds[0])) {
+    int err = errno;
+    CloseBoth(fds);
+    return err;
+  }
+  shutdown(fds[0], SHUT_WR);
+  shutdown(fds[1], SHUT_RD);
+  // The queue of a stream socket is bounded by the sender's buffer; the kernel caps the request.
+  setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &kWantedSocketBuffer, sizeof kWantedSocketBuffer);
+  setsockopt(fds[0], SOL_SOCKET, SO_RCVBUF, &kWantedSocketBuffer, sizeof kWantedSocketBuffer);
+  int rcvbuf = 0;
+  socklen_t len = sizeof rcvbuf;
+  getsockopt(fds[0], SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len);
+  out->parent_fd = fds[0];
+  out->child_fd = fds[1];
+  out->backend = Backend::kSocketpair;
+  out->kernel_buffer = rcvbuf;
+  return 0;
+}
+
+#endif  // !_WIN32
+
+}  // namespace
+
+bool SocketpairFeature() {
+#if defined(RSH_SSH_SOCKETPAIR_STDERR) && !defined(_WIN32)
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifdef _WIN32
+
+// Windows: an anonymous pipe whatever the build feature says; the pump is not used there.
+bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* error) {
+  int fds[2];
+  if (faults.pipe_errno != 0 || _pipe(fds, 64 * 1024, _O_BINARY | _O_NOINHERIT) != 0) {
+    error->err = faults.pipe_errno != 0 ? faults.pipe_errno : errno;
+    error->syscall = "_pipe";
+    return false;
+  }
+  out->parent_fd = fds[0];
+  out->child_fd = fds[1];
+  out->backend = Backend::kPipe;
+  out->kernel_buffer = 64 * 1024;
+  return true;
+}
+
+int CloseFd(int fd) {
+  return _close(fd) == 0 ? 0 : errno;
+}
+
+#else
+
+bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* error) {
+  if (SocketpairFeature()) {
+    int err = MakeSocketpair(faults, out);
+    if (err == 0) return true;
+    // Whatever stopped the socketpair (no AF_UNIX, a sandbox, memory, fds), a pipe still
+    // carries stderr; the reason stays visible in the stats.
+    out->fallback_reason = "socketpair(AF_UNIX, SOCK_STREAM) failed: " + DescribeErrno(err);
+  }
+  const char* syscall = "";
+  int err = MakePipe(faults, out, &syscall);
+  if (err == 0) return true;
+  error->err = err;
+  error->syscall = syscall;
+  error->fallback_reason = out->fallback_reason;
+  return false;
+}
+
+int CloseFd(int fd) {
+  return close(fd) == 0 ? 0 : errno;
+}
+
+#endif
+
+}  // namespace rsh

@@ -1,0 +1,42 @@
+// The stderr endpoint: a kernel channel whose write end becomes the child's fd 2 and whose
+// read end the pump drains. A pipe by default; a socketpair when the addon is built with the
+// ssh-socketpair-stderr feature (RSH_SSH_SOCKETPAIR_STDERR), falling back to a pipe when the
+// socketpair cannot be made.
+#pragma once
+
+#include <string>
+
+namespace rsh {
+
+enum class Backend { kPipe, kSocketpair };
+
+struct Endpoint {
+  int parent_fd = -1;          // read end: non-blocking, close-on-exec
+  int child_fd = -1;           // write end: blocking, close-on-exec (the spawn dup2s it to fd 2)
+  Backend backend = Backend::kPipe;
+  long kernel_buffer = 0;      // pipe capacity, or the socket's SO_RCVBUF, in bytes
+  std::string fallback_reason; // why a socketpair was wanted and a pipe was made
+};
+
+// Failures to inject instead of calling the system, for tests (0: call the system).
+struct FaultInjection {
+  int socketpair_errno = 0;
+  int pipe_errno = 0;
+};
+
+struct EndpointError {
+  int err = 0;                 // errno of the pipe that failed
+  const char* syscall = "";
+  std::string fallback_reason; // set when a socketpair failed first
+};
+
+// Whether this build asks for a socketpair.
+bool SocketpairFeature();
+
+// Makes the endpoint; on failure fills `error` and returns false, leaving no fd open.
+bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* error);
+
+// Closes an fd of an endpoint that was not handed to a pump (after the spawn, or on error).
+int CloseFd(int fd);
+
+}  // namespace rsh

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
+
+// Linux open flags as /proc/self/fdinfo shows them (octal), which os.constants does not export.
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const fdFlags = (fd: number): number => parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1], 8);
+import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { StderrCapture } from '../../host/core/index.js';
+import { StderrChannel } from '../../host/stderr/channel.js';
+import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
+import { BACKENDS, SOCKETPAIR_BINDING_PATH, openFds, runWithChannel } from './helpers.js';
+
+const MiB = 1024 * 1024;
+
+describe('native builds', () => {
+  it('the default build uses pipes and the feature build socketpairs', () => {
+    assert.equal(loadBinding(DEFAULT_BINDING_PATH).features.socketpairStderr, false,
+      'build/Release was built with --ssh-socketpair-stderr: rebuild it without (npm run build:native)');
+    assert.equal(loadBinding(SOCKETPAIR_BINDING_PATH).features.socketpairStderr, true);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`stderr channel (${backend.name})`, function () {
+    this.timeout(60_000);
+
+    it(`creates a ${backend.name} endpoint and reports its kernel buffer`, () => {
+      const capture = new StderrCapture();
+      const channel = new StderrChannel(capture, { binding: backend.binding() });
+      try {
+        assert.equal(channel.info.backend, backend.name);
+        assert.equal(channel.info.fallbackReason, null);
+        assert.ok(channel.info.kernelBufferSize >= 64 * 1024, `buffer ${channel.info.kernelBufferSize}`);
+        const kind = backend.name === 'pipe' ? /^pipe:/ : /^socket:/;
+        assert.match(readlinkSync(`/proc/self/fd/${channel.childFd}`), kind);
+      } finally {
+        channel.close();
+        capture.close();
+      }
+    });
+
+    it('keeps the read end non-blocking and close-on-exec', () => {
+      const capture = new StderrCapture();
+      const before = new Set(openFds());
+      const channel = new StderrChannel(capture, { binding: backend.binding() });
+      try {
+        const added = openFds().filter((fd) => !before.has(fd)).map(Number);
+        const parentFd = added.find((fd) => fd !== channel.childFd)!;
+        for (const fd of [parentFd, channel.childFd]) {
+          const flags = fdFlags(fd);
+          assert.ok(flags & O_CLOEXEC, `fd ${fd} is close-on-exec`);
+          // Only our end is non-blocking: a child whose stderr returned EAGAIN would lose output.
+          assert.equal(Boolean(flags & O_NONBLOCK), fd === parentFd, `fd ${fd} O_NONBLOCK`);
+        }
+      } finally {
+        channel.close();
+        capture.close();
+      }
+    });
+
+    it("gives the child the endpoint as fd 2 and nothing else, and closes the parent's copy", async () => {
+      const capture = new StderrCapture();
+      const channel = new StderrChannel(capture, { binding: backend.binding() });
+      const target = readlinkSync(`/proc/self/fd/${channel.childFd}`);
+      const child = spawn('sleep', ['5'], { stdio: ['ignore', 'ignore', channel.childFd] });
+      channel.spawned();
+      try {
+        // Besides 0, 1 and 2, a child can only hold fds this process inherited without
+        // close-on-exec from whoever started it (a test harness may leave some open).
+        const inherited = openFds().filter((fd) => Number(fd) > 2 && !(fdFlags(Number(fd)) & O_CLOEXEC));
+        const fds = readdirSync(`/proc/${child.pid}/fd`).sort((a, b) => Number(a) - Number(b));
+        assert.deepEqual(fds, ['0', '1', '2', ...inherited]);
+        assert.equal(readlinkSync(`/proc/${child.pid}/fd/2`), target);
+        const ours = (() => { try { return readlinkSync(`/proc/self/fd/${channel.childFd}`); } catch { return null; } })();
+        assert.notEqual(ours, target, "the parent's copy of the child's end is closed");
+      } finally {
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.on('exit', resolve));
+        channel.finish(0);
+        await channel.ended;
+        capture.close();
+      }
+    });
+
+    it('drains 256 MiB of stderr while nobody reads stdout for 2 s, counting every byte', async function () {
+      // The child floods stderr and, at the same time, writes 4 MiB to a stdout nobody reads.
+      const total = 256 * MiB;
+      const run = runWithChannel(backend, 'sh', ['-c', `head -c ${total} /dev/zero >&2 & head -c ${4 * MiB} /dev/zero; wait`], { stdout: 'pipe' });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      let stdout = 0;
+      run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.length));
+      const { code, end } = await run.done;
+      assert.equal(code, 0);
+      assert.equal(end.reason, 'eof');
+      assert.equal(stdout, 4 * MiB);
+      assert.equal(run.capture.stats.bytesSeen, total);
+      assert.equal(run.channel.pumpStats!.bytes, total);
+      run.capture.close();
+    });
+
+    it('never loses the bytes still in the kernel buffer when the child exits', async () => {
+      for (const size of [1, 4095, 65536, 200_000]) {
+        const run = runWithChannel(backend, 'sh', ['-c', `head -c ${size} /dev/urandom >&2`]);
+        const { end } = await run.done;
+        assert.equal(end.reason, 'eof');
+        assert.equal(run.capture.stats.bytesSeen, size);
+        run.capture.close();
+      }
+    });
+
+    it('stops reading when the child exits even though a grandchild holds stderr, leaving the grandchild alone', async () => {
+      const run = runWithChannel(backend, 'sh', ['-c', 'echo before >&2; sleep 30 >&2 & echo $! >&2; exit 0'], { drainTimeoutMs: 300 });
+      const { end, exitedAt, endedAt } = await run.done;
+      const lines = run.capture.snapshot().text.trim().split('\n');
+      const grandchild = Number(lines[1]);
+      try {
+        assert.equal(lines[0], 'before');
+        // socketpair: shutdown(SHUT_RD) ends it with EOF; pipe: the drain deadline does.
+        assert.equal(end.reason, backend.name === 'socketpair' ? 'eof' : 'deadline');
+        assert.ok(endedAt - exitedAt < 10_000, 'ended long before the grandchild would have');
+        assert.equal(spawnSync('kill', ['-0', String(grandchild)]).status, 0, 'grandchild still running');
+      } finally {
+        process.kill(grandchild, 'SIGKILL');
+        run.capture.close();
+      }
+    });
+
+    it('leaks no fd and leaves no zombie over 500 spawn-and-finish cycles', async function () {
+      this.timeout(180_000);
+      const baseline = openFds().length;
+      for (let i = 0; i < 500; i++) {
+        const run = runWithChannel(backend, 'sh', ['-c', 'echo cycle >&2']);
+        const { end } = await run.done;
+        assert.equal(end.reason, 'eof');
+        assert.equal(run.capture.stats.bytesSeen, 6);
+        run.capture.close();
+      }
+      assert.equal(openFds().length, baseline);
+      const children = spawnSync('ps', ['-o', 'pid=,stat=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout;
+      assert.ok(!/\sZ/.test(children), `zombies:\n${children}`);
+    });
+  });
+}
+
+describe('stderr endpoint fallback', () => {
+  const socketpair = BACKENDS[1];
+
+  it('falls back to a pipe when the socketpair fails, says why, and still captures', async () => {
+    const run = runWithChannel(socketpair, 'sh', ['-c', 'echo via fallback >&2'], {
+      channel: { injectFailure: { socketpair: constants.errno.EMFILE } },
+    });
+    assert.equal(run.channel.info.backend, 'pipe');
+    assert.match(run.channel.info.fallbackReason!, /^socketpair\(AF_UNIX, SOCK_STREAM\) failed: EMFILE \(too many open files\)$/);
+    const { end } = await run.done;
+    assert.equal(end.reason, 'eof');
+    assert.equal(run.capture.snapshot().text, 'via fallback\n');
+    run.capture.close();
+  });
+
+  for (const backend of BACKENDS) {
+    it(`names the errno when no endpoint can be made, leaking no fd (${backend.name} build)`, () => {
+      const capture = new StderrCapture();
+      const before = openFds().length;
+      assert.throws(
+        () => new StderrChannel(capture, { binding: backend.binding(), injectFailure: { socketpair: constants.errno.ENOBUFS, pipe: constants.errno.ENFILE } }),
+        (err: NodeJS.ErrnoException & { fallbackReason?: string }) => {
+          assert.equal(err.message, 'cannot create the stderr endpoint: pipe2 failed: ENFILE (file table overflow)');
+          assert.equal(err.code, 'ENFILE');
+          assert.equal(err.syscall, 'pipe2');
+          if (backend.name === 'socketpair') assert.match(err.fallbackReason!, /ENOBUFS/);
+          return true;
+        },
+      );
+      assert.equal(openFds().length, before);
+      capture.close();
+    });
+  }
+});

@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StderrCapture } from '../../host/core/index.js';
+import { DEFAULT_BINDING_PATH, loadBinding, type NativeBinding } from '../../host/native/binding.js';
+import { StderrChannel, type ChannelEnd, type StderrChannelOptions } from '../../host/stderr/channel.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The default build (pipe) and the ssh-socketpair-stderr build that `npm test` makes first. */
+export const SOCKETPAIR_BINDING_PATH = path.join(root, 'build/variants/socketpair/build/Release/rsh_transport.node');
+
+export interface Backend {
+  name: 'pipe' | 'socketpair';
+  binding: () => NativeBinding;
+}
+
+export const BACKENDS: Backend[] = [
+  { name: 'pipe', binding: () => loadBinding(DEFAULT_BINDING_PATH) },
+  { name: 'socketpair', binding: () => loadBinding(SOCKETPAIR_BINDING_PATH) },
+];
+
+export function openFds(): string[] {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      readlinkSync(`/proc/self/fd/${fd}`);
+      return true;
+    } catch {
+      return false; // the fd readdir itself used
+    }
+  });
+}
+
+export interface Run {
+  child: ChildProcess;
+  channel: StderrChannel;
+  capture: StderrCapture;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves after exit and the channel's end, with when each happened. */
+  done: Promise<{ end: ChannelEnd; exitedAt: number; endedAt: number; code: number | null }>;
+}
+
+/** Spawns `command` with its stderr on a channel of the given backend, as the transport does. */
+export function runWithChannel(
+  backend: Backend, command: string, args: string[],
+  options: { drainTimeoutMs?: number; stdout?: 'pipe' | 'ignore'; channel?: StderrChannelOptions } = {},
+): Run {
+  const capture = new StderrCapture();
+  capture.setFrameConsumer({ consume() {} });
+  const channel = new StderrChannel(capture, { binding: backend.binding(), ...options.channel });
+  const child = spawn(command, args, { stdio: ['ignore', options.stdout ?? 'ignore', channel.childFd] });
+  channel.spawned();
+  let exitedAt = 0;
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exitedAt = performance.now();
+      channel.finish(options.drainTimeoutMs ?? 100);
+      resolve({ code, signal });
+    });
+  });
+  const done = Promise.all([exit, channel.ended]).then(([{ code }, end]) => ({
+    end, exitedAt, endedAt: performance.now(), code,
+  }));
+  return { child, channel, capture, exit, done };
+}
