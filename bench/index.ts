@@ -11,6 +11,7 @@ const options: Options = { quick, runs: quick ? 1 : 5 };
 const suites: Record<string, () => Promise<{ run(o: Options): Promise<Row[]> }>> = {
   core: () => import('./core.js'),
   pump: () => import('./pump.js'),
+  tunnel: () => import('./tunnel.js'),
 };
 
 const rows: Row[] = [];

@@ -1,0 +1,80 @@
+// The command line of rsh-transport: its own long options first, then the remote shell's
+// arguments, passed on untouched the way ssh receives them.
+
+export interface CliOptions {
+  rsh: string | undefined;
+  quietStderr: boolean;
+  drainTimeoutMs: number | undefined;
+  help: boolean;
+  version: boolean;
+  /** Everything after our own options, for the remote shell. */
+  args: string[];
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: rsh-transport [--rsh=CMD] [--quiet-stderr] [--drain-timeout=MS] [--] ARGS...
+
+Runs the remote shell (CMD, else $RSYNC_RSH, else ssh) with ARGS exactly as given, bridging
+stdin and stdout to it. Its stderr is forwarded line by line and kept in a bounded ring; on
+failure a last line says why, and the exit status is the remote shell's (128+N for signal N).
+
+  --rsh=CMD            the remote shell, split the way rsync splits -e/--rsh
+  --quiet-stderr       forward stderr only on failure
+  --drain-timeout=MS   keep reading stderr this long after the remote shell exits (default 100)
+  --help, --version
+
+Works as rsync's remote shell (rsync -e 'rsh-transport --rsh="ssh -p 2222"' ...) and as
+GIT_SSH_COMMAND.`;
+
+const VALUED = ['--rsh', '--drain-timeout'];
+
+/** Parses our options, which may only come before ARGS; the first other argument starts ARGS. */
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  const options: CliOptions = { rsh: undefined, quietStderr: false, drainTimeoutMs: undefined, help: false, version: false, args: [] };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (!arg.startsWith('--')) break;
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (VALUED.includes(name) && value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+    } else if (!VALUED.includes(name) && value !== undefined) {
+      throw new UsageError(`${name} takes no value`);
+    }
+    switch (name) {
+      case '--rsh':
+        options.rsh = value;
+        break;
+      case '--quiet-stderr':
+        options.quietStderr = true;
+        break;
+      case '--drain-timeout': {
+        const ms = Number(value);
+        if (!Number.isInteger(ms) || ms < 0) throw new UsageError(`--drain-timeout needs a whole number of milliseconds, got ${JSON.stringify(value)}`);
+        options.drainTimeoutMs = ms;
+        break;
+      }
+      case '--help':
+        options.help = true;
+        break;
+      case '--version':
+        options.version = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${name}`);
+    }
+  }
+  options.args = argv.slice(i);
+  if (!options.help && !options.version && options.args.length === 0) {
+    throw new UsageError('no arguments for the remote shell (at least a host)');
+  }
+  return options;
+}

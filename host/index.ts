@@ -1,0 +1,33 @@
+/**
+ * rsh-transport: reach a remote endpoint through an external remote shell (`ssh` by default)
+ * and tunnel a byte protocol over its stdin and stdout, with its stderr drained into a bounded
+ * ring, forwarded live, and put into every error.
+ *
+ * ```ts
+ * import { openRemoteShell, RemoteShellError } from 'rsh-transport';
+ * const shell = openRemoteShell({ host: 'backup.example.org', command: ['rsync', '--server', '.', 'x/'] });
+ * shell.stream.write(request);
+ * try {
+ *   await shell.finished;
+ * } catch (err) {
+ *   if (err instanceof RemoteShellError) console.error(err.message, err.stderrTail);
+ * }
+ * ```
+ */
+export { openRemoteShell } from './open.js';
+export type { OpenRemoteShellOptions } from './open.js';
+export { RemoteShell } from './remote-shell.js';
+export type {
+  RemoteShellOptions, RemoteShellResult, RemoteShellStderr, RemoteShellStderrStats,
+} from './remote-shell.js';
+export { RemoteShellError } from './errors.js';
+export type { RemoteShellErrorCode } from './errors.js';
+export { parseRsh } from './rsh/parse-rsh.js';
+export { parseRemoteSpec } from './rsh/remote-spec.js';
+export type { RemoteSpec } from './rsh/remote-spec.js';
+export { buildRemoteShellArgv } from './rsh/argv.js';
+export type { RemoteShellTarget } from './rsh/argv.js';
+export { quoteForShell, quoteCommand } from './rsh/quote.js';
+export type { StderrOption } from './stderr/sink.js';
+export type { StderrLineCallback, ForwardedLineInfo } from './stderr/forwarder.js';
+export type { Snapshot } from './core/snapshot.js';

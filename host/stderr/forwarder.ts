@@ -1,0 +1,157 @@
+// Forwarding stderr as it arrives: whole lines, in order, to a Writable (process.stderr by
+// default) or to a callback. The drain never waits for the sink: what a slow Writable cannot
+// take beyond a bound is counted and reported by a marker line, not buffered without end.
+
+import type { Writable } from 'node:stream';
+import { FrameKind } from '../core/abi.js';
+import {
+  framePtr, frameWord, wordKind, wordLength, kindName, TERMINATORS, TERMINATOR_LENGTH,
+  type FrameConsumer, type FrameRound, type StderrLineKind,
+} from '../core/frames.js';
+import { decode } from '../core/snapshot.js';
+
+export interface ForwardedLineInfo {
+  /** 'line' ended by LF or CRLF; 'progress' ended by a lone CR (the next replaces it); 'cut'
+   * and 'partial' are pieces of a longer or unfinished line that goes on in the next call. */
+  kind: StderrLineKind;
+  /** The line's bytes as received, without the terminator. */
+  bytes: Uint8Array;
+}
+
+export type StderrLineCallback = (line: string, info: ForwardedLineInfo) => void;
+
+export interface ForwardStats {
+  /** Bytes handed to the sink. */
+  bytesForwarded: number;
+  /** Bytes a slow Writable could not take (beyond maxBufferedBytes) and that were skipped. */
+  bytesNotForwarded: number;
+}
+
+/** What a Writable sink may hold unwritten before further lines are skipped (and counted). */
+export const DEFAULT_MAX_BUFFERED = 1024 * 1024;
+
+const encoder = new TextEncoder();
+const TERMINATOR_BYTES = TERMINATORS.map((t) => encoder.encode(t));
+
+/** Sends frames to a Writable as bytes, faithfully: each round costs one write per contiguous run. */
+export class WritableForwarder implements FrameConsumer {
+  readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
+  #skipped = 0;
+
+  #broken = false;
+
+  constructor(
+    private readonly sink: Writable,
+    private readonly staging: { offset: number; size: number },
+    private readonly maxBuffered = DEFAULT_MAX_BUFFERED,
+  ) {
+    // A sink that fails (EPIPE on a closed stderr) ends forwarding, not the transfer.
+    sink.once('error', () => (this.#broken = true));
+  }
+
+  consume(round: FrameRound): void {
+    const chunks: Uint8Array[] = [];
+    let runStart = -1;
+    let runEnd = -1;
+    const stagingEnd = this.staging.offset + this.staging.size;
+    for (let i = 0; i < round.count; i++) {
+      const ptr = framePtr(round, i);
+      const word = frameWord(round, i);
+      const kind = wordKind(word);
+      const len = wordLength(word);
+      if (ptr >= this.staging.offset && ptr < stagingEnd) {
+        // In the staging area the terminator follows the content, and the next frame follows it.
+        const end = ptr + len + TERMINATOR_LENGTH[kind];
+        if (ptr === runEnd) {
+          runEnd = end;
+        } else {
+          if (runStart >= 0) chunks.push(round.memory.slice(runStart, runEnd));
+          runStart = ptr;
+          runEnd = end;
+        }
+      } else {
+        // A line completed from a carry buffer: its terminator lies elsewhere.
+        if (runStart >= 0) chunks.push(round.memory.slice(runStart, runEnd));
+        runStart = runEnd = -1;
+        chunks.push(round.memory.slice(ptr, ptr + len));
+        if (kind !== FrameKind.CUT && kind !== FrameKind.PARTIAL) chunks.push(TERMINATOR_BYTES[kind]);
+      }
+    }
+    if (runStart >= 0) chunks.push(round.memory.slice(runStart, runEnd));
+    this.#send(chunks);
+  }
+
+  /** The stream has ended: report what was skipped since the last line that got through. */
+  finish(): void {
+    if (this.#skipped > 0 && !this.#broken && !this.sink.destroyed && !this.sink.writableEnded) {
+      this.sink.write(this.#marker());
+      this.#skipped = 0;
+    }
+  }
+
+  #marker(): string {
+    return `[rsh-transport: ${this.#skipped} bytes of stderr not forwarded: the output was too slow]\n`;
+  }
+
+  #send(chunks: Uint8Array[]): void {
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    if (size === 0) return;
+    if (this.#broken || this.sink.destroyed || this.sink.writableEnded) {
+      this.stats.bytesNotForwarded += size;
+      return;
+    }
+    if (this.sink.writableLength > this.maxBuffered) {
+      this.#skipped += size;
+      this.stats.bytesNotForwarded += size;
+      return;
+    }
+    if (this.#skipped > 0) {
+      this.sink.write(this.#marker());
+      this.#skipped = 0;
+    }
+    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    this.sink.write(data);
+    this.stats.bytesForwarded += size;
+  }
+}
+
+/** Sends each line, decoded, to a callback; an LF run becomes one call per line. */
+export class CallbackForwarder implements FrameConsumer {
+  readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
+
+  constructor(private readonly callback: StderrLineCallback) {}
+
+  finish(): void {}
+
+  consume(round: FrameRound): void {
+    for (let i = 0; i < round.count; i++) {
+      const ptr = framePtr(round, i);
+      const word = frameWord(round, i);
+      const kind = wordKind(word);
+      const end = ptr + wordLength(word);
+      this.stats.bytesForwarded += end - ptr + TERMINATOR_LENGTH[kind];
+      if (kind !== FrameKind.LF) {
+        this.#call(round.memory.slice(ptr, end), kindName(kind));
+        continue;
+      }
+      for (let at = ptr; ; ) {
+        const lf = round.memory.indexOf(0x0a, at);
+        const stop = lf < 0 || lf >= end ? end : lf;
+        this.#call(round.memory.slice(at, stop), 'line');
+        if (stop === end) break;
+        at = stop + 1;
+      }
+    }
+  }
+
+  #call(bytes: Uint8Array, kind: StderrLineKind): void {
+    this.callback(decode(bytes), { kind, bytes });
+  }
+}
+
+/** Keeps the snapshot only. */
+export class NoForwarder implements FrameConsumer {
+  readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
+  consume(): void {}
+  finish(): void {}
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, STAND_IN } from '../transport/helpers.js';
+
+interface Result { status: number | null; stdout: Buffer; stderr: string }
+
+function cli(args: string[], input?: Buffer | string, env: NodeJS.ProcessEnv = process.env): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (err += c));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out), stderr: err }));
+    child.stdin.end(input);
+  });
+}
+
+const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
+
+function tree(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (at: string) => {
+    for (const name of readdirSync(path.join(dir, at)).sort()) {
+      const rel = path.join(at, name);
+      if (statSync(path.join(dir, rel)).isDirectory()) walk(rel);
+      else files[rel] = readFileSync(path.join(dir, rel)).toString('base64');
+    }
+  };
+  walk('');
+  return files;
+}
+
+describe('the rsh-transport command', function () {
+  this.timeout(60_000);
+
+  it('passes its arguments to the remote shell untouched, after its own options', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rsh-cli-'));
+    const echoArgs = path.join(dir, 'echo-args');
+    writeFileSync(echoArgs, '#!/bin/sh\nprintf "%s\\0" "$@"\n', { mode: 0o755 });
+    const args = ['-p', '22', '-o', 'SendEnv=A B', '--', 'host', "cmd 'x'; y", '', '--rsh=not-ours'];
+    const { status, stdout } = await cli([`--rsh=${echoArgs} -x`, '--drain-timeout=50', '--', ...args]);
+    assert.equal(status, 0);
+    assert.deepEqual(stdout.toString().split('\0').slice(0, -1), ['-x', ...args]);
+  });
+
+  it('bridges stdin and stdout binary-safe', async () => {
+    const data = randomBytes(10 * 1024 * 1024);
+    const { status, stdout } = await cli([standIn, 'host', 'cat'], data);
+    assert.equal(status, 0);
+    assert.ok(stdout.equals(data));
+  });
+
+  it("exits with the remote shell's status after one clear last line on failure", async () => {
+    const { status, stderr } = await cli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255']);
+    assert.equal(status, 255);
+    assert.equal(stderr, 'Permission denied (publickey).\nrsh-transport: connection unexpectedly closed (0 bytes received so far): node exited with code 255\n');
+    assert.equal((await cli([standIn, 'host', 'exit 3'])).status, 3);
+  });
+
+  it('exits with 128+N when the remote shell dies of signal N', async () => {
+    const { status, stderr } = await cli(['--rsh=sh -c "kill -TERM $$" sh', 'host']);
+    assert.equal(status, 128 + 15);
+    assert.equal(stderr, 'rsh-transport: connection unexpectedly closed (0 bytes received so far): sh was killed by SIGTERM\n');
+  });
+
+  it('with --quiet-stderr shows stderr only on failure, then the last line', async () => {
+    const ok = await cli(['--quiet-stderr', standIn, 'host', 'echo chatter >&2']);
+    assert.deepEqual([ok.status, ok.stderr], [0, '']);
+    const failed = await cli(['--quiet-stderr', standIn, 'host', 'echo one >&2; echo two >&2; exit 1']);
+    assert.equal(failed.status, 1);
+    assert.equal(failed.stderr, 'one\ntwo\nrsh-transport: connection unexpectedly closed (0 bytes received so far): node exited with code 1\n');
+  });
+
+  it('names a missing remote shell and exits 127', async () => {
+    const { status, stderr } = await cli(['--rsh=no-such-remote-shell', 'host']);
+    assert.equal(status, 127);
+    assert.equal(stderr, 'rsh-transport: cannot start the remote shell: "no-such-remote-shell" was not found on PATH\n');
+  });
+
+  it('refuses its own bad options with the usage, exit 2', async () => {
+    for (const args of [['--bogus', 'host'], ['--drain-timeout=soon', 'host'], [], [`--rsh=ssh -o 'x`, 'host']]) {
+      const { status, stderr } = await cli(args);
+      assert.equal(status, 2, args.join(' '));
+      assert.match(stderr, /^rsh-transport: /);
+    }
+  });
+
+  it('prints --help and --version', async () => {
+    assert.match((await cli(['--help'])).stdout.toString(), /^usage: rsh-transport \[--rsh=CMD\]/);
+    assert.match((await cli(['--version'])).stdout.toString(), /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: pipe\)\n$/);
+  });
+
+  it('works as rsync -e, pushing and pulling a tree', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'rsh-cli-rsync-'));
+    const src = path.join(root, 'src');
+    mkdirSync(path.join(src, 'sub dir'), { recursive: true });
+    writeFileSync(path.join(src, 'binary.bin'), randomBytes(300_000));
+    writeFileSync(path.join(src, 'sub dir', 'a file.txt'), 'text\n');
+    const rsh = `${process.execPath} ${CLI} --rsh="${process.execPath} ${STAND_IN}"`;
+    const push = spawnSync('rsync', ['-a', '-e', rsh, `${src}/`, `localhost:${root}/pushed/`], { encoding: 'utf8' });
+    assert.equal(push.status, 0, push.stderr);
+    const pull = spawnSync('rsync', ['-a', '-e', rsh, `localhost:${root}/pushed/`, `${root}/pulled/`], { encoding: 'utf8' });
+    assert.equal(pull.status, 0, pull.stderr);
+    assert.deepEqual(tree(`${root}/pushed`), tree(src));
+    assert.deepEqual(tree(`${root}/pulled`), tree(src));
+  });
+
+  it('works as GIT_SSH_COMMAND, through git\'s probe of the ssh variant', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'rsh-cli-git-'));
+    const git = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const r = spawnSync('git', args, { cwd: root, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: root, ...env } });
+      assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    git(['init', '-q', '-b', 'main', 'origin']);
+    writeFileSync(path.join(root, 'origin', 'README'), 'hello\n');
+    git(['-C', 'origin', 'add', 'README']);
+    git(['-C', 'origin', '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'first']);
+    const command = `${process.execPath} ${CLI} --rsh="${process.execPath} ${STAND_IN}"`;
+    git(['clone', '-q', `ssh://localhost${root}/origin`, 'clone'], { GIT_SSH_COMMAND: command });
+    assert.equal(readFileSync(path.join(root, 'clone', 'README'), 'utf8'), 'hello\n');
+    assert.equal(git(['-C', 'clone', 'rev-parse', 'HEAD']), git(['-C', 'origin', 'rev-parse', 'HEAD']));
+  });
+});

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { RemoteShellError } from '../../host/index.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const STAND_IN = path.join(ROOT, 'examples/stand-in-ssh.mjs');
+export const CLI = path.join(ROOT, 'bin/rsh-transport.js');
+
+/** The stand-in remote shell as rsh words: it runs the command with a real local `sh -c`. */
+export const standIn = (...options: string[]): string[] => [process.execPath, STAND_IN, ...options];
+
+export async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function sha256(stream: Readable): Promise<{ digest: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { digest: hash.digest('hex'), bytes };
+}
+
+export async function rejection(promise: Promise<unknown>): Promise<RemoteShellError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof RemoteShellError) return err;
+    throw err;
+  }
+  throw new Error('expected a RemoteShellError, but the promise resolved');
+}
+
+/** Active handles by type (ProcessWrap, PipeWrap, Timeout...), to see what outlives a shell. */
+export function resources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+  return counts;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openRemoteShell, RemoteShellError } from '../../host/index.js';
+import { collect, standIn } from './helpers.js';
+
+// Each word goes through the stand-in remote shell to a real `sh -c`, as ssh hands the joined
+// command to the remote user's shell; it must come back as it went.
+describe('remote command words against a real local shell', function () {
+  this.timeout(30_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'rsh-injection-'));
+  const marker = path.join(dir, 'pwned');
+
+  const hostile = [
+    ';', `a; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `&& touch ${marker}`, `| touch ${marker}`,
+    `> ${marker}`, "it's", "'", '"double"', '"', 'with space', '  leading and trailing  ', 'new\nline', 'tab\there',
+    'carriage\rreturn', '', '*', '~', '~root', '\\', '\\n', '$HOME', '${HOME}', '$((1+1))', '#comment', '!bang', '-n',
+    '--', '-e', '%s', 'ünïcödé ✓', '{a,b}', '[ab]', '?', `a'b"c\`d$e\\f`,
+  ];
+
+  it('delivers every word literally and runs none of it', async () => {
+    const shell = openRemoteShell({
+      host: 'local', rsh: standIn(), stderr: 'capture',
+      command: ['sh', '-c', 'printf "%s\\0" "$@"', 'sh', ...hostile],
+    });
+    const [out] = await Promise.all([collect(shell.stream), shell.finished]);
+    assert.deepEqual(out.toString().split('\0').slice(0, -1), hostile);
+    assert.equal(existsSync(marker), false);
+  });
+
+  it('refuses a host or user that ssh would read as an option, before spawning', () => {
+    for (const target of [{ host: `-oProxyCommand=touch ${marker}` }, { host: 'h', user: `-oProxyCommand=touch ${marker}` }, { host: 'h -oProxyCommand=x' }, { host: 'h\n-oProxyCommand=x' }]) {
+      assert.throws(() => openRemoteShell({ ...target, rsh: standIn(), command: ['true'] }), (err: RemoteShellError) => err.code === 'ERR_INVALID_HOST');
+    }
+    assert.equal(existsSync(marker), false);
+  });
+});

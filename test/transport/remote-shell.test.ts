@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { openRemoteShell, RemoteShellError } from '../../host/index.js';
+import { openFds } from '../native/helpers.js';
+import { collect, rejection, resources, sha256, sleep, standIn } from './helpers.js';
+
+const MiB = 1024 * 1024;
+
+describe('openRemoteShell: the tunnel', function () {
+  this.timeout(60_000);
+
+  it('carries 100 MiB to a local child and back, byte for byte (sha256)', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['cat'], stderr: 'capture' });
+    const received = sha256(shell.stream);
+    const sent = createHash('sha256');
+    const block = randomBytes(MiB);
+    for (let i = 0; i < 100; i++) {
+      block[i % block.length] ^= i + 1; // every MiB differs
+      sent.update(block);
+      if (!shell.stream.write(Buffer.from(block))) await new Promise((resolve) => shell.stream.once('drain', resolve));
+    }
+    shell.stream.end();
+    const [result, back] = await Promise.all([shell.finished, received]);
+    assert.equal(back.bytes, 100 * MiB);
+    assert.equal(back.digest, sent.digest('hex'));
+    assert.deepEqual(result, { code: 0, signal: null, bytesReceived: 100 * MiB, bytesSent: 100 * MiB });
+  });
+
+  it('delivers the last stdout bytes before end when the child exits at once', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['head', '-c', '3000000', '/dev/zero'], stderr: 'capture' });
+    const [out] = await Promise.all([collect(shell.stream), shell.finished]);
+    assert.equal(out.length, 3_000_000);
+  });
+
+  it('resolves once the child exits even though a grandchild keeps its stdout open', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo started; sleep 30 & echo $! >&2', stderr: 'capture', drainTimeoutMs: 200 });
+    const out = collect(shell.stream);
+    await shell.finished;
+    assert.equal((await out).toString(), 'started\n');
+    process.kill(Number(shell.stderr.snapshot().text.trim()), 'SIGKILL');
+  });
+
+  it('releases every fd, timer and child by the time finished settles', async () => {
+    // The first spawn of a process sets up libuv's SIGCHLD pipe for good: not ours to count.
+    await openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture' }).finished;
+    await sleep(10); // handles closed in one tick leave the list in the next
+    const fds = openFds().length;
+    const before = resources();
+    for (const command of [['echo', 'ok'], ['sh', '-c', 'echo no >&2; exit 3']]) {
+      const shell = openRemoteShell({ host: 'local', rsh: standIn(), command, stderr: 'capture' });
+      shell.stream.resume();
+      await shell.finished.catch(() => {});
+    }
+    await sleep(10);
+    assert.equal(openFds().length, fds);
+    const after = resources();
+    for (const type of ['ProcessWrap', 'PipeWrap', 'Timeout', 'TTYWrap']) assert.equal(after[type] ?? 0, before[type] ?? 0, type);
+  });
+
+  it('reports pid, argv and the stderr backend', async () => {
+    const shell = openRemoteShell({ host: 'local', user: 'alice', rsh: standIn('-q'), command: ['true'] });
+    assert.ok(Number.isInteger(shell.pid));
+    assert.deepEqual(shell.argv.slice(-4), ['-l', 'alice', 'local', 'true']);
+    await shell.finished;
+    assert.equal(shell.stderr.stats.backend, 'pipe');
+    assert.ok(shell.stderr.stats.kernelBufferSize > 0);
+  });
+
+  it('hides DISPLAY from the remote shell unless SSH_ASKPASS is set, as rsync does', async () => {
+    const run = async (env: NodeJS.ProcessEnv) => {
+      const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo "[$DISPLAY]"', env: { PATH: process.env.PATH, ...env }, stderr: 'capture' });
+      const [out] = await Promise.all([collect(shell.stream), shell.finished]);
+      return out.toString().trim();
+    };
+    assert.equal(await run({ DISPLAY: ':0' }), '[]');
+    assert.equal(await run({ DISPLAY: ':0', SSH_ASKPASS: '/usr/bin/askpass' }), '[:0]');
+  });
+});
+
+describe('openRemoteShell: errors', function () {
+  this.timeout(30_000);
+
+  it('ERR_REMOTE_SHELL_EXIT: names the status and bytes received, then the last stderr line when forwarded', async () => {
+    const forwarded: string[] = [];
+    const shell = openRemoteShell({
+      host: 'local', rsh: standIn(), remoteCommand: 'printf 12345; echo "first" >&2; echo "Permission denied (publickey)." >&2; exit 255',
+      stderr: (line) => forwarded.push(line),
+    });
+    shell.stream.resume();
+    const err = await rejection(shell.finished);
+    assert.equal(err.code, 'ERR_REMOTE_SHELL_EXIT');
+    assert.equal(err.message, 'connection unexpectedly closed (5 bytes received so far): node exited with code 255\nPermission denied (publickey).');
+    assert.equal(err.exitCode, 255);
+    assert.equal(err.signal, null);
+    assert.equal(err.bytesReceived, 5);
+    assert.equal(err.stderrTail, 'first\nPermission denied (publickey).\n');
+    assert.deepEqual(forwarded, ['first', 'Permission denied (publickey).']);
+    assert.equal(err.argv[0], process.execPath);
+  });
+
+  it("ERR_REMOTE_SHELL_EXIT with 'capture': the message carries the bounded tail with a marker", async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'seq 1 500 >&2; exit 1', stderr: 'capture' });
+    const err = await rejection(shell.finished);
+    const lines = err.message.split('\n');
+    assert.equal(lines[0], 'connection unexpectedly closed (0 bytes received so far): node exited with code 1');
+    assert.equal(lines[1], '[... 480 earlier lines of stderr not shown ...]');
+    assert.deepEqual(lines.slice(2), Array.from({ length: 20 }, (_, i) => String(481 + i)));
+    assert.ok(err.stderrTail.startsWith('1\n2\n3\n') && err.stderrTail.endsWith('499\n500\n'));
+  });
+
+  it('ERR_REMOTE_SHELL_SIGNAL: names the signal', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'echo dying >&2; kill -KILL $$', 'sh'], stderr: 'capture' });
+    const err = await rejection(shell.finished);
+    assert.equal(err.code, 'ERR_REMOTE_SHELL_SIGNAL');
+    assert.equal(err.signal, 'SIGKILL');
+    assert.equal(err.exitCode, null);
+    assert.equal(err.message, 'connection unexpectedly closed (0 bytes received so far): sh was killed by SIGKILL\ndying');
+  });
+
+  it('ERR_SPAWN: a missing program is named as not found on PATH, and nothing leaks', async () => {
+    const fds = openFds().length;
+    const shell = openRemoteShell({ host: 'h', rsh: 'no-such-remote-shell -v', stderr: 'capture' });
+    const err = await rejection(shell.finished);
+    assert.equal(err.code, 'ERR_SPAWN');
+    assert.equal(err.message, 'cannot start the remote shell: "no-such-remote-shell" was not found on PATH');
+    assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOENT');
+    assert.equal(shell.pid, undefined);
+    await sleep(10);
+    assert.equal(openFds().length, fds);
+  });
+
+  it('ERR_SPAWN: a file that is not executable', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rsh-'));
+    const file = path.join(dir, 'not-executable');
+    writeFileSync(file, '#!/bin/sh\n');
+    chmodSync(file, 0o644);
+    const err = await rejection(openRemoteShell({ host: 'h', rsh: [file] }).finished);
+    assert.equal(err.code, 'ERR_SPAWN');
+    assert.equal(err.message, `cannot start the remote shell: ${JSON.stringify(file)} is not executable (EACCES)`);
+  });
+
+  it('ERR_INVALID_RSH and ERR_INVALID_HOST are thrown before anything is spawned', () => {
+    assert.throws(() => openRemoteShell({ host: 'h', rsh: `ssh -o 'x` }), (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH');
+    assert.throws(() => openRemoteShell({ host: '-oProxyCommand=touch /tmp/pwned', rsh: standIn() }), (err: RemoteShellError) => err.code === 'ERR_INVALID_HOST');
+  });
+
+  it('ERR_ABORTED: the AbortSignal sends SIGTERM and rejects with the reason as cause', async () => {
+    const controller = new AbortController();
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo waiting >&2; exec sleep 30', stderr: 'capture', signal: controller.signal });
+    await sleep(300);
+    controller.abort(new Error('user gave up'));
+    const err = await rejection(shell.finished);
+    assert.equal(err.code, 'ERR_ABORTED');
+    assert.equal((err.cause as Error).message, 'user gave up');
+    assert.match(err.message, /^remote shell aborted \(0 bytes received so far\): node was stopped by SIGTERM\nwaiting/);
+  });
+
+  it('ERR_ABORTED: SIGKILL follows after the grace when SIGTERM is ignored', async () => {
+    const controller = new AbortController();
+    const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'trap "" TERM; sleep 30 & wait; sleep 30', 'sh'], stderr: 'capture', signal: controller.signal, killGraceMs: 300 });
+    await sleep(200);
+    controller.abort();
+    const err = await rejection(shell.finished);
+    assert.equal(err.code, 'ERR_ABORTED');
+    assert.equal(err.signal, 'SIGKILL');
+  });
+
+  it('ERR_ABORTED at once when the signal is already aborted, spawning nothing', async () => {
+    const shell = openRemoteShell({ host: 'h', rsh: standIn(), command: ['true'], signal: AbortSignal.abort() });
+    assert.equal(shell.pid, undefined);
+    assert.equal((await rejection(shell.finished)).code, 'ERR_ABORTED');
+  });
+
+  it('ERR_STREAM_CLOSED: writing to a child that exited is a clean error, not an EPIPE crash', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture' });
+    assert.deepEqual(await shell.finished, { code: 0, signal: null, bytesReceived: 0, bytesSent: 0 });
+    const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write(Buffer.alloc(MiB), resolve));
+    assert.ok(err instanceof RemoteShellError);
+    assert.equal(err.code, 'ERR_STREAM_CLOSED');
+    assert.match(err.message, /^cannot write to the remote shell: its stdin is closed; node exited with code 0$/);
+  });
+
+  it('ERR_STREAM_CLOSED while writing: the child closes its stdin mid-stream and exits', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 1000 >/dev/null; echo done', stderr: 'capture' });
+    const out = collect(shell.stream);
+    let failure: Error | undefined;
+    for (let i = 0; i < 64 && !failure; i++) {
+      const ok = await new Promise<boolean>((resolve) => shell.stream.write(Buffer.alloc(64 * 1024), (err) => {
+        failure = err ?? undefined;
+        resolve(!err);
+      }));
+      if (!ok) break;
+    }
+    assert.equal((failure as RemoteShellError | undefined)?.code, 'ERR_STREAM_CLOSED');
+    assert.equal((await out).toString(), 'done\n', 'the last stdout bytes still arrive');
+    await shell.finished;
+  });
+});
+
+describe('openRemoteShell: lifecycle', function () {
+  this.timeout(30_000);
+
+  it('close() ends stdin and waits for the child to exit', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['cat'], stderr: 'capture' });
+    shell.stream.resume();
+    await shell.close();
+    assert.deepEqual((await shell.finished).code, 0);
+  });
+
+  it('close() terminates a child that ignores EOF, after the grace', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'exec sleep 30', 'sh'], stderr: 'capture', killGraceMs: 200 });
+    await shell.close();
+    assert.equal((await rejection(shell.finished)).signal, 'SIGTERM');
+  });
+
+  it('await using closes the shell at the end of the scope', async () => {
+    let pid: number | undefined;
+    {
+      await using shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['cat'], stderr: 'capture' });
+      pid = shell.pid;
+      shell.stream.resume();
+    }
+    assert.throws(() => process.kill(pid!, 0), /ESRCH/);
+  });
+
+  it('kill() signals the remote shell, and says false once it is gone', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'exec sleep 30', 'sh'], stderr: 'capture' });
+    assert.equal(shell.kill('SIGINT'), true);
+    assert.equal((await rejection(shell.finished)).signal, 'SIGINT');
+    assert.equal(shell.kill(), false);
+  });
+});
+
+describe('openRemoteShell: stderr forwarding', function () {
+  this.timeout(60_000);
+
+  it('forwards whole lines in order to a stuck Writable, never holding the drain back, counting what it skipped', async () => {
+    const received: Buffer[] = [];
+    const held: Array<() => void> = [];
+    const stuck = new Writable({
+      highWaterMark: 1024,
+      write(chunk, _encoding, callback) {
+        received.push(chunk);
+        held.push(callback); // nothing is acknowledged until the test lets go
+      },
+    });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'seq 1 400000 >&2', stderr: stuck });
+    await shell.finished;
+    // The child finished although the sink took nothing: the drain did not wait for it.
+    assert.ok(stuck.writableLength > 0);
+    const stats = shell.stderr.stats;
+    assert.equal(stats.bytesSeen, 2_688_895);
+    assert.ok(stats.bytesNotForwarded > 0, 'past 1 MiB unwritten, lines are skipped');
+    assert.equal(stats.bytesForwarded + stats.bytesNotForwarded, stats.bytesSeen);
+    while (held.length > 0) held.shift()!();
+    await new Promise((resolve) => stuck.end(resolve));
+    const lines = Buffer.concat(received).toString().split('\n');
+    assert.equal(lines.pop(), '', 'only whole lines');
+    assert.equal(lines.pop(), `[rsh-transport: ${stats.bytesNotForwarded} bytes of stderr not forwarded: the output was too slow]`);
+    lines.forEach((line, i) => assert.equal(line, String(i + 1)));
+  });
+
+  it('calls a line callback for every line, in order, with the partial last line at the end', async () => {
+    const lines: Array<[string, string]> = [];
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'seq 1 5000 >&2; printf "10%%\\r20%%\\rdone" >&2', stderr: (line, { kind }) => lines.push([kind, line]) });
+    await shell.finished;
+    assert.equal(lines.length, 5003);
+    assert.deepEqual(lines.slice(0, 2), [['line', '1'], ['line', '2']]);
+    assert.deepEqual(lines.slice(-3), [['progress', '10%'], ['progress', '20%'], ['partial', 'done']]);
+    assert.ok(lines.slice(0, 5000).every(([, line], i) => line === String(i + 1)));
+  });
+
+  it('forwards an unfinished line (a prompt) after a short quiet, before the child goes on', async () => {
+    const seen: Array<[string, number]> = [];
+    const started = Date.now();
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf "Password: " >&2; sleep 1; echo >&2', stderr: (line, { kind }) => seen.push([`${kind}:${line}`, Date.now() - started]) });
+    await shell.finished;
+    assert.equal(seen[0][0], 'partial:Password: ');
+    assert.ok(seen[0][1] < seen[1][1] - 500, `the prompt came ${seen[1][1] - seen[0][1]} ms before the rest`);
+    assert.equal(seen[1][0], 'line:');
+  });
+
+  it("keeps stderr out of sight with 'capture', and in the snapshot", async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn('-v'), command: ['true'], stderr: 'capture' });
+    await shell.finished;
+    assert.equal(shell.stderr.stats.bytesForwarded, 0);
+    assert.match(shell.stderr.snapshot().text, /^debug1: Reading configuration data/);
+  });
+});
