@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { finished } from 'node:stream/promises';
 import { RemoteShellError } from '../errors.js';
 import { loadBinding } from '../native/binding.js';
 import { RemoteShell } from '../remote-shell.js';
@@ -64,11 +65,16 @@ async function run(options: CliOptions): Promise<number> {
   // rsync or git closing our stdout early is their business; it must not become a crash here.
   process.stdout.on('error', () => shell.stream.unpipe(process.stdout));
 
+  // The child may be gone while its last bytes still wait in the stream for stdout: the exit
+  // comes only once the stream has given them all to stdout.
+  const drained = finished(shell.stream, { writable: false }).catch(() => {});
   try {
     await shell.finished;
+    await drained;
     return 0;
   } catch (err) {
     if (!(err instanceof RemoteShellError)) throw err;
+    await drained;
     if (options.quietStderr && err.stderrTail !== '') process.stderr.write(err.stderrTail.endsWith('\n') ? err.stderrTail : `${err.stderrTail}\n`);
     lastLine(err.shortMessage);
     return exitStatus(err);

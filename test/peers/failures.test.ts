@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { openRemoteShell, RemoteShellError } from '../../host/index.js';
+import { CLI, rejection } from '../transport/helpers.js';
+import { freePort, startSshd, type Sshd } from './sshd.js';
+
+interface CliRun { status: number | null; stderr: string }
+
+function runCli(args: string[]): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+// Each way ssh fails, with the real ssh's words: as the library's error, and as the command's
+// last line and exit status.
+describe('ssh failures through a real sshd', function () {
+  this.timeout(60_000);
+  let sshd: Sshd;
+  before(async () => (sshd = await startSshd()));
+  after(async () => sshd?.stop());
+
+  interface Case {
+    name: string;
+    ssh: () => string[];
+    command: string[];
+    exitCode: number;
+    stderr: RegExp;
+  }
+  const cases: Case[] = [
+    { name: 'a refused port', ssh: () => [], command: ['true'], exitCode: 255, stderr: /ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused/ },
+    { name: 'a key the server does not accept', ssh: () => sshd.sshOptionsWith({ key: sshd.strangerKey }), command: ['true'], exitCode: 255, stderr: /Permission denied \(publickey\)/ },
+    { name: 'a changed host key', ssh: () => sshd.sshOptionsWith({ knownHosts: sshd.wrongKnownHosts }), command: ['true'], exitCode: 255, stderr: /Host key verification failed\./ },
+    { name: 'a remote command that does not exist', ssh: () => sshd.sshOptions, command: ['no-such-command-rsh-transport'], exitCode: 127, stderr: /no-such-command-rsh-transport: (command )?not found/ },
+  ];
+  let refusedPort = 0;
+  before(async () => {
+    refusedPort = await freePort();
+    cases[0].ssh = () => sshd.sshOptionsWith({ port: refusedPort });
+  });
+
+  for (const c of cases) {
+    it(`${c.name}: RemoteShellError ERR_REMOTE_SHELL_EXIT ${c.exitCode} with ssh's own words`, async () => {
+      for (const stderr of ['capture', 'forward-to-callback'] as const) {
+        const lines: string[] = [];
+        const shell = openRemoteShell({
+          host: sshd.host, user: sshd.user, rsh: ['ssh', ...c.ssh()], command: c.command,
+          stderr: stderr === 'capture' ? 'capture' : (line) => lines.push(line),
+        });
+        shell.stream.resume();
+        const err = await rejection(shell.finished);
+        assert.ok(err instanceof RemoteShellError);
+        assert.equal(err.code, 'ERR_REMOTE_SHELL_EXIT');
+        assert.equal(err.exitCode, c.exitCode);
+        assert.equal(err.message.split('\n')[0], `connection unexpectedly closed (0 bytes received so far): ssh exited with code ${c.exitCode}`);
+        assert.match(err.stderrTail, c.stderr);
+        assert.match(err.message, c.stderr);
+        if (stderr !== 'capture') {
+          assert.equal(err.message.split('\n').length, 2, 'forwarded live: the last line only');
+          assert.match(lines.join('\n'), c.stderr);
+        }
+      }
+    });
+
+    it(`${c.name}: the command's last line and exit status ${c.exitCode}`, async () => {
+      const { status, stderr } = await runCli([`--rsh=ssh ${c.ssh().join(' ')}`, '-l', sshd.user, sshd.host, ...c.command]);
+      assert.equal(status, c.exitCode);
+      assert.match(stderr, c.stderr);
+      const last = stderr.trimEnd().split('\n').pop();
+      assert.equal(last, `rsh-transport: connection unexpectedly closed (0 bytes received so far): ssh exited with code ${c.exitCode}`);
+    });
+  }
+});

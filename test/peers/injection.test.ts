@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openRemoteShell } from '../../host/index.js';
+import { collect } from '../transport/helpers.js';
+import { startSshd, type Sshd } from './sshd.js';
+
+describe('remote command words against a real sshd and login shell', function () {
+  this.timeout(30_000);
+  let sshd: Sshd;
+  before(async () => (sshd = await startSshd()));
+  after(async () => sshd?.stop());
+
+  it('arrive literally, and an injection never creates its marker file', async () => {
+    const marker = path.join(mkdtempSync(path.join(tmpdir(), 'rsh-inject-')), 'pwned');
+    const words = [
+      `; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `' ; touch ${marker}; '`, `" ; touch ${marker}; "`,
+      `&& touch ${marker}`, 'two  spaces', 'new\nline', '', '$HOME', '\\', "it's", '*', '#', '-o',
+    ];
+    const shell = openRemoteShell({
+      host: sshd.host, user: sshd.user, rsh: sshd.rsh, stderr: 'capture',
+      command: ['printf', '%s\\0', ...words],
+    });
+    const [out] = await Promise.all([collect(shell.stream), shell.finished]);
+    assert.deepEqual(out.toString().split('\0').slice(0, -1), words);
+    assert.equal(existsSync(marker), false);
+  });
+});
