@@ -12,6 +12,8 @@ const suites: Record<string, () => Promise<{ run(o: Options): Promise<Row[]> }>>
   core: () => import('./core.js'),
   pump: () => import('./pump.js'),
   tunnel: () => import('./tunnel.js'),
+  wakeup: () => import('./wakeup.js'),
+  scale: () => import('./scale.js'),
 };
 
 const rows: Row[] = [];

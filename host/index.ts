@@ -31,3 +31,5 @@ export { quoteForShell, quoteCommand } from './rsh/quote.js';
 export type { StderrOption } from './stderr/sink.js';
 export type { StderrLineCallback, ForwardedLineInfo } from './stderr/forwarder.js';
 export type { Snapshot } from './core/snapshot.js';
+export { openFileLimit, raiseOpenFileLimit } from './limits.js';
+export type { OpenFileLimit } from './limits.js';

@@ -73,6 +73,9 @@ export class RemoteShell implements AsyncDisposable {
   readonly stream: Duplex;
   /** Settles once the remote shell has exited and every fd, timer and capture is released. */
   readonly finished: Promise<RemoteShellResult>;
+  /** Resolves as soon as the remote shell process exits (like ChildProcess 'exit'), before its
+   * stderr is drained; `{ code: null, signal: null }` when it never started. Never rejects. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** [program, ...args] as spawned. */
   readonly argv: readonly string[];
   readonly stderr: RemoteShellStderr;
@@ -92,6 +95,7 @@ export class RemoteShell implements AsyncDisposable {
   #timers = new Set<NodeJS.Timeout>();
   #idleTimer: NodeJS.Timeout | undefined;
   #resolve!: (result: RemoteShellResult) => void;
+  #resolveExited!: (exit: Exit) => void;
   #reject!: (err: RemoteShellError) => void;
   #onAbort = (): void => this.#abort();
 
@@ -105,6 +109,7 @@ export class RemoteShell implements AsyncDisposable {
     });
     // Awaiting `finished` is optional: a failure must not also surface as an unhandled rejection.
     this.finished.catch(() => {});
+    this.exited = new Promise((resolve) => (this.#resolveExited = resolve));
 
     this.#capture = new StderrCapture(options.capture ?? {});
     this.#sink = makeSink(options.stderr, this.#capture);
@@ -183,8 +188,20 @@ export class RemoteShell implements AsyncDisposable {
       return this.#failBeforeSpawn(this.#spawnError(err));
     }
     this.#child = child;
+    if (!child.stdin || !child.stdout) {
+      // Out of fds (EMFILE, ENFILE), Node sets up no stdio and reports why on the next tick.
+      channel.close();
+      this.#exit = { code: null, signal: null };
+      this.#stderrEnded = this.#stdoutEnded = true;
+      const failure = new Promise<RemoteShellError>((resolve) => child.once('error', (err) => resolve(this.#spawnError(err))));
+      failure.then((error) => {
+        this.#failure = error;
+        this.#maybeSettle();
+      });
+      return failedStream(failure);
+    }
     channel.spawned();
-    const tunnel = new Tunnel(child.stdin!, child.stdout!, { argv: this.argv, describeExit: () => this.#describeExit() });
+    const tunnel = new Tunnel(child.stdin, child.stdout, { argv: this.argv, describeExit: () => this.#describeExit() });
     this.#tunnel = tunnel;
 
     child.once('error', (err) => {
@@ -199,6 +216,7 @@ export class RemoteShell implements AsyncDisposable {
     });
     child.once('exit', (code, sig) => {
       this.#exit = { code, signal: sig };
+      this.#resolveExited(this.#exit);
       const drain = this.#options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
       channel.finish(drain);
       this.#watchStdoutAfterExit(drain);
@@ -221,12 +239,7 @@ export class RemoteShell implements AsyncDisposable {
     this.#exit = { code: null, signal: null };
     this.#stderrEnded = this.#stdoutEnded = true;
     queueMicrotask(() => this.#maybeSettle());
-    return new Duplex({
-      read() {},
-      write(_chunk, _encoding, callback) {
-        callback(error);
-      },
-    }).destroy(error);
+    return failedStream(Promise.resolve(error));
   }
 
   // A writer that outlives the child (a grandchild holding stdout) must not hold `finished`
@@ -249,6 +262,7 @@ export class RemoteShell implements AsyncDisposable {
   #maybeSettle(): void {
     if (this.#settled || !this.#exit || !this.#stderrEnded || !this.#stdoutEnded) return;
     this.#settled = true;
+    this.#resolveExited(this.#exit);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
@@ -284,6 +298,9 @@ export class RemoteShell implements AsyncDisposable {
       why = this.argv[0].includes('/') ? `${program} does not exist` : `${program} was not found on PATH`;
     } else if (e.code === 'EACCES' && e.syscall?.startsWith('spawn')) {
       why = `${program} is not executable (EACCES)`;
+    } else if (e.code === 'EMFILE' || e.code === 'ENFILE') {
+      const which = e.code === 'EMFILE' ? 'this process has' : 'the system has';
+      why = `${which} too many open files (${e.code}${e.syscall ? `, ${e.syscall}` : ''}): raise the limit (raiseOpenFileLimit(), ulimit -n) or open fewer remote shells at once`;
     } else {
       why = e.message;
     }
@@ -362,6 +379,19 @@ export class RemoteShell implements AsyncDisposable {
       ...this.#sink.consumer.stats,
     };
   }
+}
+
+// The stream of a remote shell that never ran: every write fails, and it is destroyed with the
+// error once that is known.
+function failedStream(error: Promise<RemoteShellError>): Duplex {
+  const stream = new Duplex({
+    read() {},
+    write(_chunk, _encoding, callback) {
+      error.then(callback);
+    },
+  });
+  error.then((err) => stream.destroy(err));
+  return stream;
 }
 
 // As upstream rsync does, the remote shell gets no DISPLAY unless SSH_ASKPASS is set, so that

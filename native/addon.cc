@@ -6,6 +6,13 @@
 
 #include <napi.h>
 
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+
+#include <cerrno>
+#include <cmath>
+
 #include "endpoint.h"
 #include "errors.h"
 #include "pump.h"
@@ -61,6 +68,45 @@ Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+#ifndef _WIN32
+// openFileLimit(): { soft, hard } of RLIMIT_NOFILE (Infinity for RLIM_INFINITY).
+Napi::Value OpenFileLimitJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    SystemError(env, "cannot read the open file limit", "getrlimit", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto number = [&](rlim_t value) {
+    return Napi::Number::New(env, value == RLIM_INFINITY ? INFINITY : static_cast<double>(value));
+  };
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("soft", number(limit.rlim_cur));
+  result.Set("hard", number(limit.rlim_max));
+  return result;
+}
+
+// setOpenFileLimit(soft): sets the soft RLIMIT_NOFILE (at most the hard one).
+Napi::Value SetOpenFileLimitJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "setOpenFileLimit(soft)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    SystemError(env, "cannot read the open file limit", "getrlimit", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  double wanted = info[0].As<Napi::Number>().DoubleValue();
+  limit.rlim_cur = wanted >= static_cast<double>(limit.rlim_max) ? limit.rlim_max : static_cast<rlim_t>(wanted);
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    SystemError(env, "cannot set the open file limit", "setrlimit", errno).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+#endif
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object features = Napi::Object::New(env);
   features.Set("socketpairStderr", Napi::Boolean::New(env, SocketpairFeature()));
@@ -69,6 +115,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #else
   features.Set("pump", Napi::Boolean::New(env, true));
   exports.Set("Pump", Pump::Define(env));
+  exports.Set("openFileLimit", Napi::Function::New<OpenFileLimitJs>(env, "openFileLimit"));
+  exports.Set("setOpenFileLimit", Napi::Function::New<SetOpenFileLimitJs>(env, "setOpenFileLimit"));
 #endif
   exports.Set("features", features);
   exports.Set("createEndpoint", Napi::Function::New<CreateEndpointJs>(env, "createEndpoint"));

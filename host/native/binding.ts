@@ -55,6 +55,10 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   /** Absent on Windows, where the stderr pipe is read from JavaScript. */
   Pump?: NativePumpConstructor;
+  /** RLIMIT_NOFILE (not on Windows). */
+  openFileLimit?(): { soft: number; hard: number };
+  /** Sets the soft RLIMIT_NOFILE, at most the hard one (not on Windows). */
+  setOpenFileLimit?(soft: number): void;
   /** Where the binding was loaded from. */
   path: string;
 }

@@ -1,0 +1,31 @@
+// Open files: each transport holds three fds (the child's stdin, stdout and stderr ends), so a
+// process that fans out to hundreds of remote shells needs more than the common soft limit of
+// 1024. The hard limit is usually far higher; raising the soft one is what Go does at start.
+
+import { loadBinding } from './native/binding.js';
+
+export interface OpenFileLimit {
+  soft: number;
+  hard: number;
+}
+
+/** The process's limit on open files (RLIMIT_NOFILE); Infinity where there is none. */
+export function openFileLimit(): OpenFileLimit {
+  const binding = loadBinding();
+  return binding.openFileLimit ? binding.openFileLimit() : { soft: Infinity, hard: Infinity };
+}
+
+/**
+ * Raises the soft limit on open files to the hard limit (or to `wanted`, if lower) and returns
+ * the limit now in force. A no-op on Windows.
+ *
+ * ```ts
+ * raiseOpenFileLimit(); // { soft: 524288, hard: 524288 }: room for thousands of transports
+ * ```
+ */
+export function raiseOpenFileLimit(wanted = Infinity): OpenFileLimit {
+  const binding = loadBinding();
+  const current = openFileLimit();
+  if (binding.setOpenFileLimit && current.soft < Math.min(wanted, current.hard)) binding.setOpenFileLimit(Math.min(wanted, current.hard));
+  return openFileLimit();
+}
