@@ -69,14 +69,18 @@ Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
 }
 
 #ifndef _WIN32
+// RLIMIT_NOFILE, or false with a JavaScript exception pending.
+bool ReadOpenFileLimit(Napi::Env env, struct rlimit* limit) {
+  if (getrlimit(RLIMIT_NOFILE, limit) == 0) return true;
+  SystemError(env, "cannot read the open file limit", "getrlimit", errno).ThrowAsJavaScriptException();
+  return false;
+}
+
 // openFileLimit(): { soft, hard } of RLIMIT_NOFILE (Infinity for RLIM_INFINITY).
 Napi::Value OpenFileLimitJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    SystemError(env, "cannot read the open file limit", "getrlimit", errno).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ReadOpenFileLimit(env, &limit)) return env.Undefined();
   auto number = [&](rlim_t value) {
     return Napi::Number::New(env, value == RLIM_INFINITY ? INFINITY : static_cast<double>(value));
   };
@@ -94,10 +98,7 @@ Napi::Value SetOpenFileLimitJs(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    SystemError(env, "cannot read the open file limit", "getrlimit", errno).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!ReadOpenFileLimit(env, &limit)) return env.Undefined();
   double wanted = info[0].As<Napi::Number>().DoubleValue();
   limit.rlim_cur = wanted >= static_cast<double>(limit.rlim_max) ? limit.rlim_max : static_cast<rlim_t>(wanted);
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {

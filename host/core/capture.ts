@@ -8,10 +8,10 @@
 // Bytes reach the core either by copy (write) or in place: a pump reads them straight into
 // the staging area (stagingArea) and calls commitStaged(n).
 
-import { check, FrameKind } from './abi.js';
+import { check } from './abi.js';
 import { poolFor, type CorePool, type CoreInstance, type Geometry } from './pool.js';
 import {
-  framePtr, frameWord, wordLength, wordKind, kindName, TERMINATORS,
+  forEachLine, kindName, TERMINATORS,
   type FrameConsumer, type FrameRound, type StderrLineKind, type Terminator,
 } from './frames.js';
 import { decode, readSnapshot, type Snapshot } from './snapshot.js';
@@ -68,23 +68,9 @@ class LineCollector implements FrameConsumer {
   collected: StderrLine[] = [];
   constructor(private readonly onLine: ((line: StderrLine) => void) | undefined) {}
   consume(round: FrameRound): void {
-    for (let i = 0; i < round.count; i++) {
-      const ptr = framePtr(round, i);
-      const word = frameWord(round, i);
-      const kind = wordKind(word);
-      const end = ptr + wordLength(word);
-      if (kind === FrameKind.LF) {
-        for (let at = ptr; ; ) {
-          const lf = round.memory.indexOf(0x0a, at);
-          const stop = lf < 0 || lf >= end ? end : lf;
-          this.#push(new Line(round.memory.slice(at, stop), 'line', '\n'));
-          if (stop === end) break;
-          at = stop + 1;
-        }
-      } else {
-        this.#push(new Line(round.memory.slice(ptr, end), kindName(kind), TERMINATORS[kind]));
-      }
-    }
+    forEachLine(round, (start, end, kind) => {
+      this.#push(new Line(round.memory.slice(start, end), kindName(kind), TERMINATORS[kind]));
+    });
   }
   #push(line: StderrLine): void {
     if (this.onLine) this.onLine(line);

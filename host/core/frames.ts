@@ -53,3 +53,27 @@ export function wordKind(word: number): FrameKindCode {
 export interface FrameConsumer {
   consume(round: FrameRound): void;
 }
+
+/**
+ * Calls visit(start, end, kind) for every line of a round, in order: an LF frame's lines one by
+ * one (kind LF each), any other frame as it is. [start, end) is the line without terminator.
+ */
+export function forEachLine(round: FrameRound, visit: (start: number, end: number, kind: FrameKindCode) => void): void {
+  for (let i = 0; i < round.count; i++) {
+    const ptr = framePtr(round, i);
+    const word = frameWord(round, i);
+    const kind = wordKind(word);
+    const end = ptr + wordLength(word);
+    if (kind !== FrameKind.LF) {
+      visit(ptr, end, kind);
+      continue;
+    }
+    for (let at = ptr; ; ) {
+      const lf = round.memory.indexOf(0x0a, at);
+      const stop = lf < 0 || lf >= end ? end : lf;
+      visit(at, stop, kind);
+      if (stop === end) break;
+      at = stop + 1;
+    }
+  }
+}

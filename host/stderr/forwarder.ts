@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import { FrameKind } from '../core/abi.js';
 import {
-  framePtr, frameWord, wordKind, wordLength, kindName, TERMINATORS, TERMINATOR_LENGTH,
+  forEachLine, framePtr, frameWord, wordKind, wordLength, kindName, TERMINATORS, TERMINATOR_LENGTH,
   type FrameConsumer, type FrameRound, type StderrLineKind,
 } from '../core/frames.js';
 import { decode } from '../core/snapshot.js';
@@ -124,24 +124,10 @@ export class CallbackForwarder implements FrameConsumer {
   finish(): void {}
 
   consume(round: FrameRound): void {
-    for (let i = 0; i < round.count; i++) {
-      const ptr = framePtr(round, i);
-      const word = frameWord(round, i);
-      const kind = wordKind(word);
-      const end = ptr + wordLength(word);
-      this.stats.bytesForwarded += end - ptr + TERMINATOR_LENGTH[kind];
-      if (kind !== FrameKind.LF) {
-        this.#call(round.memory.slice(ptr, end), kindName(kind));
-        continue;
-      }
-      for (let at = ptr; ; ) {
-        const lf = round.memory.indexOf(0x0a, at);
-        const stop = lf < 0 || lf >= end ? end : lf;
-        this.#call(round.memory.slice(at, stop), 'line');
-        if (stop === end) break;
-        at = stop + 1;
-      }
-    }
+    forEachLine(round, (start, end, kind) => {
+      this.stats.bytesForwarded += end - start + TERMINATOR_LENGTH[kind];
+      this.#call(round.memory.slice(start, end), kindName(kind));
+    });
   }
 
   #call(bytes: Uint8Array, kind: StderrLineKind): void {

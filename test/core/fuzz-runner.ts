@@ -27,7 +27,7 @@ export const GEOMETRIES = [
 
 // Pieces that stress the framer: line ends of each kind, UTF-8 of every length, cut and
 // invalid sequences, and long runs that cross lineMax and the ring's capacity.
-const piece: fc.Arbitrary<number[]> = fc.oneof(
+const piece: fc.Arbitrary<readonly number[]> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom([0x0a], [0x0d], [0x0d, 0x0a], [0x0d, 0x0d]) },
   { weight: 6, arbitrary: fc.array(fc.integer({ min: 0x20, max: 0x7e }), { minLength: 1, maxLength: 12 }) },
   { weight: 3, arbitrary: fc.constantFrom([0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xed, 0x9f, 0xbf]) },

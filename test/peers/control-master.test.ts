@@ -6,16 +6,16 @@ import { openRemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../native/helpers.js';
 import { sleep } from '../transport/helpers.js';
-import { startSshd, type Sshd } from './sshd.js';
+import { useSshd, type Sshd } from './sshd.js';
 
 // The first connection with ControlMaster=auto and ControlPersist leaves a master process that
 // inherited the client's stderr (with -v: the master detaches to /dev/null otherwise). The
 // transport must not wait for it; Node's own 'close' does.
 describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
   this.timeout(60_000);
+  const peer = useSshd();
   let sshd: Sshd;
-  before(async () => (sshd = await startSshd()));
-  after(async () => sshd?.stop());
+  before(() => (sshd = peer.sshd()));
 
   const control = (name: string) => ['-o', 'ControlMaster=auto', '-o', `ControlPath=${path.join(sshd.dir, `cm-${name}`)}`, '-o', 'ControlPersist=60'];
   const ssh = (name: string, ...args: string[]) => spawnSync('ssh', [...sshd.sshOptions, ...control(name), ...args, '-l', sshd.user, sshd.host], { encoding: 'utf8' });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
 import { CLI, rejection } from '../transport/helpers.js';
-import { freePort, startSshd, type Sshd } from './sshd.js';
+import { freePort, useSshd, type Sshd } from './sshd.js';
 
 interface CliRun { status: number | null; stderr: string }
 
@@ -20,9 +20,9 @@ function runCli(args: string[]): Promise<CliRun> {
 // last line and exit status.
 describe('ssh failures through a real sshd', function () {
   this.timeout(60_000);
+  const peer = useSshd();
   let sshd: Sshd;
-  before(async () => (sshd = await startSshd()));
-  after(async () => sshd?.stop());
+  before(() => (sshd = peer.sshd()));
 
   interface Case {
     name: string;

@@ -1,23 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI } from '../transport/helpers.js';
-import { startSshd, type Sshd } from './sshd.js';
+import { useSshd, type Sshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
 
 describe('git through a real sshd', function () {
   this.timeout(120_000);
+  const peer = useSshd();
   let sshd: Sshd;
   let root: string;
-  before(async () => {
-    sshd = await startSshd();
-    root = mkdtempSync(path.join(tmpdir(), 'rsh-git-'));
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (root) rmSync(root, { recursive: true, force: true });
+  before(() => {
+    sshd = peer.sshd();
+    root = peer.scratch();
   });
 
   const git = (args: string[], env: NodeJS.ProcessEnv = {}): string => {

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { collect } from '../transport/helpers.js';
-import { startSshd, type Sshd } from './sshd.js';
+import { useSshd, type Sshd } from './sshd.js';
 
 describe('remote command words against a real sshd and login shell', function () {
   this.timeout(30_000);
+  const peer = useSshd();
   let sshd: Sshd;
-  before(async () => (sshd = await startSshd()));
-  after(async () => sshd?.stop());
+  before(() => (sshd = peer.sshd()));
 
   it('arrive literally, and an injection never creates its marker file', async () => {
     const marker = path.join(mkdtempSync(path.join(tmpdir(), 'rsh-inject-')), 'pwned');

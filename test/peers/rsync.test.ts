@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { CLI } from '../transport/helpers.js';
-import { startSshd, type Sshd } from './sshd.js';
+import { useSshd, type Sshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
 
 describe('rsync through a real sshd', function () {
   this.timeout(180_000);
+  const peer = useSshd();
   let sshd: Sshd;
   let root: string;
-  before(async () => {
-    sshd = await startSshd();
-    root = mkdtempSync(path.join(tmpdir(), 'rsh-rsync-'));
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (root) rmSync(root, { recursive: true, force: true });
+  before(() => {
+    sshd = peer.sshd();
+    root = peer.scratch();
   });
 
   it("speaks rsync's protocol greeting with rsync --server over openRemoteShell", async () => {

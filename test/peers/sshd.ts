@@ -148,3 +148,21 @@ export async function startSshd(): Promise<Sshd> {
     };
   }
 }
+
+/**
+ * Starts a server before the suite's tests and stops it after them (on failure too), with a
+ * scratch directory of the suite's own; returns accessors for both.
+ */
+export function useSshd(): { sshd: () => Sshd; scratch: () => string } {
+  let server: Sshd | undefined;
+  let dir: string | undefined;
+  before(async () => {
+    server = await startSshd();
+    dir = mkdtempSync(path.join(tmpdir(), 'rsh-peer-'));
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return { sshd: () => server!, scratch: () => dir! };
+}

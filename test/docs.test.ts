@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT } from './transport/helpers.js';
+
+// The documentation's examples are programs: they run, and say what their comments say.
+describe('documented examples', function () {
+  this.timeout(60_000);
+
+  it('assembly/README.md: the JavaScript host prints what its comments show', () => {
+    const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');
+    const code = /```js\n([\s\S]*?)```/.exec(readme)![1];
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rsh-docs-')), 'abi-example.mjs');
+    writeFileSync(file, code.replace('node_modules/rsh-transport/build/core.wasm', path.join(ROOT, 'build/core.wasm')));
+    const out = execFileSync(process.execPath, [file], { encoding: 'utf8' });
+    const promised = [...code.matchAll(/^\/\/ (\d .*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(out.split('\n').slice(0, promised.length), promised);
+    assert.equal(out.split('\n').slice(promised.length).join('\n'), 'debug1: Connecting\n100%\nPermission denied\n\n');
+  });
+
+  it('npm run demo: the exchange, the forwarded lines, the error with its snapshot', () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/demo.mjs')], { encoding: 'utf8' });
+    assert.match(out, /protocol: sent 31, the server speaks 32/);
+    assert.match(out, /exchange: "PONG 1\\nPONG 2\\n"/);
+    assert.match(out, /stderr progress\| server: scanning \/srv\/data  25%/);
+    assert.match(out, /code: {10}ERR_REMOTE_SHELL_EXIT\n {2}exitCode: {6}23\n/);
+    assert.match(out, /\n {4}server: scanning \/srv\/data 100%\n {4}rsync: \[sender\] change_dir/);
+  });
+
+  it('examples/capture-demo.mjs: the core alone overflows its small ring and says so', () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/capture-demo.mjs')], { encoding: 'utf8' });
+    assert.match(out, /\[\.\.\. \d+ bytes of stderr omitted \.\.\.\]/);
+    assert.match(out, /100%  1\.4MB\/s\nPermission denied \(publickey\)\.\n/);
+  });
+});
