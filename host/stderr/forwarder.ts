@@ -33,20 +33,32 @@ export const DEFAULT_MAX_BUFFERED = 1024 * 1024;
 const encoder = new TextEncoder();
 const TERMINATOR_BYTES = TERMINATORS.map((t) => encoder.encode(t));
 
+// Whether a sink has failed (EPIPE on a closed stderr): forwarding to it ends, not the transfer.
+// One listener per sink, however many transports share it (process.stderr is shared by all).
+const failedSinks = new WeakSet<Writable>();
+const watchedSinks = new WeakSet<Writable>();
+
+function watchSink(sink: Writable): void {
+  if (watchedSinks.has(sink)) return;
+  watchedSinks.add(sink);
+  sink.once('error', () => failedSinks.add(sink));
+}
+
 /** Sends frames to a Writable as bytes, faithfully: each round costs one write per contiguous run. */
 export class WritableForwarder implements FrameConsumer {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
   #skipped = 0;
-
-  #broken = false;
 
   constructor(
     private readonly sink: Writable,
     private readonly staging: { offset: number; size: number },
     private readonly maxBuffered = DEFAULT_MAX_BUFFERED,
   ) {
-    // A sink that fails (EPIPE on a closed stderr) ends forwarding, not the transfer.
-    sink.once('error', () => (this.#broken = true));
+    watchSink(sink);
+  }
+
+  get #broken(): boolean {
+    return failedSinks.has(this.sink) || this.sink.destroyed || this.sink.writableEnded;
   }
 
   consume(round: FrameRound): void {
@@ -83,7 +95,7 @@ export class WritableForwarder implements FrameConsumer {
 
   /** The stream has ended: report what was skipped since the last line that got through. */
   finish(): void {
-    if (this.#skipped > 0 && !this.#broken && !this.sink.destroyed && !this.sink.writableEnded) {
+    if (this.#skipped > 0 && !this.#broken) {
       this.sink.write(this.#marker());
       this.#skipped = 0;
     }
@@ -96,7 +108,7 @@ export class WritableForwarder implements FrameConsumer {
   #send(chunks: Uint8Array[]): void {
     const size = chunks.reduce((n, c) => n + c.length, 0);
     if (size === 0) return;
-    if (this.#broken || this.sink.destroyed || this.sink.writableEnded) {
+    if (this.#broken) {
       this.stats.bytesNotForwarded += size;
       return;
     }

@@ -284,6 +284,34 @@ describe('openRemoteShell: stderr forwarding', function () {
     assert.equal(seen[1][0], 'line:');
   });
 
+  it('lets many transports share one sink without piling listeners on it', async () => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({ write(chunk, _encoding, callback) { chunks.push(chunk); callback(); } });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const shells = Array.from({ length: 30 }, (_, i) => openRemoteShell({ host: 'local', rsh: ['sh', '-c', `echo shell ${i} >&2`, 'sh'], stderr: sink }));
+      assert.equal(sink.listenerCount('error'), 1);
+      await Promise.all(shells.map((s) => s.finished));
+      await sleep(10);
+      assert.deepEqual(warnings, []);
+      assert.deepEqual(Buffer.concat(chunks).toString().split('\n').slice(0, -1).sort(), Array.from({ length: 30 }, (_, i) => `shell ${i}`).sort());
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('stops forwarding to a sink that failed, and the transfer goes on', async () => {
+    const sink = new Writable({ write(_chunk, _encoding, callback) { callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })); } });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo one >&2; sleep 0.2; echo two >&2; echo out', stderr: sink });
+    const [out] = await Promise.all([collect(shell.stream), shell.finished]);
+    assert.equal(out.toString(), 'out\n');
+    assert.equal(shell.stderr.stats.bytesForwarded, 4);
+    assert.equal(shell.stderr.stats.bytesNotForwarded, 4);
+    assert.equal(shell.stderr.snapshot().text, 'one\ntwo\n');
+  });
+
   it("keeps stderr out of sight with 'capture', and in the snapshot", async () => {
     const shell = openRemoteShell({ host: 'local', rsh: standIn('-v'), command: ['true'], stderr: 'capture' });
     await shell.finished;
