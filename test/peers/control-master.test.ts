@@ -6,7 +6,7 @@ import { openRemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../native/helpers.js';
 import { sleep } from '../transport/helpers.js';
-import { useSshd, type Sshd } from './sshd.js';
+import { useSshd } from './sshd.js';
 
 // The first connection with ControlMaster=auto and ControlPersist leaves a master process that
 // inherited the client's stderr (with -v: the master detaches to /dev/null otherwise). The
@@ -14,11 +14,9 @@ import { useSshd, type Sshd } from './sshd.js';
 describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
   this.timeout(60_000);
   const peer = useSshd();
-  let sshd: Sshd;
-  before(() => (sshd = peer.sshd()));
 
-  const control = (name: string) => ['-o', 'ControlMaster=auto', '-o', `ControlPath=${path.join(sshd.dir, `cm-${name}`)}`, '-o', 'ControlPersist=60'];
-  const ssh = (name: string, ...args: string[]) => spawnSync('ssh', [...sshd.sshOptions, ...control(name), ...args, '-l', sshd.user, sshd.host], { encoding: 'utf8' });
+  const control = (name: string) => ['-o', 'ControlMaster=auto', '-o', `ControlPath=${path.join(peer.sshd.dir, `cm-${name}`)}`, '-o', 'ControlPersist=60'];
+  const ssh = (name: string, ...args: string[]) => spawnSync('ssh', [...peer.sshd.sshOptions, ...control(name), ...args, '-l', peer.sshd.user, peer.sshd.host], { encoding: 'utf8' });
   const masterPid = (name: string): number => {
     const check = ssh(name, '-O', 'check');
     const pid = /pid=(\d+)/.exec(check.stderr)?.[1];
@@ -30,7 +28,7 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
     it(`finished resolves within 1 s of the ssh client's exit while the master holds stderr (${backend.name})`, async () => {
       const name = backend.name;
       const shell = openRemoteShell({
-        host: sshd.host, user: sshd.user, rsh: ['ssh', ...sshd.sshOptions, ...control(name), '-v'],
+        host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
         command: ['echo', 'first'], stderr: 'capture', [internal]: { binding: backend.binding() },
       } as Parameters<typeof openRemoteShell>[0]);
       let endedAt = 0;
@@ -50,7 +48,7 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
 
         // A second connection multiplexes through it.
         const second = openRemoteShell({
-          host: sshd.host, user: sshd.user, rsh: ['ssh', ...sshd.sshOptions, ...control(name), '-v'],
+          host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
           command: ['echo', 'second'], stderr: 'capture', [internal]: { binding: backend.binding() },
         } as Parameters<typeof openRemoteShell>[0]);
         const secondOut: Buffer[] = [];
@@ -66,7 +64,7 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
   }
 
   it("plain child_process.spawn: 'close' waits for the master, which is why the transport exists", async () => {
-    const child = spawn('ssh', [...sshd.sshOptions, ...control('plain'), '-v', '-l', sshd.user, sshd.host, 'echo plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ssh', [...peer.sshd.sshOptions, ...control('plain'), '-v', '-l', peer.sshd.user, peer.sshd.host, 'echo plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.resume();
     child.stderr.resume();
     let closed = false;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
 import { CLI, rejection } from '../transport/helpers.js';
-import { freePort, useSshd, type Sshd } from './sshd.js';
+import { freePort, useSshd } from './sshd.js';
 
 interface CliRun { status: number | null; stderr: string }
 
@@ -21,8 +21,6 @@ function runCli(args: string[]): Promise<CliRun> {
 describe('ssh failures through a real sshd', function () {
   this.timeout(60_000);
   const peer = useSshd();
-  let sshd: Sshd;
-  before(() => (sshd = peer.sshd()));
 
   interface Case {
     name: string;
@@ -33,14 +31,14 @@ describe('ssh failures through a real sshd', function () {
   }
   const cases: Case[] = [
     { name: 'a refused port', ssh: () => [], command: ['true'], exitCode: 255, stderr: /ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused/ },
-    { name: 'a key the server does not accept', ssh: () => sshd.sshOptionsWith({ key: sshd.strangerKey }), command: ['true'], exitCode: 255, stderr: /Permission denied \(publickey\)/ },
-    { name: 'a changed host key', ssh: () => sshd.sshOptionsWith({ knownHosts: sshd.wrongKnownHosts }), command: ['true'], exitCode: 255, stderr: /Host key verification failed\./ },
-    { name: 'a remote command that does not exist', ssh: () => sshd.sshOptions, command: ['no-such-command-rsh-transport'], exitCode: 127, stderr: /no-such-command-rsh-transport: (command )?not found/ },
+    { name: 'a key the server does not accept', ssh: () => peer.sshd.sshOptionsWith({ key: peer.sshd.strangerKey }), command: ['true'], exitCode: 255, stderr: /Permission denied \(publickey\)/ },
+    { name: 'a changed host key', ssh: () => peer.sshd.sshOptionsWith({ knownHosts: peer.sshd.wrongKnownHosts }), command: ['true'], exitCode: 255, stderr: /Host key verification failed\./ },
+    { name: 'a remote command that does not exist', ssh: () => peer.sshd.sshOptions, command: ['no-such-command-rsh-transport'], exitCode: 127, stderr: /no-such-command-rsh-transport: (command )?not found/ },
   ];
   let refusedPort = 0;
   before(async () => {
     refusedPort = await freePort();
-    cases[0].ssh = () => sshd.sshOptionsWith({ port: refusedPort });
+    cases[0].ssh = () => peer.sshd.sshOptionsWith({ port: refusedPort });
   });
 
   for (const c of cases) {
@@ -48,7 +46,7 @@ describe('ssh failures through a real sshd', function () {
       for (const stderr of ['capture', 'forward-to-callback'] as const) {
         const lines: string[] = [];
         const shell = openRemoteShell({
-          host: sshd.host, user: sshd.user, rsh: ['ssh', ...c.ssh()], command: c.command,
+          host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...c.ssh()], command: c.command,
           stderr: stderr === 'capture' ? 'capture' : (line) => lines.push(line),
         });
         shell.stream.resume();
@@ -67,7 +65,7 @@ describe('ssh failures through a real sshd', function () {
     });
 
     it(`${c.name}: the command's last line and exit status ${c.exitCode}`, async () => {
-      const { status, stderr } = await runCli([`--rsh=ssh ${c.ssh().join(' ')}`, '-l', sshd.user, sshd.host, ...c.command]);
+      const { status, stderr } = await runCli([`--rsh=ssh ${c.ssh().join(' ')}`, '-l', peer.sshd.user, peer.sshd.host, ...c.command]);
       assert.equal(status, c.exitCode);
       assert.match(stderr, c.stderr);
       const last = stderr.trimEnd().split('\n').pop();

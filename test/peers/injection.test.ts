@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { collect } from '../transport/helpers.js';
-import { useSshd, type Sshd } from './sshd.js';
+import { useSshd } from './sshd.js';
 
 describe('remote command words against a real sshd and login shell', function () {
   this.timeout(30_000);
   const peer = useSshd();
-  let sshd: Sshd;
-  before(() => (sshd = peer.sshd()));
 
   it('arrive literally, and an injection never creates its marker file', async () => {
     const marker = path.join(mkdtempSync(path.join(tmpdir(), 'rsh-inject-')), 'pwned');
@@ -19,7 +17,7 @@ describe('remote command words against a real sshd and login shell', function ()
       `&& touch ${marker}`, 'two  spaces', 'new\nline', '', '$HOME', '\\', "it's", '*', '#', '-o',
     ];
     const shell = openRemoteShell({
-      host: sshd.host, user: sshd.user, rsh: sshd.rsh, stderr: 'capture',
+      host: peer.sshd.host, user: peer.sshd.user, rsh: peer.sshd.rsh, stderr: 'capture',
       command: ['printf', '%s\\0', ...words],
     });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);

@@ -3,24 +3,18 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { CLI } from '../transport/helpers.js';
-import { useSshd, type Sshd } from './sshd.js';
+import { useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
 
 describe('rsync through a real sshd', function () {
   this.timeout(180_000);
   const peer = useSshd();
-  let sshd: Sshd;
-  let root: string;
-  before(() => {
-    sshd = peer.sshd();
-    root = peer.scratch();
-  });
 
   it("speaks rsync's protocol greeting with rsync --server over openRemoteShell", async () => {
     const local = /protocol version (\d+)/.exec(spawnSync('rsync', ['--version'], { encoding: 'utf8' }).stdout)![1];
     const shell = openRemoteShell({
-      host: sshd.host, user: sshd.user, rsh: sshd.rsh, stderr: 'capture',
-      command: ['rsync', '--server', '--sender', '-logDtpre.iLsfxCIvu', '.', root],
+      host: peer.sshd.host, user: peer.sshd.user, rsh: peer.sshd.rsh, stderr: 'capture',
+      command: ['rsync', '--server', '--sender', '-logDtpre.iLsfxCIvu', '.', peer.scratch],
     });
     const version = Buffer.alloc(4);
     version.writeUInt32LE(Number(local));
@@ -38,24 +32,24 @@ describe('rsync through a real sshd', function () {
   });
 
   it('pushes and pulls a 50 MB tree of 3,000 files with names holding spaces, rsync -e rsh-transport', () => {
-    const src = path.join(root, 'src');
+    const src = path.join(peer.scratch, 'src');
     makeTree(src, 3000, 50 * 1024 * 1024);
-    const rsh = `${process.execPath} ${CLI} --rsh="${sshd.rsh}"`;
-    const remote = `${sshd.user}@${sshd.host}:${root}/pushed/`;
+    const rsh = `${process.execPath} ${CLI} --rsh="${peer.sshd.rsh}"`;
+    const remote = `${peer.sshd.user}@${peer.sshd.host}:${peer.scratch}/pushed/`;
     const push = spawnSync('rsync', ['-a', '-e', rsh, `${src}/`, remote], { encoding: 'utf8' });
     assert.equal(push.status, 0, push.stderr);
-    const pull = spawnSync('rsync', ['-a', '-e', rsh, remote, `${root}/pulled/`], { encoding: 'utf8' });
+    const pull = spawnSync('rsync', ['-a', '-e', rsh, remote, `${peer.scratch}/pulled/`], { encoding: 'utf8' });
     assert.equal(pull.status, 0, pull.stderr);
     const expected = checksums(src);
     assert.equal(expected.size, 3000);
-    assert.deepEqual(checksums(`${root}/pushed`), expected);
-    assert.deepEqual(checksums(`${root}/pulled`), expected);
+    assert.deepEqual(checksums(`${peer.scratch}/pushed`), expected);
+    assert.deepEqual(checksums(`${peer.scratch}/pulled`), expected);
   });
 
   it('keeps the ring bounded through hundreds of KB of ssh -vvv and remote chatter, the transfer unaffected', async () => {
     // ssh -vvv alone says some 60 KB per 200 MB; the remote command adds 588 KB of its own.
     const shell = openRemoteShell({
-      host: sshd.host, user: sshd.user, rsh: `${sshd.rsh} -vvv`, stderr: 'capture',
+      host: peer.sshd.host, user: peer.sshd.user, rsh: `${peer.sshd.rsh} -vvv`, stderr: 'capture',
       command: ['sh', '-c', `seq 1 100000 >&2 & head -c ${20 * 1024 * 1024} /dev/zero; wait`],
     });
     let bytes = 0;

@@ -149,20 +149,22 @@ export async function startSshd(): Promise<Sshd> {
   }
 }
 
-/**
- * Starts a server before the suite's tests and stops it after them (on failure too), with a
- * scratch directory of the suite's own; returns accessors for both.
- */
-export function useSshd(): { sshd: () => Sshd; scratch: () => string } {
-  let server: Sshd | undefined;
-  let dir: string | undefined;
+/** A suite's server and scratch directory, there from its `before` hook to its `after` hook. */
+export interface Peer {
+  sshd: Sshd;
+  scratch: string;
+}
+
+/** Starts a server before the suite's tests and stops it after them (on failure too). */
+export function useSshd(): Peer {
+  const peer = {} as Peer;
   before(async () => {
-    server = await startSshd();
-    dir = mkdtempSync(path.join(tmpdir(), 'rsh-peer-'));
+    peer.sshd = await startSshd();
+    peer.scratch = mkdtempSync(path.join(tmpdir(), 'rsh-peer-'));
   });
   after(async () => {
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await peer.sshd?.stop();
+    if (peer.scratch) rmSync(peer.scratch, { recursive: true, force: true });
   });
-  return { sshd: () => server!, scratch: () => dir! };
+  return peer;
 }
