@@ -63,9 +63,11 @@ export const MESSAGE_TAIL_BYTES = 2048;
 
 /**
  * The last lines of a snapshot text for a message: at most `maxLines` non-empty lines and about
- * `maxBytes` characters, with a marker when earlier stderr is left out.
+ * `maxBytes` characters, with a marker when earlier stderr is left out (unless `marked` is false).
  */
-export function tailForMessage(text: string, omittedBytes: number, maxLines = MESSAGE_TAIL_LINES, maxBytes = MESSAGE_TAIL_BYTES): string[] {
+export function tailForMessage(
+  text: string, omittedBytes: number, maxLines = MESSAGE_TAIL_LINES, maxBytes = MESSAGE_TAIL_BYTES, marked = true,
+): string[] {
   const all = text.split('\n').filter((line) => line.trim() !== '');
   const kept: string[] = [];
   let size = 0;
@@ -76,7 +78,7 @@ export function tailForMessage(text: string, omittedBytes: number, maxLines = ME
     size += line.length + 1;
   }
   const left = all.length - kept.length;
-  if (left > 0 || omittedBytes > 0) {
+  if (marked && (left > 0 || omittedBytes > 0)) {
     const what = [left > 0 ? `${left} earlier ${left === 1 ? 'line' : 'lines'}` : '', omittedBytes > 0 ? `${omittedBytes} bytes` : '']
       .filter(Boolean).join(' and ');
     kept.unshift(`[... ${what} of stderr not shown ...]`);

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { StderrCapture, type StderrCaptureOptions } from './core/capture.js';
 import type { Snapshot } from './core/snapshot.js';
-import { RemoteShellError, tailForMessage, type RemoteShellErrorCode } from './errors.js';
+import { MESSAGE_TAIL_BYTES, RemoteShellError, tailForMessage, type RemoteShellErrorCode } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
 import type { EndpointBackend } from './native/binding.js';
 import { StderrChannel } from './stderr/channel.js';
@@ -309,8 +309,9 @@ export class RemoteShell implements AsyncDisposable {
 
   #error(code: RemoteShellErrorCode, shortMessage: string, cause?: unknown): RemoteShellError {
     const snapshot = this.#capture.snapshot();
+    // Lines the user saw live are not repeated: only the last one says why.
     const stderrLines = this.#sink.live
-      ? tailForMessage(snapshot.text, 0, 1).filter((line) => !line.startsWith('[... '))
+      ? tailForMessage(snapshot.text, 0, 1, MESSAGE_TAIL_BYTES, false)
       : tailForMessage(snapshot.text, snapshot.omittedBytes);
     return new RemoteShellError(code, shortMessage, {
       exitCode: this.#exit?.code ?? null,

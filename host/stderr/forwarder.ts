@@ -3,7 +3,6 @@
 // take beyond a bound is counted and reported by a marker line, not buffered without end.
 
 import type { Writable } from 'node:stream';
-import { FrameKind } from '../core/abi.js';
 import {
   forEachLine, framePtr, frameWord, wordKind, wordLength, kindName, TERMINATORS, TERMINATOR_LENGTH,
   type FrameConsumer, type FrameRound, type StderrLineKind,
@@ -85,8 +84,7 @@ export class WritableForwarder implements FrameConsumer {
         // A line completed from a carry buffer: its terminator lies elsewhere.
         if (runStart >= 0) chunks.push(round.memory.slice(runStart, runEnd));
         runStart = runEnd = -1;
-        chunks.push(round.memory.slice(ptr, ptr + len));
-        if (kind !== FrameKind.CUT && kind !== FrameKind.PARTIAL) chunks.push(TERMINATOR_BYTES[kind]);
+        chunks.push(round.memory.slice(ptr, ptr + len), TERMINATOR_BYTES[kind]);
       }
     }
     if (runStart >= 0) chunks.push(round.memory.slice(runStart, runEnd));
@@ -95,14 +93,13 @@ export class WritableForwarder implements FrameConsumer {
 
   /** The stream has ended: report what was skipped since the last line that got through. */
   finish(): void {
-    if (this.#skipped > 0 && !this.#broken) {
-      this.sink.write(this.#marker());
-      this.#skipped = 0;
-    }
+    if (!this.#broken) this.#reportSkipped();
   }
 
-  #marker(): string {
-    return `[rsh-transport: ${this.#skipped} bytes of stderr not forwarded: the output was too slow]\n`;
+  #reportSkipped(): void {
+    if (this.#skipped === 0) return;
+    this.sink.write(`[rsh-transport: ${this.#skipped} bytes of stderr not forwarded: the output was too slow]\n`);
+    this.#skipped = 0;
   }
 
   #send(chunks: Uint8Array[]): void {
@@ -117,10 +114,7 @@ export class WritableForwarder implements FrameConsumer {
       this.stats.bytesNotForwarded += size;
       return;
     }
-    if (this.#skipped > 0) {
-      this.sink.write(this.#marker());
-      this.#skipped = 0;
-    }
+    this.#reportSkipped();
     const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     this.sink.write(data);
     this.stats.bytesForwarded += size;
