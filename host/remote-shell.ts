@@ -3,14 +3,15 @@
 // timer or child outlives `finished`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import { StderrCapture, type StderrCaptureOptions } from './core/capture.js';
 import type { Snapshot } from './core/snapshot.js';
 import { MESSAGE_TAIL_BYTES, RemoteShellError, tailForMessage, type RemoteShellErrorCode } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
-import type { EndpointBackend } from './native/binding.js';
+import { loadBinding, type EndpointBackend, type NativeBinding } from './native/binding.js';
 import { StderrChannel } from './stderr/channel.js';
 import { makeSink, type Sink, type StderrOption } from './stderr/sink.js';
+import { ChildStdio } from './stream/child-stdio.js';
 import { Tunnel } from './stream/tunnel.js';
 
 export interface RemoteShellOptions {
@@ -85,6 +86,8 @@ export class RemoteShell implements AsyncDisposable {
   readonly #sink: Sink;
   #channel: StderrChannel | undefined;
   #child: ChildProcess | undefined;
+  #stdin: Writable | undefined;
+  #stdout: Readable | undefined;
   #tunnel: Tunnel | undefined;
   #exit: Exit | undefined;
   #stderrEnded = false;
@@ -165,31 +168,42 @@ export class RemoteShell implements AsyncDisposable {
       this.#aborted = true;
       return this.#failBeforeSpawn(this.#abortError(signal));
     }
+    let binding: NativeBinding;
+    let channel: StderrChannel;
     try {
-      this.#channel = new StderrChannel(this.#capture, {
-        binding: opts.binding,
+      binding = opts.binding ?? loadBinding();
+      channel = this.#channel = new StderrChannel(this.#capture, {
+        binding,
         injectFailure: opts.injectFailure,
         onBatch: () => this.#armIdleFlush(),
       });
     } catch (err) {
       return this.#failBeforeSpawn(this.#spawnError(err));
     }
-    const channel = this.#channel;
+    let stdio: ChildStdio;
+    try {
+      stdio = ChildStdio.open(binding);
+    } catch (err) {
+      channel.close();
+      return this.#failBeforeSpawn(this.#spawnError(err));
+    }
     let child: ChildProcess;
     try {
       child = spawn(this.argv[0], this.argv.slice(1), {
-        stdio: ['pipe', 'pipe', channel.childFd],
+        stdio: [...stdio.spawnStdio, channel.childFd],
         env: childEnv(this.#options.env ?? process.env),
         cwd: this.#options.cwd,
         windowsHide: true,
       });
     } catch (err) {
+      stdio.close();
       channel.close();
       return this.#failBeforeSpawn(this.#spawnError(err));
     }
     this.#child = child;
-    if (!child.stdin || !child.stdout) {
-      // Out of fds (EMFILE, ENFILE), Node sets up no stdio and reports why on the next tick.
+    if (child.pid === undefined) {
+      // Not found, not executable, out of fds: Node reports why on the next tick.
+      stdio.close(child);
       channel.close();
       this.#exit = { code: null, signal: null };
       this.#stderrEnded = this.#stdoutEnded = true;
@@ -201,20 +215,18 @@ export class RemoteShell implements AsyncDisposable {
       return failedStream(failure);
     }
     channel.spawned();
-    const tunnel = new Tunnel(child.stdin, child.stdout, { argv: this.argv, describeExit: () => this.#describeExit() });
+    const { stdin, stdout } = stdio.spawned(child);
+    this.#stdin = stdin;
+    this.#stdout = stdout;
+    const tunnel = new Tunnel(stdin, stdout, { argv: this.argv, describeExit: () => this.#describeExit() });
     this.#tunnel = tunnel;
 
-    child.once('error', (err) => {
-      // After a successful spawn, 'error' only reports a failed kill(), which kill() returns.
-      if (child.pid !== undefined) return;
-      this.#failure ??= this.#spawnError(err);
-      channel.close();
-      tunnel.endReadable();
-      this.#exit = { code: null, signal: null };
-      this.#stdoutEnded = true;
-      this.#maybeSettle();
-    });
+    // After a successful spawn, 'error' only reports a failed kill(), which kill() returns.
+    child.on('error', () => {});
     child.once('exit', (code, sig) => {
+      // As Node does for its own stdio: a write after the exit fails at once, even when a
+      // grandchild still holds the child's stdin.
+      stdin.destroy();
       this.#exit = { code, signal: sig };
       this.#resolveExited(this.#exit);
       const drain = this.#options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
@@ -222,7 +234,7 @@ export class RemoteShell implements AsyncDisposable {
       this.#watchStdoutAfterExit(drain);
       this.#maybeSettle();
     });
-    child.stdout!.once('close', () => {
+    stdout.once('close', () => {
       this.#stdoutEnded = true;
       this.#maybeSettle();
     });
@@ -248,8 +260,7 @@ export class RemoteShell implements AsyncDisposable {
   #watchStdoutAfterExit(drainMs: number): void {
     const check = (): void => {
       if (this.#stdoutEnded || !this.#tunnel) return;
-      const stdout = this.#child!.stdout!;
-      const backlogged = this.#tunnel.readableLength > 0 || stdout.readableLength > 0;
+      const backlogged = this.#tunnel.readableLength > 0 || (this.#stdout?.readableLength ?? 0) > 0;
       if (backlogged) {
         this.#after(drainMs, check).unref();
         return;
@@ -267,7 +278,7 @@ export class RemoteShell implements AsyncDisposable {
     this.#timers.clear();
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    this.#child?.stdin?.destroy();
+    this.#stdin?.destroy();
     if (!this.#capture.closed) this.#capture.end();
     this.#sink.consumer.finish();
 

@@ -56,6 +56,24 @@ Napi::Value CreateEndpointJs(const Napi::CallbackInfo& info) {
   return result;
 }
 
+#ifndef _WIN32
+// createStdioPair(): { parentFd, childFd }, a socketpair for the child's stdin or stdout.
+Napi::Value CreateStdioPairJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int parent_fd = -1;
+  int child_fd = -1;
+  if (int err = CreateStdioPair(&parent_fd, &child_fd); err != 0) {
+    SystemError(env, "cannot create the remote shell's stdio: socketpair failed", "socketpair", err)
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("parentFd", Napi::Number::New(env, parent_fd));
+  result.Set("childFd", Napi::Number::New(env, child_fd));
+  return result;
+}
+#endif
+
 // closeFd(fd): for the child's end after the spawn, and for endpoints never handed to a pump.
 Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -116,6 +134,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #else
   features.Set("pump", Napi::Boolean::New(env, true));
   exports.Set("Pump", Pump::Define(env));
+  exports.Set("createStdioPair", Napi::Function::New<CreateStdioPairJs>(env, "createStdioPair"));
   exports.Set("openFileLimit", Napi::Function::New<OpenFileLimitJs>(env, "openFileLimit"));
   exports.Set("setOpenFileLimit", Napi::Function::New<SetOpenFileLimitJs>(env, "setOpenFileLimit"));
 #endif

@@ -149,6 +149,19 @@ bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* 
   return false;
 }
 
+int CreateStdioPair(int* parent_fd, int* child_fd) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return errno;
+  if (!SetNonBlocking(fds[0])) {
+    int err = errno;
+    CloseBoth(fds);
+    return err;
+  }
+  *parent_fd = fds[0];
+  *child_fd = fds[1];
+  return 0;
+}
+
 int CloseFd(int fd) {
   return close(fd) == 0 ? 0 : errno;
 }

@@ -36,6 +36,11 @@ bool SocketpairFeature();
 // Makes the endpoint; on failure fills `error` and returns false, leaving no fd open.
 bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* error);
 
+// The remote shell's stdin or stdout: socketpair(AF_UNIX, SOCK_STREAM) as Node's stdio 'pipe'
+// makes it, both ends close-on-exec, the parent's non-blocking. Returns 0 or the errno, leaving
+// no fd open on failure. Not on Windows, where Node's own stdio pipes are used.
+int CreateStdioPair(int* parent_fd, int* child_fd);
+
 // Closes an fd of an endpoint that was not handed to a pump (after the spawn, or on error).
 int CloseFd(int fd);
 

@@ -52,6 +52,9 @@ export interface NativePumpConstructor {
 export interface NativeBinding {
   features: { socketpairStderr: boolean; pump: boolean };
   createEndpoint(options?: EndpointOptions): NativeEndpoint;
+  /** A socketpair for the child's stdin or stdout; parentFd non-blocking, both close-on-exec.
+   * Absent on Windows, where Node's own stdio pipes are used. */
+  createStdioPair?(): { parentFd: number; childFd: number };
   closeFd(fd: number): void;
   /** Absent on Windows, where the stderr pipe is read from JavaScript. */
   Pump?: NativePumpConstructor;

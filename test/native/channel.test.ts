@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
-
-// Linux open flags as /proc/self/fdinfo shows them (octal), which os.constants does not export.
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
-const fdFlags = (fd: number): number => parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1], 8);
-import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { readlinkSync, readdirSync } from 'node:fs';
 import { StderrCapture } from '../../host/core/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
-import { BACKENDS, SOCKETPAIR_BINDING_PATH, openFds, runWithChannel } from './helpers.js';
+import { BACKENDS, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, SOCKETPAIR_BINDING_PATH, openFds, runWithChannel } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -67,9 +62,7 @@ for (const backend of BACKENDS) {
       const child = spawn('sleep', ['5'], { stdio: ['ignore', 'ignore', channel.childFd] });
       channel.spawned();
       try {
-        // Besides 0, 1 and 2, a child can only hold fds this process inherited without
-        // close-on-exec from whoever started it (a test harness may leave some open).
-        const inherited = openFds().filter((fd) => Number(fd) > 2 && !(fdFlags(Number(fd)) & O_CLOEXEC));
+        const inherited = inheritedFds();
         const fds = readdirSync(`/proc/${child.pid}/fd`).sort((a, b) => Number(a) - Number(b));
         assert.deepEqual(fds, ['0', '1', '2', ...inherited]);
         assert.equal(readlinkSync(`/proc/${child.pid}/fd/2`), target);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StderrCapture } from '../../host/core/index.js';
@@ -30,6 +30,20 @@ export function openFds(): string[] {
       return false; // the fd readdir itself used
     }
   });
+}
+
+// Linux open flags as /proc/PID/fdinfo shows them (octal), which os.constants does not export.
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+
+export function fdFlags(fd: number | string, pid: number | 'self' = 'self'): number {
+  return parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1], 8);
+}
+
+/** Besides 0, 1 and 2, a child can only hold fds this process inherited without close-on-exec
+ * from whoever started it (a test harness may leave some open). */
+export function inheritedFds(): string[] {
+  return openFds().filter((fd) => Number(fd) > 2 && !(fdFlags(fd) & O_CLOEXEC)).sort((a, b) => Number(a) - Number(b));
 }
 
 export interface Run {

@@ -3,6 +3,7 @@ import { openFileLimit, openRemoteShell, raiseOpenFileLimit, RemoteShellError, t
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
 import { loadBinding } from '../../host/native/binding.js';
 import { openFds } from '../native/helpers.js';
+import { readlinkSync } from 'node:fs';
 import { sleep } from '../transport/helpers.js';
 
 // A light stand-in remote shell: chatty on stderr (20 lines naming itself), then an echo.
@@ -55,37 +56,63 @@ describe('a thousand transports at once', function () {
     });
   });
 
-  it('fails one transport with a clear error when fds run out, leaking nothing, while the others go on', async function () {
-    if (!loadBinding().setOpenFileLimit) this.skip(); // Windows has no RLIMIT_NOFILE
+  // How many fds are left decides which call runs out first: the stderr endpoint (pipe2), one of
+  // the stdio socketpairs, or the spawn itself (libuv's exec-status pipe). Leaving 0 to 7 free
+  // lands on each of them in turn, whatever the machine's fd table looks like.
+  it('fails a transport with a clear error when fds run out at any step, leaking nothing, while the others go on', async function () {
+    const binding = loadBinding();
+    if (!binding.setOpenFileLimit) this.skip(); // Windows has no RLIMIT_NOFILE
     await openRemoteShell({ host: 'warm-up', rsh: CHATTY_ECHO, stderr: 'capture' }).close();
     await sleep(20);
-    const baseline = openFds().length;
-    const saved = openFileLimit();
-    const shells: Open[] = [];
-    const failures: RemoteShellError[] = [];
-    try {
-      loadBinding().setOpenFileLimit!(baseline + 40);
-      for (let i = 0; i < 30; i++) {
-        const s = open(i);
-        shells.push(s);
-        s.shell.finished.catch((err: RemoteShellError) => failures.push(err));
+    const syscalls = new Set<string>();
+    for (let free = 0; free < 8; free++) {
+      const before = describeFds();
+      const others = Array.from({ length: 4 }, (_, i) => open(i));
+      const saved = openFileLimit();
+      let starved: RemoteShell;
+      try {
+        binding.setOpenFileLimit!(limitLeaving(free));
+        starved = openRemoteShell({ host: 'one-too-many', rsh: CHATTY_ECHO, stderr: 'capture' });
+      } finally {
+        binding.setOpenFileLimit!(saved.soft);
       }
-      await sleep(200);
-    } finally {
-      loadBinding().setOpenFileLimit!(saved.soft);
-    }
-    assert.ok(failures.length > 0, 'some transports ran out of fds');
-    for (const err of failures) {
+      const err = await starved.finished.then(() => assert.fail(`${free} free fds: the spawn succeeded`), (e: RemoteShellError) => e);
       assert.equal(err.code, 'ERR_SPAWN');
       assert.match(err.message, /^cannot start the remote shell: this process has too many open files \(EMFILE, [^)]+\): raise the limit \(raiseOpenFileLimit\(\), ulimit -n\) or open fewer remote shells at once$/);
+      assert.equal(starved.pid, undefined);
+      syscalls.add(/\(EMFILE, ([^)]+)\)/.exec(err.message)![1]);
+
+      await Promise.all(others.map((s) => s.echoed));
+      for (const s of others) s.shell.stream.end();
+      await Promise.all(others.map((s) => s.shell.finished));
+      for (const s of others) assert.deepEqual(Buffer.concat(s.received), s.payload);
+      await sleep(20);
+      assert.deepEqual(describeFds(), before, `${free} free fds: fds left open after a failed spawn (${err.message})`);
     }
-    const running = shells.filter((s) => s.shell.pid !== undefined);
-    assert.ok(running.length > 5, `${running.length} transports started`);
-    await Promise.all(running.map((s) => s.echoed));
-    for (const s of running) s.shell.stream.end();
-    await Promise.all(running.map((s) => s.shell.finished));
-    for (const s of running) assert.deepEqual(Buffer.concat(s.received), s.payload);
-    await sleep(20);
-    assert.equal(openFds().length, baseline);
+    assert.deepEqual([...syscalls].sort(), ['pipe2', 'socketpair', `spawn ${CHATTY_ECHO[0]}`]);
   });
 });
+
+// The soft RLIMIT_NOFILE under which exactly `free` more fds can be opened: the kernel hands out
+// the lowest free numbers, so it counts the holes below the limit, not the fds in use.
+function limitLeaving(free: number): number {
+  const inUse = new Set(openFds().map(Number));
+  let limit = 0;
+  let holes = 0;
+  while (holes < free || inUse.has(limit)) {
+    if (!inUse.has(limit)) holes++;
+    limit++;
+  }
+  return limit;
+}
+
+// Every open fd with what it refers to, so that a leak names its kind (socket:[...], pipe:[...]).
+function describeFds(): string[] {
+  return openFds().map((fd) => {
+    try {
+      return `${fd} -> ${readlinkSync(`/proc/self/fd/${fd}`)}`;
+    } catch {
+      return `${fd} -> (closed)`;
+    }
+  }).sort();
+}

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
-import { openFds } from '../native/helpers.js';
+import { fdFlags, inheritedFds, O_NONBLOCK, openFds } from '../native/helpers.js';
 import { collect, rejection, resources, sha256, sleep, standIn } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -59,6 +59,22 @@ describe('openRemoteShell: the tunnel', function () {
     assert.equal(openFds().length, fds);
     const after = resources();
     for (const type of ['ProcessWrap', 'PipeWrap', 'Timeout', 'TTYWrap']) assert.equal(after[type] ?? 0, before[type] ?? 0, type);
+  });
+
+  it('gives the remote shell sockets as stdin and stdout, the stderr endpoint as fd 2, and nothing else', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'read line; echo "$line"', 'sh'], stderr: 'capture' });
+    const pid = shell.pid!;
+    const fds = readdirSync(`/proc/${pid}/fd`).sort((a, b) => Number(a) - Number(b));
+    const target = (fd: string): string => readlinkSync(`/proc/${pid}/fd/${fd}`);
+    assert.deepEqual(fds, ['0', '1', '2', ...inheritedFds()]);
+    assert.match(target('0'), /^socket:/);
+    assert.match(target('1'), /^socket:/);
+    assert.match(target('2'), /^pipe:/);
+    // Blocking on the child's side, as a shell expects of its stdio.
+    for (const fd of ['0', '1', '2']) assert.equal(fdFlags(fd, pid) & O_NONBLOCK, 0, `fd ${fd} O_NONBLOCK`);
+    shell.stream.end('hello\n');
+    const [out] = await Promise.all([collect(shell.stream), shell.finished]);
+    assert.equal(out.toString(), 'hello\n');
   });
 
   it('reports pid, argv and the stderr backend', async () => {
