@@ -26,6 +26,7 @@ export function openFileLimit(): OpenFileLimit {
 export function raiseOpenFileLimit(wanted = Infinity): OpenFileLimit {
   const binding = loadBinding();
   const current = openFileLimit();
-  if (binding.setOpenFileLimit && current.soft < Math.min(wanted, current.hard)) binding.setOpenFileLimit(Math.min(wanted, current.hard));
+  const target = Math.min(wanted, current.hard);
+  if (binding.setOpenFileLimit && current.soft < target) binding.setOpenFileLimit(target);
   return openFileLimit();
 }

@@ -8,7 +8,7 @@ import { StderrCapture, type StderrCaptureOptions } from './core/capture.js';
 import type { Snapshot } from './core/snapshot.js';
 import { MESSAGE_TAIL_BYTES, RemoteShellError, tailForMessage, type RemoteShellErrorCode } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
-import { loadBinding, type EndpointBackend, type NativeBinding } from './native/binding.js';
+import { loadBinding, type EndpointBackend } from './native/binding.js';
 import { StderrChannel } from './stderr/channel.js';
 import { makeSink, type Sink, type StderrOption } from './stderr/sink.js';
 import { ChildStdio } from './stream/child-stdio.js';
@@ -168,27 +168,18 @@ export class RemoteShell implements AsyncDisposable {
       this.#aborted = true;
       return this.#failBeforeSpawn(this.#abortError(signal));
     }
-    let binding: NativeBinding;
-    let channel: StderrChannel;
+    // Each step makes fds the child is to hold; when one fails, what the others made is closed.
+    let channel: StderrChannel | undefined;
+    let stdio: ChildStdio | undefined;
+    let child: ChildProcess;
     try {
-      binding = opts.binding ?? loadBinding();
+      const binding = opts.binding ?? loadBinding();
       channel = this.#channel = new StderrChannel(this.#capture, {
         binding,
         injectFailure: opts.injectFailure,
         onBatch: () => this.#armIdleFlush(),
       });
-    } catch (err) {
-      return this.#failBeforeSpawn(this.#spawnError(err));
-    }
-    let stdio: ChildStdio;
-    try {
       stdio = ChildStdio.open(binding);
-    } catch (err) {
-      channel.close();
-      return this.#failBeforeSpawn(this.#spawnError(err));
-    }
-    let child: ChildProcess;
-    try {
       child = spawn(this.argv[0], this.argv.slice(1), {
         stdio: [...stdio.spawnStdio, channel.childFd],
         env: childEnv(this.#options.env ?? process.env),
@@ -196,8 +187,8 @@ export class RemoteShell implements AsyncDisposable {
         windowsHide: true,
       });
     } catch (err) {
-      stdio.close();
-      channel.close();
+      stdio?.close();
+      channel?.close();
       return this.#failBeforeSpawn(this.#spawnError(err));
     }
     this.#child = child;
@@ -205,14 +196,7 @@ export class RemoteShell implements AsyncDisposable {
       // Not found, not executable, out of fds: Node reports why on the next tick.
       stdio.close(child);
       channel.close();
-      this.#exit = { code: null, signal: null };
-      this.#stderrEnded = this.#stdoutEnded = true;
-      const failure = new Promise<RemoteShellError>((resolve) => child.once('error', (err) => resolve(this.#spawnError(err))));
-      failure.then((error) => {
-        this.#failure = error;
-        this.#maybeSettle();
-      });
-      return failedStream(failure);
+      return this.#failBeforeSpawn(new Promise((resolve) => child.once('error', (err) => resolve(this.#spawnError(err)))));
     }
     channel.spawned();
     const { stdin, stdout } = stdio.spawned(child);
@@ -246,12 +230,16 @@ export class RemoteShell implements AsyncDisposable {
     return tunnel;
   }
 
-  #failBeforeSpawn(error: RemoteShellError): Duplex {
-    this.#failure = error;
+  // Nothing runs: the stream fails with the error once it is known, and `finished` rejects.
+  #failBeforeSpawn(error: RemoteShellError | Promise<RemoteShellError>): Duplex {
     this.#exit = { code: null, signal: null };
     this.#stderrEnded = this.#stdoutEnded = true;
-    queueMicrotask(() => this.#maybeSettle());
-    return failedStream(Promise.resolve(error));
+    const known = Promise.resolve(error);
+    known.then((err) => {
+      this.#failure = err;
+      this.#maybeSettle();
+    });
+    return failedStream(known);
   }
 
   // A writer that outlives the child (a grandchild holding stdout) must not hold `finished`

@@ -88,7 +88,7 @@ Napi::Value Pump::Start(const Napi::CallbackInfo& info) {
   timer_.data = this;
   coalesce_.data = this;
   open_handles_ = 3;
-  // Held until both handles are closed, so that the object outlives libuv's use of it.
+  // Held until its three handles are closed, so that the object outlives libuv's use of it.
   Ref();
   state_ = State::kRunning;
   uv_poll_start(&poll_, UV_READABLE, &Pump::OnReadable);

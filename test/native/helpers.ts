@@ -21,15 +21,21 @@ export const BACKENDS: Backend[] = [
   { name: 'socketpair', binding: () => loadBinding(SOCKETPAIR_BINDING_PATH) },
 ];
 
-export function openFds(): string[] {
-  return readdirSync('/proc/self/fd').filter((fd) => {
+/** This process's open fds and what each refers to (`socket:[...]`, `pipe:[...]`, a path). */
+export function fdTargets(): Map<string, string> {
+  const targets = new Map<string, string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
     try {
-      readlinkSync(`/proc/self/fd/${fd}`);
-      return true;
+      targets.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
     } catch {
-      return false; // the fd readdir itself used
+      // the fd readdir itself used
     }
-  });
+  }
+  return targets;
+}
+
+export function openFds(): string[] {
+  return [...fdTargets().keys()];
 }
 
 // Linux open flags as /proc/PID/fdinfo shows them (octal), which os.constants does not export.

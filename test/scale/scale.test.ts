@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { openFileLimit, openRemoteShell, raiseOpenFileLimit, RemoteShellError, type RemoteShell } from '../../host/index.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
 import { loadBinding } from '../../host/native/binding.js';
-import { openFds } from '../native/helpers.js';
-import { readlinkSync } from 'node:fs';
+import { fdTargets, openFds } from '../native/helpers.js';
 import { sleep } from '../transport/helpers.js';
 
 // A light stand-in remote shell: chatty on stderr (20 lines naming itself), then an echo.
@@ -108,11 +107,5 @@ function limitLeaving(free: number): number {
 
 // Every open fd with what it refers to, so that a leak names its kind (socket:[...], pipe:[...]).
 function describeFds(): string[] {
-  return openFds().map((fd) => {
-    try {
-      return `${fd} -> ${readlinkSync(`/proc/self/fd/${fd}`)}`;
-    } catch {
-      return `${fd} -> (closed)`;
-    }
-  }).sort();
+  return [...fdTargets()].map(([fd, target]) => `${fd} -> ${target}`).sort();
 }
