@@ -10,18 +10,32 @@ export type RemoteShellErrorCode =
   | 'ERR_SPAWN'
   | 'ERR_INVALID_RSH'
   | 'ERR_INVALID_HOST'
+  | 'ERR_INVALID_COMMAND'
   | 'ERR_ABORTED'
   | 'ERR_STREAM_CLOSED';
 
-export interface RemoteShellErrorDetails {
+/** What crossed the protocol stream, in bytes; in every result and every error. */
+export interface ByteCounts {
+  /** Read from the remote shell's stdout. */
+  bytesReceived: number;
+  /** Handed to its stdin (accepted by the kernel). */
+  bytesSent: number;
+  /** Read from its stdout but never given to the consumer: unread when the stream was closed,
+   * aborted or killed, or drained for a consumer that never attached a reader. */
+  bytesDiscarded: number;
+  /** Written by the caller after the remote shell's stdin had closed, and so never sent. */
+  bytesNotSent: number;
+}
+
+export const NO_BYTES: Readonly<ByteCounts> = Object.freeze({ bytesReceived: 0, bytesSent: 0, bytesDiscarded: 0, bytesNotSent: 0 });
+
+export interface RemoteShellErrorDetails extends Partial<ByteCounts> {
   /** The remote shell's exit status, when it exited. */
   exitCode?: number | null;
   /** The signal that ended it, when one did. */
   signal?: NodeJS.Signals | null;
   /** The remote shell's full argv (program first), when it was built. */
   argv?: readonly string[];
-  /** Protocol bytes read from the remote shell's stdout so far. */
-  bytesReceived?: number;
   /** The snapshot of the child's stderr (head, omission marker, tail), '' when there was none. */
   stderrTail?: string;
   /** Bytes of stderr the snapshot leaves out. */
@@ -31,12 +45,15 @@ export interface RemoteShellErrorDetails {
   cause?: unknown;
 }
 
-export class RemoteShellError extends Error {
+export class RemoteShellError extends Error implements ByteCounts {
   readonly code: RemoteShellErrorCode;
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly argv: readonly string[];
   readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly bytesDiscarded: number;
+  readonly bytesNotSent: number;
   readonly stderrTail: string;
   readonly stderrOmitted: number;
   /** The message's first line alone: what happened, without stderr. */
@@ -52,6 +69,9 @@ export class RemoteShellError extends Error {
     this.signal = details.signal ?? null;
     this.argv = Object.freeze([...(details.argv ?? [])]);
     this.bytesReceived = details.bytesReceived ?? 0;
+    this.bytesSent = details.bytesSent ?? 0;
+    this.bytesDiscarded = details.bytesDiscarded ?? 0;
+    this.bytesNotSent = details.bytesNotSent ?? 0;
     this.stderrTail = details.stderrTail ?? '';
     this.stderrOmitted = details.stderrOmitted ?? 0;
   }

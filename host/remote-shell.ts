@@ -1,111 +1,85 @@
-// RemoteShell: one spawned remote shell, its protocol stream, its captured stderr, and the
-// policy of its life: when it has finished, what error says why it failed, and that no fd,
-// timer or child outlives `finished`.
+// RemoteShell: one spawned remote shell and the policy of its life. It settles `finished` once
+// three things are over: the child has exited, its stderr is drained, and its stdout is done
+// (read to the end by the consumer, or given up); then no fd, timer, child or capture slot of it
+// is left.
+//
+// What happens to stdout after the exit, the part that decides whether `finished` can hang:
+// - a consumer reading, however slowly, gets every byte, and `finished` waits for it;
+// - a consumer that never attached a reader gets stdout drained and discarded (Node's
+//   flushStdio does the same for child_process);
+// - after close(), an abort or kill(), the consumer has drainTimeoutMs after the exit to read
+//   what is left, then the rest is discarded and the stream destroyed;
+// - a writer that outlives the child (a grandchild holding its stdout) is stopped listening to
+//   once nothing is waiting for the consumer.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Duplex, type Readable, type Writable } from 'node:stream';
-import { StderrCapture, type StderrCaptureOptions } from './core/capture.js';
-import type { Snapshot } from './core/snapshot.js';
-import { MESSAGE_TAIL_BYTES, RemoteShellError, tailForMessage, type RemoteShellErrorCode } from './errors.js';
+import { constants } from 'node:os';
+import { Duplex } from 'node:stream';
+import { NO_BYTES, RemoteShellError, type ByteCounts } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
-import { loadBinding, type EndpointBackend } from './native/binding.js';
-import { StderrChannel } from './stderr/channel.js';
-import { makeSink, type Sink, type StderrOption } from './stderr/sink.js';
+import { loadBinding, type NativeBinding } from './native/binding.js';
+import { checkShellOptions, type RemoteShellOptions, type ShellSettings } from './options.js';
+import { checkRshWords } from './rsh/argv.js';
+import { abortError, describeExit, exitError, spawnError, type Exit, type ShellFacts } from './shell-errors.js';
+import { NO_STDERR, ShellStderr, type RemoteShellStderr } from './stderr/shell-stderr.js';
 import { ChildStdio } from './stream/child-stdio.js';
 import { Tunnel } from './stream/tunnel.js';
+import { Timers } from './timers.js';
 
-export interface RemoteShellOptions {
-  /** Where the remote shell's stderr goes as it arrives. Default 'forward' (process.stderr). */
-  stderr?: StderrOption;
-  /** Aborting sends SIGTERM (SIGKILL after killGraceMs) and rejects `finished` with ERR_ABORTED. */
-  signal?: AbortSignal;
-  /** The remote shell's environment. Default process.env. */
-  env?: NodeJS.ProcessEnv;
-  /** The remote shell's working directory. */
-  cwd?: string;
-  /** How long to keep reading stderr (and stdout) after the remote shell exits, for a writer
-   * that outlives it, such as an ssh ControlPersist master. Default 100 ms. */
-  drainTimeoutMs?: number;
-  /** Time between SIGTERM and SIGKILL, and the wait in close(). Default 2000 ms. */
-  killGraceMs?: number;
-  /** An unfinished stderr line (a prompt) is forwarded after this much quiet. Default 50 ms. */
-  idleFlushMs?: number;
-  /** Geometry of the stderr capture: ring capacity (64 KiB), head size (4 KiB), lineMax (4 KiB). */
-  capture?: Pick<StderrCaptureOptions, 'capacity' | 'headSize' | 'lineMax'>;
-}
+export type { RemoteShellOptions } from './options.js';
+export type { RemoteShellStderr, RemoteShellStderrStats } from './stderr/shell-stderr.js';
 
-export interface RemoteShellResult {
+export interface RemoteShellResult extends ByteCounts {
   code: 0;
   signal: null;
-  /** Protocol bytes read from the remote shell's stdout. */
-  bytesReceived: number;
-  /** Protocol bytes written to its stdin. */
-  bytesSent: number;
 }
 
-export interface RemoteShellStderrStats {
-  /** The stderr endpoint in use. */
-  backend: EndpointBackend | null;
-  /** Why a socketpair was wanted and a pipe was made; null when nothing fell back. */
-  fallbackReason: string | null;
-  /** The endpoint's kernel buffer in bytes. */
-  kernelBufferSize: number;
-  bytesSeen: number;
-  bytesDropped: number;
-  bytesForwarded: number;
-  /** Bytes a slow stderr sink could not take and that were skipped. */
-  bytesNotForwarded: number;
-}
-
-export interface RemoteShellStderr {
-  /** The retained head and tail of the remote shell's stderr as a terminal shows them. */
-  snapshot(): Snapshot;
-  readonly stats: RemoteShellStderrStats;
-}
-
-const DEFAULT_DRAIN_TIMEOUT_MS = 100;
-const DEFAULT_KILL_GRACE_MS = 2000;
-const DEFAULT_IDLE_FLUSH_MS = 50;
-
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
+// How often to look again whether a slow consumer has read what a lingering writer left.
+const RECHECK_MS = 20;
 
 export class RemoteShell implements AsyncDisposable {
   /** The protocol stream: writes go to the remote shell's stdin, reads come from its stdout. */
   readonly stream: Duplex;
-  /** Settles once the remote shell has exited and every fd, timer and capture is released. */
+  /** Settles once the remote shell has exited, its stderr is drained and its stdout is done;
+   * by then every fd, timer and capture is released. */
   readonly finished: Promise<RemoteShellResult>;
   /** Resolves as soon as the remote shell process exits (like ChildProcess 'exit'), before its
    * stderr is drained; `{ code: null, signal: null }` when it never started. Never rejects. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<Exit>;
   /** [program, ...args] as spawned. */
   readonly argv: readonly string[];
+  /** The remote shell's stderr: its snapshot and stats, kept after `finished`. */
   readonly stderr: RemoteShellStderr;
 
-  readonly #options: RemoteShellOptions;
-  readonly #capture: StderrCapture;
-  readonly #sink: Sink;
-  #channel: StderrChannel | undefined;
+  readonly #settings: ShellSettings;
+  readonly #timers = new Timers();
+  #shellStderr: ShellStderr | undefined;
   #child: ChildProcess | undefined;
-  #stdin: Writable | undefined;
-  #stdout: Readable | undefined;
   #tunnel: Tunnel | undefined;
   #exit: Exit | undefined;
-  #stderrEnded = false;
-  #stdoutEnded = false;
-  #failure: RemoteShellError | undefined;
+  #stderrDone = false;
+  #stdoutDone = false;
+  #spawnFailure: RemoteShellError | undefined;
   #aborted = false;
+  #closing = false;
+  // close(), an abort or kill(): once the child is gone, unread output may be given up.
+  #abandoned = false;
+  #discardArmed = false;
   #settled = false;
-  #timers = new Set<NodeJS.Timeout>();
-  #idleTimer: NodeJS.Timeout | undefined;
   #resolve!: (result: RemoteShellResult) => void;
-  #resolveExited!: (exit: Exit) => void;
   #reject!: (err: RemoteShellError) => void;
-  #onAbort = (): void => this.#abort();
+  #resolveExited!: (exit: Exit) => void;
+  readonly #onAbort = (): void => this.#abort();
 
-  /** Use openRemoteShell(); this spawns `argv` as it is. */
+  /**
+   * Use openRemoteShell(); this spawns `argv` as it is.
+   * @throws RemoteShellError ERR_INVALID_RSH for a malformed argv, TypeError or RangeError for an
+   * option out of its range, before anything is allocated or spawned.
+   */
   constructor(argv: readonly string[], options: RemoteShellOptions & { [internal]?: InternalOptions } = {}) {
-    this.argv = Object.freeze([...argv]);
-    this.#options = options;
+    if (!Array.isArray(argv)) throw new TypeError('argv must be an array of strings: [program, ...args]');
+    this.argv = Object.freeze(checkRshWords(argv));
+    this.#settings = checkShellOptions(options);
     this.finished = new Promise<RemoteShellResult>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -113,19 +87,13 @@ export class RemoteShell implements AsyncDisposable {
     // Awaiting `finished` is optional: a failure must not also surface as an unhandled rejection.
     this.finished.catch(() => {});
     this.exited = new Promise((resolve) => (this.#resolveExited = resolve));
-
-    this.#capture = new StderrCapture(options.capture ?? {});
-    this.#sink = makeSink(options.stderr, this.#capture);
-    this.#capture.setFrameConsumer(this.#sink.consumer);
-    const capture = this.#capture;
     const shell = this;
     this.stderr = {
-      snapshot: () => capture.snapshot(),
+      snapshot: () => (shell.#shellStderr ?? NO_STDERR).snapshot(),
       get stats() {
-        return shell.#stderrStats();
+        return (shell.#shellStderr ?? NO_STDERR).stats;
       },
     };
-
     this.stream = this.#start(options[internal] ?? {});
     // Errors of the stream reach write callbacks and `finished`; unobserved, they must not crash.
     this.stream.on('error', () => {});
@@ -136,24 +104,30 @@ export class RemoteShell implements AsyncDisposable {
     return this.#child?.pid;
   }
 
-  /** Sends a signal to the remote shell; false when it is not running. */
+  /**
+   * Sends a signal to the remote shell; false when it is not running. Any signal but 0 also says
+   * the run is over for the caller: once the child is gone, the consumer has drainTimeoutMs to
+   * read what is left of stdout, then the rest is discarded.
+   */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
-    if (!this.#child || this.#exit || this.#child.pid === undefined) return false;
-    return this.#child.kill(signal);
+    checkSignalName(signal);
+    if (signal !== 0) this.#abandon();
+    return this.#signal(signal);
   }
 
   /**
    * Ends the remote shell's stdin and waits for it to exit; after killGraceMs sends SIGTERM,
-   * after as long again SIGKILL. Resolves once everything is released; never rejects (the
+   * after as long again SIGKILL. Resolves once everything is released, at the latest
+   * killGraceMs * 2 + drainTimeoutMs after the call (plus scheduling); never rejects (the
    * outcome stays in `finished`).
    */
   async close(): Promise<void> {
-    if (!this.#settled) {
-      const grace = this.#options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-      if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.end();
-      this.#after(grace, () => {
-        if (this.kill('SIGTERM')) this.#after(grace, () => this.kill('SIGKILL'));
-      });
+    if (!this.#settled && !this.#closing) {
+      this.#closing = true;
+      this.#abandon();
+      const tunnel = this.#tunnel;
+      if (tunnel && !tunnel.writableEnded && !tunnel.destroyed) tunnel.end();
+      this.#terminate(this.#settings.killGraceMs);
     }
     await this.finished.then(() => {}, () => {});
   }
@@ -162,223 +136,183 @@ export class RemoteShell implements AsyncDisposable {
     await this.close();
   }
 
+  // ---- starting ----
+
   #start(opts: InternalOptions): Duplex {
-    const signal = this.#options.signal;
-    if (signal?.aborted) {
+    const settings = this.#settings;
+    if (settings.signal?.aborted) {
       this.#aborted = true;
-      return this.#failBeforeSpawn(this.#abortError(signal));
+      return this.#failBeforeSpawn(abortError(this.#facts(), settings.signal.reason));
     }
     // Each step makes fds the child is to hold; when one fails, what the others made is closed.
-    let channel: StderrChannel | undefined;
+    let stderr: ShellStderr | undefined;
     let stdio: ChildStdio | undefined;
     let child: ChildProcess;
+    let binding: NativeBinding;
     try {
-      const binding = opts.binding ?? loadBinding();
-      channel = this.#channel = new StderrChannel(this.#capture, {
-        binding,
-        injectFailure: opts.injectFailure,
-        onBatch: () => this.#armIdleFlush(),
-      });
-      stdio = ChildStdio.open(binding);
+      binding = opts.binding ?? loadBinding();
+      stderr = this.#shellStderr = ShellStderr.open(settings, binding, opts.injectFailure);
+      stdio = ChildStdio.open(binding, settings.stdin, settings.stdout);
       child = spawn(this.argv[0], this.argv.slice(1), {
-        stdio: [...stdio.spawnStdio, channel.childFd],
-        env: childEnv(this.#options.env ?? process.env),
-        cwd: this.#options.cwd,
+        stdio: [...stdio.spawnStdio, stderr.childFd],
+        env: childEnv(settings.env),
+        cwd: settings.cwd,
         windowsHide: true,
       });
     } catch (err) {
       stdio?.close();
-      channel?.close();
-      return this.#failBeforeSpawn(this.#spawnError(err));
+      stderr?.close();
+      return this.#failBeforeSpawn(spawnError(this.#facts(), err, settings.cwd));
     }
     this.#child = child;
     if (child.pid === undefined) {
       // Not found, not executable, out of fds: Node reports why on the next tick.
       stdio.close(child);
-      channel.close();
-      return this.#failBeforeSpawn(new Promise((resolve) => child.once('error', (err) => resolve(this.#spawnError(err)))));
+      stderr.close();
+      return this.#failBeforeSpawn(new Promise((resolve) => {
+        child.once('error', (err) => resolve(spawnError(this.#facts(), err, settings.cwd)));
+      }));
     }
-    channel.spawned();
+    stderr.spawned();
     const { stdin, stdout } = stdio.spawned(child);
-    this.#stdin = stdin;
-    this.#stdout = stdout;
-    const tunnel = new Tunnel(stdin, stdout, { argv: this.argv, describeExit: () => this.#describeExit() });
-    this.#tunnel = tunnel;
-
+    const tunnel = this.#tunnel = new Tunnel(stdin, stdout, {
+      argv: this.argv,
+      describeExit: () => describeExit(this.argv, this.#exit),
+      pendingBytes: binding.pendingBytes,
+      stdinHandedOver: typeof settings.stdin === 'number' ? settings.stdin : undefined,
+    });
+    if (!stdout) this.#stdoutDone = true;
+    tunnel.once('end', () => this.#onStdoutDone());
+    tunnel.once('close', () => this.#onStdoutDone());
     // After a successful spawn, 'error' only reports a failed kill(), which kill() returns.
     child.on('error', () => {});
-    child.once('exit', (code, sig) => {
-      // As Node does for its own stdio: a write after the exit fails at once, even when a
-      // grandchild still holds the child's stdin.
-      stdin.destroy();
-      this.#exit = { code, signal: sig };
-      this.#resolveExited(this.#exit);
-      const drain = this.#options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
-      channel.finish(drain);
-      this.#watchStdoutAfterExit(drain);
+    child.once('exit', (code, signal) => this.#onExit({ code, signal }));
+    stderr.ended.then(() => {
+      this.#stderrDone = true;
       this.#maybeSettle();
     });
-    stdout.once('close', () => {
-      this.#stdoutEnded = true;
-      this.#maybeSettle();
-    });
-    channel.ended.then(() => {
-      this.#stderrEnded = true;
-      this.#maybeSettle();
-    });
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
     return tunnel;
   }
 
   // Nothing runs: the stream fails with the error once it is known, and `finished` rejects.
   #failBeforeSpawn(error: RemoteShellError | Promise<RemoteShellError>): Duplex {
     this.#exit = { code: null, signal: null };
-    this.#stderrEnded = this.#stdoutEnded = true;
+    this.#stderrDone = this.#stdoutDone = true;
     const known = Promise.resolve(error);
     known.then((err) => {
-      this.#failure = err;
+      this.#spawnFailure = err;
       this.#maybeSettle();
     });
     return failedStream(known);
   }
 
-  // A writer that outlives the child (a grandchild holding stdout) must not hold `finished`
-  // back for ever; a reader that is merely slow must not lose the last bytes. So stdout is given
-  // up only when, after the drain time, nothing is waiting for the reader.
-  #watchStdoutAfterExit(drainMs: number): void {
-    const check = (): void => {
-      if (this.#stdoutEnded || !this.#tunnel) return;
-      const backlogged = this.#tunnel.readableLength > 0 || (this.#stdout?.readableLength ?? 0) > 0;
-      if (backlogged) {
-        this.#after(drainMs, check).unref();
-        return;
-      }
-      this.#tunnel.endReadable();
-    };
-    this.#after(drainMs, check);
+  // ---- events ----
+
+  #onExit(exit: Exit): void {
+    this.#exit = exit;
+    this.#resolveExited(exit);
+    // As Node does for its own stdio: a write after the exit fails at once, even when a
+    // grandchild still holds the child's stdin.
+    this.#tunnel!.closeInput();
+    this.#shellStderr!.childExited(this.#settings.drainTimeoutMs);
+    this.#stdoutAfterExit();
+    this.#maybeSettle();
   }
 
-  #maybeSettle(): void {
-    if (this.#settled || !this.#exit || !this.#stderrEnded || !this.#stdoutEnded) return;
-    this.#settled = true;
-    this.#resolveExited(this.#exit);
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    this.#stdin?.destroy();
-    if (!this.#capture.closed) this.#capture.end();
-    this.#sink.consumer.finish();
-
-    const error = this.#failure ?? this.#exitError();
-    this.#capture.close();
-    if (error) this.#reject(error);
-    else this.#resolve({ code: 0, signal: null, bytesReceived: this.#bytesReceived(), bytesSent: this.#tunnel?.bytesSent ?? 0 });
+  #onStdoutDone(): void {
+    this.#stdoutDone = true;
+    this.#maybeSettle();
   }
 
-  #exitError(): RemoteShellError | undefined {
-    const { code, signal } = this.#exit!;
-    if (this.#aborted) return this.#abortError(this.#options.signal);
-    if (code === 0) return undefined;
-    const kind: RemoteShellErrorCode = signal ? 'ERR_REMOTE_SHELL_SIGNAL' : 'ERR_REMOTE_SHELL_EXIT';
-    return this.#error(kind, `connection unexpectedly closed (${this.#bytesReceived()} bytes received so far): ${this.#describeExit()}`);
-  }
-
-  #abortError(signal: AbortSignal | undefined): RemoteShellError {
-    const how = this.#exit?.signal ? `: ${this.#program()} was stopped by ${this.#exit.signal}` : '';
-    return this.#error('ERR_ABORTED', `remote shell aborted (${this.#bytesReceived()} bytes received so far)${how}`, signal?.reason);
-  }
-
-  #spawnError(err: unknown): RemoteShellError {
-    const e = err as NodeJS.ErrnoException;
-    const program = JSON.stringify(this.argv[0]);
-    let why: string;
-    if (e.code === 'ENOENT' && e.syscall?.startsWith('spawn')) {
-      why = this.argv[0].includes('/') ? `${program} does not exist` : `${program} was not found on PATH`;
-    } else if (e.code === 'EACCES' && e.syscall?.startsWith('spawn')) {
-      why = `${program} is not executable (EACCES)`;
-    } else if (e.code === 'EMFILE' || e.code === 'ENFILE') {
-      const which = e.code === 'EMFILE' ? 'this process has' : 'the system has';
-      why = `${which} too many open files (${e.code}${e.syscall ? `, ${e.syscall}` : ''}): raise the limit (raiseOpenFileLimit(), ulimit -n) or open fewer remote shells at once`;
-    } else {
-      why = e.message;
+  #stdoutAfterExit(): void {
+    const tunnel = this.#tunnel!;
+    if (this.#stdoutDone) return;
+    if (this.#abandoned) {
+      this.#armDiscard();
+      return;
     }
-    return this.#error('ERR_SPAWN', `cannot start the remote shell: ${why}`, err);
+    // After the 'exit' handlers and the continuations of `exited` have had their turn to attach.
+    setImmediate(() => {
+      if (!this.#stdoutDone && !this.#abandoned && !tunnel.hasReader) tunnel.discardOutput();
+    });
+    const lingering = (): void => {
+      if (this.#stdoutDone || tunnel.outputEnded) return;
+      if (tunnel.outputPending) this.#timers.after(Math.max(this.#settings.drainTimeoutMs, RECHECK_MS), lingering);
+      else tunnel.endOutput();
+    };
+    this.#timers.after(this.#settings.drainTimeoutMs, lingering);
   }
 
-  #error(code: RemoteShellErrorCode, shortMessage: string, cause?: unknown): RemoteShellError {
-    const snapshot = this.#capture.snapshot();
-    // Lines the user saw live are not repeated: only the last one says why.
-    const stderrLines = this.#sink.live
-      ? tailForMessage(snapshot.text, 0, 1, MESSAGE_TAIL_BYTES, false)
-      : tailForMessage(snapshot.text, snapshot.omittedBytes);
-    return new RemoteShellError(code, shortMessage, {
-      exitCode: this.#exit?.code ?? null,
-      signal: this.#exit?.signal ?? null,
-      argv: this.argv,
-      bytesReceived: this.#bytesReceived(),
-      stderrTail: snapshot.text,
-      stderrOmitted: snapshot.omittedBytes,
-      stderrLines,
-      cause,
+  // ---- the ways out ----
+
+  #abandon(): void {
+    if (this.#settled) return;
+    this.#abandoned = true;
+    if (this.#exit) this.#armDiscard();
+  }
+
+  #armDiscard(): void {
+    if (this.#discardArmed || this.#stdoutDone) return;
+    this.#discardArmed = true;
+    this.#timers.after(this.#settings.drainTimeoutMs, () => {
+      if (!this.#stdoutDone) this.#tunnel?.abandonOutput();
     });
   }
 
-  #describeExit(): string | undefined {
-    const exit = this.#exit;
-    if (!exit) return undefined;
-    if (exit.signal) return `${this.#program()} was killed by ${exit.signal}`;
-    if (exit.code !== null) return `${this.#program()} exited with code ${exit.code}`;
-    return undefined;
-  }
-
-  #program(): string {
-    const name = this.argv[0] ?? 'remote shell';
-    return name.slice(name.lastIndexOf('/') + 1);
-  }
-
-  #bytesReceived(): number {
-    return this.#tunnel?.bytesReceived ?? 0;
-  }
-
   #abort(): void {
-    if (this.#settled || this.#exit) return;
+    if (this.#settled) return;
     this.#aborted = true;
-    const grace = this.#options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-    this.kill('SIGTERM');
-    this.#after(grace, () => this.kill('SIGKILL'));
+    this.#abandon();
+    this.#terminate(0);
   }
 
-  #armIdleFlush(): void {
-    if (this.#idleTimer) {
-      this.#idleTimer.refresh();
-      return;
-    }
-    this.#idleTimer = setTimeout(() => {
-      if (!this.#capture.closed && !this.#settled) this.#capture.flush();
-    }, this.#options.idleFlushMs ?? DEFAULT_IDLE_FLUSH_MS);
-    this.#idleTimer.unref();
+  // SIGTERM after `delay`, SIGKILL after killGraceMs more, for as long as the child runs.
+  #terminate(delay: number): void {
+    const grace = this.#settings.killGraceMs;
+    const term = (): void => {
+      if (this.#signal('SIGTERM')) this.#timers.after(grace, () => this.#signal('SIGKILL'));
+    };
+    if (delay === 0) term();
+    else this.#timers.after(delay, term);
   }
 
-  #after(ms: number, fn: () => void): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    this.#timers.add(timer);
-    return timer;
+  #signal(signal: NodeJS.Signals | number): boolean {
+    if (!this.#child || this.#exit || this.#child.pid === undefined) return false;
+    return this.#child.kill(signal);
   }
 
-  #stderrStats(): RemoteShellStderrStats {
-    const info = this.#channel?.info;
+  // ---- settling ----
+
+  #maybeSettle(): void {
+    if (this.#settled || !this.#exit || !this.#stderrDone || !this.#stdoutDone) return;
+    this.#settled = true;
+    this.#resolveExited(this.#exit);
+    this.#timers.clear();
+    this.#settings.signal?.removeEventListener('abort', this.#onAbort);
+    this.#tunnel?.release();
+    this.#shellStderr?.finish();
+
+    const facts = this.#facts();
+    const error = this.#spawnFailure ?? (this.#aborted ? abortError(facts, this.#settings.signal?.reason) : exitError(facts));
+    if (error) this.#reject(error);
+    else this.#resolve({ code: 0, signal: null, ...facts.counts });
+  }
+
+  #facts(): ShellFacts {
     return {
-      backend: info?.backend ?? null,
-      fallbackReason: info?.fallbackReason ?? null,
-      kernelBufferSize: info?.kernelBufferSize ?? 0,
-      ...this.#capture.stats,
-      ...this.#sink.consumer.stats,
+      argv: this.argv,
+      exit: this.#exit,
+      counts: this.#tunnel?.counts ?? { ...NO_BYTES },
+      stderr: this.stderr,
+      live: this.#shellStderr?.live ?? false,
     };
   }
+}
+
+function checkSignalName(signal: unknown): void {
+  if (typeof signal === 'number' ? Number.isInteger(signal) && signal >= 0 : typeof signal === 'string' && signal in constants.signals) return;
+  throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number, got ${String(signal)}`);
 }
 
 // The stream of a remote shell that never ran: every write fails, and it is destroyed with the

@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #ifndef _WIN32
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #endif
 
@@ -87,6 +88,22 @@ Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
 }
 
 #ifndef _WIN32
+// pendingBytes(fd): bytes the kernel holds for the next read of fd (FIONREAD), so that the
+// transport can tell a consumer who has read everything from one who has not yet.
+Napi::Value PendingBytesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "pendingBytes(fd)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int pending = 0;
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), FIONREAD, &pending) != 0) {
+    SystemError(env, "cannot tell how many bytes wait on the fd", "ioctl", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, pending);
+}
+
 // RLIMIT_NOFILE, or false with a JavaScript exception pending.
 bool ReadOpenFileLimit(Napi::Env env, struct rlimit* limit) {
   if (getrlimit(RLIMIT_NOFILE, limit) == 0) return true;
@@ -135,6 +152,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   features.Set("pump", Napi::Boolean::New(env, true));
   exports.Set("Pump", Pump::Define(env));
   exports.Set("createStdioPair", Napi::Function::New<CreateStdioPairJs>(env, "createStdioPair"));
+  exports.Set("pendingBytes", Napi::Function::New<PendingBytesJs>(env, "pendingBytes"));
   exports.Set("openFileLimit", Napi::Function::New<OpenFileLimitJs>(env, "openFileLimit"));
   exports.Set("setOpenFileLimit", Napi::Function::New<SetOpenFileLimitJs>(env, "setOpenFileLimit"));
 #endif

@@ -29,6 +29,31 @@ export const DEFAULT_GEOMETRY: Readonly<Geometry> = Object.freeze({
   slotsPerInstance: 128,
 });
 
+/** The part of the geometry a user chooses for a capture. */
+export type CaptureGeometry = Pick<Geometry, 'capacity' | 'headSize' | 'lineMax'>;
+
+/** The user's part of the geometry: defaults, and the ranges the core accepts (inclusive). */
+export const CAPTURE_LIMITS = Object.freeze({
+  defaults: Object.freeze({ capacity: DEFAULT_GEOMETRY.capacity, headSize: DEFAULT_GEOMETRY.headSize, lineMax: DEFAULT_GEOMETRY.lineMax }),
+  capacity: [16, 16 * 1024 * 1024] as const,
+  headSize: [0, 16 * 1024 * 1024] as const,
+  lineMax: [8, 1024 * 1024] as const,
+});
+
+// One instance reserves memory for all of its slots at once, within Wasm's 4 GiB. Slots of a
+// large geometry are therefore fewer per instance, so that the largest geometry the limits allow
+// still fits (one slot of 16 MiB ring, 16 MiB head and 1 MiB lines is about 34 MiB).
+const INSTANCE_BUDGET = 64 * 1024 * 1024;
+
+/** About what one slot of a geometry reserves (assembly/layout.ts has the exact layout). */
+function slotBytes(g: Omit<Geometry, 'slotsPerInstance'>): number {
+  return 64 + g.headSize + g.capacity + 2 * g.lineMax + g.stagingSize + 8 * g.framesMax + 5 * 64;
+}
+
+function slotsFor(g: Omit<Geometry, 'slotsPerInstance'>): number {
+  return Math.max(1, Math.min(DEFAULT_GEOMETRY.slotsPerInstance, Math.floor(INSTANCE_BUDGET / slotBytes(g))));
+}
+
 /** One core instance and the views a host needs of it. */
 export class CoreInstance {
   readonly exports: CoreExports;
@@ -79,13 +104,19 @@ export class CorePool {
   get instanceCount(): number {
     return this.instances.length;
   }
+
+  /** Captures open in this pool, over all of its instances. */
+  get openCaptures(): number {
+    return this.instances.reduce((sum, instance) => sum + instance.open, 0);
+  }
 }
 
 const pools = new Map<string, CorePool>();
 
 /** The process-wide pool for a geometry (the default one unless options differ); fields must not be undefined. */
 export function poolFor(overrides: Partial<Geometry> = {}): CorePool {
-  const geometry = { ...DEFAULT_GEOMETRY, ...overrides };
+  const shape = { ...DEFAULT_GEOMETRY, ...overrides };
+  const geometry = overrides.slotsPerInstance === undefined ? { ...shape, slotsPerInstance: slotsFor(shape) } : shape;
   const key = JSON.stringify(geometry);
   let pool = pools.get(key);
   if (pool === undefined) {

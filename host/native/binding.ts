@@ -56,6 +56,8 @@ export interface NativeBinding {
    * Absent on Windows, where Node's own stdio pipes are used. */
   createStdioPair?(): { parentFd: number; childFd: number };
   closeFd(fd: number): void;
+  /** Bytes waiting in the kernel to be read from `fd` (ioctl FIONREAD); not on Windows. */
+  pendingBytes?(fd: number): number;
   /** Absent on Windows, where the stderr pipe is read from JavaScript. */
   Pump?: NativePumpConstructor;
   /** RLIMIT_NOFILE (not on Windows). */

@@ -1,5 +1,7 @@
 // The remote shell's argv, as rsync builds it: the -e/--rsh words, `-l user`, the host, then
-// the remote command.
+// the remote command. Everything is checked here, before anything is spawned: no word that
+// follows the host may begin with `-` (OpenSSH reads options after the host too), and no word
+// may hold a NUL byte (no argv can).
 
 import { RemoteShellError } from '../errors.js';
 import { parseRsh } from './parse-rsh.js';
@@ -11,48 +13,77 @@ export interface RemoteShellTarget {
   user?: string;
   /** Words quoted for a POSIX remote shell, so that each arrives as one literal word. */
   command?: readonly string[];
-  /** A command line sent to the remote shell as it is (the caller quotes it). */
+  /** A command line sent to the remote shell as it is (the caller quotes it); it may not begin
+   * with `-`, which the remote shell would read as one of its options. */
   remoteCommand?: string;
   /** The remote shell: a string split the way rsync splits -e, or the words themselves. */
   rsh?: string | readonly string[];
 }
 
+/** The option names of a target, for the check of unknown options. */
+export const TARGET_KEYS: ReadonlySet<string> = new Set(['host', 'user', 'command', 'remoteCommand', 'rsh']);
+
+function invalidRsh(why: string): RemoteShellError {
+  return new RemoteShellError('ERR_INVALID_RSH', `invalid remote-shell command: ${why}`);
+}
+
+function invalidCommand(why: string): RemoteShellError {
+  return new RemoteShellError('ERR_INVALID_COMMAND', `invalid remote command: ${why}`);
+}
+
+/** The words of a remote shell, checked: a non-empty program name, no NUL byte anywhere. */
+export function checkRshWords(words: readonly unknown[]): string[] {
+  if (words.length === 0) throw invalidRsh('expected a non-empty array of strings');
+  words.forEach((word, i) => {
+    if (typeof word !== 'string') throw invalidRsh(`word ${i} is ${word === null ? 'null' : typeof word}, not a string`);
+    if (word.includes('\0')) throw invalidRsh(`word ${i} holds a NUL byte`);
+  });
+  if (words[0] === '') throw invalidRsh('the program name is empty');
+  return [...(words as string[])];
+}
+
 /** `rsh`, else $RSYNC_RSH when set and not empty, else `ssh`, as words. */
 export function remoteShellWords(rsh: string | readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
-  if (Array.isArray(rsh)) {
-    if (rsh.length === 0 || rsh.some((w) => typeof w !== 'string')) {
-      throw new RemoteShellError('ERR_INVALID_RSH', 'invalid remote-shell command: expected a non-empty array of strings');
-    }
-    if (rsh[0] === '') throw new RemoteShellError('ERR_INVALID_RSH', 'invalid remote-shell command: the program name is empty');
-    return [...rsh];
-  }
-  if (rsh !== undefined) return parseRsh(rsh as string);
+  if (Array.isArray(rsh)) return checkRshWords(rsh);
+  if (rsh !== undefined) return checkRshWords(parseRsh(rsh as string));
   const fromEnv = env.RSYNC_RSH;
-  return parseRsh(fromEnv !== undefined && fromEnv !== '' ? fromEnv : 'ssh');
+  return checkRshWords(parseRsh(fromEnv !== undefined && fromEnv !== '' ? fromEnv : 'ssh'));
+}
+
+/** The remote command as the one argument that follows the host, or none. */
+function remoteCommandArgs(target: RemoteShellTarget): string[] {
+  const { command, remoteCommand } = target;
+  if (command !== undefined && remoteCommand !== undefined) {
+    throw invalidCommand('give either command (words) or remoteCommand (a command line), not both');
+  }
+  if (command !== undefined) {
+    if (!Array.isArray(command) || command.length === 0) throw invalidCommand('command must be a non-empty array of words');
+    command.forEach((word: unknown, i) => {
+      if (typeof word !== 'string') throw invalidCommand(`word ${i} of command is ${word === null ? 'null' : typeof word}, not a string`);
+      if (word.includes('\0')) throw invalidCommand(`word ${i} of command holds a NUL byte, which no shell can receive`);
+    });
+    return [quoteCommand(command)];
+  }
+  if (remoteCommand !== undefined) {
+    if (typeof remoteCommand !== 'string' || remoteCommand === '') throw invalidCommand('remoteCommand must be a non-empty string');
+    if (remoteCommand.includes('\0')) throw invalidCommand('remoteCommand holds a NUL byte, which no shell can receive');
+    if (remoteCommand.startsWith('-')) {
+      throw invalidCommand(`remoteCommand may not begin with '-' (${JSON.stringify(remoteCommand.slice(0, 40))}): the remote shell would read it as one of its options; quote the command's name, or give command as words`);
+    }
+    return [remoteCommand];
+  }
+  return [];
 }
 
 /**
  * Builds [program, ...args]. An IPv6 literal goes to the remote shell bare (`::1`).
- * @throws RemoteShellError ERR_INVALID_HOST, ERR_INVALID_RSH
+ * @throws RemoteShellError ERR_INVALID_HOST, ERR_INVALID_RSH, ERR_INVALID_COMMAND
  */
 export function buildRemoteShellArgv(target: RemoteShellTarget, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (typeof target !== 'object' || target === null) throw new TypeError('the target must be an object with at least a host');
   const rawHost = typeof target.host === 'string' && /^\[.*\]$/.test(target.host) ? target.host.slice(1, -1) : target.host;
   const host = checkHost(rawHost);
   const user = target.user === undefined ? undefined : checkUser(target.user);
-  if (target.command !== undefined && target.remoteCommand !== undefined) {
-    throw new TypeError('give either command (words) or remoteCommand (a command line), not both');
-  }
-  let remote: string[] = [];
-  if (target.command !== undefined) {
-    if (!Array.isArray(target.command) || target.command.length === 0) {
-      throw new TypeError('command must be a non-empty array of words');
-    }
-    remote = [quoteCommand(target.command)];
-  } else if (target.remoteCommand !== undefined) {
-    if (typeof target.remoteCommand !== 'string' || target.remoteCommand === '') {
-      throw new TypeError('remoteCommand must be a non-empty string');
-    }
-    remote = [target.remoteCommand];
-  }
+  const remote = remoteCommandArgs(target);
   return [...remoteShellWords(target.rsh, env), ...(user === undefined ? [] : ['-l', user]), host, ...remote];
 }

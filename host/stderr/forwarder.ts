@@ -1,6 +1,8 @@
 // Forwarding stderr as it arrives: whole lines, in order, to a Writable (process.stderr by
 // default) or to a callback. The drain never waits for the sink: what a slow Writable cannot
 // take beyond a bound is counted and reported by a marker line, not buffered without end.
+//
+// A Forwarder is what consumes a capture's frames: the `stderr` option decides which one.
 
 import type { Writable } from 'node:stream';
 import {
@@ -26,6 +28,26 @@ export interface ForwardStats {
   bytesNotForwarded: number;
 }
 
+/** 'forward' (to process.stderr), 'capture' (snapshot only), a Writable, or a line callback. */
+export type StderrOption = 'forward' | 'capture' | Writable | StderrLineCallback;
+
+/** Takes a capture's frames to wherever the `stderr` option says. */
+export interface Forwarder extends FrameConsumer {
+  readonly stats: ForwardStats;
+  /** Whether the user sees the lines live (errors then repeat only the last one). */
+  readonly live: boolean;
+  /** The stream has ended: say what could not be forwarded. */
+  finish(): void;
+}
+
+/** The forwarder of a checked `stderr` option (see checkShellOptions). */
+export function makeForwarder(option: StderrOption, staging: { offset: number; size: number }): Forwarder {
+  if (option === 'forward') return new WritableForwarder(process.stderr, staging);
+  if (option === 'capture') return new NoForwarder();
+  if (typeof option === 'function') return new CallbackForwarder(option);
+  return new WritableForwarder(option, staging);
+}
+
 /** What a Writable sink may hold unwritten before further lines are skipped (and counted). */
 export const DEFAULT_MAX_BUFFERED = 1024 * 1024;
 
@@ -44,8 +66,9 @@ function watchSink(sink: Writable): void {
 }
 
 /** Sends frames to a Writable as bytes, faithfully: each round costs one write per contiguous run. */
-export class WritableForwarder implements FrameConsumer {
+export class WritableForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
+  readonly live = true;
   #skipped = 0;
 
   constructor(
@@ -122,8 +145,9 @@ export class WritableForwarder implements FrameConsumer {
 }
 
 /** Sends each line, decoded, to a callback; an LF run becomes one call per line. */
-export class CallbackForwarder implements FrameConsumer {
+export class CallbackForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
+  readonly live = true;
 
   constructor(private readonly callback: StderrLineCallback) {}
 
@@ -142,8 +166,9 @@ export class CallbackForwarder implements FrameConsumer {
 }
 
 /** Keeps the snapshot only. */
-export class NoForwarder implements FrameConsumer {
+export class NoForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
+  readonly live = false;
   consume(): void {}
   finish(): void {}
 }

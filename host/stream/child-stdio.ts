@@ -1,6 +1,7 @@
-// The remote shell's stdin and stdout, made by us rather than by Node's stdio 'pipe'.
+// The remote shell's stdin and stdout, made by us rather than by Node's stdio 'pipe', or handed
+// to it as existing fds.
 //
-//   const stdio = ChildStdio.open(binding);        // may throw EMFILE: nothing is left open
+//   const stdio = ChildStdio.open(binding, 'pipe', 'pipe'); // may throw EMFILE: nothing is left open
 //   const child = spawn(cmd, args, { stdio: [...stdio.spawnStdio, stderrFd] });
 //   if (child.pid === undefined) stdio.close();      // the spawn failed: every fd is released
 //   else { const { stdin, stdout } = stdio.spawned(child); ... }
@@ -14,6 +15,9 @@
 // The kind of channel is what Node's 'pipe' makes: socketpair(AF_UNIX, SOCK_STREAM), so the
 // child sees the same stdin and stdout as before, and end() half-closes with shutdown(SHUT_WR).
 // Windows has no socketpair: there Node's own stdio pipes are used.
+//
+// A handed-over fd (a number) is given to the child as it is: its bytes never pass through
+// this process, and the side of the stream it replaces is absent (null).
 
 import type { ChildProcess, IOType } from 'node:child_process';
 import { Socket } from 'node:net';
@@ -25,50 +29,54 @@ interface FdPair {
   childFd: number;
 }
 
+type Side = 'pipe' | number;
+
 export class ChildStdio {
   /** What to give spawn() for the child's fds 0 and 1. */
   readonly spawnStdio: [number | IOType, number | IOType];
 
   readonly #binding: NativeBinding;
-  #stdin: FdPair | undefined;
-  #stdout: FdPair | undefined;
-  #childEndsOpen: boolean;
-  #parentEndsOwned: boolean;
+  // A pair we made for a side, or undefined (handed over, or Node's own pipe on Windows).
+  readonly #pairs: [FdPair | undefined, FdPair | undefined];
+  #childEndsOpen = true;
+  #parentEndsOwned = true;
 
-  private constructor(binding: NativeBinding, stdin?: FdPair, stdout?: FdPair) {
+  private constructor(binding: NativeBinding, sides: [Side, Side], pairs: [FdPair | undefined, FdPair | undefined]) {
     this.#binding = binding;
-    this.#stdin = stdin;
-    this.#stdout = stdout;
-    this.#childEndsOpen = this.#parentEndsOwned = stdin !== undefined;
-    this.spawnStdio = stdin && stdout ? [stdin.childFd, stdout.childFd] : ['pipe', 'pipe'];
+    this.#pairs = pairs;
+    this.spawnStdio = [0, 1].map((i) => (sides[i] !== 'pipe' ? sides[i] : pairs[i]?.childFd ?? 'pipe')) as [number | IOType, number | IOType];
   }
 
-  /** Makes both socketpairs; throws the system error (EMFILE...) and leaves no fd open. */
-  static open(binding: NativeBinding): ChildStdio {
-    if (!binding.createStdioPair) return new ChildStdio(binding);
-    const stdin = binding.createStdioPair();
-    let stdout: FdPair;
-    try {
-      stdout = binding.createStdioPair();
-    } catch (err) {
-      binding.closeFd(stdin.parentFd);
-      binding.closeFd(stdin.childFd);
-      throw err;
+  /** Makes a socketpair for each 'pipe' side; throws the system error (EMFILE...) and leaves no fd open. */
+  static open(binding: NativeBinding, stdin: Side = 'pipe', stdout: Side = 'pipe'): ChildStdio {
+    const sides: [Side, Side] = [stdin, stdout];
+    const pairs: [FdPair | undefined, FdPair | undefined] = [undefined, undefined];
+    if (binding.createStdioPair) {
+      try {
+        for (const i of [0, 1]) if (sides[i] === 'pipe') pairs[i] = binding.createStdioPair();
+      } catch (err) {
+        for (const pair of pairs) {
+          if (!pair) continue;
+          binding.closeFd(pair.parentFd);
+          binding.closeFd(pair.childFd);
+        }
+        throw err;
+      }
     }
-    return new ChildStdio(binding, stdin, stdout);
+    return new ChildStdio(binding, sides, pairs);
   }
 
   /**
    * The child runs: our copies of its ends are closed (else its stdout never reaches EOF) and
-   * the parent's ends become streams, which own their fds from now on.
+   * the parent's ends become streams, which own their fds from now on. A handed-over side is null.
    */
-  spawned(child: ChildProcess): { stdin: Writable; stdout: Readable } {
-    if (!this.#stdin || !this.#stdout) return { stdin: child.stdin!, stdout: child.stdout! };
+  spawned(child: ChildProcess): { stdin: Writable | null; stdout: Readable | null } {
     this.#closeChildEnds();
     this.#parentEndsOwned = false;
+    const [stdin, stdout] = this.#pairs;
     return {
-      stdin: new Socket({ fd: this.#stdin.parentFd, readable: false, writable: true }),
-      stdout: new Socket({ fd: this.#stdout.parentFd, readable: true, writable: false }),
+      stdin: stdin ? new Socket({ fd: stdin.parentFd, readable: false, writable: true }) : child.stdin,
+      stdout: stdout ? new Socket({ fd: stdout.parentFd, readable: true, writable: false }) : child.stdout,
     };
   }
 
@@ -77,8 +85,7 @@ export class ChildStdio {
     this.#closeChildEnds();
     if (this.#parentEndsOwned) {
       this.#parentEndsOwned = false;
-      this.#binding.closeFd(this.#stdin!.parentFd);
-      this.#binding.closeFd(this.#stdout!.parentFd);
+      for (const pair of this.#pairs) if (pair) this.#binding.closeFd(pair.parentFd);
     }
     // Node's own pipes (Windows): a failed spawn may still have set them up.
     child?.stdin?.destroy();
@@ -88,7 +95,6 @@ export class ChildStdio {
   #closeChildEnds(): void {
     if (!this.#childEndsOpen) return;
     this.#childEndsOpen = false;
-    this.#binding.closeFd(this.#stdin!.childFd);
-    this.#binding.closeFd(this.#stdout!.childFd);
+    for (const pair of this.#pairs) if (pair) this.#binding.closeFd(pair.childFd);
   }
 }

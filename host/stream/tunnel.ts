@@ -1,109 +1,304 @@
 // The protocol stream: one Duplex over the child's stdin (writes) and stdout (reads), with
-// back-pressure both ways and nothing lost or reordered. A write the child can no longer take
-// (it exited, or closed its stdin) fails with ERR_STREAM_CLOSED instead of an EPIPE, and that
-// failure does not destroy the readable side: the child's last stdout bytes still arrive. The
-// stream closes itself once both sides are done.
+// back-pressure both ways and nothing lost or reordered.
+//
+// The two sides fail independently, as the child's stdin and stdout do in Node's
+// child_process. A write the child can no longer take (it closed its stdin, or exited) fails
+// that write and every later one with ERR_STREAM_CLOSED, through its callback; the Duplex
+// itself is not errored, so the readable side goes on to its 'end' with every byte the child
+// wrote. (Node's Writable errors the whole Duplex when a write fails, which is why `write` and
+// `end` are taken over here: the failure goes to the write's callback and nowhere else.)
+//
+// What happens to stdout after the child exits is RemoteShell's policy; this class gives it
+// the means: whether a reader was ever attached, whether output is still waiting, discarding
+// it for a consumer that never read, and ending it for a writer that outlives the child.
 
 import { Duplex, type Readable, type Writable } from 'node:stream';
-import { RemoteShellError } from '../errors.js';
+import { RemoteShellError, type ByteCounts } from '../errors.js';
 
 export interface TunnelHooks {
+  argv: readonly string[];
   /** Describes the child for error messages ("ssh exited with code 255"), if it has ended. */
   describeExit(): string | undefined;
-  argv: readonly string[];
+  /** Bytes waiting in the kernel to be read from an fd (FIONREAD), where that can be known. */
+  pendingBytes?(fd: number): number;
+  /** Why there is no stdin socket: it was handed to the remote shell (fd N). */
+  stdinHandedOver?: number;
+}
+
+type Callback = (err?: Error | null) => void;
+
+interface PendingWrite {
+  seq: number;
+  size: number;
+  done: Callback;
+}
+
+function streamError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, (encoding as BufferEncoding | undefined) ?? 'utf8');
+  return (chunk as { byteLength?: number } | null)?.byteLength ?? 0;
 }
 
 export class Tunnel extends Duplex {
-  #bytesReceived = 0;
-  #bytesSent = 0;
-  #stdin: Writable;
-  #stdout: Readable;
-  #hooks: TunnelHooks;
-  #pendingWrite: ((err?: Error | null) => void) | undefined;
+  readonly #hooks: TunnelHooks;
 
-  constructor(stdin: Writable, stdout: Readable, hooks: TunnelHooks) {
+  // The child's stdout and the readable side.
+  readonly #stdout: Readable | null;
+  #received = 0;
+  #discarded = 0;
+  #discarding = false;
+  #outputEnded = false;
+  #readCalled = false;
+
+  // The child's stdin and the writable side. Writes are numbered as write() takes them and as
+  // _write starts them (the same order); once the input has failed, every write from #failedFrom
+  // on has failed.
+  readonly #stdin: Writable | null;
+  #inputError: RemoteShellError | undefined;
+  #inputCause: Error | undefined;
+  #inputErrorHasExit = false;
+  #pending: PendingWrite | undefined;
+  #pendingFinal: Callback | undefined;
+  #writesTaken = 0;
+  #writesStarted = 0;
+  #failedFrom = Infinity;
+  #sent = 0;
+  #notSent = 0;
+
+  constructor(stdin: Writable | null, stdout: Readable | null, hooks: TunnelHooks) {
     super({ allowHalfOpen: true, autoDestroy: false, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
+    this.#hooks = hooks;
     this.#stdin = stdin;
     this.#stdout = stdout;
-    this.#hooks = hooks;
 
-    stdout.on('data', (chunk: Buffer) => {
-      this.#bytesReceived += chunk.length;
-      if (!this.push(chunk)) stdout.pause();
-    });
-    stdout.once('end', () => this.push(null));
-    stdout.on('error', (err) => this.destroy(err));
-    stdout.pause();
+    if (stdout) {
+      stdout.on('data', (chunk: Buffer) => {
+        this.#received += chunk.length;
+        if (this.#discarding) this.#discarded += chunk.length;
+        else if (!this.push(chunk)) stdout.pause();
+      });
+      stdout.once('end', () => this.#endOfOutput());
+      stdout.on('error', (err) => this.destroy(err));
+      stdout.pause();
+    } else {
+      this.#endOfOutput();
+    }
 
-    stdin.on('drain', () => this.#release());
-    stdin.on('error', (err) => this.#release(this.#closedError(err)));
-    stdin.on('close', () => this.#maybeClose());
-    this.on('end', () => this.#maybeClose());
-    this.on('finish', () => this.#maybeClose());
+    if (stdin) stdin.on('error', (err) => this.closeInput(err));
+    else this.closeInput();
   }
 
-  #maybeClose(): void {
-    if (this.destroyed || !this.readableEnded) return;
-    if (this.writableFinished || this.#stdin.destroyed || this.errored !== null) this.destroy();
+  /** What crossed the stream so far. */
+  get counts(): ByteCounts {
+    return { bytesReceived: this.#received, bytesSent: this.#sent, bytesDiscarded: this.#discarded, bytesNotSent: this.#notSent };
   }
 
-  /** Protocol bytes read from the child's stdout so far. */
-  get bytesReceived(): number {
-    return this.#bytesReceived;
+  // ---- the readable side ----
+
+  /** Whether a consumer ever attached: read(), 'data', 'readable', pipe(), pause() or resume(). */
+  get hasReader(): boolean {
+    return this.#readCalled || this.readableFlowing !== null
+      || this.listenerCount('data') > 0 || this.listenerCount('readable') > 0;
   }
 
-  /** Bytes handed to the child's stdin so far. */
-  get bytesSent(): number {
-    return this.#bytesSent;
+  /** The child's stdout reached its end (or will not be read further). */
+  get outputEnded(): boolean {
+    return this.#outputEnded;
   }
 
-  /** The child's stdout reached its end, or will not be read further. */
-  endReadable(): void {
-    if (!this.readableEnded) this.push(null);
-    this.#stdout.destroy();
+  /** Output is waiting for the consumer: in this stream, in the socket, or in the kernel. */
+  get outputPending(): boolean {
+    if (this.readableLength > 0) return true;
+    const stdout = this.#stdout;
+    if (!stdout || stdout.destroyed) return false;
+    if (stdout.readableLength > 0) return true;
+    const fd = (stdout as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+    return typeof fd === 'number' && fd >= 0 && (this.#hooks.pendingBytes?.(fd) ?? 0) > 0;
+  }
+
+  /** For a consumer that never attached a reader: what is buffered and whatever comes until
+   * the end is read and dropped, as Node's child_process does for unread stdio at exit. */
+  discardOutput(): void {
+    if (this.#discarding || this.readableEnded || this.destroyed) return;
+    this.#discarding = true;
+    this.#discarded += this.readableLength;
+    this.resume();
+    this.#stdout?.resume();
+  }
+
+  /** Stops reading stdout (a writer outlives the child): the readable side ends after what it
+   * already holds. */
+  endOutput(): void {
+    this.#endOfOutput();
+    this.#stdout?.destroy();
+  }
+
+  /** Gives up on the consumer: what it has not read is dropped and the stream destroyed. */
+  abandonOutput(): void {
+    this.destroy();
+  }
+
+  /** Everything is over (the child is gone, the readable side done): the sockets go, and the
+   * stream closes once its writable side is ended too (writes fail with ERR_STREAM_CLOSED and
+   * end() finishes at once until then). */
+  release(): void {
+    this.closeInput();
+    this.#stdout?.destroy();
+    if (this.destroyed) return;
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  override read(size?: number): unknown {
+    // read(0) is how the stream machinery refills itself; any other call is a consumer's.
+    if (size !== 0) this.#readCalled = true;
+    return super.read(size);
   }
 
   override _read(): void {
-    this.#stdout.resume();
+    this.#stdout?.resume();
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (this.#stdin.destroyed || this.#stdin.writableEnded) {
-      callback(this.#closedError());
-      queueMicrotask(() => this.#maybeClose());
+  #endOfOutput(): void {
+    if (this.#outputEnded) return;
+    this.#outputEnded = true;
+    if (!this.destroyed) this.push(null);
+  }
+
+  // ---- the writable side ----
+
+  /**
+   * The child can take no more input (it exited, or its stdin failed with `cause`): the write in
+   * progress and every later one fail with ERR_STREAM_CLOSED, and end() finishes at once.
+   */
+  closeInput(cause?: Error): void {
+    if (this.#inputError !== undefined) {
+      // Closed before the child ended: later writes fail with an error that says how it ended.
+      if (!this.#inputErrorHasExit && this.#hooks.describeExit() !== undefined) this.#inputError = this.#closedError(this.#inputCause);
       return;
     }
-    this.#bytesSent += chunk.length;
-    if (this.#stdin.write(chunk)) callback();
-    else this.#pendingWrite = callback;
+    this.#inputCause = cause;
+    this.#inputError = this.#closedError(cause);
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending) {
+      this.#fail(pending.seq, pending.size);
+      pending.done();
+    }
+    const final = this.#pendingFinal;
+    this.#pendingFinal = undefined;
+    final?.();
+    this.#stdin?.destroy();
   }
 
-  override _final(callback: (err?: Error | null) => void): void {
-    if (this.#stdin.destroyed || this.#stdin.writableEnded) {
+  override write(chunk: unknown, encoding?: BufferEncoding | Callback, callback?: Callback): boolean {
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (this.writableEnded || this.destroyed) {
+      const err = this.#inputError
+        ?? (this.destroyed ? streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
+          : streamError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
+      this.#notSent += byteLength(chunk, encoding);
+      if (callback) process.nextTick(callback, err);
+      return false;
+    }
+    const seq = this.#writesTaken++;
+    const user = callback;
+    try {
+      return super.write(chunk, encoding as BufferEncoding, (err?: Error | null) => {
+        user?.(err ?? (seq >= this.#failedFrom ? this.#inputError! : null));
+      });
+    } catch (err) {
+      this.#writesTaken--; // an invalid chunk, refused before it was taken
+      throw err;
+    }
+  }
+
+  override end(chunk?: unknown, encoding?: BufferEncoding | Callback, callback?: Callback): this {
+    if (typeof chunk === 'function') {
+      callback = chunk as Callback;
+      chunk = undefined;
+    } else if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    // Through write(), so that the last chunk is numbered like the others.
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding as BufferEncoding | undefined);
+    if (this.destroyed && !this.writableEnded) {
+      // Node's Writable would keep this callback for a 'finish' that never comes.
+      if (callback) process.nextTick(callback, streamError('ERR_STREAM_DESTROYED', 'Cannot call end after a stream was destroyed'));
+      return this;
+    }
+    return super.end(callback);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: Callback): void {
+    const seq = this.#writesStarted++;
+    const stdin = this.#stdin;
+    if (this.#inputError || !stdin) {
+      this.#fail(seq, chunk.length);
+      done();
+      return;
+    }
+    this.#pending = { seq, size: chunk.length, done };
+    // Done when the kernel has the bytes, as child.stdin's own callbacks say.
+    stdin.write(chunk, (err) => {
+      if (this.#pending?.seq !== seq) return; // already failed by closeInput()
+      this.#pending = undefined;
+      if (err) {
+        this.#fail(seq, chunk.length);
+        this.closeInput(err);
+      } else {
+        this.#sent += chunk.length;
+      }
+      done();
+    });
+  }
+
+  override _final(callback: Callback): void {
+    const stdin = this.#stdin;
+    if (this.#inputError || !stdin) {
       callback();
       return;
     }
-    this.#stdin.end(() => callback());
+    this.#pendingFinal = callback;
+    stdin.end(() => {
+      const final = this.#pendingFinal;
+      this.#pendingFinal = undefined;
+      final?.();
+    });
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    if (this.#pendingWrite) this.#release(err ?? this.#closedError());
-    this.#stdout.destroy();
-    this.#stdin.destroy();
+    // What the consumer had not read is dropped with the stream, and what the socket had read
+    // from the child but not yet handed on: received, then discarded.
+    const inSocket = this.#stdout && !this.#stdout.destroyed ? this.#stdout.readableLength : 0;
+    this.#received += inSocket;
+    this.#discarded += this.readableLength + inSocket;
+    this.#outputEnded = true;
+    this.closeInput();
+    this.#stdout?.destroy();
     callback(err);
   }
 
-  #release(err?: Error): void {
-    const pending = this.#pendingWrite;
-    this.#pendingWrite = undefined;
-    pending?.(err ?? null);
+  #fail(seq: number, size: number): void {
+    this.#failedFrom = Math.min(this.#failedFrom, seq);
+    this.#notSent += size;
   }
 
   #closedError(cause?: Error): RemoteShellError {
     const exit = this.#hooks.describeExit();
-    const why = cause && (cause as NodeJS.ErrnoException).code ? ` (${(cause as NodeJS.ErrnoException).code})` : '';
-    return new RemoteShellError('ERR_STREAM_CLOSED',
-      `cannot write to the remote shell: its stdin is closed${why}${exit ? `; ${exit}` : ''}`,
-      { argv: this.#hooks.argv, bytesReceived: this.#bytesReceived, cause });
+    this.#inputErrorHasExit = exit !== undefined;
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const handed = this.#hooks.stdinHandedOver;
+    const what = handed !== undefined ? `its stdin was handed over (fd ${handed})` : `its stdin is closed${code ? ` (${code})` : ''}`;
+    return new RemoteShellError('ERR_STREAM_CLOSED', `cannot write to the remote shell: ${what}${exit ? `; ${exit}` : ''}`, {
+      argv: this.#hooks.argv, ...this.counts, cause,
+    });
   }
 }

@@ -27,7 +27,7 @@ describe('openRemoteShell: the tunnel', function () {
     const [result, back] = await Promise.all([shell.finished, received]);
     assert.equal(back.bytes, 100 * MiB);
     assert.equal(back.digest, sent.digest('hex'));
-    assert.deepEqual(result, { code: 0, signal: null, bytesReceived: 100 * MiB, bytesSent: 100 * MiB });
+    assert.deepEqual(result, { code: 0, signal: null, bytesReceived: 100 * MiB, bytesSent: 100 * MiB, bytesDiscarded: 0, bytesNotSent: 0 });
   });
 
   it('delivers the last stdout bytes before end when the child exits at once', async () => {
@@ -193,7 +193,7 @@ describe('openRemoteShell: errors', function () {
 
   it('ERR_STREAM_CLOSED: writing to a child that exited is a clean error, not an EPIPE crash', async () => {
     const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture' });
-    assert.deepEqual(await shell.finished, { code: 0, signal: null, bytesReceived: 0, bytesSent: 0 });
+    assert.deepEqual(await shell.finished, { code: 0, signal: null, bytesReceived: 0, bytesSent: 0, bytesDiscarded: 0, bytesNotSent: 0 });
     const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write(Buffer.alloc(MiB), resolve));
     assert.ok(err instanceof RemoteShellError);
     assert.equal(err.code, 'ERR_STREAM_CLOSED');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { buildRemoteShellArgv, parseRemoteSpec, parseRsh, quoteForShell, RemoteShellError } from '../../host/index.js';
+import { buildRemoteShellArgv, parseRemoteSpec, parseRsh, quoteCommand, quoteForShell, RemoteShellError } from '../../host/index.js';
 
 const invalid = (code: string, message: RegExp) => (err: unknown) => {
   assert.ok(err instanceof RemoteShellError, `a RemoteShellError, got ${err}`);
@@ -107,9 +107,38 @@ describe('argv building', () => {
     }
   });
 
-  it('refuses both command and remoteCommand, and an empty command', () => {
-    assert.throws(() => buildRemoteShellArgv({ host: 'h', command: ['a'], remoteCommand: 'a' }, env), TypeError);
-    assert.throws(() => buildRemoteShellArgv({ host: 'h', command: [] }, env), TypeError);
+  it('refuses both command and remoteCommand, an empty command, and a word no argv can hold', () => {
+    const refused: Array<[object, RegExp]> = [
+      [{ command: ['a'], remoteCommand: 'a' }, /not both/],
+      [{ command: [] }, /non-empty array/],
+      [{ command: 'rsync --server' }, /non-empty array/],
+      [{ command: ['rsync', 42] }, /word 1 of command is number/],
+      [{ command: ['rsync', 'a\0b'] }, /word 1 of command holds a NUL byte/],
+      [{ remoteCommand: '' }, /non-empty string/],
+      [{ remoteCommand: 'echo \0' }, /NUL byte/],
+      [{ remoteCommand: '-oProxyCommand=touch /tmp/x' }, /may not begin with '-'/],
+      [{ remoteCommand: '-V' }, /may not begin with '-'/],
+    ];
+    for (const [target, message] of refused) {
+      assert.throws(() => buildRemoteShellArgv({ host: 'h', ...target }, env), invalid('ERR_INVALID_COMMAND', message), JSON.stringify(target));
+    }
+  });
+
+  it('never lets the command begin with -, which ssh would read as its own option', () => {
+    const argv = (command: string[]) => buildRemoteShellArgv({ host: 'h', command }, env);
+    assert.deepEqual(argv(['-oProxyCommand=touch /tmp/x']), ['ssh', 'h', "'-oProxyCommand=touch /tmp/x'"]);
+    assert.deepEqual(argv(['-V']), ['ssh', 'h', "'-V'"]);
+    assert.deepEqual(argv(['--', 'x']), ['ssh', 'h', "'--' x"]);
+    assert.deepEqual(argv(['rsync', '-V', '--server']), ['ssh', 'h', 'rsync -V --server']);
+    for (const words of [['-x'], ['-'], ['--help', 'a'], ['-oA=b', '-oC=d']]) assert.ok(!argv(words)[2].startsWith('-'), words.join(' '));
+  });
+
+  it('quotes a first word that the remote shell would read as a keyword or an assignment', () => {
+    assert.equal(quoteCommand(['if', 'true']), "'if' true");
+    assert.equal(quoteCommand(['time', 'ls']), "'time' ls");
+    assert.equal(quoteCommand(['A=1', 'env']), "'A=1' env");
+    assert.equal(quoteCommand(['env', 'A=1', 'if']), 'env A=1 if');
+    assert.equal(quoteCommand(['rsync', '--server', '.']), 'rsync --server .');
   });
 });
 
@@ -122,6 +151,9 @@ describe('quoteForShell', () => {
     ["it's", `'it'\\''s'`],
     ['$(reboot)', "'$(reboot)'"],
     ['a\nb', "'a\nb'"],
+    ['=ls', "'=ls'"],
+    ['a=b', 'a=b'],
+    ['^x', "'^x'"],
   ];
   for (const [word, quoted] of table) {
     it(`${JSON.stringify(word)} -> ${JSON.stringify(quoted)}`, () => assert.equal(quoteForShell(word), quoted));

@@ -1,0 +1,210 @@
+// Every option of a remote shell, checked before anything is allocated or spawned: a value out
+// of its range throws a RangeError, a value of the wrong kind a TypeError, each naming the
+// option and what it accepts. What comes out is complete (defaults filled in) and frozen.
+
+import { fstatSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { CAPTURE_LIMITS, type CaptureGeometry } from './core/pool.js';
+import type { StderrOption } from './stderr/forwarder.js';
+
+/**
+ * The remote shell's stdin or stdout. `'pipe'` (the default) connects it to `stream`. Anything
+ * else hands an existing file descriptor to the remote shell as it is, and its bytes never pass
+ * through this process: an fd number, or a stream or handle that has one (`process.stdin`, a
+ * `net.Socket`, an `fs` stream once open, a `FileHandle`).
+ */
+export type StdioOption = 'pipe' | number | { readonly fd: number } | NodeJS.ReadableStream | NodeJS.WritableStream;
+
+export interface RemoteShellOptions {
+  /** Where the remote shell's stderr goes as it arrives. Default 'forward' (process.stderr). */
+  stderr?: StderrOption;
+  /** Aborting sends SIGTERM (SIGKILL after killGraceMs) and rejects `finished` with ERR_ABORTED. */
+  signal?: AbortSignal;
+  /** The remote shell's environment. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** The remote shell's working directory. */
+  cwd?: string | URL;
+  /** How long to keep reading stderr (and stdout, for a writer that outlives the remote shell,
+   * such as an ssh ControlPersist master) after it exits; also how long a consumer has to read
+   * what is left after close(), an abort or kill(). 0: no wait. Default 100 ms. */
+  drainTimeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL, and the wait in close() before SIGTERM. 0: at once.
+   * Default 2000 ms. */
+  killGraceMs?: number;
+  /** An unfinished stderr line (a prompt) is forwarded after this much quiet. 0: after the very
+   * batch that brought it. Default 50 ms. */
+  idleFlushMs?: number;
+  /** Geometry of the stderr capture: ring capacity (64 KiB), head size (4 KiB), lineMax (4 KiB). */
+  capture?: Partial<CaptureGeometry>;
+  /** The remote shell's stdin: 'pipe' (writes to `stream`, the default) or an fd to hand over. */
+  stdin?: StdioOption;
+  /** The remote shell's stdout: 'pipe' (reads from `stream`, the default) or an fd to hand over. */
+  stdout?: StdioOption;
+}
+
+/** The options once checked: defaults filled in, stdio resolved to fd numbers. */
+export interface ShellSettings {
+  readonly stderr: StderrOption;
+  readonly signal: AbortSignal | undefined;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string | URL | undefined;
+  readonly drainTimeoutMs: number;
+  readonly killGraceMs: number;
+  readonly idleFlushMs: number;
+  readonly capture: Readonly<CaptureGeometry>;
+  /** 'pipe', or the fd handed to the remote shell. */
+  readonly stdin: 'pipe' | number;
+  readonly stdout: 'pipe' | number;
+}
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 100;
+export const DEFAULT_KILL_GRACE_MS = 2000;
+export const DEFAULT_IDLE_FLUSH_MS = 50;
+
+/** setTimeout's largest delay: anything above fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export const SHELL_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'stderr', 'signal', 'env', 'cwd', 'drainTimeoutMs', 'killGraceMs', 'idleFlushMs', 'capture', 'stdin', 'stdout',
+]);
+
+const CAPTURE_KEYS = ['capacity', 'headSize', 'lineMax'] as const;
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
+  return String(value);
+}
+
+/** An integer in [min, max]: TypeError when not a number, RangeError when out of range. */
+export function checkInteger(name: string, value: unknown, min: number, max: number, unit = ''): number {
+  const range = `a whole number${unit} from ${min} to ${max}`;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be ${range}, got ${show(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be ${range}, got ${show(value)}`);
+  return value;
+}
+
+function timer(options: RemoteShellOptions, name: 'drainTimeoutMs' | 'killGraceMs' | 'idleFlushMs', fallback: number): number {
+  const value = options[name];
+  return value === undefined ? fallback : checkInteger(name, value, 0, MAX_TIMER_MS, ' of milliseconds');
+}
+
+function checkStderr(value: unknown): StderrOption {
+  if (value === undefined) return 'forward';
+  if (value === 'forward' || value === 'capture' || typeof value === 'function') return value as StderrOption;
+  const writable = value as Partial<Writable> | null;
+  if (typeof writable === 'object' && writable !== null && typeof writable.write === 'function' && typeof writable.once === 'function') {
+    return value as Writable;
+  }
+  throw new TypeError(`stderr must be 'forward', 'capture', a Writable or a function (line, info) => void, got ${show(value)}`);
+}
+
+function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const signal = value as Partial<AbortSignal> | null;
+  if (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean'
+    || typeof signal.addEventListener !== 'function' || typeof signal.removeEventListener !== 'function') {
+    throw new TypeError(`signal must be an AbortSignal, got ${show(value)}`);
+  }
+  return value as AbortSignal;
+}
+
+function checkEnv(value: unknown): NodeJS.ProcessEnv {
+  if (value === undefined) return process.env;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`env must be an object of strings, got ${show(value)}`);
+  }
+  for (const [key, entry] of Object.entries(value)) {
+    if (key === '' || key.includes('=') || key.includes('\0')) {
+      throw new TypeError(`env holds an invalid variable name ${JSON.stringify(key)}: it is empty, or holds '=' or a NUL byte`);
+    }
+    if (entry === undefined) continue;
+    if (typeof entry !== 'string') throw new TypeError(`env.${key} must be a string, got ${show(entry)}`);
+    if (entry.includes('\0')) throw new TypeError(`env.${key} holds a NUL byte, which no environment can hold`);
+  }
+  return value as NodeJS.ProcessEnv;
+}
+
+function checkCwd(value: unknown): string | URL | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof URL) {
+    if (value.protocol !== 'file:') throw new TypeError(`cwd must be a path or a file: URL, got ${value.protocol} URL`);
+    return value;
+  }
+  if (typeof value !== 'string' || value === '') throw new TypeError(`cwd must be a non-empty path or a file: URL, got ${show(value)}`);
+  if (value.includes('\0')) throw new TypeError('cwd holds a NUL byte');
+  return value;
+}
+
+function checkCapture(value: unknown): CaptureGeometry {
+  if (value === undefined) return { ...CAPTURE_LIMITS.defaults };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`capture must be an object { capacity, headSize, lineMax }, got ${show(value)}`);
+  }
+  const unknown = Object.keys(value).filter((key) => !(CAPTURE_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0) throw new TypeError(`capture has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${CAPTURE_KEYS.join(', ')})`);
+  const geometry = { ...CAPTURE_LIMITS.defaults };
+  const given = value as Partial<Record<(typeof CAPTURE_KEYS)[number], unknown>>;
+  for (const key of CAPTURE_KEYS) {
+    if (given[key] === undefined) continue;
+    const [min, max] = CAPTURE_LIMITS[key];
+    geometry[key] = checkInteger(`capture.${key}`, given[key], min, max, ' of bytes');
+  }
+  if ((geometry.capacity & (geometry.capacity - 1)) !== 0) {
+    throw new RangeError(`capture.capacity must be a power of two from ${CAPTURE_LIMITS.capacity[0]} to ${CAPTURE_LIMITS.capacity[1]}, got ${geometry.capacity}`);
+  }
+  return geometry;
+}
+
+/** The fd of a stdio option, checked to be open; 'pipe' stays 'pipe'. */
+function checkStdio(name: 'stdin' | 'stdout', value: unknown): 'pipe' | number {
+  if (value === undefined || value === 'pipe') return 'pipe';
+  let fd: unknown;
+  if (typeof value === 'number') fd = value;
+  else if (typeof value === 'object' && value !== null) {
+    const holder = value as { fd?: unknown; _handle?: { fd?: unknown } | null };
+    fd = typeof holder.fd === 'number' ? holder.fd : holder._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) {
+      throw new TypeError(`${name} must be 'pipe', an fd or a stream that has one, got ${show(value)} without an open file descriptor`);
+    }
+  } else {
+    throw new TypeError(`${name} must be 'pipe', an fd or a stream that has one, got ${show(value)}`);
+  }
+  checkInteger(name, fd, 0, MAX_TIMER_MS);
+  try {
+    fstatSync(fd as number);
+  } catch (err) {
+    throw new RangeError(`${name} is fd ${fd}, which is not open (${(err as NodeJS.ErrnoException).code})`);
+  }
+  return fd as number;
+}
+
+/** Checks every option; throws before anything is allocated. `extraKeys` are the caller's own. */
+export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<string> = new Set()): ShellSettings {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`the options must be an object, got ${show(options)}`);
+  }
+  const unknown = Object.keys(options).filter((key) => !SHELL_OPTION_KEYS.has(key) && !extraKeys.has(key));
+  if (unknown.length > 0) {
+    const known = [...extraKeys, ...SHELL_OPTION_KEYS].join(', ');
+    throw new TypeError(`unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${known})`);
+  }
+  const o = options as RemoteShellOptions;
+  return Object.freeze({
+    stderr: checkStderr(o.stderr),
+    signal: checkSignal(o.signal),
+    env: checkEnv(o.env),
+    cwd: checkCwd(o.cwd),
+    drainTimeoutMs: timer(o, 'drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS),
+    killGraceMs: timer(o, 'killGraceMs', DEFAULT_KILL_GRACE_MS),
+    idleFlushMs: timer(o, 'idleFlushMs', DEFAULT_IDLE_FLUSH_MS),
+    capture: Object.freeze(checkCapture(o.capture)),
+    stdin: checkStdio('stdin', o.stdin),
+    stdout: checkStdio('stdout', o.stdout),
+  });
+}

@@ -1,0 +1,244 @@
+// The stream contract of RemoteShell, case by case: the two sides of the stream fail
+// independently, every way out settles within its bound whatever the consumer does, and
+// `finished` comes only after the consumer has the bytes. Each case runs with both stderr
+// backends, since the pipe's drain deadline and the socketpair's shutdown end stderr differently.
+
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { openRemoteShell, RemoteShellError, type RemoteShell } from '../../host/index.js';
+import { internal } from '../../host/internal.js';
+import { BACKENDS, openFds } from '../native/helpers.js';
+import { collect, rejection, sleep, standIn } from './helpers.js';
+
+const MiB = 1024 * 1024;
+
+/** Resolves with how long `promise` took to settle, or rejects when it takes longer than `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number, what: string): Promise<number> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([promise.then(() => {}, () => {}), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return performance.now() - started;
+}
+
+function write(shell: RemoteShell, chunk: Buffer | string): Promise<Error | null> {
+  return new Promise((resolve) => shell.stream.write(chunk, (err) => resolve(err ?? null)));
+}
+
+/** Waits until the process `pid` is gone (reaped by its parent). */
+async function gone(pid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(10);
+  }
+  throw new Error(`process ${pid} is still there`);
+}
+
+for (const backend of BACKENDS) {
+  describe(`RemoteShell lifecycle (${backend.name} stderr)`, function () {
+    this.timeout(30_000);
+    const use = { [internal]: { binding: backend.binding() } };
+    const grace = 300;
+    const drain = 100;
+    // Scheduling slack on a shared, noisy machine: the bound is about correctness, not speed.
+    const bound = grace * 2 + drain + 1500;
+
+    describe('a failed write leaves the readable side alone', () => {
+      it('delivers the reply of a child that answers and exits without reading, and settles', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo "error: bad request"; echo why >&2; exit 3', stderr: 'capture', ...use });
+        await shell.exited;
+        const err = await write(shell, 'REQUEST\n');
+        assert.equal((err as RemoteShellError | null)?.code, 'ERR_STREAM_CLOSED');
+        // Read only now, after the failed write, as a request/reply protocol does.
+        assert.equal((await collect(shell.stream)).toString(), 'error: bad request\n');
+        const failure = await rejection(shell.finished);
+        assert.equal(failure.exitCode, 3);
+        assert.equal(failure.bytesReceived, 19);
+      });
+
+      it('delivers every byte of a child that sends 1,000,000 bytes and exits while the caller keeps writing and reads slowly', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 1000000 /dev/zero | tr "\\0" x', stderr: 'capture', ...use });
+        let writing = true;
+        const failures: string[] = [];
+        const writer = (async () => {
+          while (writing) {
+            const err = await write(shell, 'k');
+            if (err) failures.push((err as RemoteShellError).code);
+            await sleep(5);
+          }
+        })();
+        let received = 0;
+        let bad = 0;
+        const slow = new Writable({
+          highWaterMark: 16 * 1024,
+          write(chunk: Buffer, _encoding, callback) {
+            received += chunk.length;
+            bad += chunk.filter((b) => b !== 0x78).length;
+            setTimeout(callback, 20);
+          },
+        });
+        shell.stream.pipe(slow);
+        const result = await shell.finished;
+        writing = false;
+        await writer;
+        assert.equal(received, 1_000_000);
+        assert.equal(bad, 0);
+        assert.equal(result.bytesReceived, 1_000_000);
+        assert.ok(failures.length > 0 && failures.every((code) => code === 'ERR_STREAM_CLOSED'), failures.join());
+        assert.ok(result.bytesNotSent > 0);
+      });
+
+      it('fails later writes the same way, and end() still finishes the writable side', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use });
+        shell.stream.resume();
+        await shell.exited;
+        for (let i = 0; i < 3; i++) assert.equal(((await write(shell, 'x')) as RemoteShellError).code, 'ERR_STREAM_CLOSED');
+        await new Promise<void>((resolve) => shell.stream.end(resolve));
+        await shell.finished;
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.ok(shell.stream.destroyed, 'closed once both sides are done');
+      });
+    });
+
+    describe('every way out settles, whatever the consumer does', () => {
+      it('a consumer that never reads: finished settles after the exit, the output drained and discarded', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf sixbytes', stderr: 'capture', ...use });
+        await settlesWithin(shell.finished, 5000, 'finished');
+        const result = await shell.finished;
+        assert.equal(result.bytesReceived, 8);
+        assert.equal(result.bytesDiscarded, 8);
+      });
+
+      it('close() with six unread bytes settles', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf sixbyt; cat >/dev/null', stderr: 'capture', killGraceMs: grace, drainTimeoutMs: drain, ...use });
+        await sleep(200);
+        await settlesWithin(shell.close(), bound, 'close()');
+      });
+
+      for (const how of ['close', 'abort', 'kill'] as const) {
+        it(`${how}() with a child blocked on unread stdout settles within killGraceMs * 2 + drainTimeoutMs, leaking nothing`, async () => {
+          await openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use }).finished;
+          await sleep(20);
+          const fds = openFds().length;
+          const controller = new AbortController();
+          const shell = openRemoteShell({
+            host: 'local', rsh: ['sh', '-c', 'trap "" TERM; yes', 'sh'], stderr: 'capture',
+            killGraceMs: grace, drainTimeoutMs: drain, signal: controller.signal, ...use,
+          });
+          await sleep(200);
+          const way = how === 'close' ? shell.close() : how === 'abort' ? controller.abort() : shell.kill('SIGKILL');
+          void way;
+          await settlesWithin(shell.finished, bound, 'finished');
+          await gone(shell.pid!);
+          await sleep(20);
+          assert.equal(openFds().length, fds);
+        });
+      }
+
+      it('close() on a consumer that paused with 64 KiB or more waiting settles in bound', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 300000 /dev/zero; exec cat', stderr: 'capture', killGraceMs: grace, drainTimeoutMs: drain, ...use });
+        let delivered = 0;
+        shell.stream.on('data', (chunk: Buffer) => (delivered += chunk.length));
+        shell.stream.pause();
+        await sleep(300);
+        assert.ok(shell.stream.readableLength >= 64 * 1024);
+        await settlesWithin(shell.close(), bound, 'close()');
+        // `cat` ignores EOF on stdin while its stdout is blocked: SIGTERM ends it.
+        const failure = await rejection(shell.finished);
+        assert.equal(failure.signal, 'SIGTERM');
+        assert.ok(failure.bytesDiscarded >= 64 * 1024);
+        assert.equal(delivered + failure.bytesDiscarded, failure.bytesReceived);
+        assert.ok(shell.stream.destroyed);
+      });
+
+      it('an abort after the exit settles even though the consumer paused', async () => {
+        const controller = new AbortController();
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 100000 /dev/zero', stderr: 'capture', signal: controller.signal, killGraceMs: grace, drainTimeoutMs: drain, ...use });
+        shell.stream.on('data', () => {});
+        shell.stream.pause();
+        await shell.exited;
+        controller.abort();
+        await settlesWithin(shell.finished, bound, 'finished');
+        assert.equal((await rejection(shell.finished)).code, 'ERR_ABORTED');
+      });
+
+      it('await using, left by a throw, closes a shell nobody read', async () => {
+        let pid: number | undefined;
+        const started = performance.now();
+        await assert.rejects(async () => {
+          await using shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf unread; exec cat', stderr: 'capture', killGraceMs: grace, drainTimeoutMs: drain, ...use });
+          pid = shell.pid;
+          await sleep(100);
+          throw new Error('the block failed');
+        }, /the block failed/);
+        assert.ok(performance.now() - started < bound);
+        await gone(pid!);
+      });
+
+      it('100 aborted shells that nobody read leave no fd behind', async () => {
+        await openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use }).finished;
+        await sleep(20);
+        const fds = openFds().length;
+        const shells = Array.from({ length: 100 }, () => {
+          const controller = new AbortController();
+          const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'printf x; exec sleep 30', 'sh'], stderr: 'capture', signal: controller.signal, killGraceMs: grace, drainTimeoutMs: drain, ...use });
+          return { shell, controller };
+        });
+        await sleep(300);
+        for (const { controller } of shells) controller.abort();
+        await settlesWithin(Promise.all(shells.map(({ shell }) => shell.finished.catch(() => {}))), bound * 3, 'finished');
+        await sleep(50);
+        assert.equal(openFds().length, fds);
+      });
+    });
+
+    describe('finished comes after the consumer has the bytes', () => {
+      it('piped into a slow Writable, nothing is still buffered when finished resolves', async () => {
+        const total = 2 * MiB;
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: `head -c ${total} /dev/zero`, stderr: 'capture', ...use });
+        let written = 0;
+        const slow = new Writable({
+          highWaterMark: 1024,
+          write(chunk: Buffer, _encoding, callback) {
+            setTimeout(() => {
+              written += chunk.length;
+              callback();
+            }, 1);
+          },
+        });
+        shell.stream.pipe(slow);
+        const result = await shell.finished;
+        assert.equal(shell.stream.readableLength, 0);
+        assert.ok(shell.stream.readableEnded);
+        // Every byte is in the consumer's hands: written, or queued in the Writable it piped to.
+        assert.equal(written + slow.writableLength, total);
+        assert.equal(result.bytesReceived, total);
+        assert.equal(result.bytesDiscarded, 0);
+      });
+
+      it('with an async iterator, every byte is in hand when finished resolves', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 1000000 /dev/zero', stderr: 'capture', ...use });
+        let collected = 0;
+        const reading = (async () => {
+          for await (const chunk of shell.stream) {
+            collected += (chunk as Buffer).length;
+            await sleep(1);
+          }
+        })();
+        await shell.finished;
+        assert.equal(collected, 1_000_000);
+        await reading;
+      });
+    });
+  });
+}
