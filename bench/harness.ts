@@ -22,6 +22,8 @@ export interface Row {
   baseline: Sample;
   /** figure / baseline, oriented so that higher is better when `higherIsBetter`. */
   higherIsBetter: boolean;
+  /** Print figure / baseline as it is (a cost ratio such as "wall <= 1.03"), whichever is better. */
+  plainRatio?: boolean;
   target?: string;
   note?: string;
 }
@@ -44,7 +46,7 @@ export async function interleaved(runs: number, measurements: Array<() => Promis
 
 export function ratio(row: Row): number {
   const r = row.figure.median / row.baseline.median;
-  return row.higherIsBetter ? r : 1 / r;
+  return row.higherIsBetter || row.plainRatio ? r : 1 / r;
 }
 
 const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));

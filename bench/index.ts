@@ -14,6 +14,8 @@ const suites: Record<string, () => Promise<{ run(o: Options): Promise<Row[]> }>>
   tunnel: () => import('./tunnel.js'),
   wakeup: () => import('./wakeup.js'),
   scale: () => import('./scale.js'),
+  drain: () => import('./drain.js'),
+  command: () => import('./command.js'),
 };
 
 const rows: Row[] = [];

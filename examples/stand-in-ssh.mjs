@@ -45,7 +45,24 @@ say(3, 'receive packet: type 99');
 say(1, `Authenticated to ${host} ([127.0.0.1]:22) using "publickey" as ${user}.`);
 if (command === '') fail('this stand-in runs commands only; no login shell');
 
-const child = spawn('sh', ['-c', command], { stdio: 'inherit' });
+// Signals are taken before the command starts: one that came while spawn() forks and execs
+// would otherwise end this process by default and leave the command running without it.
+let child;
+const toSession = (signal) => {
+  try {
+    // The command's process group, as a session on the server is: a signal that ends the
+    // session reaches every process of it, not only the shell (dash forks a command's last
+    // process rather than becoming it, and that process would outlive a signal to the shell).
+    process.kill(-child.pid, signal);
+  } catch {
+    // the session has ended
+  }
+};
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => toSession(signal));
+// ssh dies of SIGUSR1 (rsync sends it); Node would start its inspector instead.
+for (const signal of ['SIGUSR1', 'SIGUSR2']) process.on(signal, () => toSession('SIGTERM'));
+
+child = spawn('sh', ['-c', command], { stdio: 'inherit', detached: true });
 child.on('error', (err) => fail(err.message));
 child.on('exit', (code, signal) => {
   say(1, `client_input_channel_req: channel 0 rtype exit-status reply 0`);
@@ -57,9 +74,6 @@ child.on('exit', (code, signal) => {
   }
   process.exit(code ?? 255);
 });
-for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
-// ssh dies of SIGUSR1 (rsync sends it); Node would start its inspector instead.
-for (const signal of ['SIGUSR1', 'SIGUSR2']) process.on(signal, () => child.kill('SIGTERM'));
 
 function fail(message) {
   process.stderr.write(`stand-in-ssh: ${message}\n`);

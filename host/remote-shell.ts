@@ -306,6 +306,7 @@ export class RemoteShell implements AsyncDisposable {
       counts: this.#tunnel?.counts ?? { ...NO_BYTES },
       stderr: this.stderr,
       live: this.#shellStderr?.live ?? false,
+      stdoutHandedOver: this.#settings.stdout !== 'pipe',
     };
   }
 }

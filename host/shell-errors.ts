@@ -21,6 +21,13 @@ export interface ShellFacts {
   readonly stderr: { snapshot(): Snapshot };
   /** Whether stderr was forwarded live. */
   readonly live: boolean;
+  /** stdout went to a handed-over fd: the bytes it carried were never counted here. */
+  readonly stdoutHandedOver: boolean;
+}
+
+// "(N bytes received so far)", as rsync says it, when the bytes came through here.
+function received(facts: ShellFacts): string {
+  return facts.stdoutHandedOver ? '' : ` (${facts.counts.bytesReceived} bytes received so far)`;
 }
 
 /** The remote shell's program name, without its directory. */
@@ -60,12 +67,12 @@ export function exitError(facts: ShellFacts): RemoteShellError | undefined {
   const exit = facts.exit;
   if (!exit || exit.code === 0) return undefined;
   const code: RemoteShellErrorCode = exit.signal ? 'ERR_REMOTE_SHELL_SIGNAL' : 'ERR_REMOTE_SHELL_EXIT';
-  return shellError(facts, code, `connection unexpectedly closed (${facts.counts.bytesReceived} bytes received so far): ${describeExit(facts.argv, exit)}`);
+  return shellError(facts, code, `connection unexpectedly closed${received(facts)}: ${describeExit(facts.argv, exit)}`);
 }
 
 export function abortError(facts: ShellFacts, reason: unknown): RemoteShellError {
   const how = facts.exit?.signal ? `: ${programName(facts.argv)} was stopped by ${facts.exit.signal}` : '';
-  return shellError(facts, 'ERR_ABORTED', `remote shell aborted (${facts.counts.bytesReceived} bytes received so far)${how}`, reason);
+  return shellError(facts, 'ERR_ABORTED', `remote shell aborted${received(facts)}${how}`, reason);
 }
 
 export function spawnError(facts: ShellFacts, err: unknown, cwd: string | URL | undefined): RemoteShellError {

@@ -7,8 +7,10 @@
 #include <napi.h>
 
 #ifndef _WIN32
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #endif
 
 #include <cerrno>
@@ -104,6 +106,31 @@ Napi::Value PendingBytesJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, pending);
 }
 
+// redirectToNull(fd): points fd at /dev/null, so that this process lets go of what fd was (the
+// command hands its stdin and stdout to the remote shell, then drops its own copies) while the
+// number stays taken.
+Napi::Value RedirectToNullJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "redirectToNull(fd)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) {
+    SystemError(env, "cannot open /dev/null", "open", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int rc;
+  do {
+    rc = dup2(null_fd, fd);
+  } while (rc < 0 && errno == EINTR);
+  int err = errno;
+  close(null_fd);
+  if (rc < 0) SystemError(env, "cannot point the fd at /dev/null", "dup2", err).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 // RLIMIT_NOFILE, or false with a JavaScript exception pending.
 bool ReadOpenFileLimit(Napi::Env env, struct rlimit* limit) {
   if (getrlimit(RLIMIT_NOFILE, limit) == 0) return true;
@@ -153,6 +180,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Pump", Pump::Define(env));
   exports.Set("createStdioPair", Napi::Function::New<CreateStdioPairJs>(env, "createStdioPair"));
   exports.Set("pendingBytes", Napi::Function::New<PendingBytesJs>(env, "pendingBytes"));
+  exports.Set("redirectToNull", Napi::Function::New<RedirectToNullJs>(env, "redirectToNull"));
   exports.Set("openFileLimit", Napi::Function::New<OpenFileLimitJs>(env, "openFileLimit"));
   exports.Set("setOpenFileLimit", Napi::Function::New<SetOpenFileLimitJs>(env, "setOpenFileLimit"));
 #endif

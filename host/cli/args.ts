@@ -13,11 +13,17 @@ export interface CliOptions {
 
 export class UsageError extends Error {}
 
+/** The variable that names the command's default remote shell (never RSYNC_RSH: rsync reads that
+ * one, and it may name this very command). */
+export const DEFAULT_RSH_VARIABLE = 'RSH_TRANSPORT_RSH';
+
 export const USAGE = `usage: rsh-transport [--rsh=CMD] [--quiet-stderr] [--drain-timeout=MS] [--] ARGS...
 
-Runs the remote shell (CMD, else $RSYNC_RSH, else ssh) with ARGS exactly as given, bridging
-stdin and stdout to it. Its stderr is forwarded line by line and kept in a bounded ring; on
-failure a last line says why, and the exit status is the remote shell's (128+N for signal N).
+Runs the remote shell (CMD, else $${DEFAULT_RSH_VARIABLE}, else ssh) with ARGS exactly as given,
+handing it this command's own stdin and stdout: the protocol bytes never pass through here. Its
+stderr is forwarded line by line and kept in a bounded ring; on failure a last line says why,
+and the exit status is the remote shell's (128+N for signal N). Signals go on to the remote
+shell (SIGUSR1 and SIGUSR2 as SIGTERM).
 
   --rsh=CMD            the remote shell, split the way rsync splits -e/--rsh
   --quiet-stderr       forward stderr only on failure

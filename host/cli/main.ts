@@ -1,19 +1,75 @@
 // The rsh-transport command: a drop-in remote shell for rsync, git and the like.
+//
+// The protocol bytes never pass through this process: it hands its own stdin and stdout to the
+// remote shell, so they flow between the caller and ssh with the kernel's EOF, EPIPE and
+// back-pressure, exactly as with ssh alone, and then lets go of its own copies of those fds.
+// What it does is stderr (drained, forwarded live, explained in one last line on failure),
+// signals (passed on while the remote shell runs, the end of the command after), and the exit
+// status (the remote shell's).
 
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { finished } from 'node:stream/promises';
+import { isatty } from 'node:tty';
 import { RemoteShellError } from '../errors.js';
 import { loadBinding } from '../native/binding.js';
 import { RemoteShell } from '../remote-shell.js';
-import { remoteShellWords } from '../rsh/argv.js';
-import { parseCliArgs, UsageError, USAGE, type CliOptions } from './args.js';
+import { checkRshWords } from '../rsh/argv.js';
+import { parseRsh } from '../rsh/parse-rsh.js';
+import { DEFAULT_RSH_VARIABLE, parseCliArgs, UsageError, USAGE, type CliOptions } from './args.js';
+import { checkChain, CHAIN_VARIABLE, ownFiles, wordNamingSelf } from './self.js';
 
 // Shell conventions for a command that could not run.
 const EXIT_USAGE = 2;
 const EXIT_NOT_FOUND = 127;
 const EXIT_NOT_EXECUTABLE = 126;
 const EXIT_SSH_ERROR = 255;
+
+// ---- signals, from the first moment this module runs ----
+//
+// While the remote shell runs, a signal goes on to it (rsync's SIGUSR1 and SIGUSR2 as SIGTERM,
+// which means the same to ssh), and its exit ends the command. Once it has exited, a signal ends
+// the command at once with its status. Before it runs, a signal ends the command. Whoever sent
+// one has said what happened: the command then adds no line of its own.
+
+const CALLER_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+let shell: RemoteShell | undefined;
+let remoteStatus: number | undefined;
+let stoppedByCaller = false;
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return (constants.signals as Record<string, number>)[signal];
+}
+
+function onCallerSignal(signal: NodeJS.Signals): void {
+  stoppedByCaller = true;
+  if (remoteStatus !== undefined) process.exit(remoteStatus);
+  if (shell?.pid === undefined) process.exit(128 + signalNumber(signal));
+  shell.kill(signal === 'SIGUSR1' || signal === 'SIGUSR2' ? 'SIGTERM' : signal);
+}
+
+for (const signal of CALLER_SIGNALS) process.on(signal, onCallerSignal);
+
+// ---- the run ----
+
+function lastLine(message: string): void {
+  process.stderr.write(`rsh-transport: ${message}\n`);
+}
+
+function statusOf(exit: { code: number | null; signal: NodeJS.Signals | null }): number | undefined {
+  if (exit.code !== null) return exit.code;
+  return exit.signal === null ? undefined : 128 + signalNumber(exit.signal);
+}
+
+function exitStatus(err: RemoteShellError): number {
+  const status = statusOf({ code: err.exitCode, signal: err.signal });
+  if (status !== undefined) return status;
+  if (err.code === 'ERR_SPAWN') {
+    const cause = err.cause as NodeJS.ErrnoException | undefined;
+    if (cause?.code === 'ENOENT') return EXIT_NOT_FOUND;
+    if (cause?.code === 'EACCES') return EXIT_NOT_EXECUTABLE;
+  }
+  return EXIT_SSH_ERROR;
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,61 +82,66 @@ function version(): string {
   return `rsh-transport ${pkg.version} (stderr endpoint: ${backend})`;
 }
 
-function lastLine(message: string): void {
-  process.stderr.write(`rsh-transport: ${message}\n`);
+/** The remote shell's words: --rsh, else $RSH_TRANSPORT_RSH, else ssh. Never $RSYNC_RSH, which
+ * rsync reads, and which may well name this command. */
+function remoteShell(options: CliOptions): { rsh: string; words: string[] } {
+  const fromEnv = process.env[DEFAULT_RSH_VARIABLE];
+  const rsh = options.rsh ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : 'ssh');
+  return { rsh, words: checkRshWords(parseRsh(rsh)) };
 }
 
-function exitStatus(err: RemoteShellError): number {
-  if (err.exitCode !== null) return err.exitCode;
-  if (err.signal !== null) {
-    const number = signalNumber(err.signal);
-    return number === undefined ? EXIT_SSH_ERROR : 128 + number;
+// The launcher keeps NODE_EXTRA_CA_CERTS from Node (it costs Node's start some 40 ms and this
+// process opens no TLS connection); the remote shell gets the environment the caller gave.
+const SAVED_CA_CERTS = 'RSH_TRANSPORT_NODE_EXTRA_CA_CERTS';
+
+function remoteEnv(chain: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, [CHAIN_VARIABLE]: chain };
+  if (env[SAVED_CA_CERTS] !== undefined) {
+    env.NODE_EXTRA_CA_CERTS = env[SAVED_CA_CERTS];
+    delete env[SAVED_CA_CERTS];
   }
-  if (err.code === 'ERR_SPAWN') {
-    const cause = err.cause as NodeJS.ErrnoException | undefined;
-    if (cause?.code === 'ENOENT') return EXIT_NOT_FOUND;
-    if (cause?.code === 'EACCES') return EXIT_NOT_EXECUTABLE;
-  }
-  return EXIT_SSH_ERROR;
+  return env;
 }
 
-function signalNumber(signal: NodeJS.Signals): number | undefined {
-  return (constants.signals as Record<string, number>)[signal];
+// Once the remote shell holds them, this process's copies of stdin and stdout would only change
+// what the caller sees: its reads would wait for this process's exit too before EOF, its writes
+// would fill a pipe instead of failing with EPIPE once ssh is gone. A terminal is left alone.
+function letGoOfStdio(): void {
+  const binding = loadBinding();
+  for (const fd of [0, 1]) if (!isatty(fd)) binding.redirectToNull?.(fd);
 }
 
 async function run(options: CliOptions): Promise<number> {
-  const argv = [...remoteShellWords(options.rsh), ...options.args];
-  const shell = new RemoteShell(argv, {
+  const { rsh, words } = remoteShell(options);
+  const self = wordNamingSelf(words, ownFiles());
+  if (self !== undefined) {
+    lastLine(`the remote shell ${JSON.stringify(rsh)} is rsh-transport itself (${JSON.stringify(self)}), which would start itself without end; name the real one, such as --rsh=ssh`);
+    return EXIT_SSH_ERROR;
+  }
+  const argv = [...words, ...options.args];
+  const chain = checkChain(argv);
+  if (chain.loop !== null) {
+    lastLine(`refusing to run ${JSON.stringify(words.join(' '))} again: ${chain.loop}; name the real remote shell, such as --rsh=ssh`);
+    return EXIT_SSH_ERROR;
+  }
+
+  shell = new RemoteShell(argv, {
     stderr: options.quietStderr ? 'capture' : 'forward',
     drainTimeoutMs: options.drainTimeoutMs,
+    stdin: 0,
+    stdout: 1,
+    env: remoteEnv(chain.next),
   });
-  // Signals go on to the remote shell, whose exit ends this process. rsync ends its remote
-  // shell with SIGUSR1, which would start Node's inspector here (and in a remote shell written
-  // for Node): it goes on as SIGTERM, which means the same to ssh.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shell.kill(signal));
-  for (const signal of ['SIGUSR1', 'SIGUSR2'] as const) process.on(signal, () => shell.kill('SIGTERM'));
-
-  process.stdin.pipe(shell.stream);
-  shell.stream.pipe(process.stdout);
-  // rsync or git closing our stdout early is their business; it must not become a crash here.
-  process.stdout.on('error', () => shell.stream.unpipe(process.stdout));
-
-  // The child may be gone while its last bytes still wait in the stream for stdout: the exit
-  // comes only once the stream has given them all to stdout.
-  const drained = finished(shell.stream, { writable: false }).catch(() => {});
+  if (shell.pid !== undefined) letGoOfStdio();
+  void shell.exited.then((exit) => (remoteStatus = statusOf(exit)));
   try {
     await shell.finished;
-    await drained;
     return 0;
   } catch (err) {
     if (!(err instanceof RemoteShellError)) throw err;
-    await drained;
     if (options.quietStderr && err.stderrTail !== '') process.stderr.write(err.stderrTail.endsWith('\n') ? err.stderrTail : `${err.stderrTail}\n`);
-    lastLine(err.shortMessage);
+    if (!stoppedByCaller) lastLine(err.shortMessage);
     return exitStatus(err);
-  } finally {
-    process.stdin.unpipe(shell.stream);
-    process.stdin.destroy();
   }
 }
 
@@ -93,12 +154,9 @@ async function main(): Promise<number> {
     lastLine(`${err.message}\n${USAGE}`);
     return EXIT_USAGE;
   }
-  if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (options.version) {
-    process.stdout.write(`${version()}\n`);
+  if (options.help || options.version) {
+    const text = options.help ? USAGE : version();
+    await new Promise((resolve) => process.stdout.write(`${text}\n`, resolve));
     return 0;
   }
   try {
@@ -112,6 +170,4 @@ async function main(): Promise<number> {
   }
 }
 
-const status = await main();
-// Whatever is still queued for stdout goes out before the exit.
-process.stdout.write('', () => process.exit(status));
+process.exit(await main());

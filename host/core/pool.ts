@@ -80,6 +80,10 @@ export class CoreInstance {
   }
 }
 
+// An instance reserves all of its slots at once: a process with one remote shell (the command)
+// should not pay for 128. So instances grow: 4 slots, then 16, 64, and the full count after.
+const FIRST_SLOTS = 4;
+
 export class CorePool {
   private readonly instances: CoreInstance[] = [];
   constructor(readonly geometry: Geometry) {}
@@ -88,7 +92,8 @@ export class CorePool {
   acquire(): { instance: CoreInstance; handle: number } {
     let instance = this.instances.find((i) => !i.full);
     if (instance === undefined) {
-      instance = new CoreInstance(this.geometry);
+      const slots = Math.min(this.geometry.slotsPerInstance, FIRST_SLOTS * 4 ** this.instances.length);
+      instance = new CoreInstance({ ...this.geometry, slotsPerInstance: slots });
       this.instances.push(instance);
     }
     const handle = check('capture_open', instance.exports.capture_open());

@@ -1,7 +1,6 @@
 // The native addon's whole surface, typed in one place (its C++ side: native/, its contract:
 // native/README.md), and where it is loaded from.
 
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export type EndpointBackend = 'pipe' | 'socketpair';
@@ -58,6 +57,8 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   /** Bytes waiting in the kernel to be read from `fd` (ioctl FIONREAD); not on Windows. */
   pendingBytes?(fd: number): number;
+  /** Points `fd` at /dev/null (dup2), letting go of what it was; not on Windows. */
+  redirectToNull?(fd: number): void;
   /** Absent on Windows, where the stderr pipe is read from JavaScript. */
   Pump?: NativePumpConstructor;
   /** RLIMIT_NOFILE (not on Windows). */
@@ -71,7 +72,6 @@ export interface NativeBinding {
 /** The addon `npm ci` builds (with or without the ssh-socketpair-stderr feature). */
 export const DEFAULT_BINDING_PATH = fileURLToPath(new URL('../../build/Release/rsh_transport.node', import.meta.url));
 
-const require = createRequire(import.meta.url);
 const loaded = new Map<string, NativeBinding>();
 
 /** Loads the addon at `path` once per process. */
@@ -79,7 +79,11 @@ export function loadBinding(path: string = DEFAULT_BINDING_PATH): NativeBinding 
   let binding = loaded.get(path);
   if (binding === undefined) {
     try {
-      binding = { ...(require(path) as Omit<NativeBinding, 'path'>), path };
+      // What require() does for a .node file, without loading node:module (the command's start
+      // counts every millisecond).
+      const module = { exports: {} as Omit<NativeBinding, 'path'> };
+      process.dlopen(module, path);
+      binding = { ...module.exports, path };
     } catch (err) {
       throw new Error(`rsh-transport native addon not found at ${path}: run \`npm run build:native\``, { cause: err });
     }

@@ -4,6 +4,8 @@
 //
 // A Forwarder is what consumes a capture's frames: the `stderr` option decides which one.
 
+import { WriteStream } from 'node:fs';
+import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import {
   forEachLine, framePtr, frameWord, wordKind, wordLength, kindName, TERMINATORS, TERMINATOR_LENGTH,
@@ -65,11 +67,39 @@ function watchSink(sink: Writable): void {
   sink.once('error', () => failedSinks.add(sink));
 }
 
-/** Sends frames to a Writable as bytes, faithfully: each round costs one write per contiguous run. */
+// Buffers for the bytes of a round on their way to a sink. The staging area is overwritten by
+// the next batch, so what a sink is given must be a copy; copying a 512 MiB flood into fresh
+// buffers costs a garbage collection every 32 MiB or so. Sinks known to let go of a chunk once
+// its write has completed (fs and net streams, process.stderr and stdout) get buffers that come
+// back to this pool when their write's callback fires. Any other Writable may keep what it is
+// given (an array of chunks, say), so it gets fresh copies.
+const SLAB_SIZE = 256 * 1024;
+const SLAB_MIN_USE = 32 * 1024; // smaller rounds take a small copy, not a slab in flight
+const MAX_FREE_SLABS = 8;
+const freeSlabs: Buffer[] = [];
+
+function takeSlab(): Buffer {
+  return freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_SIZE);
+}
+
+function giveSlab(slab: Buffer): void {
+  if (freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(slab);
+}
+
+function letsGoOfChunks(sink: Writable): boolean {
+  return sink instanceof WriteStream || sink instanceof Socket || sink === process.stderr || sink === process.stdout;
+}
+
+/** Sends frames to a Writable as bytes, faithfully: one write per round, its runs joined. */
 export class WritableForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
   readonly live = true;
   #skipped = 0;
+  readonly #reuse: boolean;
+  // The pieces of the current round, as [start, end) pairs in the instance's memory; a
+  // terminator that lies elsewhere (after a line completed from a carry buffer) is -1 - kind.
+  #pieces = new Int32Array(64);
+  #count = 0;
 
   constructor(
     private readonly sink: Writable,
@@ -77,6 +107,7 @@ export class WritableForwarder implements Forwarder {
     private readonly maxBuffered = DEFAULT_MAX_BUFFERED,
   ) {
     watchSink(sink);
+    this.#reuse = letsGoOfChunks(sink);
   }
 
   get #broken(): boolean {
@@ -84,7 +115,8 @@ export class WritableForwarder implements Forwarder {
   }
 
   consume(round: FrameRound): void {
-    const chunks: Uint8Array[] = [];
+    this.#count = 0;
+    let size = 0;
     let runStart = -1;
     let runEnd = -1;
     const stagingEnd = this.staging.offset + this.staging.size;
@@ -99,24 +131,35 @@ export class WritableForwarder implements Forwarder {
         if (ptr === runEnd) {
           runEnd = end;
         } else {
-          if (runStart >= 0) chunks.push(round.memory.slice(runStart, runEnd));
+          if (runStart >= 0) size += this.#piece(runStart, runEnd);
           runStart = ptr;
           runEnd = end;
         }
       } else {
         // A line completed from a carry buffer: its terminator lies elsewhere.
-        if (runStart >= 0) chunks.push(round.memory.slice(runStart, runEnd));
+        if (runStart >= 0) size += this.#piece(runStart, runEnd);
         runStart = runEnd = -1;
-        chunks.push(round.memory.slice(ptr, ptr + len), TERMINATOR_BYTES[kind]);
+        size += this.#piece(ptr, ptr + len) + this.#piece(-1 - kind, 0);
       }
     }
-    if (runStart >= 0) chunks.push(round.memory.slice(runStart, runEnd));
-    this.#send(chunks);
+    if (runStart >= 0) size += this.#piece(runStart, runEnd);
+    this.#send(round.memory, size);
   }
 
   /** The stream has ended: report what was skipped since the last line that got through. */
   finish(): void {
     if (!this.#broken) this.#reportSkipped();
+  }
+
+  #piece(start: number, end: number): number {
+    if (this.#count + 2 > this.#pieces.length) {
+      const grown = new Int32Array(this.#pieces.length * 2);
+      grown.set(this.#pieces);
+      this.#pieces = grown;
+    }
+    this.#pieces[this.#count++] = start;
+    this.#pieces[this.#count++] = end;
+    return start >= 0 ? end - start : TERMINATOR_LENGTH[-1 - start];
   }
 
   #reportSkipped(): void {
@@ -125,8 +168,7 @@ export class WritableForwarder implements Forwarder {
     this.#skipped = 0;
   }
 
-  #send(chunks: Uint8Array[]): void {
-    const size = chunks.reduce((n, c) => n + c.length, 0);
+  #send(memory: Uint8Array, size: number): void {
     if (size === 0) return;
     if (this.#broken) {
       this.stats.bytesNotForwarded += size;
@@ -138,8 +180,22 @@ export class WritableForwarder implements Forwarder {
       return;
     }
     this.#reportSkipped();
-    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    this.sink.write(data);
+    const slab = this.#reuse && size >= SLAB_MIN_USE && size <= SLAB_SIZE ? takeSlab() : undefined;
+    const out = slab ?? Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < this.#count; i += 2) {
+      const start = this.#pieces[i];
+      if (start >= 0) {
+        out.set(memory.subarray(start, this.#pieces[i + 1]), at);
+        at += this.#pieces[i + 1] - start;
+      } else {
+        const terminator = TERMINATOR_BYTES[-1 - start];
+        out.set(terminator, at);
+        at += terminator.length;
+      }
+    }
+    if (slab) this.sink.write(slab.subarray(0, size), () => giveSlab(slab));
+    else this.sink.write(out);
     this.stats.bytesForwarded += size;
   }
 }

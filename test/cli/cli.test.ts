@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, STAND_IN } from '../transport/helpers.js';
-
-interface Result { status: number | null; stdout: Buffer; stderr: string }
-
-function cli(args: string[], input?: Buffer | string, env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => (err += c));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out), stderr: err }));
-    child.stdin.end(input);
-  });
-}
+import { STAND_IN } from '../transport/helpers.js';
+import { CLI, cliEnv, runCli as cli } from './run-cli.js';
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
 
@@ -59,14 +45,14 @@ describe('the rsh-transport command', function () {
   it("exits with the remote shell's status after one clear last line on failure", async () => {
     const { status, stderr } = await cli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255']);
     assert.equal(status, 255);
-    assert.equal(stderr, 'Permission denied (publickey).\nrsh-transport: connection unexpectedly closed (0 bytes received so far): node exited with code 255\n');
+    assert.equal(stderr, 'Permission denied (publickey).\nrsh-transport: connection unexpectedly closed: node exited with code 255\n');
     assert.equal((await cli([standIn, 'host', 'exit 3'])).status, 3);
   });
 
   it('exits with 128+N when the remote shell dies of signal N', async () => {
     const { status, stderr } = await cli(['--rsh=sh -c "kill -TERM $$" sh', 'host']);
     assert.equal(status, 128 + 15);
-    assert.equal(stderr, 'rsh-transport: connection unexpectedly closed (0 bytes received so far): sh was killed by SIGTERM\n');
+    assert.equal(stderr, 'rsh-transport: connection unexpectedly closed: sh was killed by SIGTERM\n');
   });
 
   it('with --quiet-stderr shows stderr only on failure, then the last line', async () => {
@@ -74,7 +60,7 @@ describe('the rsh-transport command', function () {
     assert.deepEqual([ok.status, ok.stderr], [0, '']);
     const failed = await cli(['--quiet-stderr', standIn, 'host', 'echo one >&2; echo two >&2; exit 1']);
     assert.equal(failed.status, 1);
-    assert.equal(failed.stderr, 'one\ntwo\nrsh-transport: connection unexpectedly closed (0 bytes received so far): node exited with code 1\n');
+    assert.equal(failed.stderr, 'one\ntwo\nrsh-transport: connection unexpectedly closed: node exited with code 1\n');
   });
 
   it('names a missing remote shell and exits 127', async () => {
@@ -102,10 +88,10 @@ describe('the rsh-transport command', function () {
     mkdirSync(path.join(src, 'sub dir'), { recursive: true });
     writeFileSync(path.join(src, 'binary.bin'), randomBytes(300_000));
     writeFileSync(path.join(src, 'sub dir', 'a file.txt'), 'text\n');
-    const rsh = `${process.execPath} ${CLI} --rsh="${process.execPath} ${STAND_IN}"`;
-    const push = spawnSync('rsync', ['-a', '-e', rsh, `${src}/`, `localhost:${root}/pushed/`], { encoding: 'utf8' });
+    const rsh = `${CLI} --rsh="${process.execPath} ${STAND_IN}"`;
+    const push = spawnSync('rsync', ['-a', '-e', rsh, `${src}/`, `localhost:${root}/pushed/`], { encoding: 'utf8', env: cliEnv() });
     assert.equal(push.status, 0, push.stderr);
-    const pull = spawnSync('rsync', ['-a', '-e', rsh, `localhost:${root}/pushed/`, `${root}/pulled/`], { encoding: 'utf8' });
+    const pull = spawnSync('rsync', ['-a', '-e', rsh, `localhost:${root}/pushed/`, `${root}/pulled/`], { encoding: 'utf8', env: cliEnv() });
     assert.equal(pull.status, 0, pull.stderr);
     assert.deepEqual(tree(`${root}/pushed`), tree(src));
     assert.deepEqual(tree(`${root}/pulled`), tree(src));
@@ -114,7 +100,7 @@ describe('the rsh-transport command', function () {
   it('works as GIT_SSH_COMMAND, through git\'s probe of the ssh variant', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'rsh-cli-git-'));
     const git = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-      const r = spawnSync('git', args, { cwd: root, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: root, ...env } });
+      const r = spawnSync('git', args, { cwd: root, encoding: 'utf8', env: cliEnv({ GIT_CONFIG_NOSYSTEM: '1', HOME: root, ...env }) });
       assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
@@ -122,7 +108,7 @@ describe('the rsh-transport command', function () {
     writeFileSync(path.join(root, 'origin', 'README'), 'hello\n');
     git(['-C', 'origin', 'add', 'README']);
     git(['-C', 'origin', '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'first']);
-    const command = `${process.execPath} ${CLI} --rsh="${process.execPath} ${STAND_IN}"`;
+    const command = `${CLI} --rsh="${process.execPath} ${STAND_IN}"`;
     git(['clone', '-q', `ssh://localhost${root}/origin`, 'clone'], { GIT_SSH_COMMAND: command });
     assert.equal(readFileSync(path.join(root, 'clone', 'README'), 'utf8'), 'hello\n');
     assert.equal(git(['-C', 'clone', 'rev-parse', 'HEAD']), git(['-C', 'origin', 'rev-parse', 'HEAD']));

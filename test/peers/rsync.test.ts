@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
-import { CLI } from '../transport/helpers.js';
+import { CLI, cliEnv } from '../cli/run-cli.js';
 import { useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
 
@@ -34,11 +34,11 @@ describe('rsync through a real sshd', function () {
   it('pushes and pulls a 50 MB tree of 3,000 files with names holding spaces, rsync -e rsh-transport', () => {
     const src = path.join(peer.scratch, 'src');
     makeTree(src, 3000, 50 * 1024 * 1024);
-    const rsh = `${process.execPath} ${CLI} --rsh="${peer.sshd.rsh}"`;
+    const rsh = `${CLI} --rsh="${peer.sshd.rsh}"`;
     const remote = `${peer.sshd.user}@${peer.sshd.host}:${peer.scratch}/pushed/`;
-    const push = spawnSync('rsync', ['-a', '-e', rsh, `${src}/`, remote], { encoding: 'utf8' });
+    const push = spawnSync('rsync', ['-a', '-e', rsh, `${src}/`, remote], { encoding: 'utf8', env: cliEnv() });
     assert.equal(push.status, 0, push.stderr);
-    const pull = spawnSync('rsync', ['-a', '-e', rsh, remote, `${peer.scratch}/pulled/`], { encoding: 'utf8' });
+    const pull = spawnSync('rsync', ['-a', '-e', rsh, remote, `${peer.scratch}/pulled/`], { encoding: 'utf8', env: cliEnv() });
     assert.equal(pull.status, 0, pull.stderr);
     const expected = checksums(src);
     assert.equal(expected.size, 3000);

@@ -42,7 +42,8 @@ describe('a thousand transports at once', function () {
     const shells = Array.from({ length: 1000 }, (_, i) => open(i));
     // Every one is open and has echoed its payload before any is closed.
     await Promise.all(shells.map((s) => s.echoed));
-    assert.ok(pool.instanceCount - instancesBefore <= Math.ceil(1000 / DEFAULT_GEOMETRY.slotsPerInstance), `${pool.instanceCount} core instances`);
+    // Instances grow (4, 16, 64 slots, then the full count): three small ones more at most.
+    assert.ok(pool.instanceCount - instancesBefore <= Math.ceil(1000 / DEFAULT_GEOMETRY.slotsPerInstance) + 3, `${pool.instanceCount} core instances`);
     for (const s of shells) s.shell.stream.end();
     const results = await Promise.all(shells.map((s) => s.shell.finished));
     shells.forEach((s, i) => {

@@ -6,7 +6,6 @@ import { RemoteShellError } from '../../host/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const STAND_IN = path.join(ROOT, 'examples/stand-in-ssh.mjs');
-export const CLI = path.join(ROOT, 'bin/rsh-transport.js');
 
 /** The stand-in remote shell as rsh words: it runs the command with a real local `sh -c`. */
 export const standIn = (...options: string[]): string[] => [process.execPath, STAND_IN, ...options];

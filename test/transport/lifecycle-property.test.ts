@@ -148,7 +148,8 @@ async function runScenario(scenario: Scenario, payloadFile: string): Promise<voi
       wayOutAt = performance.now();
       if (consumer.wayOut === 'close') void shell.close();
       else if (consumer.wayOut === 'abort') controller.abort();
-      else if (consumer.wayOut === 'kill') shell.kill('SIGTERM');
+      // kill() bounds the run once the child is gone: with a signal the child does not ignore.
+      else if (consumer.wayOut === 'kill') shell.kill(child.ignoresTerm ? 'SIGKILL' : 'SIGTERM');
       else shell.stream.destroy();
     });
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, createWriteStream, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -278,6 +279,28 @@ describe('openRemoteShell: stderr forwarding', function () {
     assert.equal(lines.pop(), '', 'only whole lines');
     assert.equal(lines.pop(), `[rsh-transport: ${stats.bytesNotForwarded} bytes of stderr not forwarded: the output was too slow]`);
     lines.forEach((line, i) => assert.equal(line, String(i + 1)));
+  });
+
+  it('forwards a flood byte for byte to an fs.WriteStream and to a socket, whose buffers it reuses', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rsh-forward-'));
+    const expected = createHash('sha256').update(execFileSync('seq', ['1', '500000'], { maxBuffer: 64 * 1024 * 1024 })).digest('hex');
+    // Bursts of about 600 KB, several full batches each (so that buffers are in flight when
+    // the next batch comes), each given time to be written: the drain never waits for a sink,
+    // and one that falls 1 MiB behind loses lines.
+    const bursts = 'i=0; while [ $i -lt 5 ]; do seq $((i*100000+1)) $((i*100000+100000)) >&2; sleep 0.2; i=$((i+1)); done';
+    const file = createWriteStream(path.join(dir, 'to-file'));
+    const counter = spawn('sh', ['-c', `cat > ${path.join(dir, 'to-socket')}`], { stdio: ['pipe', 'ignore', 'inherit'] });
+    for (const sink of [file, counter.stdin]) {
+      const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', bursts, 'sh'], stderr: sink });
+      await shell.finished;
+      assert.equal(shell.stderr.stats.bytesNotForwarded, 0);
+    }
+    await new Promise((resolve) => file.end(resolve));
+    counter.stdin.end();
+    await new Promise((resolve) => counter.on('close', resolve));
+    for (const name of ['to-file', 'to-socket']) {
+      assert.equal(createHash('sha256').update(readFileSync(path.join(dir, name))).digest('hex'), expected, name);
+    }
   });
 
   it('calls a line callback for every line, in order, with the partial last line at the end', async () => {

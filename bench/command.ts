@@ -1,0 +1,136 @@
+// The command in ssh's place: its start against Node's own, and rsync to a real sshd on
+// 127.0.0.1 through it against plain ssh, alternating. CPU is the whole process tree on both
+// ends: the rsync client with its remote shell (a shell's `times` for its waited-for children),
+// and the server side (the sshd listener's children's times, from /proc, as it reaps them).
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { CLI, cliEnv } from '../test/cli/run-cli.js';
+import { startSshd, type Sshd } from '../test/peers/sshd.js';
+import { interleaved, sample, MiB, type Options, type Row, type Sample } from './harness.js';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+interface Cost {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Runs a bash script; its children's CPU time is what `times` prints on its second line. */
+async function bash(script: string): Promise<Cost> {
+  const t0 = performance.now();
+  const child = spawn('bash', ['-c', `${script}\ntimes`], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c));
+  child.stderr!.on('data', (c: Buffer) => (err += c));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const wallMs = performance.now() - t0;
+  if (status !== 0) throw new Error(`bench script failed (${status}): ${script}\n${err}`);
+  const children = out.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g)!;
+  const cpuMs = children.map((t) => {
+    const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
+    return (Number(m) * 60 + Number(s)) * 1000;
+  }).reduce((a, b) => a + b, 0);
+  return { wallMs, cpuMs };
+}
+
+/** CPU time of what the sshd listener has reaped so far (sessions, remote rsyncs). */
+function serverCpuMs(sshd: Sshd): number {
+  const pid = Number(readFileSync(path.join(sshd.dir, 'sshd.pid'), 'utf8'));
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of stat(5), cutime and cstime, are the 14th and 15th after the name.
+  return (Number(fields[13]) + Number(fields[14])) * (1000 / TICKS_PER_SECOND);
+}
+
+async function rsyncCost(sshd: Sshd, rsh: string, src: string, dst: string): Promise<Cost> {
+  rmSync(dst, { recursive: true, force: true });
+  mkdirSync(dst);
+  const before = serverCpuMs(sshd);
+  const cost = await bash(`rsync -a --whole-file -e ${JSON.stringify(rsh)} ${src} ${sshd.user}@${sshd.host}:${dst}/`);
+  // The server's session ends a moment after the client's: wait until its times are in.
+  let server = serverCpuMs(sshd) - before;
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const now = serverCpuMs(sshd) - before;
+    if (now === server && now > 0) break;
+    server = now;
+  }
+  return { wallMs: cost.wallMs, cpuMs: cost.cpuMs + server };
+}
+
+function cliRsh(sshd: Sshd): string {
+  return `${CLI} --rsh=${JSON.stringify(sshd.rsh)}`;
+}
+
+async function startCost(command: string): Promise<number> {
+  return (await bash(command)).wallMs;
+}
+
+export async function run(options: Options): Promise<Row[]> {
+  const rows: Row[] = [];
+  const startRuns = options.quick ? 3 : 21;
+  const [cliStart, nodeStart] = await interleaved(startRuns, [
+    () => startCost(`${CLI} --rsh=true host`),
+    () => startCost('node -e 0'),
+  ]);
+  rows.push({
+    group: 'command', name: 'start to exit, --rsh=true (launcher, Node, bundle, spawn)', unit: 'ms', figure: cliStart,
+    baselineName: 'node -e 0', baseline: nodeStart, higherIsBetter: false, plainRatio: true, target: '<= +20 ms',
+    note: `${(cliStart.median - nodeStart.median).toFixed(1)} ms over Node's own start (medians; each includes a bash that times it)`,
+  });
+
+  let sshd: Sshd;
+  try {
+    sshd = await startSshd();
+  } catch (err) {
+    rows.push({
+      group: 'command', name: 'rsync through the command', unit: '', figure: sample([0]), baselineName: 'plain ssh', baseline: sample([0]),
+      higherIsBetter: true, note: `skipped: ${(err as Error).message.split('\n')[0]}`,
+    });
+    return rows;
+  }
+  const cleanup: Array<() => void> = [];
+  try {
+    const size = options.quick ? 32 * MiB : 512 * MiB;
+    const src = path.join(sshd.dir, 'big');
+    await bash(`head -c ${size} /dev/urandom > ${src}`);
+    const small = path.join(sshd.dir, 'small');
+    await bash(`head -c 1024 /dev/urandom > ${small}`);
+    // The destination in RAM where there is a tmpfs: writing 512 MiB to disk each run made the
+    // server's CPU time swing by half between runs of the same command.
+    const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/rsh-transport-bench-') : sshd.dir;
+    cleanup.push(() => rmSync(scratch, { recursive: true, force: true }));
+    const dst = path.join(scratch, 'dst');
+    // Four busy processes on a small shared machine: many alternations, so that the medians of
+    // both sides see the same luck.
+    const runs = options.quick ? 1 : 9;
+    const big: Record<'cli' | 'ssh', Cost[]> = { cli: [], ssh: [] };
+    await interleaved(runs, [
+      async () => (big.cli.push(await rsyncCost(sshd, cliRsh(sshd), src, dst)), 0),
+      async () => (big.ssh.push(await rsyncCost(sshd, sshd.rsh, src, dst)), 0),
+    ]);
+    const one: Record<'cli' | 'ssh', Cost[]> = { cli: [], ssh: [] };
+    await interleaved(options.quick ? 2 : 15, [
+      async () => (one.cli.push(await rsyncCost(sshd, cliRsh(sshd), small, dst)), 0),
+      async () => (one.ssh.push(await rsyncCost(sshd, sshd.rsh, small, dst)), 0),
+    ]);
+    const of = (costs: Cost[], key: keyof Cost): Sample => sample(costs.map((c) => c[key]));
+    const what = `rsync -a --whole-file of ${size / MiB} MiB to sshd on 127.0.0.1`;
+    rows.push(
+      { group: 'command', name: `${what}, wall`, unit: 'ms', figure: of(big.cli, 'wallMs'), baselineName: 'plain ssh', baseline: of(big.ssh, 'wallMs'), higherIsBetter: false, plainRatio: true, target: '<= 1.03x' },
+      { group: 'command', name: `${what}, CPU of both process trees`, unit: 'ms', figure: of(big.cli, 'cpuMs'), baselineName: 'plain ssh', baseline: of(big.ssh, 'cpuMs'), higherIsBetter: false, plainRatio: true, target: '<= 1.05x' },
+      {
+        group: 'command', name: 'one-file rsync (1 KiB), wall per connection', unit: 'ms', figure: of(one.cli, 'wallMs'), baselineName: 'plain ssh', baseline: of(one.ssh, 'wallMs'), higherIsBetter: false, plainRatio: true,
+        note: `${(of(one.cli, 'wallMs').median - of(one.ssh, 'wallMs').median).toFixed(1)} ms added per connection (medians)`,
+      },
+    );
+  } finally {
+    for (const clean of cleanup) clean();
+    await sshd.stop();
+  }
+  return rows;
+}

@@ -1,0 +1,56 @@
+// Reading the process tree from /proc: the command is a shell launcher, then Node, then the
+// remote shell; the tests look at each.
+
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { sleep } from '../transport/helpers.js';
+
+/** The pids whose parent is `pid`. */
+export function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name is in parentheses and may hold spaces: the ppid follows the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Waits until `pid` has a child that satisfies `test` (by its cmdline), and returns it. */
+export async function childMatching(pid: number, test: (cmdline: string[]) => boolean, timeoutMs = 10_000): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    for (const child of childrenOf(pid)) {
+      if (test(cmdline(child))) return child;
+    }
+    await sleep(10);
+  }
+  throw new Error(`no child of ${pid} appeared in ${timeoutMs} ms`);
+}
+
+export function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return [];
+  }
+}
+
+/** What fd `fd` of `pid` refers to (`pipe:[...]`, `socket:[...]`, `/dev/null`). */
+export function fdTarget(pid: number, fd: number): string {
+  return readlinkSync(`/proc/${pid}/fd/${fd}`);
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
