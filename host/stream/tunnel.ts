@@ -27,11 +27,7 @@ export interface TunnelHooks {
 
 type Callback = (err?: Error | null) => void;
 
-interface PendingWrite {
-  seq: number;
-  size: number;
-  done: Callback;
-}
+const noop = (): void => {};
 
 function streamError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -54,13 +50,18 @@ export class Tunnel extends Duplex {
   #readCalled = false;
 
   // The child's stdin and the writable side. Writes are numbered as write() takes them and as
-  // _write starts them (the same order); once the input has failed, every write from #failedFrom
-  // on has failed.
+  // _write starts them (the same order). The next chunk goes to the socket as soon as it takes
+  // the last one, so that the kernel always has something to send; a caller's callback waits
+  // until the kernel has the chunk's bytes (the socket's own callback, in order), or they failed.
+  // Once the input has failed, every write from #failedFrom on has failed.
   readonly #stdin: Writable | null;
   #inputError: RemoteShellError | undefined;
   #inputCause: Error | undefined;
   #inputErrorHasExit = false;
-  #pending: PendingWrite | undefined;
+  readonly #inFlight = new Map<number, number>(); // seq -> bytes, handed to the socket
+  readonly #waiting = new Map<number, Callback>(); // seq -> the caller's callback, until confirmed
+  #confirmedBelow = 0;
+  #awaitingDrain: Callback | undefined;
   #pendingFinal: Callback | undefined;
   #writesTaken = 0;
   #writesStarted = 0;
@@ -87,8 +88,16 @@ export class Tunnel extends Duplex {
       this.#endOfOutput();
     }
 
-    if (stdin) stdin.on('error', (err) => this.closeInput(err));
-    else this.closeInput();
+    if (stdin) {
+      stdin.on('error', (err) => this.closeInput(err));
+      stdin.on('drain', () => {
+        const drained = this.#awaitingDrain;
+        this.#awaitingDrain = undefined;
+        drained?.();
+      });
+    } else {
+      this.closeInput();
+    }
   }
 
   /** What crossed the stream so far. */
@@ -182,12 +191,14 @@ export class Tunnel extends Duplex {
     }
     this.#inputCause = cause;
     this.#inputError = this.#closedError(cause);
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (pending) {
-      this.#fail(pending.seq, pending.size);
-      pending.done();
-    }
+    // What the socket had not yet confirmed is lost with it.
+    for (const [seq, size] of this.#inFlight) this.#fail(seq, size);
+    this.#inFlight.clear();
+    for (const [seq, user] of this.#waiting) user(seq >= this.#failedFrom ? this.#inputError : null);
+    this.#waiting.clear();
+    const drained = this.#awaitingDrain;
+    this.#awaitingDrain = undefined;
+    drained?.();
     const final = this.#pendingFinal;
     this.#pendingFinal = undefined;
     final?.();
@@ -208,10 +219,13 @@ export class Tunnel extends Duplex {
       return false;
     }
     const seq = this.#writesTaken++;
-    const user = callback;
+    const user = callback ?? noop;
     try {
       return super.write(chunk, encoding as BufferEncoding, (err?: Error | null) => {
-        user?.(err ?? (seq >= this.#failedFrom ? this.#inputError! : null));
+        if (err) user(err);
+        else if (seq >= this.#failedFrom) user(this.#inputError);
+        else if (seq < this.#confirmedBelow) user(null);
+        else this.#waiting.set(seq, user);
       });
     } catch (err) {
       this.#writesTaken--; // an invalid chunk, refused before it was taken
@@ -245,19 +259,29 @@ export class Tunnel extends Duplex {
       done();
       return;
     }
-    this.#pending = { seq, size: chunk.length, done };
-    // Done when the kernel has the bytes, as child.stdin's own callbacks say.
-    stdin.write(chunk, (err) => {
-      if (this.#pending?.seq !== seq) return; // already failed by closeInput()
-      this.#pending = undefined;
-      if (err) {
-        this.#fail(seq, chunk.length);
-        this.closeInput(err);
-      } else {
-        this.#sent += chunk.length;
-      }
-      done();
-    });
+    this.#inFlight.set(seq, chunk.length);
+    const taken = stdin.write(chunk, (err) => this.#written(seq, err));
+    if (taken) done();
+    else this.#awaitingDrain = done;
+  }
+
+  // The socket's callback for a chunk: the kernel has it, or it failed. They come in order.
+  #written(seq: number, err: Error | null | undefined): void {
+    const size = this.#inFlight.get(seq);
+    if (size === undefined) return; // already failed by closeInput()
+    this.#inFlight.delete(seq);
+    if (err) {
+      this.#fail(seq, size);
+      this.closeInput(err);
+      return;
+    }
+    this.#sent += size;
+    this.#confirmedBelow = seq + 1;
+    const user = this.#waiting.get(seq);
+    if (user) {
+      this.#waiting.delete(seq);
+      user(null);
+    }
   }
 
   override _final(callback: Callback): void {

@@ -98,6 +98,26 @@ for (const backend of BACKENDS) {
         assert.ok(result.bytesNotSent > 0);
       });
 
+      it('calls a write back with success only once the kernel has its bytes; what a child never read fails', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'sleep 0.5', 'sh'], stderr: 'capture', ...use });
+        shell.stream.resume();
+        const outcomes: Array<string | null> = [];
+        // Chunks small enough for the socket to take into its own buffer while the kernel's is
+        // full: taken is not yet sent.
+        const block = Buffer.alloc(8 * 1024, 0x61);
+        const count = 128;
+        const writes = Array.from({ length: count }, () => write(shell, block).then((err) => outcomes.push(err ? (err as RemoteShellError).code : null)));
+        await sleep(200);
+        // The child reads nothing: what the kernel holds is confirmed, nothing more.
+        assert.ok(outcomes.length < count, `${outcomes.length} of ${count} writes confirmed before anyone read them`);
+        await Promise.all(writes);
+        const result = await shell.finished;
+        const ok = outcomes.filter((o) => o === null).length;
+        assert.deepEqual(outcomes, [...Array(ok).fill(null), ...Array(count - ok).fill('ERR_STREAM_CLOSED')], 'successes, then failures, in order');
+        assert.equal(result.bytesSent + result.bytesNotSent, count * block.length);
+        assert.equal(result.bytesSent, ok * block.length, 'a success is a chunk the kernel took');
+      });
+
       it('fails later writes the same way, and end() still finishes the writable side', async () => {
         const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use });
         shell.stream.resume();
