@@ -8,8 +8,13 @@
 # replace it; rsync ends its remote shell with SIGUSR1, so in the first milliseconds of Node's
 # start it would open that port instead of stopping. So the process the caller knows and signals
 # is this shell: it runs Node as its child, hands it stdin, stdout and stderr as they are, and
-# passes each signal on, SIGUSR1 and SIGUSR2 as SIGTERM. A signal that comes before Node can
-# take it ends Node, before anything was spawned. The shell exits with Node's status.
+# passes each signal on, SIGUSR1 and SIGUSR2 as SIGTERM. It exits with Node's status.
+#
+# A signal can be lost on its way to a Node that is still starting (the forked shell that is
+# about to become Node takes it with this shell's trap; Node starts with SIGINT ignored, as a
+# job started with & does). So Node says when its own handlers are in place (SIGALRM to this
+# shell, which nobody else sends a remote shell), and a signal that came before is sent again
+# then. Node spawns nothing before that.
 node=${RSH_TRANSPORT_NODE:-node}
 # With NODE_EXTRA_CA_CERTS set, Node builds its whole store of root certificates as it starts:
 # some 40 ms on a small machine, for a process that opens no TLS connection. Node starts without
@@ -18,28 +23,49 @@ if [ -n "${NODE_EXTRA_CA_CERTS+set}" ]; then
   RSH_TRANSPORT_NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
   export RSH_TRANSPORT_NODE_EXTRA_CA_CERTS
   unset NODE_EXTRA_CA_CERTS
+else
+  unset RSH_TRANSPORT_NODE_EXTRA_CA_CERTS
 fi
+RSH_TRANSPORT_LAUNCHER=$$
+export RSH_TRANSPORT_LAUNCHER
 pid=
 pending=
+trapped=
 forward() {
+  trapped=1
   pending=$1
   if [ -n "$pid" ]; then kill -s "$1" "$pid" 2>/dev/null; fi
+}
+on_ready() {
+  trapped=1
+  if [ -n "$pending" ]; then kill -s "$pending" "$pid" 2>/dev/null; fi
 }
 trap 'forward TERM' TERM USR1 USR2
 trap 'forward INT' INT
 trap 'forward HUP' HUP
-# A job started with & gets /dev/null as its stdin from dash; fd 3 carries the real one over.
-exec 3<&0
+trap 'on_ready' ALRM
+# A job started with & gets /dev/null as its stdin from dash; fd 3 carries the real one over
+# (when there is one: a caller may have closed it).
+if true 2>/dev/null 3<&0; then exec 3<&0; else exec 3</dev/null; fi
 "$node" "$0" "$@" <&3 3<&- &
 pid=$!
-exec 3<&-
+# Node has them now: the caller's EOF and EPIPE must not wait for this shell too.
+exec 3<&- </dev/null >/dev/null
 if [ -n "$pending" ]; then kill -s "$pending" "$pid" 2>/dev/null; fi
-# wait returns early when a trapped signal comes; Node is gone only once kill -0 says so. (Its
-# stderr goes nowhere: dash would print "Terminated" for a Node that a signal ended.)
+# wait returns early when a trapped signal comes (its stderr goes nowhere: dash would print
+# "Terminated" for a Node that a signal ended). A wait a trap cut short is done again; once Node
+# is gone, one more wait has its status, unless the last one had it already (127 then).
 while :; do
+  trapped=
   wait "$pid" 2>/dev/null
   status=$?
-  kill -0 "$pid" 2>/dev/null || exit "$status"
+  if [ -z "$trapped" ]; then exit "$status"; fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null
+    again=$?
+    if [ "$again" = 127 ]; then exit "$status"; fi
+    exit "$again"
+  fi
 done
 */
 

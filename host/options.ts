@@ -115,10 +115,11 @@ function checkSignal(value: unknown): AbortSignal | undefined {
 
 function checkEnv(value: unknown): NodeJS.ProcessEnv {
   if (value === undefined) return process.env;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`env must be an object of strings, got ${show(value)}`);
+  const prototype = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+  if (value !== process.env && prototype !== Object.prototype && prototype !== null) {
+    throw new TypeError(`env must be a plain object of strings, got ${show(value)}`);
   }
-  for (const [key, entry] of Object.entries(value)) {
+  for (const [key, entry] of Object.entries(value as object)) {
     if (key === '' || key.includes('=') || key.includes('\0')) {
       throw new TypeError(`env holds an invalid variable name ${JSON.stringify(key)}: it is empty, or holds '=' or a NUL byte`);
     }

@@ -23,7 +23,7 @@ import { checkRshWords } from './rsh/argv.js';
 import { abortError, describeExit, exitError, spawnError, type Exit, type ShellFacts } from './shell-errors.js';
 import { NO_STDERR, ShellStderr, type RemoteShellStderr } from './stderr/shell-stderr.js';
 import { ChildStdio } from './stream/child-stdio.js';
-import { Tunnel } from './stream/tunnel.js';
+import { byteLength, Tunnel } from './stream/tunnel.js';
 import { Timers } from './timers.js';
 
 export type { RemoteShellOptions } from './options.js';
@@ -34,7 +34,7 @@ export interface RemoteShellResult extends ByteCounts {
   signal: null;
 }
 
-// How often to look again whether a slow consumer has read what a lingering writer left.
+// How often to look again whether a slow consumer has taken in what the child wrote.
 const RECHECK_MS = 20;
 
 export class RemoteShell implements AsyncDisposable {
@@ -56,6 +56,7 @@ export class RemoteShell implements AsyncDisposable {
   #shellStderr: ShellStderr | undefined;
   #child: ChildProcess | undefined;
   #tunnel: Tunnel | undefined;
+  #failed: FailedStream | undefined;
   #exit: Exit | undefined;
   #stderrDone = false;
   #stdoutDone = false;
@@ -200,11 +201,12 @@ export class RemoteShell implements AsyncDisposable {
     this.#exit = { code: null, signal: null };
     this.#stderrDone = this.#stdoutDone = true;
     const known = Promise.resolve(error);
+    const stream = this.#failed = new FailedStream(known);
     known.then((err) => {
       this.#spawnFailure = err;
       this.#maybeSettle();
     });
-    return failedStream(known);
+    return stream;
   }
 
   // ---- events ----
@@ -228,6 +230,7 @@ export class RemoteShell implements AsyncDisposable {
   #stdoutAfterExit(): void {
     const tunnel = this.#tunnel!;
     if (this.#stdoutDone) return;
+    tunnel.childExited();
     if (this.#abandoned) {
       this.#armDiscard();
       return;
@@ -236,10 +239,12 @@ export class RemoteShell implements AsyncDisposable {
     setImmediate(() => {
       if (!this.#stdoutDone && !this.#abandoned && !tunnel.hasReader) tunnel.discardOutput();
     });
+    // A writer that outlives the child (a grandchild holding its stdout) may write for ever:
+    // once what the child itself wrote is in, and the drain time is over, stdout ends.
     const lingering = (): void => {
       if (this.#stdoutDone || tunnel.outputEnded) return;
-      if (tunnel.outputPending) this.#timers.after(Math.max(this.#settings.drainTimeoutMs, RECHECK_MS), lingering);
-      else tunnel.endOutput();
+      if (tunnel.discarding || tunnel.childOutputIn) tunnel.endOutput();
+      else this.#timers.after(Math.max(this.#settings.drainTimeoutMs, RECHECK_MS), lingering);
     };
     this.#timers.after(this.#settings.drainTimeoutMs, lingering);
   }
@@ -303,7 +308,7 @@ export class RemoteShell implements AsyncDisposable {
     return {
       argv: this.argv,
       exit: this.#exit,
-      counts: this.#tunnel?.counts ?? { ...NO_BYTES },
+      counts: this.#tunnel?.counts ?? { ...NO_BYTES, bytesNotSent: this.#failed?.bytesNotSent ?? 0 },
       stderr: this.stderr,
       live: this.#shellStderr?.live ?? false,
       stdoutHandedOver: this.#settings.stdout !== 'pipe',
@@ -311,22 +316,39 @@ export class RemoteShell implements AsyncDisposable {
   }
 }
 
+const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));
+
 function checkSignalName(signal: unknown): void {
-  if (typeof signal === 'number' ? Number.isInteger(signal) && signal >= 0 : typeof signal === 'string' && signal in constants.signals) return;
-  throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number, got ${String(signal)}`);
+  const known = typeof signal === 'number' ? signal === 0 || SIGNAL_NUMBERS.has(signal) : typeof signal === 'string' && signal in constants.signals;
+  if (!known) throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number this system knows, got ${String(signal)}`);
 }
 
-// The stream of a remote shell that never ran: every write fails, and it is destroyed with the
-// error once that is known.
-function failedStream(error: Promise<RemoteShellError>): Duplex {
-  const stream = new Duplex({
-    read() {},
-    write(_chunk, _encoding, callback) {
-      error.then(callback);
-    },
-  });
-  error.then((err) => stream.destroy(err));
-  return stream;
+// The stream of a remote shell that never ran: every write fails (and is counted as not sent),
+// and it is destroyed with the error once that is known.
+class FailedStream extends Duplex {
+  bytesNotSent = 0;
+
+  constructor(private readonly error: Promise<RemoteShellError>) {
+    super({ read() {} });
+    error.then((err) => this.destroy(err));
+  }
+
+  // Counted as they come, before the error is known and the run settles.
+  override write(chunk: unknown, encoding?: BufferEncoding | ((err?: Error | null) => void), callback?: (err?: Error | null) => void): boolean {
+    this.bytesNotSent += byteLength(chunk, typeof encoding === 'string' ? encoding : undefined);
+    return super.write(chunk, encoding as BufferEncoding, callback);
+  }
+
+  override end(chunk?: unknown, encoding?: unknown, callback?: unknown): this {
+    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') {
+      this.bytesNotSent += byteLength(chunk, typeof encoding === 'string' ? encoding : undefined);
+    }
+    return super.end(chunk as never, encoding as never, callback as never);
+  }
+
+  override _write(_chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    void this.error.then(callback);
+  }
 }
 
 // As upstream rsync does, the remote shell gets no DISPLAY unless SSH_ASKPASS is set, so that

@@ -6,6 +6,9 @@
 
 #include <napi.h>
 
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #ifndef _WIN32
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -131,6 +134,23 @@ Napi::Value RedirectToNullJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setParentDeathSignal(signal): asks the kernel to send this process `signal` when its parent
+// exits (Linux: prctl(PR_SET_PDEATHSIG)); returns whether it could. The command runs under a
+// launcher shell: if that shell is killed outright, the command must not go on without it.
+Napi::Value SetParentDeathSignalJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "setParentDeathSignal(signal)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+#ifdef __linux__
+  int signal = info[0].As<Napi::Number>().Int32Value();
+  return Napi::Boolean::New(env, prctl(PR_SET_PDEATHSIG, signal) == 0);
+#else
+  return Napi::Boolean::New(env, false);
+#endif
+}
+
 // RLIMIT_NOFILE, or false with a JavaScript exception pending.
 bool ReadOpenFileLimit(Napi::Env env, struct rlimit* limit) {
   if (getrlimit(RLIMIT_NOFILE, limit) == 0) return true;
@@ -181,6 +201,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createStdioPair", Napi::Function::New<CreateStdioPairJs>(env, "createStdioPair"));
   exports.Set("pendingBytes", Napi::Function::New<PendingBytesJs>(env, "pendingBytes"));
   exports.Set("redirectToNull", Napi::Function::New<RedirectToNullJs>(env, "redirectToNull"));
+  exports.Set("setParentDeathSignal", Napi::Function::New<SetParentDeathSignalJs>(env, "setParentDeathSignal"));
   exports.Set("openFileLimit", Napi::Function::New<OpenFileLimitJs>(env, "openFileLimit"));
   exports.Set("setOpenFileLimit", Napi::Function::New<SetOpenFileLimitJs>(env, "setOpenFileLimit"));
 #endif

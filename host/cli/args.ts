@@ -1,6 +1,8 @@
 // The command line of rsh-transport: its own long options first, then the remote shell's
 // arguments, passed on untouched the way ssh receives them.
 
+import { MAX_TIMER_MS } from '../options.js';
+
 export interface CliOptions {
   rsh: string | undefined;
   quietStderr: boolean;
@@ -63,8 +65,10 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         options.quietStderr = true;
         break;
       case '--drain-timeout': {
-        const ms = Number(value);
-        if (!Number.isInteger(ms) || ms < 0) throw new UsageError(`--drain-timeout needs a whole number of milliseconds, got ${JSON.stringify(value)}`);
+        const ms = /^\d{1,10}$/.test(value!) ? Number(value) : NaN;
+        if (!(ms <= MAX_TIMER_MS)) {
+          throw new UsageError(`--drain-timeout needs a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(value)}`);
+        }
         options.drainTimeoutMs = ms;
         break;
       }

@@ -49,6 +49,21 @@ function onCallerSignal(signal: NodeJS.Signals): void {
 
 for (const signal of CALLER_SIGNALS) process.on(signal, onCallerSignal);
 
+// Under the launcher (bin/rsh-transport.js), which the caller knows and signals: tell it that the
+// handlers are in place, so that it sends again a signal that came while Node was starting; and
+// end with it should it be killed outright, as ssh would have ended.
+const LAUNCHER_VARIABLE = 'RSH_TRANSPORT_LAUNCHER';
+{
+  const launcher = Number(process.env[LAUNCHER_VARIABLE]);
+  delete process.env[LAUNCHER_VARIABLE];
+  if (launcher > 1 && launcher === process.ppid) {
+    loadBinding().setParentDeathSignal?.(signalNumber('SIGTERM'));
+    // The launcher may have gone before the request took: nothing runs yet, so just stop.
+    if (process.ppid !== launcher) process.exit(128 + signalNumber('SIGTERM'));
+    process.kill(launcher, 'SIGALRM');
+  }
+}
+
 // ---- the run ----
 
 function lastLine(message: string): void {

@@ -48,20 +48,23 @@ function resolveProgram(word: string, env: NodeJS.ProcessEnv, cwd: string): stri
   return undefined;
 }
 
-/** The first remote-shell word that names this command, or undefined. */
+/**
+ * The first remote-shell word that names this command, or undefined: the program as execvp
+ * finds it, or a later word that is a path to this command's files (the script given to `node`
+ * or `sh`). A later bare word is an option's value (`-l rsh-transport`), never looked up.
+ */
 export function wordNamingSelf(rshWords: readonly string[], own: Set<string>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
   return rshWords.find((word, i) => {
-    if (word === '' || word.startsWith('-') || word.includes('=')) return false;
-    // A later word may be a script given to an interpreter: a path, executable or not.
-    if (i > 0 && word.includes('/')) {
-      try {
-        if (own.has(realpathSync(path.resolve(cwd, word)))) return true;
-      } catch {
-        // not a file
-      }
+    if (i === 0) {
+      const program = resolveProgram(word, env, cwd);
+      return program !== undefined && own.has(program);
     }
-    const program = resolveProgram(word, env, cwd);
-    return program !== undefined && own.has(program);
+    if (!word.includes('/') || word.startsWith('-') || word.includes('=')) return false;
+    try {
+      return own.has(realpathSync(path.resolve(cwd, word)));
+    } catch {
+      return false; // not a file
+    }
   });
 }
 

@@ -59,6 +59,9 @@ export interface NativeBinding {
   pendingBytes?(fd: number): number;
   /** Points `fd` at /dev/null (dup2), letting go of what it was; not on Windows. */
   redirectToNull?(fd: number): void;
+  /** Asks for `signal` when the parent process exits (Linux's PR_SET_PDEATHSIG); false where
+   * the system cannot. Not on Windows. */
+  setParentDeathSignal?(signal: number): boolean;
   /** Absent on Windows, where the stderr pipe is read from JavaScript. */
   Pump?: NativePumpConstructor;
   /** RLIMIT_NOFILE (not on Windows). */

@@ -48,10 +48,13 @@ export function quoteCommand(words: readonly string[]): string {
   return words.map((word, i) => (i === 0 ? quoteCommandName(word) : quoteForShell(word))).join(' ');
 }
 
+// A command name that means the same quoted or not: no option dash, no assignment, no keyword,
+// and no `%` job spec (`%1` is `fg %1` to bash) at its start.
+const PLAIN_NAME = /^[A-Za-z0-9_./][A-Za-z0-9_./:,+@%-]*$/;
+
 function quoteCommandName(word: string): string {
   checkWord(word);
-  const plain = PLAIN.test(word) && !word.startsWith('-') && !word.includes('=') && !KEYWORDS.has(word);
-  return plain ? word : singleQuoted(word);
+  return PLAIN_NAME.test(word) && !KEYWORDS.has(word) ? word : singleQuoted(word);
 }
 
 function singleQuoted(word: string): string {

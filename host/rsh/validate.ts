@@ -8,7 +8,10 @@ const UNSAFE = /[\s\x00-\x1f\x7f-\x9f]/;
 
 export function checkHost(host: unknown, context?: string): string {
   const where = context === undefined ? '' : ` in ${JSON.stringify(context)}`;
-  if (typeof host !== 'string' || host === '') {
+  if (typeof host !== 'string') {
+    throw new RemoteShellError('ERR_INVALID_HOST', `invalid remote host${where}: it must be a string, got ${host === null ? 'null' : typeof host}`);
+  }
+  if (host === '') {
     throw new RemoteShellError('ERR_INVALID_HOST', `invalid remote host${where}: the host is empty`);
   }
   if (host.startsWith('-')) {
@@ -21,7 +24,10 @@ export function checkHost(host: unknown, context?: string): string {
 }
 
 export function checkUser(user: unknown): string {
-  if (typeof user !== 'string' || user === '') {
+  if (typeof user !== 'string') {
+    throw new RemoteShellError('ERR_INVALID_HOST', `invalid remote user: it must be a string, got ${user === null ? 'null' : typeof user}`);
+  }
+  if (user === '') {
     throw new RemoteShellError('ERR_INVALID_HOST', 'invalid remote user: the user is empty');
   }
   if (user.startsWith('-')) {

@@ -33,7 +33,8 @@ function streamError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-function byteLength(chunk: unknown, encoding: unknown): number {
+/** The bytes a chunk given to write() will be. */
+export function byteLength(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') return Buffer.byteLength(chunk, (encoding as BufferEncoding | undefined) ?? 'utf8');
   return (chunk as { byteLength?: number } | null)?.byteLength ?? 0;
 }
@@ -48,6 +49,8 @@ export class Tunnel extends Duplex {
   #discarding = false;
   #outputEnded = false;
   #readCalled = false;
+  // Bytes received once everything the child wrote before its exit is in: set at the exit.
+  #childOutputEnd = Infinity;
 
   // The child's stdin and the writable side. Writes are numbered as write() takes them and as
   // _write starts them (the same order). The next chunk goes to the socket as soon as it takes
@@ -118,14 +121,25 @@ export class Tunnel extends Duplex {
     return this.#outputEnded;
   }
 
-  /** Output is waiting for the consumer: in this stream, in the socket, or in the kernel. */
-  get outputPending(): boolean {
-    if (this.readableLength > 0) return true;
+  /** The child has exited: everything it wrote is in this stream, the socket or the kernel by
+   * now, and is counted as the output to deliver before a lingering writer may be cut off. */
+  childExited(): void {
     const stdout = this.#stdout;
-    if (!stdout || stdout.destroyed) return false;
-    if (stdout.readableLength > 0) return true;
+    if (!stdout || stdout.destroyed || this.#outputEnded) return;
     const fd = (stdout as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-    return typeof fd === 'number' && fd >= 0 && (this.#hooks.pendingBytes?.(fd) ?? 0) > 0;
+    const inKernel = typeof fd === 'number' && fd >= 0 ? this.#hooks.pendingBytes?.(fd) ?? 0 : 0;
+    this.#childOutputEnd = this.#received + stdout.readableLength + inKernel;
+  }
+
+  /** Everything the child wrote before it exited has been read from the socket (some of it may
+   * still wait in this stream for the consumer, and comes before 'end'). */
+  get childOutputIn(): boolean {
+    return this.#received >= this.#childOutputEnd;
+  }
+
+  /** Output is being read and dropped for a consumer that never attached a reader. */
+  get discarding(): boolean {
+    return this.#discarding;
   }
 
   /** For a consumer that never attached a reader: what is buffered and whatever comes until
@@ -220,9 +234,14 @@ export class Tunnel extends Duplex {
     }
     const seq = this.#writesTaken++;
     const user = callback ?? noop;
+    const size = byteLength(chunk, encoding);
     try {
       return super.write(chunk, encoding as BufferEncoding, (err?: Error | null) => {
-        if (err) user(err);
+        if (err) {
+          // Failed by the stream itself (still buffered when it was destroyed): never sent.
+          this.#notSent += size;
+          user(err);
+        }
         else if (seq >= this.#failedFrom) user(this.#inputError);
         else if (seq < this.#confirmedBelow) user(null);
         else this.#waiting.set(seq, user);

@@ -70,7 +70,8 @@ describe('the rsh-transport command', function () {
   });
 
   it('refuses its own bad options with the usage, exit 2', async () => {
-    for (const args of [['--bogus', 'host'], ['--drain-timeout=soon', 'host'], [], [`--rsh=ssh -o 'x`, 'host']]) {
+    const badTimeouts = ['soon', '', '0x10', '1e3', ' 7', '-1', '99999999999', '2147483648'].map((v) => [`--drain-timeout=${v}`, 'host']);
+    for (const args of [['--bogus', 'host'], ...badTimeouts, [], [`--rsh=ssh -o 'x`, 'host']]) {
       const { status, stderr } = await cli(args);
       assert.equal(status, 2, args.join(' '));
       assert.match(stderr, /^rsh-transport: /);

@@ -3,12 +3,12 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sleep, STAND_IN } from '../transport/helpers.js';
 import { checkPipelined, CLI, cliEnv, runCli, startCli } from './run-cli.js';
-import { childMatching, childrenOf, fdTarget } from './procs.js';
+import { alive, childMatching, childrenOf, fdTarget } from './procs.js';
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
 
@@ -23,26 +23,43 @@ function bash(script: string, env = cliEnv()): { out: string; ms: number } {
 describe('the command: zero-copy stdio', function () {
   this.timeout(60_000);
 
-  it('the remote shell holds the caller\'s own stdin and stdout; Node holds neither', async () => {
-    const run = startCli(['--rsh=sleep', '2']);
-    const launcher = run.child.pid!;
-    const node = await childMatching(launcher, (argv) => argv[1] === CLI);
+  it('the remote shell holds the caller\'s own stdin and stdout; the launcher and Node hold neither', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rsh-zero-copy-'));
+    const input = path.join(dir, 'in');
+    const output = path.join(dir, 'out');
+    writeFileSync(input, '');
+    const stdio = [openSync(input, 'r'), openSync(output, 'w')];
+    const child = spawn(CLI, ['--rsh=sleep', '2'], { stdio: [stdio[0], stdio[1], 'pipe'], env: cliEnv() });
+    const node = await childMatching(child.pid!, (argv) => argv[1] === CLI);
     const remote = await childMatching(node, (argv) => argv[0] === 'sleep');
     // Node lets go of its copies right after the spawn returns.
     for (let i = 0; i < 100 && fdTarget(node, 1) !== '/dev/null'; i++) await sleep(10);
-    for (const fd of [0, 1]) {
-      assert.equal(fdTarget(remote, fd), fdTarget(launcher, fd), `the remote shell's fd ${fd} is the caller's`);
-      assert.match(fdTarget(launcher, fd), /^socket:/);
+    for (const [fd, file] of [[0, input], [1, output]] as const) {
+      assert.equal(fdTarget(remote, fd), file, `the remote shell's fd ${fd} is the caller's own`);
       assert.equal(fdTarget(node, fd), '/dev/null', `Node let go of fd ${fd}`);
+      assert.equal(fdTarget(child.pid!, fd), '/dev/null', `the launcher let go of fd ${fd}`);
     }
     assert.match(fdTarget(remote, 2), /^pipe:/, 'stderr is the endpoint Node drains');
-    run.child.kill('SIGTERM');
-    await run.result;
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('close', resolve));
+    for (const fd of stdio) closeSync(fd);
   });
 
   it('delivers all 1,000,000 bytes of a child that exits while the caller writes a byte every 5 ms and reads slowly', async () => {
     const run = startCli([standIn, 'host', 'head -c 1000000 /dev/zero | tr "\\0" x']);
     await checkPipelined(run);
+  });
+
+  it('the caller sees EOF when the remote shell exits, not when the command has drained stderr', () => {
+    // A grandchild holds stderr, and the command would drain it for 3 s.
+    const { out, ms } = bash(`${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 0' </dev/null | { cat; echo EOF; }`);
+    assert.equal(out, 'hi\nEOF');
+    // The bash returns once the command has exited too, 3 s later: the EOF came first.
+    assert.ok(ms > 2500, `${Math.round(ms)} ms`);
+  });
+
+  it('runs with its stdin closed, as ssh does', () => {
+    assert.equal(bash(`${CLI} '${standIn}' host 'echo ran' <&-`).out, 'ran');
   });
 
   it('ends promptly with the remote shell\'s status when its reader goes (| head -c 10)', () => {
@@ -62,6 +79,8 @@ describe('the command: environment', function () {
       [{ NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/extra.pem' }, '[/etc/ssl/certs/extra.pem] [unset] [kept]'],
       [{ NODE_EXTRA_CA_CERTS: '' }, '[] [unset] [kept]'],
       [{}, '[unset] [unset] [kept]'],
+      // A stale copy of the launcher's own variable never becomes the remote shell's.
+      [{ RSH_TRANSPORT_NODE_EXTRA_CA_CERTS: '/stale.pem' }, '[unset] [unset] [kept]'],
     ];
     for (const [extra, expected] of cases) {
       const env = cliEnv({ ...extra, DEMO_VARIABLE: 'kept' });
@@ -74,6 +93,54 @@ describe('the command: environment', function () {
 
 describe('the command: signals', function () {
   this.timeout(60_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'rsh-signals-'));
+  // A remote shell that starts at once (a Node one takes tens of ms): drops the host, runs the rest.
+  const fastSsh = path.join(dir, 'fast-ssh');
+  writeFileSync(fastSsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+
+  it('a signal in the first milliseconds, while Node starts, is never lost: the remote command never completes', async () => {
+    const marker = path.join(dir, 'completed');
+    const lost: string[] = [];
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'] as const) {
+      for (let delay = 0; delay <= 12; delay += 1) {
+        rmSync(marker, { force: true });
+        const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.3; touch ${marker}`], { stdio: 'ignore', env: cliEnv() });
+        const started = process.hrtime.bigint();
+        while (Number(process.hrtime.bigint() - started) / 1e6 < delay) { /* a busy wait: timers are too coarse */ }
+        child.kill(signal);
+        const status = await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
+        if (status === 0 || existsSync(marker)) lost.push(`${signal} at ${delay} ms (exit ${status})`);
+      }
+    }
+    assert.deepEqual(lost, []);
+  });
+
+  it('SIGKILL to the command ends its remote shell too, as it would end ssh', async () => {
+    const marker = path.join(dir, 'outlived');
+    const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.8; touch ${marker}`], { stdio: 'ignore', env: cliEnv() });
+    const node = await childMatching(child.pid!, (argv) => argv[1] === CLI);
+    const remote = await childMatching(node, (argv) => argv[0] === 'sh');
+    child.kill('SIGKILL');
+    await sleep(1200);
+    assert.equal(existsSync(marker), false, 'the remote command did not run on');
+    assert.equal(alive(node), false, 'Node ended');
+    assert.equal(alive(remote), false, 'the remote shell ended');
+  });
+
+  it('the launcher exits with Node\'s status even when Node ends the moment a signal reaches it', async () => {
+    // A stand-in for Node that exits 3 as soon as it gets SIGTERM.
+    const fakeNode = path.join(dir, 'fake-node');
+    writeFileSync(fakeNode, '#!/bin/sh\ntrap "exit 3" TERM\nsleep 100 & wait\n', { mode: 0o755 });
+    const statuses: Record<string, number> = {};
+    for (let i = 0; i < 15; i++) {
+      const child = spawn(CLI, ['x'], { stdio: 'ignore', env: cliEnv({ RSH_TRANSPORT_NODE: fakeNode }) });
+      await sleep(100);
+      child.kill('SIGTERM');
+      const status = String(await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig))));
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+    assert.deepEqual(statuses, { 3: 15 });
+  });
 
   it('SIGUSR1 at 1 to 100 ms after the start never opens the debugger, and ends the command', async () => {
     const delays = [1, 2, 3, 5, 8, 12, 17, 23, 30, 38, 47, 58, 70, 85, 100];
@@ -172,6 +239,16 @@ describe('the command: never itself', function () {
     }
     const viaDefault = await runCli(['host', 'true'], '', cliEnv({ RSH_TRANSPORT_RSH: link }));
     assert.equal(viaDefault.status, 255);
+  });
+
+  it('takes a later word for its own only as a path: `-l rsh-transport` is a login name', async () => {
+    const bin = path.join(dir, 'bin');
+    spawnSync('mkdir', ['-p', bin]);
+    symlinkSync(CLI, path.join(bin, 'rsh-transport'));
+    const env = cliEnv({ PATH: `${bin}:${cliEnv().PATH}` });
+    const result = await runCli([`--rsh=${process.execPath} ${STAND_IN} -l rsh-transport`, 'host', 'echo reached'], '', env);
+    assert.equal(result.stdout.toString(), 'reached\n', result.stderr);
+    assert.equal((await runCli(['--rsh=rsh-transport -v', 'host', 'true'], '', env)).status, 255, 'the program itself is still refused');
   });
 
   it('stops a chain that leads back to itself after one round, spawning nothing more', async () => {

@@ -46,10 +46,12 @@ export function fdTarget(pid: number, fd: number): string {
   return readlinkSync(`/proc/${pid}/fd/${fd}`);
 }
 
+/** Whether `pid` runs: not gone, and not a zombie that nobody has reaped yet (an orphan's
+ * new parent may be slow to, or never, reap it). */
 export function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

@@ -118,6 +118,27 @@ for (const backend of BACKENDS) {
         assert.equal(result.bytesSent, ok * block.length, 'a success is a chunk the kernel took');
       });
 
+      it('counts as not sent the writes still buffered when the stream is destroyed', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'exec sleep 1', 'sh'], stderr: 'capture', ...use });
+        const block = Buffer.alloc(64 * 1024, 0x61);
+        const outcomes = Promise.all(Array.from({ length: 40 }, () => write(shell, block)));
+        await sleep(100);
+        shell.stream.destroy();
+        const errors = await outcomes;
+        const result = await shell.finished;
+        assert.equal(result.bytesSent + result.bytesNotSent, 40 * block.length);
+        assert.equal(result.bytesSent, errors.filter((e) => e === null).length * block.length);
+      });
+
+      it('counts as not sent the writes to a remote shell that could not start', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: ['/nonexistent/ssh'], stderr: 'capture', ...use });
+        shell.stream.write('hello');
+        shell.stream.end('world');
+        const failure = await rejection(shell.finished);
+        assert.equal(failure.code, 'ERR_SPAWN');
+        assert.equal(failure.bytesNotSent, 10);
+      });
+
       it('fails later writes the same way, and end() still finishes the writable side', async () => {
         const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use });
         shell.stream.resume();
@@ -204,6 +225,21 @@ for (const backend of BACKENDS) {
         assert.ok(performance.now() - started < bound);
         await gone(pid!);
       });
+
+      for (const reader of ['never reads', 'reads everything'] as const) {
+        it(`a consumer that ${reader}: grandchildren that write to stdout for ever do not hold finished`, async () => {
+          const shell = openRemoteShell({
+            host: 'local', rsh: ['sh', '-c', 'printf mine; for i in 1 2 3 4 5 6 7 8; do cat /dev/zero & done; exit 0', 'sh'],
+            stderr: 'capture', drainTimeoutMs: drain, ...use,
+          });
+          let delivered = Buffer.alloc(0);
+          if (reader === 'reads everything') shell.stream.on('data', (chunk: Buffer) => (delivered = delivered.length < 16 ? Buffer.concat([delivered, chunk]) : delivered));
+          await shell.exited;
+          // Once the child's own bytes are in, stdout ends, and the writers lose their reader.
+          await settlesWithin(shell.finished, drain + 1500, 'finished');
+          if (reader === 'reads everything') assert.equal(delivered.subarray(0, 4).toString(), 'mine');
+        });
+      }
 
       it('100 aborted shells that nobody read leave no fd behind', async () => {
         await openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use }).finished;

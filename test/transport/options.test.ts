@@ -26,8 +26,9 @@ describe('openRemoteShell: options are checked before anything starts', function
     ['stderr misspelt', { stderr: 'forwards' }, TypeError, /^stderr must be .*got "forwards"$/],
     ['stderr null', { stderr: null }, TypeError, /^stderr must be .*got null$/],
     ['stderr plain object', { stderr: {} }, TypeError, /^stderr must be/],
-    ['env string', { env: 'PATH=/bin' }, TypeError, /^env must be an object of strings, got "PATH=\/bin"$/],
-    ['env array', { env: [] }, TypeError, /^env must be an object of strings, got an array$/],
+    ['env string', { env: 'PATH=/bin' }, TypeError, /^env must be a plain object of strings, got "PATH=\/bin"$/],
+    ['env array', { env: [] }, TypeError, /^env must be a plain object of strings, got an array$/],
+    ['env Map', { env: new Map([['PATH', '/bin']]) }, TypeError, /^env must be a plain object of strings, got an object \(Map\)$/],
     ['env number value', { env: { A: 1 } }, TypeError, /^env\.A must be a string, got 1$/],
     ['env name with =', { env: { 'A=B': 'x' } }, TypeError, /^env holds an invalid variable name "A=B"/],
     ['env NUL value', { env: { A: 'a\0b' } }, TypeError, /^env\.A holds a NUL byte/],
@@ -104,6 +105,8 @@ describe('openRemoteShell: options are checked before anything starts', function
       return 'spawned';
     };
     assert.equal(code({ host: '-oProxyCommand=x' }), 'ERR_INVALID_HOST');
+    assert.throws(() => openRemoteShell({ ...base, host: 5 } as never), /invalid remote host: it must be a string, got number/);
+    assert.throws(() => openRemoteShell({ ...base, user: 5 } as never), /invalid remote user: it must be a string, got number/);
     assert.equal(code({ user: 'a b' }), 'ERR_INVALID_HOST');
     assert.equal(code({ rsh: "ssh -o 'x" }), 'ERR_INVALID_RSH');
     assert.equal(code({ rsh: ['ssh', 'a\0'] }), 'ERR_INVALID_RSH');
@@ -115,6 +118,7 @@ describe('openRemoteShell: options are checked before anything starts', function
   it('kill() refuses an unknown signal before doing anything', async () => {
     const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture' });
     assert.throws(() => shell.kill('SIGNOPE' as NodeJS.Signals), /kill\(\) needs a signal name/);
+    assert.throws(() => shell.kill(40), /kill\(\) needs a signal name/, 'a number no signal has');
     shell.stream.resume();
     assert.equal((await shell.finished).bytesDiscarded, 0);
   });

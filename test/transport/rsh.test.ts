@@ -137,6 +137,8 @@ describe('argv building', () => {
     assert.equal(quoteCommand(['if', 'true']), "'if' true");
     assert.equal(quoteCommand(['time', 'ls']), "'time' ls");
     assert.equal(quoteCommand(['A=1', 'env']), "'A=1' env");
+    assert.equal(quoteCommand(['%1']), "'%1'", 'a job spec to bash');
+    assert.equal(quoteCommand(['@x', ':x', '+x']), "'@x' :x +x", 'a command name starts with a letter, digit, _, . or /');
     assert.equal(quoteCommand(['env', 'A=1', 'if']), 'env A=1 if');
     assert.equal(quoteCommand(['rsync', '--server', '.']), 'rsync --server .');
   });
