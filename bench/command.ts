@@ -107,7 +107,7 @@ export async function run(options: Options): Promise<Row[]> {
     const dst = path.join(scratch, 'dst');
     // Four busy processes on a small shared machine: many alternations, so that the medians of
     // both sides see the same luck.
-    const runs = options.quick ? 1 : 9;
+    const runs = options.quick ? 1 : 15;
     const big: Record<'cli' | 'ssh', Cost[]> = { cli: [], ssh: [] };
     await interleaved(runs, [
       async () => (big.cli.push(await rsyncCost(sshd, cliRsh(sshd), src, dst)), 0),

@@ -3,6 +3,7 @@
 // option and what it accepts. What comes out is complete (defaults filled in) and frozen.
 
 import { fstatSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { CAPTURE_LIMITS, type CaptureGeometry } from './core/pool.js';
 import type { StderrOption } from './stderr/forwarder.js';
@@ -208,4 +209,12 @@ export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<strin
     stdin: checkStdio('stdin', o.stdin),
     stdout: checkStdio('stdout', o.stdout),
   });
+}
+
+const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));
+
+/** A signal for kill(): a name this system knows, 0, or a number one of its signals has. */
+export function checkKillSignal(signal: unknown): void {
+  const known = typeof signal === 'number' ? signal === 0 || SIGNAL_NUMBERS.has(signal) : typeof signal === 'string' && signal in constants.signals;
+  if (!known) throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number this system knows, got ${String(signal)}`);
 }

@@ -13,17 +13,17 @@
 //   once nothing is waiting for the consumer.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import { Duplex } from 'node:stream';
 import { NO_BYTES, RemoteShellError, type ByteCounts } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
 import { loadBinding, type NativeBinding } from './native/binding.js';
-import { checkShellOptions, type RemoteShellOptions, type ShellSettings } from './options.js';
+import { checkKillSignal, checkShellOptions, type RemoteShellOptions, type ShellSettings } from './options.js';
 import { checkRshWords } from './rsh/argv.js';
 import { abortError, describeExit, exitError, spawnError, type Exit, type ShellFacts } from './shell-errors.js';
 import { NO_STDERR, ShellStderr, type RemoteShellStderr } from './stderr/shell-stderr.js';
 import { ChildStdio } from './stream/child-stdio.js';
-import { byteLength, Tunnel } from './stream/tunnel.js';
+import { FailedStream } from './stream/failed-stream.js';
+import { Tunnel } from './stream/tunnel.js';
 import { Timers } from './timers.js';
 
 export type { RemoteShellOptions } from './options.js';
@@ -111,7 +111,7 @@ export class RemoteShell implements AsyncDisposable {
    * read what is left of stdout, then the rest is discarded.
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
-    checkSignalName(signal);
+    checkKillSignal(signal);
     if (signal !== 0) this.#abandon();
     return this.#signal(signal);
   }
@@ -313,41 +313,6 @@ export class RemoteShell implements AsyncDisposable {
       live: this.#shellStderr?.live ?? false,
       stdoutHandedOver: this.#settings.stdout !== 'pipe',
     };
-  }
-}
-
-const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));
-
-function checkSignalName(signal: unknown): void {
-  const known = typeof signal === 'number' ? signal === 0 || SIGNAL_NUMBERS.has(signal) : typeof signal === 'string' && signal in constants.signals;
-  if (!known) throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number this system knows, got ${String(signal)}`);
-}
-
-// The stream of a remote shell that never ran: every write fails (and is counted as not sent),
-// and it is destroyed with the error once that is known.
-class FailedStream extends Duplex {
-  bytesNotSent = 0;
-
-  constructor(private readonly error: Promise<RemoteShellError>) {
-    super({ read() {} });
-    error.then((err) => this.destroy(err));
-  }
-
-  // Counted as they come, before the error is known and the run settles.
-  override write(chunk: unknown, encoding?: BufferEncoding | ((err?: Error | null) => void), callback?: (err?: Error | null) => void): boolean {
-    this.bytesNotSent += byteLength(chunk, typeof encoding === 'string' ? encoding : undefined);
-    return super.write(chunk, encoding as BufferEncoding, callback);
-  }
-
-  override end(chunk?: unknown, encoding?: unknown, callback?: unknown): this {
-    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') {
-      this.bytesNotSent += byteLength(chunk, typeof encoding === 'string' ? encoding : undefined);
-    }
-    return super.end(chunk as never, encoding as never, callback as never);
-  }
-
-  override _write(_chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    void this.error.then(callback);
   }
 }
 
