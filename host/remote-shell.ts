@@ -9,8 +9,8 @@
 //   flushStdio does the same for child_process);
 // - after close(), an abort or kill(), the consumer has drainTimeoutMs after the exit to read
 //   what is left, then the rest is discarded and the stream destroyed;
-// - a writer that outlives the child (a grandchild holding its stdout) is stopped listening to
-//   once nothing is waiting for the consumer.
+// - a writer that outlives the child (a grandchild holding its stdout, which may write for ever)
+//   is stopped listening to after drainTimeoutMs, once everything the child itself wrote is in.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';

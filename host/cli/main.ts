@@ -13,7 +13,7 @@ import { isatty } from 'node:tty';
 import { RemoteShellError } from '../errors.js';
 import { loadBinding } from '../native/binding.js';
 import { RemoteShell } from '../remote-shell.js';
-import { checkRshWords } from '../rsh/argv.js';
+import { checkRshWords, chooseRsh } from '../rsh/argv.js';
 import { parseRsh } from '../rsh/parse-rsh.js';
 import { DEFAULT_RSH_VARIABLE, parseCliArgs, UsageError, USAGE, type CliOptions } from './args.js';
 import { checkChain, CHAIN_VARIABLE, ownFiles, wordNamingSelf } from './self.js';
@@ -100,8 +100,7 @@ function version(): string {
 /** The remote shell's words: --rsh, else $RSH_TRANSPORT_RSH, else ssh. Never $RSYNC_RSH, which
  * rsync reads, and which may well name this command. */
 function remoteShell(options: CliOptions): { rsh: string; words: string[] } {
-  const fromEnv = process.env[DEFAULT_RSH_VARIABLE];
-  const rsh = options.rsh ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : 'ssh');
+  const rsh = chooseRsh(options.rsh, DEFAULT_RSH_VARIABLE);
   return { rsh, words: checkRshWords(parseRsh(rsh)) };
 }
 

@@ -31,23 +31,35 @@ function invalidCommand(why: string): RemoteShellError {
   return new RemoteShellError('ERR_INVALID_COMMAND', `invalid remote command: ${why}`);
 }
 
+/** Why a word cannot be one argument of an argv, or undefined when it can. */
+function wordProblem(word: unknown): string | undefined {
+  if (typeof word !== 'string') return `is ${word === null ? 'null' : typeof word}, not a string`;
+  return word.includes('\0') ? 'holds a NUL byte' : undefined;
+}
+
 /** The words of a remote shell, checked: a non-empty program name, no NUL byte anywhere. */
 export function checkRshWords(words: readonly unknown[]): string[] {
   if (words.length === 0) throw invalidRsh('expected a non-empty array of strings');
   words.forEach((word, i) => {
-    if (typeof word !== 'string') throw invalidRsh(`word ${i} is ${word === null ? 'null' : typeof word}, not a string`);
-    if (word.includes('\0')) throw invalidRsh(`word ${i} holds a NUL byte`);
+    const problem = wordProblem(word);
+    if (problem !== undefined) throw invalidRsh(`word ${i} ${problem}`);
   });
   if (words[0] === '') throw invalidRsh('the program name is empty');
   return [...(words as string[])];
 }
 
+/** The remote-shell command line: the one given, else `$variable` when set and not empty, else
+ * `ssh`. (The library's variable is RSYNC_RSH, the command's its own.) */
+export function chooseRsh(given: string | undefined, variable: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (given !== undefined) return given;
+  const fromEnv = env[variable];
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : 'ssh';
+}
+
 /** `rsh`, else $RSYNC_RSH when set and not empty, else `ssh`, as words. */
 export function remoteShellWords(rsh: string | readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   if (Array.isArray(rsh)) return checkRshWords(rsh);
-  if (rsh !== undefined) return checkRshWords(parseRsh(rsh as string));
-  const fromEnv = env.RSYNC_RSH;
-  return checkRshWords(parseRsh(fromEnv !== undefined && fromEnv !== '' ? fromEnv : 'ssh'));
+  return checkRshWords(parseRsh(chooseRsh(rsh as string | undefined, 'RSYNC_RSH', env)));
 }
 
 /** The remote command as the one argument that follows the host, or none. */
@@ -59,8 +71,8 @@ function remoteCommandArgs(target: RemoteShellTarget): string[] {
   if (command !== undefined) {
     if (!Array.isArray(command) || command.length === 0) throw invalidCommand('command must be a non-empty array of words');
     command.forEach((word: unknown, i) => {
-      if (typeof word !== 'string') throw invalidCommand(`word ${i} of command is ${word === null ? 'null' : typeof word}, not a string`);
-      if (word.includes('\0')) throw invalidCommand(`word ${i} of command holds a NUL byte, which no shell can receive`);
+      const problem = wordProblem(word);
+      if (problem !== undefined) throw invalidCommand(`word ${i} of command ${problem}`);
     });
     return [quoteCommand(command)];
   }

@@ -9,8 +9,9 @@
 // `end` are taken over here: the failure goes to the write's callback and nowhere else.)
 //
 // What happens to stdout after the child exits is RemoteShell's policy; this class gives it
-// the means: whether a reader was ever attached, whether output is still waiting, discarding
-// it for a consumer that never read, and ending it for a writer that outlives the child.
+// the means: whether a reader was ever attached, whether everything the child wrote before its
+// exit has been read, discarding output for a consumer that never read, and ending it for a
+// writer that outlives the child.
 
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import { RemoteShellError, type ByteCounts } from '../errors.js';
