@@ -213,6 +213,19 @@ for (const backend of BACKENDS) {
         assert.equal((await rejection(shell.finished)).code, 'ERR_ABORTED');
       });
 
+      it('kill() after the exit settles even though the consumer paused, and says the child is gone', async () => {
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 100000 /dev/zero', stderr: 'capture', killGraceMs: grace, drainTimeoutMs: drain, ...use });
+        let delivered = 0;
+        shell.stream.on('data', (chunk: Buffer) => (delivered += chunk.length));
+        shell.stream.pause();
+        await shell.exited;
+        assert.equal(shell.kill('SIGTERM'), false, 'nothing runs to signal');
+        await settlesWithin(shell.finished, bound, 'finished');
+        const result = await shell.finished;
+        assert.ok(result.bytesDiscarded > 0);
+        assert.equal(delivered + result.bytesDiscarded, result.bytesReceived);
+      });
+
       it('await using, left by a throw, closes a shell nobody read', async () => {
         let pid: number | undefined;
         const started = performance.now();
