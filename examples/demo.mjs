@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The main demo, no ssh server needed: a chatty stand-in remote shell carries a small
 // request/response exchange through the tunnel, then the far end fails on purpose. Shown:
-// the stderr lines as they were forwarded, the stats, and the error with its snapshot.
+// the stderr lines as they were forwarded, the stats, and the error: its reason, the line that
+// says why (found among ssh's debug chatter), a hint, and the snapshot.
 //
 //   npm run demo
 
@@ -43,6 +44,9 @@ try {
   if (!(err instanceof RemoteShellError)) throw err;
   console.log('\nthe transport raised RemoteShellError:');
   console.log(`  message:       ${err.message.split('\n').join('\n                 ')}`);
+  console.log(`  reason:        ${err.reason}`);
+  console.log(`  tellingLines:  ${err.tellingLines.join('\n                 ')}`);
+  console.log(`  hint:          ${err.hint}`);
   console.log(`  code:          ${err.code}`);
   console.log(`  exitCode:      ${err.exitCode}`);
   console.log(`  bytesReceived: ${err.bytesReceived}`);

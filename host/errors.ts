@@ -1,107 +1,203 @@
-// RemoteShellError: every failure of a transport, with the facts as fields and a message that
-// puts them in a fixed order: what happened first, then the child's last stderr lines.
-//
-//   connection unexpectedly closed (0 bytes received so far): ssh exited with code 255
-//   ssh: connect to host 127.0.0.1 port 1: Connection refused
+// The one factory of RemoteShellError: every error the transport raises is built here, with its
+// wording, from the facts of the run (argv, exit, byte counts, captured stderr). The first line
+// says what happened in the user's terms; under it come the stderr lines that say why:
+// - stderr forwarded live (the user saw every line): the telling lines only, never the last
+//   line for its own sake (with ssh -v that is `debug1: Exit status 23`);
+// - stderr captured: the telling lines, then the tail of the capture (bounded), with one marker
+//   for whatever is left out.
 
-export type RemoteShellErrorCode =
-  | 'ERR_REMOTE_SHELL_EXIT'
-  | 'ERR_REMOTE_SHELL_SIGNAL'
-  | 'ERR_SPAWN'
-  | 'ERR_INVALID_RSH'
-  | 'ERR_INVALID_HOST'
-  | 'ERR_INVALID_COMMAND'
-  | 'ERR_ABORTED'
-  | 'ERR_STREAM_CLOSED';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decode, type Snapshot } from './core/snapshot.js';
+import { diagnose, showLine, type Diagnosis, type ExitFacts } from './diagnosis/diagnose.js';
+import { plainText } from './terminal-safe.js';
+import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
 
-/** What crossed the protocol stream, in bytes; in every result and every error. */
-export interface ByteCounts {
-  /** Read from the remote shell's stdout. */
-  bytesReceived: number;
-  /** Handed to its stdin (accepted by the kernel). */
-  bytesSent: number;
-  /** Read from its stdout but never given to the consumer: unread when the stream was closed,
-   * aborted or killed, or drained for a consumer that never attached a reader. */
-  bytesDiscarded: number;
-  /** Written by the caller after the remote shell's stdin had closed, and so never sent. */
-  bytesNotSent: number;
-}
+export { NO_BYTES, RemoteShellError } from './remote-shell-error.js';
+export type { ByteCounts, RemoteShellErrorCode, RemoteShellErrorDetails, RemoteShellFailureReason } from './remote-shell-error.js';
 
-export const NO_BYTES: Readonly<ByteCounts> = Object.freeze({ bytesReceived: 0, bytesSent: 0, bytesDiscarded: 0, bytesNotSent: 0 });
+export type Exit = ExitFacts;
 
-export interface RemoteShellErrorDetails extends Partial<ByteCounts> {
-  /** The remote shell's exit status, when it exited. */
-  exitCode?: number | null;
-  /** The signal that ended it, when one did. */
-  signal?: NodeJS.Signals | null;
-  /** The remote shell's full argv (program first), when it was built. */
-  argv?: readonly string[];
-  /** The snapshot of the child's stderr (head, omission marker, tail), '' when there was none. */
-  stderrTail?: string;
-  /** Bytes of stderr the snapshot leaves out. */
-  stderrOmitted?: number;
-  /** Lines of stderr to show under the first line of the message (already bounded). */
-  stderrLines?: readonly string[];
-  cause?: unknown;
-}
-
-export class RemoteShellError extends Error implements ByteCounts {
-  readonly code: RemoteShellErrorCode;
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
+/** What a remote shell's error is built from. */
+export interface ShellFacts {
   readonly argv: readonly string[];
-  readonly bytesReceived: number;
-  readonly bytesSent: number;
-  readonly bytesDiscarded: number;
-  readonly bytesNotSent: number;
-  readonly stderrTail: string;
-  readonly stderrOmitted: number;
-  /** The message's first line alone: what happened, without stderr. */
-  readonly shortMessage: string;
-
-  constructor(code: RemoteShellErrorCode, shortMessage: string, details: RemoteShellErrorDetails = {}) {
-    const lines = details.stderrLines ?? [];
-    super([shortMessage, ...lines].join('\n'), details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'RemoteShellError';
-    this.code = code;
-    this.shortMessage = shortMessage;
-    this.exitCode = details.exitCode ?? null;
-    this.signal = details.signal ?? null;
-    this.argv = Object.freeze([...(details.argv ?? [])]);
-    this.bytesReceived = details.bytesReceived ?? 0;
-    this.bytesSent = details.bytesSent ?? 0;
-    this.bytesDiscarded = details.bytesDiscarded ?? 0;
-    this.bytesNotSent = details.bytesNotSent ?? 0;
-    this.stderrTail = details.stderrTail ?? '';
-    this.stderrOmitted = details.stderrOmitted ?? 0;
-  }
+  readonly exit: Exit | undefined;
+  readonly counts: ByteCounts;
+  readonly stderr: {
+    snapshot(): Snapshot;
+    /** Segments a lone CR let the next one overwrite (see diagnosis/overwritten.ts). */
+    readonly overwritten: readonly string[];
+  };
+  /** Whether stderr was forwarded live. */
+  readonly live: boolean;
+  /** stdout went to a handed-over fd: the bytes it carried were never counted here. */
+  readonly stdoutHandedOver: boolean;
 }
 
-/** How much of the stderr tail a message carries; the whole snapshot is in `stderrTail`. */
+/** How much of the stderr tail a message carries with 'capture'; the whole snapshot is in
+ * `stderrTail`. */
 export const MESSAGE_TAIL_LINES = 20;
 export const MESSAGE_TAIL_BYTES = 2048;
 
-/**
- * The last lines of a snapshot text for a message: at most `maxLines` non-empty lines and about
- * `maxBytes` characters, with a marker when earlier stderr is left out (unless `marked` is false).
- */
-export function tailForMessage(
-  text: string, omittedBytes: number, maxLines = MESSAGE_TAIL_LINES, maxBytes = MESSAGE_TAIL_BYTES, marked = true,
-): string[] {
-  const all = text.split('\n').filter((line) => line.trim() !== '');
-  const kept: string[] = [];
+// Interpreters whose script is the remote shell's real name (`node stand-in-ssh.mjs`).
+const INTERPRETERS = new Set(['node', 'nodejs', 'sh', 'bash', 'dash', 'python', 'python3', 'perl']);
+
+/** The remote shell's name for messages: its program without the directory, or the script an
+ * interpreter runs. */
+export function programName(argv: readonly string[]): string {
+  const program = basename(argv[0] ?? 'remote shell');
+  const script = argv[1];
+  if (INTERPRETERS.has(program) && script !== undefined && script !== '' && !script.startsWith('-')) return basename(script);
+  return program;
+}
+
+/** "ssh exited with code 255", "ssh was killed by SIGKILL", or undefined while it runs. */
+export function describeExit(argv: readonly string[], exit: Exit | undefined): string | undefined {
+  if (!exit) return undefined;
+  if (exit.signal) return `${programName(argv)} was killed by ${exit.signal}`;
+  if (exit.code !== null) return `${programName(argv)} exited with code ${exit.code}`;
+  return undefined;
+}
+
+// ---- refused before anything ran ----
+
+/** An option refused before anything was spawned. */
+export function invalidInput(code: 'ERR_INVALID_RSH' | 'ERR_INVALID_HOST' | 'ERR_INVALID_COMMAND', message: string): RemoteShellError {
+  return new RemoteShellError(code, message, { reason: 'invalid-input' });
+}
+
+// ---- the run's own errors ----
+
+function stderrLines(snapshot: Snapshot): string[] {
+  return [...decode(snapshot.headBytes).split('\n'), ...decode(snapshot.tailBytes).split('\n')];
+}
+
+function diagnoseFacts(facts: ShellFacts, snapshot: Snapshot): Diagnosis {
+  return diagnose({
+    program: programName(facts.argv),
+    exit: facts.exit,
+    lines: stderrLines(snapshot),
+    overwritten: facts.stderr.overwritten,
+    bytesReceived: facts.counts.bytesReceived,
+    stdoutHandedOver: facts.stdoutHandedOver,
+  });
+}
+
+/** The lines under the first: see the header of this file. */
+function body(summary: string, telling: readonly string[], snapshot: Snapshot, live: boolean): string[] {
+  // A telling line that the first line already quotes whole is not repeated.
+  const extra = telling.filter((line) => !summary.includes(plainText(line).replace(/\.$/, '')));
+  if (live) return extra;
+  const all = [...snapshot.head.split('\n'), ...snapshot.tail.split('\n')].filter((line) => line.trim() !== '').map(showLine);
+  const shown: string[] = [];
   let size = 0;
-  for (let i = all.length - 1; i >= 0 && kept.length < maxLines; i--) {
-    const line = all[i].length > maxBytes ? `...${all[i].slice(-maxBytes)}` : all[i];
-    if (kept.length > 0 && size + line.length > maxBytes) break;
-    kept.unshift(line);
+  for (let i = all.length - 1; i >= 0 && shown.length < MESSAGE_TAIL_LINES; i--) {
+    const line = all[i];
+    if (shown.length > 0 && size + line.length > MESSAGE_TAIL_BYTES) break;
+    shown.unshift(line);
     size += line.length + 1;
   }
-  const left = all.length - kept.length;
-  if (marked && (left > 0 || omittedBytes > 0)) {
-    const what = [left > 0 ? `${left} earlier ${left === 1 ? 'line' : 'lines'}` : '', omittedBytes > 0 ? `${omittedBytes} bytes` : '']
+  const pulled = extra.filter((line) => !shown.includes(line));
+  const hidden = all.length - shown.length - pulled.filter((line) => all.includes(line)).length;
+  const omitted = snapshot.omittedBytes;
+  const marker: string[] = [];
+  if (hidden > 0 || omitted > 0) {
+    const what = [hidden > 0 ? `${hidden} earlier ${hidden === 1 ? 'line' : 'lines'}` : '', omitted > 0 ? `${omitted} ${omitted === 1 ? 'byte' : 'bytes'}` : '']
       .filter(Boolean).join(' and ');
-    kept.unshift(`[... ${what} of stderr not shown ...]`);
+    marker.push(`[... ${what} of stderr not shown ...]`);
   }
-  return kept;
+  return [...pulled, ...marker, ...shown];
 }
+
+function shellError(
+  facts: ShellFacts, code: RemoteShellErrorCode, diagnosis: Diagnosis, shortMessage = diagnosis.summary, cause?: unknown,
+): RemoteShellError {
+  const snapshot = facts.stderr.snapshot();
+  return new RemoteShellError(code, shortMessage, {
+    reason: diagnosis.reason,
+    hint: diagnosis.hint,
+    tellingLines: diagnosis.tellingLines,
+    exitCode: facts.exit?.code ?? null,
+    signal: facts.exit?.signal ?? null,
+    argv: facts.argv,
+    ...facts.counts,
+    stderrTail: snapshot.text,
+    stderrOmitted: snapshot.omittedBytes,
+    stderrLines: body(shortMessage, diagnosis.tellingLines, snapshot, facts.live),
+    cause,
+  });
+}
+
+/** The error of a remote shell that exited other than with status 0; undefined for success. */
+export function exitError(facts: ShellFacts): RemoteShellError | undefined {
+  const exit = facts.exit;
+  if (!exit || exit.code === 0) return undefined;
+  const code: RemoteShellErrorCode = exit.signal ? 'ERR_REMOTE_SHELL_SIGNAL' : 'ERR_REMOTE_SHELL_EXIT';
+  return shellError(facts, code, diagnoseFacts(facts, facts.stderr.snapshot()));
+}
+
+function received(facts: ShellFacts): string {
+  return facts.stdoutHandedOver ? '' : ` (${facts.counts.bytesReceived} bytes received so far)`;
+}
+
+export function abortError(facts: ShellFacts, why: unknown): RemoteShellError {
+  const how = facts.exit?.signal ? `: ${programName(facts.argv)} was stopped by ${facts.exit.signal}` : '';
+  // What stderr said before the abort still explains a shell that was stuck (a connect that
+  // hangs, a prompt): its telling lines come along, the reason stays 'aborted'.
+  const found = diagnoseFacts(facts, facts.stderr.snapshot());
+  const diagnosis: Diagnosis = { reason: 'aborted', summary: `remote shell aborted${received(facts)}${how}`, hint: null, tellingLines: found.tellingLines };
+  return shellError(facts, 'ERR_ABORTED', diagnosis, diagnosis.summary, why);
+}
+
+export function spawnError(facts: ShellFacts, err: unknown, cwd: string | URL | undefined): RemoteShellError {
+  const e = err as NodeJS.ErrnoException;
+  const program = JSON.stringify(facts.argv[0]);
+  const dir = cwd instanceof URL ? fileURLToPath(cwd) : cwd;
+  const spawning = e.code !== undefined && e.syscall?.startsWith('spawn') === true;
+  let why: string;
+  let hint: string | null = null;
+  if (e.code === 'ENOENT' && spawning && dir !== undefined && !existsSync(dir)) {
+    // Node reports a missing working directory as the program's ENOENT.
+    why = `the working directory ${JSON.stringify(dir)} does not exist`;
+  } else if (e.code === 'ENOENT' && spawning) {
+    why = facts.argv[0].includes('/') ? `${program} does not exist` : `${program} was not found on PATH`;
+    hint = programName(facts.argv) === 'ssh'
+      ? "Install OpenSSH's client (Debian: apt-get install openssh-client), or name the remote shell with rsh."
+      : 'Check the remote shell named in rsh, or the PATH given in env.';
+  } else if (e.code === 'EACCES' && spawning) {
+    why = `${program} is not executable (EACCES)`;
+    hint = 'Check the program\'s permissions (chmod +x) and that it is not a directory.';
+  } else if (e.code === 'EMFILE' || e.code === 'ENFILE') {
+    const which = e.code === 'EMFILE' ? 'this process has' : 'the system has';
+    why = `${which} too many open files (${e.code}${e.syscall ? `, ${e.syscall}` : ''})`;
+    hint = 'Raise the limit (raiseOpenFileLimit(), ulimit -n) or open fewer remote shells at once.';
+  } else {
+    why = e.message;
+  }
+  const diagnosis: Diagnosis = { reason: 'spawn-failed', summary: `cannot start the remote shell: ${why}`, hint, tellingLines: [] };
+  return shellError(facts, 'ERR_SPAWN', diagnosis, diagnosis.summary, err);
+}
+
+/** A write the remote shell can no longer take: its stdin closed (`cause`), it exited, or the
+ * stdin was handed over to it as an fd. */
+export function streamClosedError(facts: ShellFacts, cause: Error | undefined, stdinHandedOver: number | undefined): RemoteShellError {
+  const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const exit = describeExit(facts.argv, facts.exit);
+  const what = stdinHandedOver !== undefined ? `its stdin was handed over (fd ${stdinHandedOver})` : `its stdin is closed${errno ? ` (${errno})` : ''}`;
+  const summary = `cannot write to the remote shell: ${what}${exit ? `; ${exit}` : ''}`;
+  let diagnosis: Diagnosis;
+  if (stdinHandedOver !== undefined) {
+    diagnosis = { reason: 'invalid-input', summary, hint: 'The remote shell reads its stdin from the fd handed over, not from stream.', tellingLines: [] };
+  } else if (facts.exit && facts.exit.code !== 0) {
+    // It failed: why is what the write's caller wants to know too.
+    diagnosis = { ...diagnoseFacts(facts, facts.stderr.snapshot()), summary };
+  } else {
+    diagnosis = {
+      reason: 'unknown', summary, tellingLines: [],
+      hint: facts.exit ? 'The remote command exited before it read all of its input.' : 'The remote command closed its input while it runs; `finished` will say how it ended.',
+    };
+  }
+  return shellError(facts, 'ERR_STREAM_CLOSED', diagnosis, summary, cause);
+}
+

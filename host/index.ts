@@ -10,7 +10,7 @@
  * try {
  *   await shell.finished;
  * } catch (err) {
- *   if (err instanceof RemoteShellError) console.error(err.message, err.stderrTail);
+ *   if (err instanceof RemoteShellError) console.error(err.reason, err.message, err.hint);
  * }
  * ```
  */
@@ -21,14 +21,17 @@ export type {
   RemoteShellOptions, RemoteShellResult, RemoteShellStderr, RemoteShellStderrStats,
 } from './remote-shell.js';
 export { RemoteShellError } from './errors.js';
-export type { RemoteShellErrorCode } from './errors.js';
+export type { RemoteShellErrorCode, RemoteShellFailureReason } from './errors.js';
+export { REASONS } from './diagnosis/reasons.js';
+export { terminalSafe } from './terminal-safe.js';
+export type { TerminalSafeOptions } from './terminal-safe.js';
 export { parseRsh } from './rsh/parse-rsh.js';
 export { parseRemoteSpec } from './rsh/remote-spec.js';
 export type { RemoteSpec } from './rsh/remote-spec.js';
 export { buildRemoteShellArgv } from './rsh/argv.js';
 export type { RemoteShellTarget } from './rsh/argv.js';
 export { quoteForShell, quoteCommand } from './rsh/quote.js';
-export type { StderrOption } from './stderr/forwarder.js';
+export type { SanitizeOption, StderrOption } from './stderr/forwarder.js';
 export type { StdioOption } from './options.js';
 export type { ByteCounts } from './errors.js';
 export type { StderrLineCallback, ForwardedLineInfo } from './stderr/forwarder.js';

@@ -6,7 +6,7 @@ import { fstatSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { CAPTURE_LIMITS, type CaptureGeometry } from './core/pool.js';
-import type { StderrOption } from './stderr/forwarder.js';
+import type { SanitizeOption, StderrOption } from './stderr/forwarder.js';
 
 /**
  * The remote shell's stdin or stdout. `'pipe'` (the default) connects it to `stream`. Anything
@@ -19,6 +19,10 @@ export type StdioOption = 'pipe' | number | { readonly fd: number } | NodeJS.Rea
 export interface RemoteShellOptions {
   /** Where the remote shell's stderr goes as it arrives. Default 'forward' (process.stderr). */
   stderr?: StderrOption;
+  /** Whether forwarded stderr is made terminal-safe (control characters shown as `^[`, colours
+   * kept). Default 'auto': for a terminal sink (`isTTY`) and a callback's text; a Writable that
+   * is not a terminal gets the bytes exactly. Errors and snapshots are always terminal-safe. */
+  sanitize?: SanitizeOption;
   /** Aborting sends SIGTERM (SIGKILL after killGraceMs) and rejects `finished` with ERR_ABORTED. */
   signal?: AbortSignal;
   /** The remote shell's environment. Default process.env. */
@@ -46,6 +50,7 @@ export interface RemoteShellOptions {
 /** The options once checked: defaults filled in, stdio resolved to fd numbers. */
 export interface ShellSettings {
   readonly stderr: StderrOption;
+  readonly sanitize: SanitizeOption;
   readonly signal: AbortSignal | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string | URL | undefined;
@@ -66,7 +71,7 @@ export const DEFAULT_IDLE_FLUSH_MS = 50;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const SHELL_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'stderr', 'signal', 'env', 'cwd', 'drainTimeoutMs', 'killGraceMs', 'idleFlushMs', 'capture', 'stdin', 'stdout',
+  'stderr', 'sanitize', 'signal', 'env', 'cwd', 'drainTimeoutMs', 'killGraceMs', 'idleFlushMs', 'capture', 'stdin', 'stdout',
 ]);
 
 const CAPTURE_KEYS = ['capacity', 'headSize', 'lineMax'] as const;
@@ -102,6 +107,12 @@ function checkStderr(value: unknown): StderrOption {
     return value as Writable;
   }
   throw new TypeError(`stderr must be 'forward', 'capture', a Writable or a function (line, info) => void, got ${show(value)}`);
+}
+
+function checkSanitize(value: unknown): SanitizeOption {
+  if (value === undefined) return 'auto';
+  if (value === true || value === false || value === 'auto') return value;
+  throw new TypeError(`sanitize must be true, false or 'auto', got ${show(value)}`);
 }
 
 function checkSignal(value: unknown): AbortSignal | undefined {
@@ -199,6 +210,7 @@ export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<strin
   const o = options as RemoteShellOptions;
   return Object.freeze({
     stderr: checkStderr(o.stderr),
+    sanitize: checkSanitize(o.sanitize),
     signal: checkSignal(o.signal),
     env: checkEnv(o.env),
     cwd: checkCwd(o.cwd),

@@ -14,12 +14,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
-import { NO_BYTES, RemoteShellError, type ByteCounts } from './errors.js';
+import {
+  abortError, exitError, NO_BYTES, spawnError, streamClosedError, type ByteCounts, type Exit, type RemoteShellError, type ShellFacts,
+} from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
 import { loadBinding, type NativeBinding } from './native/binding.js';
 import { checkKillSignal, checkShellOptions, type RemoteShellOptions, type ShellSettings } from './options.js';
 import { checkRshWords } from './rsh/argv.js';
-import { abortError, describeExit, exitError, spawnError, type Exit, type ShellFacts } from './shell-errors.js';
 import { NO_STDERR, ShellStderr, type RemoteShellStderr } from './stderr/shell-stderr.js';
 import { ChildStdio } from './stream/child-stdio.js';
 import { FailedStream } from './stream/failed-stream.js';
@@ -176,11 +177,11 @@ export class RemoteShell implements AsyncDisposable {
     }
     stderr.spawned();
     const { stdin, stdout } = stdio.spawned(child);
+    const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
     const tunnel = this.#tunnel = new Tunnel(stdin, stdout, {
-      argv: this.argv,
-      describeExit: () => describeExit(this.argv, this.#exit),
+      closedError: (cause) => streamClosedError(this.#facts(), cause, handedOver),
+      exitKnown: () => this.#exit !== undefined,
       pendingBytes: binding.pendingBytes,
-      stdinHandedOver: typeof settings.stdin === 'number' ? settings.stdin : undefined,
     });
     if (!stdout) this.#stdoutDone = true;
     tunnel.once('end', () => this.#onStdoutDone());
@@ -309,7 +310,7 @@ export class RemoteShell implements AsyncDisposable {
       argv: this.argv,
       exit: this.#exit,
       counts: this.#tunnel?.counts ?? { ...NO_BYTES, bytesNotSent: this.#failed?.bytesNotSent ?? 0 },
-      stderr: this.stderr,
+      stderr: { snapshot: () => this.stderr.snapshot(), overwritten: this.#shellStderr?.overwritten ?? [] },
       live: this.#shellStderr?.live ?? false,
       stdoutHandedOver: this.#settings.stdout !== 'pipe',
     };

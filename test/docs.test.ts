@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { HINTS, REASONS } from '../host/diagnosis/reasons.js';
 import { ROOT } from './transport/helpers.js';
 
 // The documentation's examples are programs: they run, and say what their comments say.
@@ -25,8 +26,21 @@ describe('documented examples', function () {
     assert.match(out, /protocol: sent 31, the server speaks 32/);
     assert.match(out, /exchange: "PONG 1\\nPONG 2\\n"/);
     assert.match(out, /stderr progress\| server: scanning \/srv\/data  25%/);
+    assert.match(out, /message: {7}the remote command failed with exit code 23: rsync: \[sender\] change_dir "\/srv\/data\/photos" failed: Permission denied \(13\)\n/);
+    assert.match(out, /reason: {8}remote-command-failed\n {2}tellingLines: {2}rsync: \[sender\] change_dir/);
+    assert.match(out, /hint: {10}rsync's exit code 23 means partial transfer due to error/);
     assert.match(out, /code: {10}ERR_REMOTE_SHELL_EXIT\n {2}exitCode: {6}23\n/);
     assert.match(out, /\n {4}server: scanning \/srv\/data 100%\n {4}rsync: \[sender\] change_dir/);
+  });
+
+  it('README.md: the table of reasons has every reason once, in order, with its hint', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-z-]+)` \| (.*) \| (.*) \|$/gm)].filter((m) => (REASONS as readonly string[]).includes(m[1]));
+    assert.deepEqual(rows.map((m) => m[1]), [...REASONS]);
+    for (const [, reason, , hint] of rows) {
+      const expected = HINTS[reason as keyof typeof HINTS];
+      if (expected !== null) assert.equal(hint, expected, reason);
+    }
   });
 
   it('examples/capture-demo.mjs: the core alone overflows its small ring and says so', () => {

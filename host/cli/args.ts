@@ -6,6 +6,8 @@ import { MAX_TIMER_MS } from '../options.js';
 export interface CliOptions {
   rsh: string | undefined;
   quietStderr: boolean;
+  /** Whether forwarded stderr is made terminal-safe: 'auto' when stderr is a terminal. */
+  sanitize: boolean | 'auto';
   drainTimeoutMs: number | undefined;
   help: boolean;
   version: boolean;
@@ -19,7 +21,7 @@ export class UsageError extends Error {}
  * one, and it may name this very command). */
 export const DEFAULT_RSH_VARIABLE = 'RSH_TRANSPORT_RSH';
 
-export const USAGE = `usage: rsh-transport [--rsh=CMD] [--quiet-stderr] [--drain-timeout=MS] [--] ARGS...
+export const USAGE = `usage: rsh-transport [--rsh=CMD] [--quiet-stderr] [--sanitize=WHEN] [--drain-timeout=MS] [--] ARGS...
 
 Runs the remote shell (CMD, else $${DEFAULT_RSH_VARIABLE}, else ssh) with ARGS exactly as given,
 handing it this command's own stdin and stdout: the protocol bytes never pass through here. Its
@@ -29,17 +31,20 @@ shell (SIGUSR1 and SIGUSR2 as SIGTERM).
 
   --rsh=CMD            the remote shell, split the way rsync splits -e/--rsh
   --quiet-stderr       forward stderr only on failure
+  --sanitize=WHEN      show control characters of forwarded stderr visibly (^[), colours kept:
+                       auto (when stderr is a terminal, the default), always, never
   --drain-timeout=MS   keep reading stderr this long after the remote shell exits (default 100)
   --help, --version
 
 Works as rsync's remote shell (rsync -e 'rsh-transport --rsh="ssh -p 2222"' ...) and as
 GIT_SSH_COMMAND.`;
 
-const VALUED = ['--rsh', '--drain-timeout'];
+const VALUED = ['--rsh', '--drain-timeout', '--sanitize'];
+const SANITIZE: Readonly<Record<string, boolean | 'auto'>> = { auto: 'auto', always: true, never: false };
 
 /** Parses our options, which may only come before ARGS; the first other argument starts ARGS. */
 export function parseCliArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { rsh: undefined, quietStderr: false, drainTimeoutMs: undefined, help: false, version: false, args: [] };
+  const options: CliOptions = { rsh: undefined, quietStderr: false, sanitize: 'auto', drainTimeoutMs: undefined, help: false, version: false, args: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i];
@@ -63,6 +68,10 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         break;
       case '--quiet-stderr':
         options.quietStderr = true;
+        break;
+      case '--sanitize':
+        if (!Object.hasOwn(SANITIZE, value!)) throw new UsageError(`--sanitize needs auto, always or never, got ${JSON.stringify(value)}`);
+        options.sanitize = SANITIZE[value!];
         break;
       case '--drain-timeout': {
         const ms = /^\d{1,10}$/.test(value!) ? Number(value) : NaN;

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
+import { omissionMarker } from '../core/snapshot.js';
 import { RemoteShellError } from '../errors.js';
 import { loadBinding } from '../native/binding.js';
 import { RemoteShell } from '../remote-shell.js';
@@ -125,6 +126,24 @@ function letGoOfStdio(): void {
   for (const fd of [0, 1]) if (!isatty(fd)) binding.redirectToNull?.(fd);
 }
 
+// With --quiet-stderr, what was held back is written on failure, by the same rule as forwarding:
+// terminal-safe text for a terminal, else the bytes (as the capture rendered them).
+function writeQuietTail(remote: RemoteShell, sanitize: boolean | 'auto'): void {
+  const snapshot = remote.stderr.snapshot();
+  const safe = sanitize === 'auto' ? process.stderr.isTTY === true : sanitize;
+  let bytes: Buffer;
+  if (safe) {
+    bytes = Buffer.from(snapshot.text);
+  } else {
+    const head = Buffer.from(snapshot.headBytes);
+    const cut = snapshot.omittedBytes > 0 && head.length > 0 && head[head.length - 1] !== 0x0a ? '\n' : '';
+    const marker = snapshot.omittedBytes > 0 ? omissionMarker(snapshot.omittedBytes) : '';
+    bytes = Buffer.concat([head, Buffer.from(cut + marker), snapshot.tailBytes]);
+  }
+  if (bytes.length === 0) return;
+  process.stderr.write(bytes[bytes.length - 1] === 0x0a ? bytes : Buffer.concat([bytes, Buffer.from('\n')]));
+}
+
 async function run(options: CliOptions): Promise<number> {
   const { rsh, words } = remoteShell(options);
   const self = wordNamingSelf(words, ownFiles());
@@ -141,6 +160,7 @@ async function run(options: CliOptions): Promise<number> {
 
   shell = new RemoteShell(argv, {
     stderr: options.quietStderr ? 'capture' : 'forward',
+    sanitize: options.sanitize,
     drainTimeoutMs: options.drainTimeoutMs,
     stdin: 0,
     stdout: 1,
@@ -153,7 +173,7 @@ async function run(options: CliOptions): Promise<number> {
     return 0;
   } catch (err) {
     if (!(err instanceof RemoteShellError)) throw err;
-    if (options.quietStderr && err.stderrTail !== '') process.stderr.write(err.stderrTail.endsWith('\n') ? err.stderrTail : `${err.stderrTail}\n`);
+    if (options.quietStderr) writeQuietTail(shell, options.sanitize);
     if (!stoppedByCaller) lastLine(err.shortMessage);
     return exitStatus(err);
   }

@@ -54,6 +54,14 @@ export interface FrameConsumer {
   consume(round: FrameRound): void;
 }
 
+/** Hands each round to several consumers in turn. */
+export class FrameTee implements FrameConsumer {
+  constructor(private readonly consumers: readonly FrameConsumer[]) {}
+  consume(round: FrameRound): void {
+    for (const consumer of this.consumers) consumer.consume(round);
+  }
+}
+
 /**
  * Calls visit(start, end, kind) for every line of a round, in order: an LF frame's lines one by
  * one (kind LF each), any other frame as it is. [start, end) is the line without terminator.

@@ -1,15 +1,20 @@
 // The snapshot as the host presents it: text decoded with replacement characters (it never
-// throws on invalid UTF-8), the head and tail joined by a marker that counts what was left out.
+// throws on invalid UTF-8) and made terminal-safe (control characters other than newline and
+// tab shown visibly: the remote side must not be able to drive the terminal of whoever prints
+// it), the head and tail joined by a marker that counts what was left out. The bytes as the
+// core rendered them stay in headBytes and tailBytes.
 
+import { terminalSafe } from '../terminal-safe.js';
 import { SnapInfo } from './abi.js';
 import type { CoreInstance } from './pool.js';
 
 export interface Snapshot {
-  /** head, the omission marker when bytes were left out, then tail. */
+  /** head, the omission marker when bytes were left out, then tail; terminal-safe. */
   readonly text: string;
-  /** Text of the stream's first bytes, kept apart from the tail when the middle was dropped. */
+  /** Text of the stream's first bytes, kept apart from the tail when the middle was dropped;
+   * terminal-safe. */
   readonly head: string;
-  /** Text of the newest bytes (the whole stream when nothing was dropped). */
+  /** Text of the newest bytes (the whole stream when nothing was dropped); terminal-safe. */
   readonly tail: string;
   /** Stream bytes between head and tail that the snapshot does not show. */
   readonly omittedBytes: number;
@@ -48,7 +53,7 @@ export function readSnapshot(instance: CoreInstance): Snapshot {
   const bytesSeen = Number(view.getBigUint64(info + SnapInfo.SEEN, true));
   const headBytes = instance.bytes.slice(ptr, ptr + headLen);
   const tailBytes = instance.bytes.slice(ptr + headLen, ptr + headLen + tailLen);
-  const head = decode(headBytes);
-  const tail = decode(tailBytes);
+  const head = terminalSafe(decode(headBytes));
+  const tail = terminalSafe(decode(tailBytes));
   return { text: joinSnapshot(head, tail, omittedBytes), head, tail, omittedBytes, bytesSeen, headBytes, tailBytes };
 }

@@ -3,7 +3,7 @@
 // follows the host may begin with `-` (OpenSSH reads options after the host too), and no word
 // may hold a NUL byte (no argv can).
 
-import { RemoteShellError } from '../errors.js';
+import { invalidInput, type RemoteShellError } from '../errors.js';
 import { parseRsh } from './parse-rsh.js';
 import { quoteCommand } from './quote.js';
 import { checkHost, checkUser } from './validate.js';
@@ -24,11 +24,11 @@ export interface RemoteShellTarget {
 export const TARGET_KEYS: ReadonlySet<string> = new Set(['host', 'user', 'command', 'remoteCommand', 'rsh']);
 
 function invalidRsh(why: string): RemoteShellError {
-  return new RemoteShellError('ERR_INVALID_RSH', `invalid remote-shell command: ${why}`);
+  return invalidInput('ERR_INVALID_RSH', `invalid remote-shell command: ${why}`);
 }
 
 function invalidCommand(why: string): RemoteShellError {
-  return new RemoteShellError('ERR_INVALID_COMMAND', `invalid remote command: ${why}`);
+  return invalidInput('ERR_INVALID_COMMAND', `invalid remote command: ${why}`);
 }
 
 /** Why a word cannot be one argument of an argv, or undefined when it can. */

@@ -4,7 +4,7 @@
 // gives one literal quote; there is no backslash processing at all; '' is an empty word; an
 // unclosed quote is an error.
 
-import { RemoteShellError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 
 /**
  * Splits a remote-shell command the way rsync splits `-e`/`--rsh`.
@@ -16,7 +16,7 @@ import { RemoteShellError } from '../errors.js';
  */
 export function parseRsh(command: string): string[] {
   if (typeof command !== 'string') {
-    throw new RemoteShellError('ERR_INVALID_RSH', `invalid remote-shell command: expected a string, got ${typeof command}`);
+    throw invalidInput('ERR_INVALID_RSH', `invalid remote-shell command: expected a string, got ${typeof command}`);
   }
   const words: string[] = [];
   let i = 0;
@@ -53,13 +53,13 @@ export function parseRsh(command: string): string[] {
       i++;
     }
     if (quote !== '') {
-      throw new RemoteShellError('ERR_INVALID_RSH',
+      throw invalidInput('ERR_INVALID_RSH',
         `Missing trailing-${quote} in remote-shell command (the quote opened at position ${openedAt + 1}): ${command}`);
     }
     words.push(word);
   }
   if (words.length === 0) {
-    throw new RemoteShellError('ERR_INVALID_RSH', 'invalid remote-shell command: it names no program');
+    throw invalidInput('ERR_INVALID_RSH', 'invalid remote-shell command: it names no program');
   }
   return words;
 }

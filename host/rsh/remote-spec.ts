@@ -1,7 +1,7 @@
 // Remote specs as rsync writes them: [user@]host:path, [user@][ipv6]:path, and host::module for
 // an rsync daemon.
 
-import { RemoteShellError } from '../errors.js';
+import { invalidInput, type RemoteShellError } from '../errors.js';
 import { checkHost, checkUser } from './validate.js';
 
 export interface RemoteSpec {
@@ -75,5 +75,5 @@ function firstOf(text: string, chars: string[]): number {
 }
 
 function invalid(spec: string, why: string): RemoteShellError {
-  return new RemoteShellError('ERR_INVALID_HOST', `invalid remote spec ${JSON.stringify(spec)}: ${why}`);
+  return invalidInput('ERR_INVALID_HOST', `invalid remote spec ${JSON.stringify(spec)}: ${why}`);
 }

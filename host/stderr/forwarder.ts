@@ -12,6 +12,7 @@ import {
   type FrameConsumer, type FrameRound, type StderrLineKind,
 } from '../core/frames.js';
 import { decode } from '../core/snapshot.js';
+import { terminalSafe } from '../terminal-safe.js';
 
 export interface ForwardedLineInfo {
   /** 'line' ended by LF or CRLF; 'progress' ended by a lone CR (the next replaces it); 'cut'
@@ -21,7 +22,17 @@ export interface ForwardedLineInfo {
   bytes: Uint8Array;
 }
 
+/** `line` is terminal-safe unless `sanitize: false`; `info.bytes` are always as received. */
 export type StderrLineCallback = (line: string, info: ForwardedLineInfo) => void;
+
+/**
+ * Whether forwarded stderr is made terminal-safe: control characters other than newline and tab
+ * shown visibly (`^[`), SGR colour sequences let through, lone-CR progress meters kept working.
+ * `'auto'` (the default): for a sink that is a terminal (`isTTY === true`, as `process.stderr`
+ * usually is) and for a callback's text; a Writable that is not a terminal gets the bytes
+ * exactly as received.
+ */
+export type SanitizeOption = boolean | 'auto';
 
 export interface ForwardStats {
   /** Bytes handed to the sink. */
@@ -42,12 +53,16 @@ export interface Forwarder extends FrameConsumer {
   finish(): void;
 }
 
+function sanitizes(sink: Writable, sanitize: SanitizeOption): boolean {
+  return sanitize === 'auto' ? (sink as Partial<{ isTTY: boolean }>).isTTY === true : sanitize;
+}
+
 /** The forwarder of a checked `stderr` option (see checkShellOptions). */
-export function makeForwarder(option: StderrOption, staging: { offset: number; size: number }): Forwarder {
-  if (option === 'forward') return new WritableForwarder(process.stderr, staging);
+export function makeForwarder(option: StderrOption, staging: { offset: number; size: number }, sanitize: SanitizeOption = 'auto'): Forwarder {
   if (option === 'capture') return new NoForwarder();
-  if (typeof option === 'function') return new CallbackForwarder(option);
-  return new WritableForwarder(option, staging);
+  if (typeof option === 'function') return new CallbackForwarder(option, sanitize !== false);
+  const sink = option === 'forward' ? process.stderr : option;
+  return new WritableForwarder(sink, staging, { sanitize: sanitizes(sink, sanitize) });
 }
 
 /** What a Writable sink may hold unwritten before further lines are skipped (and counted). */
@@ -90,12 +105,22 @@ function letsGoOfChunks(sink: Writable): boolean {
   return sink instanceof WriteStream || sink instanceof Socket || sink === process.stderr || sink === process.stdout;
 }
 
-/** Sends frames to a Writable as bytes, faithfully: one write per round, its runs joined. */
+export interface WritableForwarderOptions {
+  /** Beyond this many unwritten bytes in the sink, lines are skipped (and counted). */
+  maxBuffered?: number;
+  /** Make each line terminal-safe, colours allowed (for a terminal). */
+  sanitize?: boolean;
+}
+
+/** Sends frames to a Writable: as bytes, faithfully, one write per round with its runs joined;
+ * or, for a terminal, as terminal-safe text. */
 export class WritableForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
   readonly live = true;
   #skipped = 0;
   readonly #reuse: boolean;
+  readonly #sanitize: boolean;
+  readonly #maxBuffered: number;
   // The pieces of the current round, as [start, end) pairs in the instance's memory; a
   // terminator that lies elsewhere (after a line completed from a carry buffer) is -1 - kind.
   #pieces = new Int32Array(64);
@@ -104,10 +129,12 @@ export class WritableForwarder implements Forwarder {
   constructor(
     private readonly sink: Writable,
     private readonly staging: { offset: number; size: number },
-    private readonly maxBuffered = DEFAULT_MAX_BUFFERED,
+    options: WritableForwarderOptions = {},
   ) {
     watchSink(sink);
     this.#reuse = letsGoOfChunks(sink);
+    this.#sanitize = options.sanitize === true;
+    this.#maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
   }
 
   get #broken(): boolean {
@@ -115,6 +142,10 @@ export class WritableForwarder implements Forwarder {
   }
 
   consume(round: FrameRound): void {
+    if (this.#sanitize) {
+      this.#consumeAsText(round);
+      return;
+    }
     this.#count = 0;
     let size = 0;
     let runStart = -1;
@@ -146,6 +177,24 @@ export class WritableForwarder implements Forwarder {
     this.#send(round.memory, size);
   }
 
+  // A terminal is read by a person, not at memory speed: each frame is decoded and made safe.
+  // A frame never splits a UTF-8 sequence, and a CR ends a frame, so meters keep working.
+  #consumeAsText(round: FrameRound): void {
+    let text = '';
+    let size = 0;
+    for (let i = 0; i < round.count; i++) {
+      const ptr = framePtr(round, i);
+      const word = frameWord(round, i);
+      const kind = wordKind(word);
+      const len = wordLength(word);
+      text += terminalSafe(decode(round.memory.subarray(ptr, ptr + len)), { colours: true }) + TERMINATORS[kind];
+      size += len + TERMINATOR_LENGTH[kind];
+    }
+    if (size === 0 || !this.#admit(size)) return;
+    this.sink.write(text);
+    this.stats.bytesForwarded += size;
+  }
+
   /** The stream has ended: report what was skipped since the last line that got through. */
   finish(): void {
     if (!this.#broken) this.#reportSkipped();
@@ -168,18 +217,24 @@ export class WritableForwarder implements Forwarder {
     this.#skipped = 0;
   }
 
-  #send(memory: Uint8Array, size: number): void {
-    if (size === 0) return;
+  // Whether `size` bytes may go to the sink now: not when it failed, nor when it holds too much
+  // already (they are counted as skipped); the skipped ones are reported first.
+  #admit(size: number): boolean {
     if (this.#broken) {
       this.stats.bytesNotForwarded += size;
-      return;
+      return false;
     }
-    if (this.sink.writableLength > this.maxBuffered) {
+    if (this.sink.writableLength > this.#maxBuffered) {
       this.#skipped += size;
       this.stats.bytesNotForwarded += size;
-      return;
+      return false;
     }
     this.#reportSkipped();
+    return true;
+  }
+
+  #send(memory: Uint8Array, size: number): void {
+    if (size === 0 || !this.#admit(size)) return;
     const slab = this.#reuse && size >= SLAB_MIN_USE && size <= SLAB_SIZE ? takeSlab() : undefined;
     const out = slab ?? Buffer.allocUnsafe(size);
     let at = 0;
@@ -205,7 +260,7 @@ export class CallbackForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
   readonly live = true;
 
-  constructor(private readonly callback: StderrLineCallback) {}
+  constructor(private readonly callback: StderrLineCallback, private readonly sanitize = true) {}
 
   finish(): void {}
 
@@ -217,7 +272,8 @@ export class CallbackForwarder implements Forwarder {
   }
 
   #call(bytes: Uint8Array, kind: StderrLineKind): void {
-    this.callback(decode(bytes), { kind, bytes });
+    const text = decode(bytes);
+    this.callback(this.sanitize ? terminalSafe(text) : text, { kind, bytes });
   }
 }
 

@@ -13,8 +13,10 @@ import type { EndpointOptions, NativeBinding, EndpointBackend } from '../native/
 import { StderrCapture } from '../core/capture.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { CaptureGeometry } from '../core/pool.js';
+import { FrameTee } from '../core/frames.js';
+import { OverwrittenSegments } from '../diagnosis/overwritten.js';
 import { StderrChannel } from './channel.js';
-import { makeForwarder, type Forwarder, type StderrOption } from './forwarder.js';
+import { makeForwarder, type Forwarder, type SanitizeOption, type StderrOption } from './forwarder.js';
 
 export interface RemoteShellStderrStats {
   /** The stderr endpoint in use. */
@@ -38,6 +40,7 @@ export interface RemoteShellStderr {
 
 export interface ShellStderrSettings {
   readonly stderr: StderrOption;
+  readonly sanitize: SanitizeOption;
   readonly capture: Readonly<CaptureGeometry>;
   readonly idleFlushMs: number;
 }
@@ -48,6 +51,7 @@ export class ShellStderr implements RemoteShellStderr {
 
   readonly #capture: StderrCapture;
   readonly #forwarder: Forwarder;
+  readonly #overwritten = new OverwrittenSegments();
   readonly #channel: StderrChannel;
   readonly #idleFlushMs: number;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -66,8 +70,8 @@ export class ShellStderr implements RemoteShellStderr {
 
   private constructor(capture: StderrCapture, settings: ShellStderrSettings, binding: NativeBinding, injectFailure?: EndpointOptions['injectFailure']) {
     this.#capture = capture;
-    this.#forwarder = makeForwarder(settings.stderr, capture.stagingArea);
-    capture.setFrameConsumer(this.#forwarder);
+    this.#forwarder = makeForwarder(settings.stderr, capture.stagingArea, settings.sanitize);
+    capture.setFrameConsumer(new FrameTee([this.#overwritten, this.#forwarder]));
     this.#idleFlushMs = settings.idleFlushMs;
     this.#channel = new StderrChannel(capture, { binding, injectFailure, onBatch: () => this.#armIdleFlush() });
     this.ended = this.#channel.ended;
@@ -76,6 +80,11 @@ export class ShellStderr implements RemoteShellStderr {
   /** The fd to give the child as its fd 2. */
   get childFd(): number {
     return this.#channel.childFd;
+  }
+
+  /** Segments a lone CR let the next one overwrite, for the diagnosis of a failure. */
+  get overwritten(): readonly string[] {
+    return this.#overwritten.segments;
   }
 
   /** Whether the user sees stderr live (an error then repeats only its last line). */

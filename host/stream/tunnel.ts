@@ -14,16 +14,15 @@
 // writer that outlives the child.
 
 import { Duplex, type Readable, type Writable } from 'node:stream';
-import { RemoteShellError, type ByteCounts } from '../errors.js';
+import type { ByteCounts, RemoteShellError } from '../errors.js';
 
 export interface TunnelHooks {
-  argv: readonly string[];
-  /** Describes the child for error messages ("ssh exited with code 255"), if it has ended. */
-  describeExit(): string | undefined;
+  /** The ERR_STREAM_CLOSED error of a write the child can no longer take (see errors.ts). */
+  closedError(cause: Error | undefined): RemoteShellError;
+  /** Whether the child has ended, which the error then says. */
+  exitKnown(): boolean;
   /** Bytes waiting in the kernel to be read from an fd (FIONREAD), where that can be known. */
   pendingBytes?(fd: number): number;
-  /** Why there is no stdin socket: it was handed to the remote shell (fd N). */
-  stdinHandedOver?: number;
 }
 
 type Callback = (err?: Error | null) => void;
@@ -201,7 +200,7 @@ export class Tunnel extends Duplex {
   closeInput(cause?: Error): void {
     if (this.#inputError !== undefined) {
       // Closed before the child ended: later writes fail with an error that says how it ended.
-      if (!this.#inputErrorHasExit && this.#hooks.describeExit() !== undefined) this.#inputError = this.#closedError(this.#inputCause);
+      if (!this.#inputErrorHasExit && this.#hooks.exitKnown()) this.#inputError = this.#closedError(this.#inputCause);
       return;
     }
     this.#inputCause = cause;
@@ -336,13 +335,7 @@ export class Tunnel extends Duplex {
   }
 
   #closedError(cause?: Error): RemoteShellError {
-    const exit = this.#hooks.describeExit();
-    this.#inputErrorHasExit = exit !== undefined;
-    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    const handed = this.#hooks.stdinHandedOver;
-    const what = handed !== undefined ? `its stdin was handed over (fd ${handed})` : `its stdin is closed${code ? ` (${code})` : ''}`;
-    return new RemoteShellError('ERR_STREAM_CLOSED', `cannot write to the remote shell: ${what}${exit ? `; ${exit}` : ''}`, {
-      argv: this.#hooks.argv, ...this.counts, cause,
-    });
+    this.#inputErrorHasExit = this.#hooks.exitKnown();
+    return this.#hooks.closedError(cause);
   }
 }

@@ -45,14 +45,14 @@ describe('the rsh-transport command', function () {
   it("exits with the remote shell's status after one clear last line on failure", async () => {
     const { status, stderr } = await cli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255']);
     assert.equal(status, 255);
-    assert.equal(stderr, 'Permission denied (publickey).\nrsh-transport: connection unexpectedly closed: node exited with code 255\n');
+    assert.equal(stderr, 'Permission denied (publickey).\nrsh-transport: stand-in-ssh.mjs could not authenticate: Permission denied (publickey)\n');
     assert.equal((await cli([standIn, 'host', 'exit 3'])).status, 3);
   });
 
   it('exits with 128+N when the remote shell dies of signal N', async () => {
     const { status, stderr } = await cli(['--rsh=sh -c "kill -TERM $$" sh', 'host']);
     assert.equal(status, 128 + 15);
-    assert.equal(stderr, 'rsh-transport: connection unexpectedly closed: sh was killed by SIGTERM\n');
+    assert.equal(stderr, 'rsh-transport: sh was killed by SIGTERM\n');
   });
 
   it('with --quiet-stderr shows stderr only on failure, then the last line', async () => {
@@ -60,7 +60,25 @@ describe('the rsh-transport command', function () {
     assert.deepEqual([ok.status, ok.stderr], [0, '']);
     const failed = await cli(['--quiet-stderr', standIn, 'host', 'echo one >&2; echo two >&2; exit 1']);
     assert.equal(failed.status, 1);
-    assert.equal(failed.stderr, 'one\ntwo\nrsh-transport: connection unexpectedly closed: node exited with code 1\n');
+    assert.equal(failed.stderr, 'one\ntwo\nrsh-transport: the remote command failed with exit code 1: two\n');
+  });
+
+  it('forwards stderr to a pipe byte for byte; --sanitize=always shows control characters, colours kept; the last line is always safe', async () => {
+    const hostile = String.raw`printf 'a]0;tb [31mred[0m
+' >&2; printf 'x: error: [2J
+' >&2; exit 3`;
+    const raw = await cli([standIn, 'host', hostile]);
+    assert.equal(raw.status, 3);
+    assert.equal(raw.stderr, 'a\x1b]0;t\x07b \x1b[31mred\x1b[0m\nx: error: \x1b[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n');
+    const safe = await cli(['--sanitize=always', standIn, 'host', hostile]);
+    assert.equal(safe.stderr, 'a^[]0;t^Gb \x1b[31mred\x1b[0m\nx: error: ^[[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n');
+    const quiet = await cli(['--quiet-stderr', standIn, 'host', hostile]);
+    assert.equal(quiet.stderr, raw.stderr, '--quiet-stderr writes the held-back bytes by the same rule');
+    const quietSafe = await cli(['--quiet-stderr', '--sanitize=always', standIn, 'host', hostile]);
+    assert.equal(quietSafe.stderr, 'a^[]0;t^Gb ^[[31mred^[[0m\nx: error: ^[[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n');
+    const bad = await cli(['--sanitize=sometimes', 'host']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^rsh-transport: --sanitize needs auto, always or never, got "sometimes"\n/);
   });
 
   it('names a missing remote shell and exits 127', async () => {

@@ -202,7 +202,7 @@ describe('the command: signals', function () {
   it('keeps its last line when the remote shell fails on its own (the caller showed nothing)', async () => {
     const result = await runCli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255']);
     assert.equal(result.status, 255);
-    assert.match(result.stderr, /\nrsh-transport: connection unexpectedly closed: node exited with code 255\n$/);
+    assert.match(result.stderr, /\nrsh-transport: stand-in-ssh\.mjs could not authenticate: Permission denied \(publickey\)\n$/);
   });
 });
 

@@ -64,7 +64,13 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startSshd(): Promise<Sshd> {
+export interface SshdOptions {
+  /** Lines added to sshd_config (a later keyword does not override an earlier one in sshd, so
+   * these come first). */
+  config?: string[];
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   requireTools();
   // sshd refuses to start without its privilege separation directory.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -80,6 +86,7 @@ export async function startSshd(): Promise<Sshd> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     writeFileSync(path.join(dir, 'sshd_config'), [
+      ...(options.config ?? []),
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
       `HostKey ${hostKey}`,
@@ -156,10 +163,10 @@ export interface Peer {
 }
 
 /** Starts a server before the suite's tests and stops it after them (on failure too). */
-export function useSshd(): Peer {
+export function useSshd(options: SshdOptions = {}): Peer {
   const peer = {} as Peer;
   before(async () => {
-    peer.sshd = await startSshd();
+    peer.sshd = await startSshd(options);
     peer.scratch = mkdtempSync(path.join(tmpdir(), 'rsh-peer-'));
   });
   after(async () => {

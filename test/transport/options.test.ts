@@ -56,7 +56,9 @@ describe('openRemoteShell: options are checked before anything starts', function
     ['stdin closed fd', { stdin: 987654 }, RangeError, /^stdin is fd 987654, which is not open \(EBADF\)$/],
     ['stdin inherit', { stdin: 'inherit' }, TypeError, /^stdin must be 'pipe', an fd or a stream that has one, got "inherit"$/],
     ['stdout object without fd', { stdout: {} }, TypeError, /^stdout must be 'pipe', an fd or a stream that has one, got an object \(Object\) without an open file descriptor$/],
-    ['unknown option', { killGrace: 5 }, TypeError, /^unknown option "killGrace" \(known: host, user, command, remoteCommand, rsh, stderr, signal, env, cwd, /],
+    ['sanitize string', { sanitize: 'yes' }, TypeError, /^sanitize must be true, false or 'auto', got "yes"$/],
+    ['sanitize number', { sanitize: 1 }, TypeError, /^sanitize must be true, false or 'auto', got 1$/],
+    ['unknown option', { killGrace: 5 }, TypeError, /^unknown option "killGrace" \(known: host, user, command, remoteCommand, rsh, stderr, sanitize, signal, env, cwd, /],
   ];
 
   for (const [what, options, kind, message] of refused) {

@@ -101,7 +101,7 @@ describe('openRemoteShell: the tunnel', function () {
 describe('openRemoteShell: errors', function () {
   this.timeout(30_000);
 
-  it('ERR_REMOTE_SHELL_EXIT: names the status and bytes received, then the last stderr line when forwarded', async () => {
+  it('ERR_REMOTE_SHELL_EXIT: says why in the first line, then only the telling line when forwarded', async () => {
     const forwarded: string[] = [];
     const shell = openRemoteShell({
       host: 'local', rsh: standIn(), remoteCommand: 'printf 12345; echo "first" >&2; echo "Permission denied (publickey)." >&2; exit 255',
@@ -110,7 +110,10 @@ describe('openRemoteShell: errors', function () {
     shell.stream.resume();
     const err = await rejection(shell.finished);
     assert.equal(err.code, 'ERR_REMOTE_SHELL_EXIT');
-    assert.equal(err.message, 'connection unexpectedly closed (5 bytes received so far): node exited with code 255\nPermission denied (publickey).');
+    assert.equal(err.message, 'stand-in-ssh.mjs could not authenticate: Permission denied (publickey)');
+    assert.equal(err.reason, 'auth-failed');
+    assert.deepEqual(err.tellingLines, ['Permission denied (publickey).']);
+    assert.match(err.hint!, /authorized_keys/);
     assert.equal(err.exitCode, 255);
     assert.equal(err.signal, null);
     assert.equal(err.bytesReceived, 5);
@@ -119,11 +122,12 @@ describe('openRemoteShell: errors', function () {
     assert.equal(err.argv[0], process.execPath);
   });
 
-  it("ERR_REMOTE_SHELL_EXIT with 'capture': the message carries the bounded tail with a marker", async () => {
+  it("ERR_REMOTE_SHELL_EXIT with 'capture': the message carries the bounded tail with one marker", async () => {
     const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'seq 1 500 >&2; exit 1', stderr: 'capture' });
     const err = await rejection(shell.finished);
     const lines = err.message.split('\n');
-    assert.equal(lines[0], 'connection unexpectedly closed (0 bytes received so far): node exited with code 1');
+    assert.equal(lines[0], 'the remote command failed with exit code 1: 500');
+    assert.equal(err.reason, 'remote-command-failed');
     assert.equal(lines[1], '[... 480 earlier lines of stderr not shown ...]');
     assert.deepEqual(lines.slice(2), Array.from({ length: 20 }, (_, i) => String(481 + i)));
     assert.ok(err.stderrTail.startsWith('1\n2\n3\n') && err.stderrTail.endsWith('499\n500\n'));
@@ -135,7 +139,8 @@ describe('openRemoteShell: errors', function () {
     assert.equal(err.code, 'ERR_REMOTE_SHELL_SIGNAL');
     assert.equal(err.signal, 'SIGKILL');
     assert.equal(err.exitCode, null);
-    assert.equal(err.message, 'connection unexpectedly closed (0 bytes received so far): sh was killed by SIGKILL\ndying');
+    assert.equal(err.message, 'sh was killed by SIGKILL\ndying');
+    assert.equal(err.reason, 'killed');
   });
 
   it('ERR_SPAWN: a missing program is named as not found on PATH, and nothing leaks', async () => {
@@ -144,6 +149,7 @@ describe('openRemoteShell: errors', function () {
     const err = await rejection(shell.finished);
     assert.equal(err.code, 'ERR_SPAWN');
     assert.equal(err.message, 'cannot start the remote shell: "no-such-remote-shell" was not found on PATH');
+    assert.equal(err.reason, 'spawn-failed');
     assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOENT');
     assert.equal(shell.pid, undefined);
     await sleep(10);
@@ -161,8 +167,8 @@ describe('openRemoteShell: errors', function () {
   });
 
   it('ERR_INVALID_RSH and ERR_INVALID_HOST are thrown before anything is spawned', () => {
-    assert.throws(() => openRemoteShell({ host: 'h', rsh: `ssh -o 'x` }), (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH');
-    assert.throws(() => openRemoteShell({ host: '-oProxyCommand=touch /tmp/pwned', rsh: standIn() }), (err: RemoteShellError) => err.code === 'ERR_INVALID_HOST');
+    assert.throws(() => openRemoteShell({ host: 'h', rsh: `ssh -o 'x` }), (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH' && err.reason === 'invalid-input');
+    assert.throws(() => openRemoteShell({ host: '-oProxyCommand=touch /tmp/pwned', rsh: standIn() }), (err: RemoteShellError) => err.code === 'ERR_INVALID_HOST' && err.reason === 'invalid-input');
   });
 
   it('ERR_ABORTED: the AbortSignal sends SIGTERM and rejects with the reason as cause', async () => {
@@ -173,7 +179,8 @@ describe('openRemoteShell: errors', function () {
     const err = await rejection(shell.finished);
     assert.equal(err.code, 'ERR_ABORTED');
     assert.equal((err.cause as Error).message, 'user gave up');
-    assert.match(err.message, /^remote shell aborted \(0 bytes received so far\): node was stopped by SIGTERM\nwaiting/);
+    assert.match(err.message, /^remote shell aborted \(0 bytes received so far\): stand-in-ssh\.mjs was stopped by SIGTERM\nwaiting/);
+    assert.equal(err.reason, 'aborted');
   });
 
   it('ERR_ABORTED: SIGKILL follows after the grace when SIGTERM is ignored', async () => {
@@ -198,7 +205,7 @@ describe('openRemoteShell: errors', function () {
     const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write(Buffer.alloc(MiB), resolve));
     assert.ok(err instanceof RemoteShellError);
     assert.equal(err.code, 'ERR_STREAM_CLOSED');
-    assert.match(err.message, /^cannot write to the remote shell: its stdin is closed; node exited with code 0$/);
+    assert.match(err.message, /^cannot write to the remote shell: its stdin is closed; stand-in-ssh\.mjs exited with code 0$/);
   });
 
   it('ERR_STREAM_CLOSED while writing: the child closes its stdin mid-stream and exits', async () => {

@@ -1,0 +1,197 @@
+// Why a remote shell failed, from everything it left: its exit status, every stderr line the
+// capture kept (head and tail, and the segments a carriage return overwrote), and whether
+// protocol bytes had come back. The result is a reason, the error's first line in the user's
+// terms, a hint, and the few lines the classification rests on.
+//
+// The exit status decides whose failure it is. OpenSSH exits with 255 for its own failures and
+// with the remote command's status otherwise; so with 255 ssh's own messages are looked for
+// (ssh-messages.ts, in order of precedence), and with any other status the remote program's
+// (remote-messages.ts). ssh's debug chatter, statistics and banners never count as the reason.
+
+import { HINTS, type RemoteShellFailureReason } from './reasons.js';
+import { remoteRank, rsyncHint } from './remote-messages.js';
+import { SSH_AUTHENTICATED, SSH_CHATTER, SSH_DEBUG_EVIDENCE, SSH_MESSAGES, type SshMessage } from './ssh-messages.js';
+import { plainText, terminalSafe } from '../terminal-safe.js';
+
+export interface ExitFacts {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface DiagnosisInput {
+  /** The remote shell's name for messages ("ssh"). */
+  program: string;
+  /** How it ended; undefined while it runs. */
+  exit: ExitFacts | undefined;
+  /** Its stderr lines in order, as decoded (not yet terminal-safe). */
+  lines: readonly string[];
+  /** Segments that a lone carriage return let the next one overwrite, in order. */
+  overwritten?: readonly string[];
+  bytesReceived: number;
+  /** stdout went to a handed-over fd: bytesReceived says nothing. */
+  stdoutHandedOver: boolean;
+}
+
+export interface Diagnosis {
+  reason: RemoteShellFailureReason;
+  /** The error's first line, terminal-safe. */
+  summary: string;
+  hint: string | null;
+  /** The stderr lines the classification rests on, terminal-safe, at most MAX_TELLING_LINES. */
+  tellingLines: string[];
+}
+
+/** At most this many telling lines, each at most TELLING_LINE_MAX characters. */
+export const MAX_TELLING_LINES = 5;
+export const TELLING_LINE_MAX = 512;
+
+/** Status 255: OpenSSH's own failure (or a remote command that exited with 255). */
+export const SSH_FAILURE_STATUS = 255;
+const NOT_FOUND_STATUS = 127;
+const NOT_EXECUTABLE_STATUS = 126;
+
+interface Line {
+  /** As received (decoded). */
+  readonly text: string;
+  /** Without escape sequences and control characters, trimmed: what patterns see. */
+  readonly plain: string;
+}
+
+function toLines(input: DiagnosisInput): Line[] {
+  const all = [...input.lines, ...(input.overwritten ?? [])];
+  const lines: Line[] = [];
+  for (const text of all) {
+    const plain = plainText(text);
+    if (plain !== '') lines.push({ text, plain });
+  }
+  return lines;
+}
+
+const isChatter = (line: Line): boolean => SSH_CHATTER.some((pattern) => pattern.test(line.plain));
+
+/** A line as an error shows it: terminal-safe, bounded, without trailing blanks. */
+export function showLine(text: string): string {
+  const safe = terminalSafe(text.replace(/\r$/, '')).trimEnd();
+  return safe.length > TELLING_LINE_MAX ? `${safe.slice(0, TELLING_LINE_MAX - 3)}...` : safe;
+}
+
+function unique(lines: readonly Line[]): string[] {
+  const shown: string[] = [];
+  for (const line of lines) {
+    const text = showLine(line.text);
+    if (!shown.includes(text)) shown.push(text);
+  }
+  return shown.slice(0, MAX_TELLING_LINES);
+}
+
+function received(input: DiagnosisInput): string {
+  return input.stdoutHandedOver ? '' : ` (${input.bytesReceived} bytes received so far)`;
+}
+
+function reasonOf(message: SshMessage, match: RegExpExecArray): RemoteShellFailureReason {
+  return typeof message.reason === 'function' ? message.reason(match) : message.reason;
+}
+
+interface SshFinding {
+  reason: RemoteShellFailureReason;
+  summary: string;
+  hint: string | null;
+  lines: Line[];
+}
+
+/** The ssh message of highest precedence, with every line that says the same reason. */
+function findSshMessage(lines: readonly Line[], input: DiagnosisInput): SshFinding | undefined {
+  let best: { index: number; match: RegExpExecArray } | undefined;
+  const matched: { line: Line; reason: RemoteShellFailureReason }[] = [];
+  for (const line of lines) {
+    if (isChatter(line)) continue;
+    for (let index = 0; index < SSH_MESSAGES.length; index++) {
+      const match = SSH_MESSAGES[index].pattern.exec(line.plain);
+      if (!match) continue;
+      matched.push({ line, reason: reasonOf(SSH_MESSAGES[index], match) });
+      if (best === undefined || index < best.index) best = { index, match };
+      break;
+    }
+  }
+  if (best === undefined) return undefined;
+  const message = SSH_MESSAGES[best.index];
+  let reason = reasonOf(message, best.match);
+  let summary = message.summary(best.match, input.program, received(input));
+  // Bytes came back: the session was up, so a server closing it broke an established connection.
+  if (reason === 'closed-by-remote' && input.bytesReceived > 0) {
+    reason = 'connection-lost';
+    summary = `connection unexpectedly closed${received(input)}: ${showLine(best.match[0])}`;
+  }
+  const telling = matched.filter((m) => m.reason === reasonOf(message, best!.match)).map((m) => m.line);
+  return { reason, summary, hint: message.hint ?? HINTS[reason], lines: telling };
+}
+
+/** The remote program's error lines, best rank first, in order within a rank; else its last
+ * line that is not ssh's chatter. */
+function remoteLines(lines: readonly Line[]): { lines: Line[]; errors: boolean } {
+  const ranked = lines
+    .filter((line) => !isChatter(line))
+    .map((line, order) => ({ line, order, rank: remoteRank(line.plain) }))
+    .filter((entry) => entry.rank > 0)
+    .sort((a, b) => a.rank - b.rank || a.order - b.order);
+  if (ranked.length > 0) return { lines: ranked.map((entry) => entry.line), errors: true };
+  return { lines: lines.filter((line) => !isChatter(line)).slice(-1), errors: false };
+}
+
+function result(reason: RemoteShellFailureReason, summary: string, lines: readonly Line[], hint: string | null = HINTS[reason]): Diagnosis {
+  return { reason, summary: terminalSafe(summary), hint, tellingLines: unique(lines) };
+}
+
+/** The first line, with the telling line that says why after a colon. */
+function withLine(what: string, lines: readonly Line[]): string {
+  return lines.length > 0 ? `${what}: ${showLine(lines[0].text)}` : what;
+}
+
+/** Classifies a remote shell that ended other than with status 0 (or is still running). */
+export function diagnose(input: DiagnosisInput): Diagnosis {
+  const lines = toLines(input);
+  const exit = input.exit;
+  const program = input.program;
+
+  if (exit?.signal) {
+    const ssh = findSshMessage(lines, input);
+    return result('killed', `${program} was killed by ${exit.signal}`, ssh?.lines ?? remoteLines(lines).lines);
+  }
+  const code = exit?.code ?? null;
+  if (code === NOT_FOUND_STATUS || code === NOT_EXECUTABLE_STATUS) {
+    const { lines: telling } = remoteLines(lines);
+    return code === NOT_FOUND_STATUS
+      ? result('remote-command-not-found', withLine('the remote command was not found (exit 127)', telling), telling)
+      : result('remote-command-not-executable', withLine('the remote command could not be executed (exit 126)', telling), telling);
+  }
+  if (code !== null && code !== SSH_FAILURE_STATUS) {
+    const { lines: telling } = remoteLines(lines);
+    return result('remote-command-failed', withLine(`the remote command failed with exit code ${code}`, telling), telling,
+      rsyncHint(code, telling.map((line) => line.plain)));
+  }
+
+  // 255, or no status at all: ssh's own failure, if it said which.
+  const ssh = findSshMessage(lines, input);
+  if (ssh) return { ...result(ssh.reason, ssh.summary, ssh.lines, ssh.hint) };
+  const signalled = lines.filter((line) => SSH_DEBUG_EVIDENCE.remoteSignal.test(line.plain));
+  if (signalled.length > 0) {
+    return result('killed', `the remote command was killed by a signal (${program} exited with code ${code})`, [...remoteLines(lines).lines, ...signalled],
+      'A signal ended the remote command on the remote host: the out-of-memory killer, a timeout, or an administrator.');
+  }
+  const remote = remoteLines(lines);
+  const established = input.bytesReceived > 0
+    || lines.some((line) => SSH_AUTHENTICATED.test(line.plain) || SSH_DEBUG_EVIDENCE.session.test(line.plain));
+  if (established && remote.errors) {
+    return result('remote-command-failed', withLine(`the remote command failed with exit code ${code}`, remote.lines), remote.lines);
+  }
+  if (established && code === SSH_FAILURE_STATUS) {
+    // ssh says why when it fails on its own; silent with a session up, the 255 is the remote
+    // command's: its own status, or its death by a signal (which ssh reports as 255).
+    return result('remote-command-failed',
+      withLine(`the remote command failed with exit code 255, or was killed by a signal (${program} does not say which without -v)`, remote.lines),
+      remote.lines, 'Run ssh with -v to see whether the remote command exited with 255 or was killed by a signal.');
+  }
+  const how = code === null ? `${program} ended` : `${program} exited with code ${code}`;
+  return result('unknown', `connection unexpectedly closed${received(input)}: ${how}`, remote.lines,
+    program === 'ssh' || program.startsWith('ssh') ? HINTS.unknown : 'The remote shell gave no reason; run it by hand to see what it says.');
+}

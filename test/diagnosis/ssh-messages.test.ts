@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { diagnose, type DiagnosisInput } from '../../host/diagnosis/diagnose.js';
+import { REMOTE_MESSAGES } from '../../host/diagnosis/remote-messages.js';
+import { SSH_MESSAGES } from '../../host/diagnosis/ssh-messages.js';
+import { plainText } from '../../host/terminal-safe.js';
+
+const RECORDED = path.join(path.dirname(fileURLToPath(import.meta.url)), 'recorded');
+
+/** A recording of a real OpenSSH 9.2 client against the suite's sshd: `status=N signal=S`, then
+ * its stderr. */
+function recorded(name: string): { code: number | null; lines: string[] } {
+  const [first, ...rest] = readFileSync(path.join(RECORDED, `${name}.txt`), 'utf8').split('\n');
+  const code = /^status=(\d+)/.exec(first);
+  return { code: code ? Number(code[1]) : null, lines: rest };
+}
+
+function input(name: string, extra: Partial<DiagnosisInput> = {}): DiagnosisInput {
+  const { code, lines } = recorded(name);
+  return { program: 'ssh', exit: { code, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: false, ...extra };
+}
+
+describe('the table of OpenSSH messages', () => {
+  it('matches every example against its own entry first, so no earlier entry shadows it', () => {
+    for (const [index, message] of SSH_MESSAGES.entries()) {
+      const first = SSH_MESSAGES.findIndex((m) => m.pattern.test(message.example));
+      assert.equal(first, index, `${JSON.stringify(message.example)} is taken by entry ${first}, not ${index}`);
+    }
+  });
+
+  it('classifies each example alone with status 255 as its entry says', () => {
+    for (const message of SSH_MESSAGES) {
+      const match = message.pattern.exec(message.example)!;
+      const reason = typeof message.reason === 'function' ? message.reason(match) : message.reason;
+      const found = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines: [message.example], bytesReceived: 0, stdoutHandedOver: false });
+      assert.equal(found.reason, reason, message.example);
+      assert.deepEqual(found.tellingLines, [message.example]);
+    }
+  });
+
+  it('gives each remote example a rank, and none of them is taken for one of ssh\'s own', () => {
+    for (const message of REMOTE_MESSAGES) {
+      assert.ok(message.pattern.test(message.example), message.example);
+      assert.equal(SSH_MESSAGES.find((m) => m.pattern.test(message.example)), undefined, message.example);
+    }
+  });
+});
+
+describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
+  interface Case {
+    file: string;
+    reason: string;
+    summary: RegExp;
+    telling: RegExp;
+    extra?: Partial<DiagnosisInput>;
+  }
+  const cases: Case[] = [
+    { file: 'connect-refused', reason: 'connect-refused', summary: /^ssh could not connect to 127\.0\.0\.1 port \d+: connection refused$/, telling: /^ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused$/ },
+    { file: 'host-not-found', reason: 'host-not-found', summary: /^ssh could not resolve the host name nosuchhost\.invalid: Name or service not known$/, telling: /^ssh: Could not resolve hostname/ },
+    { file: 'connect-timeout', reason: 'connect-timeout', summary: /^ssh could not connect to 127\.0\.0\.1 port \d+: the server did not answer in time$/, telling: /^Connection timed out during banner exchange$/ },
+    { file: 'auth-failed', reason: 'auth-failed', summary: /^ssh could not authenticate to root@127\.0\.0\.1: Permission denied \(publickey\)$/, telling: /^root@127\.0\.0\.1: Permission denied \(publickey\)\.$/ },
+    { file: 'host-key-unknown', reason: 'host-key-unknown', summary: /^ssh does not know the host key of \[127\.0\.0\.1\]:\d+, and strict host key checking is on$/, telling: /^Host key verification failed\.$/ },
+    { file: 'host-key-changed', reason: 'host-key-changed', summary: /^the host key of \[127\.0\.0\.1\]:\d+ has changed, and ssh refused to connect/, telling: /REMOTE HOST IDENTIFICATION HAS CHANGED/ },
+    { file: 'negotiation-failed-kex', reason: 'negotiation-failed', summary: /^ssh could not negotiate with 127\.0\.0\.1 port \d+: no matching key exchange method found$/, telling: /^Unable to negotiate/ },
+    { file: 'negotiation-failed-hostkey', reason: 'negotiation-failed', summary: /: no matching host key type found$/, telling: /^Unable to negotiate/ },
+    { file: 'negotiation-failed-cipher', reason: 'negotiation-failed', summary: /: no matching cipher found$/, telling: /^Unable to negotiate/ },
+    { file: 'closed-by-http-server', reason: 'closed-by-remote', summary: /^the server closed the connection before the session began \(kex_exchange_identification: Connection closed by remote host\)$/, telling: /^Connection closed by 127\.0\.0\.1 port \d+$/ },
+    { file: 'reset-before-banner', reason: 'closed-by-remote', summary: /Connection reset by peer/, telling: /^Connection reset by 127\.0\.0\.1 port \d+$/ },
+    { file: 'remote-127', reason: 'remote-command-not-found', summary: /^the remote command was not found \(exit 127\): bash: line 1: rsyncx: command not found$/, telling: /^bash: line 1: rsyncx: command not found$/ },
+    { file: 'remote-126', reason: 'remote-command-not-executable', summary: /^the remote command could not be executed \(exit 126\): bash: line 1: \/etc\/passwd: Permission denied$/, telling: /Permission denied$/ },
+    { file: 'remote-23', reason: 'remote-command-failed', summary: /^the remote command failed with exit code 23: rsync: change_dir "\/srv\/data" failed: Permission denied \(13\)$/, telling: /^rsync: change_dir/ },
+    { file: 'bad-option', reason: 'invalid-input', summary: /^ssh refused its configuration \(command-line line 0\): Bad configuration option: nosuchoption$/, telling: /^command-line: line 0: Bad configuration option/ },
+    { file: 'illegal-option', reason: 'invalid-input', summary: /^ssh does not take the option -Z$/, telling: /^unknown option -- Z$/ },
+    { file: 'bad-port', reason: 'invalid-input', summary: /^ssh refused the port "abc"$/, telling: /^Bad port 'abc'$/ },
+    { file: 'server-not-responding', reason: 'connection-lost', summary: /^connection unexpectedly closed \(3 bytes received so far\): the server 127\.0\.0\.1 stopped responding$/, telling: /^Timeout, server 127\.0\.0\.1 not responding\.$/, extra: { bytesReceived: 3 } },
+  ];
+  const files = new Set(readdirSync(RECORDED).map((f) => f.replace(/\.txt$/, '')));
+
+  for (const c of cases) {
+    for (const variant of ['', '-v']) {
+      const file = `${c.file}${variant}`;
+      if (!files.has(file)) continue;
+      it(`${file}: ${c.reason}, its first line and telling line, never a debug line`, () => {
+        const found = diagnose(input(file, c.extra));
+        assert.equal(found.reason, c.reason);
+        assert.match(found.summary, c.summary);
+        assert.ok(found.tellingLines.some((line) => c.telling.test(line)), `telling lines: ${JSON.stringify(found.tellingLines)}`);
+        for (const line of found.tellingLines) {
+          assert.doesNotMatch(line, /^(debug\d|Transferred|Bytes per second|OpenSSH_|Authenticated to)/);
+        }
+      });
+    }
+  }
+
+  it('has a case for every recording', () => {
+    const covered = new Set(cases.flatMap((c) => [c.file, `${c.file}-v`]));
+    const left = [...files].filter((f) => !covered.has(f) && !['remote-signal', 'remote-signal-v', 'ssh-sigterm-v'].includes(f));
+    assert.deepEqual(left, []);
+  });
+
+  it('a remote command killed by a signal: killed with -v (exit-signal), which plain ssh does not report', () => {
+    const verbose = diagnose(input('remote-signal-v'));
+    assert.equal(verbose.reason, 'killed');
+    assert.match(verbose.summary, /^the remote command was killed by a signal \(ssh exited with code 255\)$/);
+    assert.ok(verbose.tellingLines.some((line) => /rtype exit-signal/.test(line)));
+    // Plain ssh says nothing at all: 255 with an established session is the remote command's.
+    assert.equal(diagnose(input('remote-signal', { bytesReceived: 8 })).reason, 'remote-command-failed');
+    assert.equal(diagnose(input('remote-signal')).reason, 'unknown');
+  });
+
+  it('ssh ended by SIGTERM says "Killed by signal 15." with -v: killed', () => {
+    const found = diagnose(input('ssh-sigterm-v'));
+    assert.equal(found.reason, 'killed');
+    assert.equal(found.summary, 'ssh was killed by signal 15');
+  });
+
+  it('a closed-by-remote message after protocol bytes came back is a lost connection', () => {
+    const found = diagnose(input('reset-before-banner', { bytesReceived: 100 }));
+    assert.equal(found.reason, 'connection-lost');
+    assert.match(found.summary, /^connection unexpectedly closed \(100 bytes received so far\): /);
+  });
+
+  it('finds the reason wherever it is: first lines, among debug chatter, or overwritten by a CR', () => {
+    const base = { program: 'ssh', exit: { code: 255, signal: null }, bytesReceived: 0, stdoutHandedOver: false };
+    const debug = Array.from({ length: 200 }, (_, i) => `debug3: chatter ${i}`);
+    assert.equal(diagnose({ ...base, lines: ['ssh: connect to host h port 22: Connection refused', ...debug] }).reason, 'connect-refused');
+    assert.equal(diagnose({ ...base, lines: ['all good'], overwritten: ['alice@h: Permission denied (publickey).'] }).reason, 'auth-failed');
+    // A colour around the message does not hide it; the telling line shows the escape visibly.
+    const coloured = diagnose({ ...base, lines: ['\x1b[31malice@h: Permission denied (publickey).\x1b[0m'] });
+    assert.equal(coloured.reason, 'auth-failed');
+    assert.deepEqual(coloured.tellingLines, ['^[[31malice@h: Permission denied (publickey).^[[0m']);
+    assert.equal(plainText(coloured.tellingLines[0]), coloured.tellingLines[0]);
+  });
+
+  it('picks the cause over the summary among a remote program\'s lines, and the last line when none is an error', () => {
+    const base = { program: 'ssh', exit: { code: 23, signal: null }, bytesReceived: 0, stdoutHandedOver: false };
+    const rsync = diagnose({ ...base, lines: ['rsync error: some files/attrs were not transferred (code 23)', 'rsync: [sender] send_files failed to open "/a": Permission denied (13)', 'debug1: Exit status 23'] });
+    assert.match(rsync.summary, /: rsync: \[sender\] send_files failed/);
+    assert.match(rsync.hint!, /partial transfer due to error/);
+    const plain = diagnose({ ...base, lines: ['one', 'two', 'three', 'Transferred: sent 1, received 2 bytes, in 0.1 seconds'] });
+    assert.equal(plain.summary, 'the remote command failed with exit code 23: three');
+    assert.deepEqual(plain.tellingLines, ['three']);
+  });
+
+  it('bounds the telling lines in number and length', () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `rsync: error number ${i} ${'x'.repeat(2000)}`);
+    const found = diagnose({ program: 'ssh', exit: { code: 23, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: false });
+    assert.equal(found.tellingLines.length, 5);
+    for (const line of found.tellingLines) assert.ok(line.length <= 512);
+  });
+});
