@@ -121,6 +121,6 @@ export class RemoteShellError extends Error implements ByteCounts {
    * before or during authentication, host key or algorithms refused): nothing reached the
    * remote command, so trying again cannot have repeated any of its work. */
   get neverConnected(): boolean {
-    return NEVER_CONNECTED.has(this.reason);
+    return NEVER_CONNECTED.has(this.reason) && this.bytesReceived === 0;
   }
 }

@@ -72,6 +72,7 @@ export class RemoteShell implements AsyncDisposable {
   #reject!: (err: RemoteShellError) => void;
   #resolveExited!: (exit: Exit) => void;
   readonly #onAbort = (): void => this.#abort();
+  readonly #closedErrors = new Map<string, RemoteShellError>();
 
   /**
    * Use openRemoteShell(); this spawns `argv` as it is.
@@ -179,8 +180,7 @@ export class RemoteShell implements AsyncDisposable {
     const { stdin, stdout } = stdio.spawned(child);
     const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
     const tunnel = this.#tunnel = new Tunnel(stdin, stdout, {
-      closedError: (cause) => streamClosedError(this.#facts(), cause, handedOver),
-      exitKnown: () => this.#exit !== undefined,
+      closedError: (cause) => this.#closedError(cause, handedOver),
       pendingBytes: binding.pendingBytes,
     });
     if (!stdout) this.#stdoutDone = true;
@@ -286,6 +286,18 @@ export class RemoteShell implements AsyncDisposable {
   #signal(signal: NodeJS.Signals | number): boolean {
     if (!this.#child || this.#exit || this.#child.pid === undefined) return false;
     return this.#child.kill(signal);
+  }
+
+  // One error for every write that fails at the same stage of the run (running, exited, drained):
+  // each stage knows more of why, and a writer that keeps writing does not diagnose each time.
+  #closedError(cause: Error | undefined, handedOver: number | undefined): RemoteShellError {
+    const stage = `${this.#exit ? 'exited' : 'running'}/${this.#stderrDone ? 'drained' : 'draining'}/${(cause as NodeJS.ErrnoException | undefined)?.code ?? ''}`;
+    let error = this.#closedErrors.get(stage);
+    if (!error) {
+      error = streamClosedError(this.#facts(), cause, handedOver);
+      this.#closedErrors.set(stage, error);
+    }
+    return error;
   }
 
   // ---- settling ----

@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
-import { omissionMarker } from '../core/snapshot.js';
+import { decode, omissionMarker } from '../core/snapshot.js';
+import { forTerminal } from '../terminal-safe.js';
 import { RemoteShellError } from '../errors.js';
 import { loadBinding } from '../native/binding.js';
 import { RemoteShell } from '../remote-shell.js';
@@ -131,15 +132,11 @@ function letGoOfStdio(): void {
 function writeQuietTail(remote: RemoteShell, sanitize: boolean | 'auto'): void {
   const snapshot = remote.stderr.snapshot();
   const safe = sanitize === 'auto' ? process.stderr.isTTY === true : sanitize;
-  let bytes: Buffer;
-  if (safe) {
-    bytes = Buffer.from(snapshot.text);
-  } else {
-    const head = Buffer.from(snapshot.headBytes);
-    const cut = snapshot.omittedBytes > 0 && head.length > 0 && head[head.length - 1] !== 0x0a ? '\n' : '';
-    const marker = snapshot.omittedBytes > 0 ? omissionMarker(snapshot.omittedBytes) : '';
-    bytes = Buffer.concat([head, Buffer.from(cut + marker), snapshot.tailBytes]);
-  }
+  const head = Buffer.from(snapshot.headBytes);
+  const cut = snapshot.omittedBytes > 0 && head.length > 0 && head[head.length - 1] !== 0x0a ? '\n' : '';
+  const marker = snapshot.omittedBytes > 0 ? omissionMarker(snapshot.omittedBytes) : '';
+  let bytes = Buffer.concat([head, Buffer.from(cut + marker), snapshot.tailBytes]);
+  if (safe) bytes = Buffer.from(decode(bytes).split('\n').map(forTerminal).join('\n'));
   if (bytes.length === 0) return;
   process.stderr.write(bytes[bytes.length - 1] === 0x0a ? bytes : Buffer.concat([bytes, Buffer.from('\n')]));
 }

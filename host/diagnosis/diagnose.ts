@@ -8,7 +8,7 @@
 // (ssh-messages.ts, in order of precedence), and with any other status the remote program's
 // (remote-messages.ts). ssh's debug chatter, statistics and banners never count as the reason.
 
-import { HINTS, type RemoteShellFailureReason } from './reasons.js';
+import { HINTS, NEVER_CONNECTED, type RemoteShellFailureReason } from './reasons.js';
 import { remoteRank, rsyncHint } from './remote-messages.js';
 import { SSH_AUTHENTICATED, SSH_CHATTER, SSH_DEBUG_EVIDENCE, SSH_MESSAGES, type SshMessage } from './ssh-messages.js';
 import { plainText, terminalSafe } from '../terminal-safe.js';
@@ -50,20 +50,35 @@ export const SSH_FAILURE_STATUS = 255;
 const NOT_FOUND_STATUS = 127;
 const NOT_EXECUTABLE_STATUS = 126;
 
+/** The error's first line is cut at this many characters (it quotes remote text). */
+export const SUMMARY_MAX = 600;
+
+// What the diagnosis reads, bounded whatever the capture holds: the first and the last lines
+// (where a failure's reasons are), and of each line its start. No OpenSSH message is longer.
+const HEAD_LINES = 200;
+const TAIL_LINES = 2000;
+const MATCHED_LENGTH = 2048;
+
 interface Line {
   /** As received (decoded). */
   readonly text: string;
-  /** Without escape sequences and control characters, trimmed: what patterns see. */
+  /** Without escape sequences and control characters, trimmed, bounded: what patterns see. */
   readonly plain: string;
+  /** A segment a lone CR let the next one overwrite: evidence, never "the last line". */
+  readonly overwritten: boolean;
 }
 
 function toLines(input: DiagnosisInput): Line[] {
-  const all = [...input.lines, ...(input.overwritten ?? [])];
+  const kept = input.lines.length > HEAD_LINES + TAIL_LINES
+    ? [...input.lines.slice(0, HEAD_LINES), ...input.lines.slice(-TAIL_LINES)]
+    : input.lines;
   const lines: Line[] = [];
-  for (const text of all) {
-    const plain = plainText(text);
-    if (plain !== '') lines.push({ text, plain });
-  }
+  const add = (text: string, overwritten: boolean): void => {
+    const plain = plainText(text.length > MATCHED_LENGTH ? text.slice(0, MATCHED_LENGTH) : text);
+    if (plain !== '') lines.push({ text, plain, overwritten });
+  };
+  for (const text of kept) add(text, false);
+  for (const text of input.overwritten ?? []) add(text, true);
   return lines;
 }
 
@@ -99,30 +114,36 @@ interface SshFinding {
   lines: Line[];
 }
 
-/** The ssh message of highest precedence, with every line that says the same reason. */
-function findSshMessage(lines: readonly Line[], input: DiagnosisInput): SshFinding | undefined {
-  let best: { index: number; match: RegExpExecArray } | undefined;
-  const matched: { line: Line; reason: RemoteShellFailureReason }[] = [];
+/** The ssh message of highest precedence, with every line that says the same reason. With the
+ * session up (`established`), a message that means it never was is not believed: it was a
+ * warning ssh went past. */
+function findSshMessage(lines: readonly Line[], input: DiagnosisInput, established: boolean): SshFinding | undefined {
+  const matched: { line: Line; index: number; match: RegExpExecArray; reason: RemoteShellFailureReason }[] = [];
   for (const line of lines) {
     if (isChatter(line)) continue;
     for (let index = 0; index < SSH_MESSAGES.length; index++) {
       const match = SSH_MESSAGES[index].pattern.exec(line.plain);
       if (!match) continue;
-      matched.push({ line, reason: reasonOf(SSH_MESSAGES[index], match) });
-      if (best === undefined || index < best.index) best = { index, match };
+      const reason = reasonOf(SSH_MESSAGES[index], match);
+      // (A server closing an established session broke it: that one is kept, and renamed below.)
+      const dismissed = established && reason !== 'closed-by-remote' && (NEVER_CONNECTED.has(reason) || reason === 'invalid-input');
+      if (!dismissed) matched.push({ line, index, match, reason });
       break;
     }
   }
-  if (best === undefined) return undefined;
+  // A supporting line (a key that did not load) counts only beside a line that is not.
+  const counted = matched.filter((m) => !SSH_MESSAGES[m.index].supporting || matched.some((o) => o.reason === m.reason && !SSH_MESSAGES[o.index].supporting));
+  if (counted.length === 0) return undefined;
+  const best = counted.reduce((a, b) => (b.index < a.index ? b : a));
   const message = SSH_MESSAGES[best.index];
-  let reason = reasonOf(message, best.match);
+  let reason = best.reason;
   let summary = message.summary(best.match, input.program, received(input));
   // Bytes came back: the session was up, so a server closing it broke an established connection.
-  if (reason === 'closed-by-remote' && input.bytesReceived > 0) {
+  if (reason === 'closed-by-remote' && established) {
     reason = 'connection-lost';
     summary = `connection unexpectedly closed${received(input)}: ${showLine(best.match[0])}`;
   }
-  const telling = matched.filter((m) => m.reason === reasonOf(message, best!.match)).map((m) => m.line);
+  const telling = counted.filter((m) => m.reason === best.reason).map((m) => m.line);
   return { reason, summary, hint: message.hint ?? HINTS[reason], lines: telling };
 }
 
@@ -135,11 +156,12 @@ function remoteLines(lines: readonly Line[]): { lines: Line[]; errors: boolean }
     .filter((entry) => entry.rank > 0)
     .sort((a, b) => a.rank - b.rank || a.order - b.order);
   if (ranked.length > 0) return { lines: ranked.map((entry) => entry.line), errors: true };
-  return { lines: lines.filter((line) => !isChatter(line)).slice(-1), errors: false };
+  return { lines: lines.filter((line) => !line.overwritten && !isChatter(line)).slice(-1), errors: false };
 }
 
 function result(reason: RemoteShellFailureReason, summary: string, lines: readonly Line[], hint: string | null = HINTS[reason]): Diagnosis {
-  return { reason, summary: terminalSafe(summary), hint, tellingLines: unique(lines) };
+  const safe = terminalSafe(summary);
+  return { reason, summary: safe.length > SUMMARY_MAX ? `${safe.slice(0, SUMMARY_MAX - 3)}...` : safe, hint, tellingLines: unique(lines) };
 }
 
 /** The first line, with the telling line that says why after a colon. */
@@ -153,8 +175,11 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const exit = input.exit;
   const program = input.program;
 
+  const established = input.bytesReceived > 0
+    || lines.some((line) => SSH_AUTHENTICATED.test(line.plain) || SSH_DEBUG_EVIDENCE.session.test(line.plain));
+
   if (exit?.signal) {
-    const ssh = findSshMessage(lines, input);
+    const ssh = findSshMessage(lines, input, established);
     return result('killed', `${program} was killed by ${exit.signal}`, ssh?.lines ?? remoteLines(lines).lines);
   }
   const code = exit?.code ?? null;
@@ -171,7 +196,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   }
 
   // 255, or no status at all: ssh's own failure, if it said which.
-  const ssh = findSshMessage(lines, input);
+  const ssh = findSshMessage(lines, input, established);
   if (ssh) return { ...result(ssh.reason, ssh.summary, ssh.lines, ssh.hint) };
   const signalled = lines.filter((line) => SSH_DEBUG_EVIDENCE.remoteSignal.test(line.plain));
   if (signalled.length > 0) {
@@ -179,8 +204,6 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       'A signal ended the remote command on the remote host: the out-of-memory killer, a timeout, or an administrator.');
   }
   const remote = remoteLines(lines);
-  const established = input.bytesReceived > 0
-    || lines.some((line) => SSH_AUTHENTICATED.test(line.plain) || SSH_DEBUG_EVIDENCE.session.test(line.plain));
   if (established && remote.errors) {
     return result('remote-command-failed', withLine(`the remote command failed with exit code ${code}`, remote.lines), remote.lines);
   }

@@ -4,8 +4,9 @@
 // text must still count as the reason. So the frames are watched as they pass, and the last few
 // overwritten segments that read like text (not a meter) are kept for the diagnosis.
 //
-// Cheap on the hot path: only CR frames are looked at, and only a short one that begins with a
-// letter or '@' is decoded at all.
+// On the hot path (a CR storm drains at memory speed) nothing is decoded and nothing allocated:
+// a round is walked from its end, at most KEPT_SEGMENTS candidates are copied into fixed slots,
+// and the text is decoded only when a failure asks for it.
 
 import { FrameKind } from '../core/abi.js';
 import { framePtr, frameWord, wordKind, wordLength, type FrameConsumer, type FrameRound } from '../core/frames.js';
@@ -13,7 +14,7 @@ import { decode } from '../core/snapshot.js';
 
 /** Overwritten segments kept, newest last. */
 export const KEPT_SEGMENTS = 8;
-/** Longer segments are not messages worth keeping. */
+/** Longer segments are not messages worth keeping; shorter ones are meters or noise. */
 const MAX_SEGMENT = 1024;
 const MIN_SEGMENT = 8;
 
@@ -21,26 +22,64 @@ function startsLikeText(byte: number): boolean {
   return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x40;
 }
 
+function sameFrame(round: FrameRound, a: number, b: number): boolean {
+  const length = wordLength(frameWord(round, a));
+  if (length !== wordLength(frameWord(round, b))) return false;
+  const pa = framePtr(round, a);
+  const pb = framePtr(round, b);
+  for (let k = 0; k < length; k++) if (round.memory[pa + k] !== round.memory[pb + k]) return false;
+  return true;
+}
+
 export class OverwrittenSegments implements FrameConsumer {
-  readonly #kept: string[] = [];
+  // A ring of KEPT_SEGMENTS slots of MAX_SEGMENT bytes; #count segments kept, the newest at #next - 1.
+  readonly #slots = new Uint8Array(KEPT_SEGMENTS * MAX_SEGMENT);
+  readonly #lengths = new Uint16Array(KEPT_SEGMENTS);
+  #next = 0;
+  #count = 0;
+  // This round's candidates, newest first, as frame indexes.
+  readonly #picked = new Int32Array(KEPT_SEGMENTS);
 
   consume(round: FrameRound): void {
-    for (let i = 0; i < round.count; i++) {
+    let picked = 0;
+    for (let i = round.count - 1; i >= 0 && picked < KEPT_SEGMENTS; i--) {
       const word = frameWord(round, i);
       if (wordKind(word) !== FrameKind.CR) continue;
       const length = wordLength(word);
-      if (length < MIN_SEGMENT || length > MAX_SEGMENT) continue;
+      if (length < MIN_SEGMENT || length > MAX_SEGMENT || !startsLikeText(round.memory[framePtr(round, i)])) continue;
+      // A segment repeated (a spinner, a meter that does not move) takes one place, not all.
+      if (picked > 0 && sameFrame(round, i, this.#picked[picked - 1])) continue;
+      this.#picked[picked++] = i;
+    }
+    for (let p = picked - 1; p >= 0; p--) {
+      const i = this.#picked[p];
       const ptr = framePtr(round, i);
-      if (!startsLikeText(round.memory[ptr])) continue;
-      const text = decode(round.memory.subarray(ptr, ptr + length));
-      if (this.#kept[this.#kept.length - 1] === text) continue;
-      this.#kept.push(text);
-      if (this.#kept.length > KEPT_SEGMENTS) this.#kept.shift();
+      this.#keep(round.memory.subarray(ptr, ptr + wordLength(frameWord(round, i))));
     }
   }
 
-  /** The kept segments, oldest first. */
-  get segments(): readonly string[] {
-    return this.#kept;
+  /** The kept segments as text, oldest first. */
+  get segments(): string[] {
+    const texts: string[] = [];
+    for (let k = this.#count; k > 0; k--) {
+      const slot = (this.#next - k + KEPT_SEGMENTS) % KEPT_SEGMENTS;
+      texts.push(decode(this.#slots.subarray(slot * MAX_SEGMENT, slot * MAX_SEGMENT + this.#lengths[slot])));
+    }
+    return texts;
+  }
+
+  #keep(bytes: Uint8Array): void {
+    const last = (this.#next - 1 + KEPT_SEGMENTS) % KEPT_SEGMENTS;
+    if (this.#count > 0 && this.#lengths[last] === bytes.length && this.#equals(last, bytes)) return;
+    this.#slots.set(bytes, this.#next * MAX_SEGMENT);
+    this.#lengths[this.#next] = bytes.length;
+    this.#next = (this.#next + 1) % KEPT_SEGMENTS;
+    if (this.#count < KEPT_SEGMENTS) this.#count++;
+  }
+
+  #equals(slot: number, bytes: Uint8Array): boolean {
+    const base = slot * MAX_SEGMENT;
+    for (let i = 0; i < bytes.length; i++) if (this.#slots[base + i] !== bytes[i]) return false;
+    return true;
   }
 }

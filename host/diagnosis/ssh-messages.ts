@@ -21,6 +21,8 @@ export interface SshMessage {
   readonly summary: (match: RegExpExecArray, program: string, received: string) => string;
   /** A hint for this message rather than its reason's. */
   readonly hint?: string;
+  /** A warning that ssh goes on after: it counts only beside another line of the same reason. */
+  readonly supporting?: boolean;
 }
 
 // "Connection refused." -> "connection refused": ssh's words inside a sentence of ours.
@@ -57,7 +59,7 @@ export const SSH_MESSAGES: readonly SshMessage[] = [
   // ---- algorithms ----
   {
     example: 'Unable to negotiate with 127.0.0.1 port 2222: no matching key exchange method found. Their offer: curve25519-sha256',
-    pattern: /^Unable to negotiate with (.+?)(?: port (\d+))?: (no matching .+? found)/,
+    pattern: /^Unable to negotiate with (\S+)(?: port (\d+))?: (no matching [\w -]{1,40}? found)/,
     reason: 'negotiation-failed',
     summary: (m, p) => `${p} could not negotiate with ${m[1]}${m[2] ? ` port ${m[2]}` : ''}: ${m[3]}`,
   },
@@ -79,13 +81,13 @@ export const SSH_MESSAGES: readonly SshMessage[] = [
   },
   {
     example: 'alice@127.0.0.1: Permission denied (publickey).',
-    pattern: /^(\S+@\S+): Permission denied \((.+)\)\.?$/,
+    pattern: /^([^\s@]+@\S+): Permission denied \(([\w,@.-]+)\)\.?$/,
     reason: 'auth-failed',
     summary: (m, p) => `${p} could not authenticate to ${m[1]}: Permission denied (${m[2]})`,
   },
   {
     example: 'Permission denied, please try again.',
-    pattern: /^Permission denied(?:, please try again| \((.+)\))\.?$/,
+    pattern: /^Permission denied(?:, please try again| \(([\w,@.-]+)\))\.?$/,
     reason: 'auth-failed',
     summary: (m, p) => `${p} could not authenticate: Permission denied${m[1] ? ` (${m[1]})` : ''}`,
   },
@@ -94,6 +96,8 @@ export const SSH_MESSAGES: readonly SshMessage[] = [
     pattern: /^Load key "(.+)": (.+)$/,
     reason: 'auth-failed',
     summary: (m, p) => `${p} could not load the key ${m[1]}: ${m[2]}`,
+    // ssh goes on with the next key: alone, this line is no failure.
+    supporting: true,
   },
 
   // ---- reaching the server ----
@@ -163,9 +167,18 @@ export const SSH_MESSAGES: readonly SshMessage[] = [
   // ---- ssh refusing its own arguments ----
   {
     example: 'command-line: line 0: Bad configuration option: nosuchoption',
-    pattern: /^(command-line|[/~]\S*):? line (\d+): (.+)$/,
+    // "command-line: line N:" or "FILE line N:" (a path without a colon: bash writes "FILE: line N:"),
+    // then one of the errors that make ssh stop; "Unsupported option" and the like are warnings.
+    pattern: /^(command-line|[/~]\S*[^:\s]):? line (\d+): (Bad configuration option: .+|[Mm]issing argument.*|.*no argument after keyword.*|garbage at end of line.*|Bad .+|[Ii]nvalid .+)$/,
     reason: 'invalid-input',
     summary: (m, p) => `${p} refused its configuration (${m[1]} line ${m[2]}): ${bare(m[3])}`,
+    hint: 'Check the ssh options given in rsh (or the ssh_config file named there).',
+  },
+  {
+    example: '/home/alice/.ssh/config: terminating, 1 bad configuration options',
+    pattern: /^(\S+): terminating, (\d+) bad configuration options$/,
+    reason: 'invalid-input',
+    summary: (m, p) => `${p} refused its configuration (${m[1]}): ${m[2]} bad configuration ${m[2] === '1' ? 'option' : 'options'}`,
     hint: 'Check the ssh options given in rsh (or the ssh_config file named there).',
   },
   {

@@ -12,7 +12,7 @@ import {
   type FrameConsumer, type FrameRound, type StderrLineKind,
 } from '../core/frames.js';
 import { decode } from '../core/snapshot.js';
-import { terminalSafe } from '../terminal-safe.js';
+import { forTerminal, terminalSafe } from '../terminal-safe.js';
 
 export interface ForwardedLineInfo {
   /** 'line' ended by LF or CRLF; 'progress' ended by a lone CR (the next replaces it); 'cut'
@@ -27,7 +27,8 @@ export type StderrLineCallback = (line: string, info: ForwardedLineInfo) => void
 
 /**
  * Whether forwarded stderr is made terminal-safe: control characters other than newline and tab
- * shown visibly (`^[`), SGR colour sequences let through, lone-CR progress meters kept working.
+ * shown visibly (`^[`), SGR colour sequences let through (and reset at the end of their line),
+ * lone-CR progress meters kept working.
  * `'auto'` (the default): for a sink that is a terminal (`isTTY === true`, as `process.stderr`
  * usually is) and for a callback's text; a Writable that is not a terminal gets the bytes
  * exactly as received.
@@ -178,19 +179,21 @@ export class WritableForwarder implements Forwarder {
   }
 
   // A terminal is read by a person, not at memory speed: each frame is decoded and made safe.
-  // A frame never splits a UTF-8 sequence, and a CR ends a frame, so meters keep working.
+  // A frame never splits a UTF-8 sequence, and a CR ends a frame, so meters keep working; a
+  // frame that set colours is followed by a reset, before its terminator.
   #consumeAsText(round: FrameRound): void {
-    let text = '';
     let size = 0;
+    for (let i = 0; i < round.count; i++) {
+      const kind = wordKind(frameWord(round, i));
+      size += wordLength(frameWord(round, i)) + TERMINATOR_LENGTH[kind];
+    }
+    if (size === 0 || !this.#admit(size)) return;
+    let text = '';
     for (let i = 0; i < round.count; i++) {
       const ptr = framePtr(round, i);
       const word = frameWord(round, i);
-      const kind = wordKind(word);
-      const len = wordLength(word);
-      text += terminalSafe(decode(round.memory.subarray(ptr, ptr + len)), { colours: true }) + TERMINATORS[kind];
-      size += len + TERMINATOR_LENGTH[kind];
+      text += forTerminal(decode(round.memory.subarray(ptr, ptr + wordLength(word)))) + TERMINATORS[wordKind(word)];
     }
-    if (size === 0 || !this.#admit(size)) return;
     this.sink.write(text);
     this.stats.bytesForwarded += size;
   }

@@ -17,10 +17,9 @@ import { Duplex, type Readable, type Writable } from 'node:stream';
 import type { ByteCounts, RemoteShellError } from '../errors.js';
 
 export interface TunnelHooks {
-  /** The ERR_STREAM_CLOSED error of a write the child can no longer take (see errors.ts). */
+  /** The ERR_STREAM_CLOSED error of a write the child can no longer take (see errors.ts); asked
+   * for whenever a write fails, so it may say more as the run goes on. */
   closedError(cause: Error | undefined): RemoteShellError;
-  /** Whether the child has ended, which the error then says. */
-  exitKnown(): boolean;
   /** Bytes waiting in the kernel to be read from an fd (FIONREAD), where that can be known. */
   pendingBytes?(fd: number): number;
 }
@@ -58,9 +57,8 @@ export class Tunnel extends Duplex {
   // until the kernel has the chunk's bytes (the socket's own callback, in order), or they failed.
   // Once the input has failed, every write from #failedFrom on has failed.
   readonly #stdin: Writable | null;
-  #inputError: RemoteShellError | undefined;
+  #inputClosed = false;
   #inputCause: Error | undefined;
-  #inputErrorHasExit = false;
   readonly #inFlight = new Map<number, number>(); // seq -> bytes, handed to the socket
   readonly #waiting = new Map<number, Callback>(); // seq -> the caller's callback, until confirmed
   #confirmedBelow = 0;
@@ -198,17 +196,13 @@ export class Tunnel extends Duplex {
    * progress and every later one fail with ERR_STREAM_CLOSED, and end() finishes at once.
    */
   closeInput(cause?: Error): void {
-    if (this.#inputError !== undefined) {
-      // Closed before the child ended: later writes fail with an error that says how it ended.
-      if (!this.#inputErrorHasExit && this.#hooks.exitKnown()) this.#inputError = this.#closedError(this.#inputCause);
-      return;
-    }
+    if (this.#inputClosed) return;
+    this.#inputClosed = true;
     this.#inputCause = cause;
-    this.#inputError = this.#closedError(cause);
     // What the socket had not yet confirmed is lost with it.
     for (const [seq, size] of this.#inFlight) this.#fail(seq, size);
     this.#inFlight.clear();
-    for (const [seq, user] of this.#waiting) user(seq >= this.#failedFrom ? this.#inputError : null);
+    for (const [seq, user] of this.#waiting) user(seq >= this.#failedFrom ? this.#inputError() : null);
     this.#waiting.clear();
     const drained = this.#awaitingDrain;
     this.#awaitingDrain = undefined;
@@ -225,7 +219,7 @@ export class Tunnel extends Duplex {
       encoding = undefined;
     }
     if (this.writableEnded || this.destroyed) {
-      const err = this.#inputError
+      const err = (this.#inputClosed ? this.#inputError() : undefined)
         ?? (this.destroyed ? streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
           : streamError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
       this.#notSent += byteLength(chunk, encoding);
@@ -242,7 +236,7 @@ export class Tunnel extends Duplex {
           this.#notSent += size;
           user(err);
         }
-        else if (seq >= this.#failedFrom) user(this.#inputError);
+        else if (seq >= this.#failedFrom) user(this.#inputError());
         else if (seq < this.#confirmedBelow) user(null);
         else this.#waiting.set(seq, user);
       });
@@ -273,7 +267,7 @@ export class Tunnel extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: Callback): void {
     const seq = this.#writesStarted++;
     const stdin = this.#stdin;
-    if (this.#inputError || !stdin) {
+    if (this.#inputClosed || !stdin) {
       this.#fail(seq, chunk.length);
       done();
       return;
@@ -305,7 +299,7 @@ export class Tunnel extends Duplex {
 
   override _final(callback: Callback): void {
     const stdin = this.#stdin;
-    if (this.#inputError || !stdin) {
+    if (this.#inputClosed || !stdin) {
       callback();
       return;
     }
@@ -334,8 +328,9 @@ export class Tunnel extends Duplex {
     this.#notSent += size;
   }
 
-  #closedError(cause?: Error): RemoteShellError {
-    this.#inputErrorHasExit = this.#hooks.exitKnown();
-    return this.#hooks.closedError(cause);
+  // Asked for each time a write fails, not made once when the input closed: the error says why
+  // the child failed, which is known better once it has exited and its stderr is drained.
+  #inputError(): RemoteShellError {
+    return this.#hooks.closedError(this.#inputCause);
   }
 }

@@ -30,14 +30,68 @@ describe('the table of OpenSSH messages', () => {
     }
   });
 
-  it('classifies each example alone with status 255 as its entry says', () => {
+  it('classifies each example alone with status 255 as its entry says (a supporting one only beside another)', () => {
+    const at255 = (lines: string[], bytesReceived = 0) => diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived, stdoutHandedOver: false });
     for (const message of SSH_MESSAGES) {
       const match = message.pattern.exec(message.example)!;
       const reason = typeof message.reason === 'function' ? message.reason(match) : message.reason;
-      const found = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines: [message.example], bytesReceived: 0, stdoutHandedOver: false });
+      if (message.supporting) {
+        assert.equal(at255([message.example]).reason, 'unknown', message.example);
+        const other = SSH_MESSAGES.find((m) => !m.supporting && m.reason === reason)!;
+        const found = at255([message.example, other.example]);
+        assert.equal(found.reason, reason);
+        assert.deepEqual(found.tellingLines, [message.example, other.example]);
+        continue;
+      }
+      const found = at255([message.example]);
       assert.equal(found.reason, reason, message.example);
       assert.deepEqual(found.tellingLines, [message.example]);
     }
+  });
+
+  it('believes no "never connected" message once the session was up: it was a warning ssh went past', () => {
+    const lines = ['Load key "/k": bad permissions', 'command-line: line 0: Bad configuration option: x', 'alice@h: Permission denied (publickey).'];
+    const found = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 6, stdoutHandedOver: false });
+    assert.equal(found.reason, 'remote-command-failed');
+    const lost = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines: ['Load key "/k": invalid format', 'Connection to 10.0.0.1 closed by remote host.'], bytesReceived: 1e6, stdoutHandedOver: false });
+    assert.equal(lost.reason, 'connection-lost');
+  });
+
+  it('takes neither a bash error nor an ssh warning about its config for a refused configuration', () => {
+    const at255 = (line: string) => diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines: [line], bytesReceived: 0, stdoutHandedOver: false }).reason;
+    assert.notEqual(at255('/srv/deploy.sh: line 3: nosuchcmd: command not found'), 'invalid-input');
+    assert.notEqual(at255('/tmp/ssh_config line 1: Unsupported option "rsaauthentication"'), 'invalid-input');
+    assert.equal(at255('/tmp/ssh_config line 1: Bad configuration option: nosuch'), 'invalid-input');
+    assert.equal(at255('/tmp/ssh_config: terminating, 1 bad configuration options'), 'invalid-input');
+  });
+
+  it('matches only the start of a long line (no OpenSSH message is longer), and bounds the first line', () => {
+    const at255 = (lines: string[]) => diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: false });
+    // What a hostile remote may write costs a bounded match, however long the line.
+    assert.equal(at255([`${'a'.repeat(3000)}@h: Permission denied (publickey).`]).reason, 'unknown');
+    assert.equal(at255(['@'.repeat(65536)]).reason, 'unknown');
+    const long = at255([`Load key "${'A'.repeat(1500)}": invalid format`, 'alice@h: Permission denied (publickey).']);
+    assert.equal(long.reason, 'auth-failed');
+    const cut = at255([`Unable to negotiate with ${'h'.repeat(1900)} port 22: no matching cipher found. Their offer: aes128-ctr`]);
+    assert.equal(cut.reason, 'negotiation-failed');
+    assert.ok(cut.summary.length <= 600 && cut.summary.endsWith('...'));
+  });
+
+  it('reads a bounded part of a huge capture: the first lines and the last', () => {
+    const lines = Array.from({ length: 500_000 }, (_, i) => `line ${i}`);
+    lines[10] = 'rsync: first cause';
+    lines[250_000] = 'rsync: lost in the middle';
+    const found = diagnose({ program: 'ssh', exit: { code: 23, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: false });
+    assert.equal(found.summary, 'the remote command failed with exit code 23: rsync: first cause');
+    assert.ok(!found.tellingLines.includes('rsync: lost in the middle'));
+  });
+
+  it('never takes an overwritten segment for the last line', () => {
+    const found = diagnose({
+      program: 'ssh', exit: { code: 3, signal: null }, lines: ['Copying file 3 of 3', 'disk quota exceeded'],
+      overwritten: ['Copying file 1 of 3', 'Copying file 2 of 3'], bytesReceived: 0, stdoutHandedOver: false,
+    });
+    assert.equal(found.summary, 'the remote command failed with exit code 3: disk quota exceeded');
   });
 
   it('gives each remote example a rank, and none of them is taken for one of ssh\'s own', () => {
@@ -142,6 +196,16 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
     const plain = diagnose({ ...base, lines: ['one', 'two', 'three', 'Transferred: sent 1, received 2 bytes, in 0.1 seconds'] });
     assert.equal(plain.summary, 'the remote command failed with exit code 23: three');
     assert.deepEqual(plain.tellingLines, ['three']);
+  });
+
+  it('takes a crash reported by the shell over a warning, and a failure over a note', () => {
+    const base = { program: 'ssh', exit: { code: 139, signal: null }, bytesReceived: 0, stdoutHandedOver: false };
+    const crash = diagnose({ ...base, lines: ['backup: warning: /etc/shadow: Permission denied', 'bash: line 1: 4242 Segmentation fault      (core dumped) ./backup'] });
+    assert.match(crash.summary, /Segmentation fault/);
+    const dash = diagnose({ ...base, exit: { code: 127, signal: null }, lines: ['sh: 1: rsyncx: not found'] });
+    assert.equal(dash.summary, 'the remote command was not found (exit 127): sh: 1: rsyncx: not found');
+    const full = diagnose({ ...base, exit: { code: 1, signal: null }, lines: ['info: 0 files failed verification', 'backup: aborted: disk full'] });
+    assert.match(full.summary, /: backup: aborted: disk full$/);
   });
 
   it('bounds the telling lines in number and length', () => {

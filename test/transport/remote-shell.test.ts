@@ -104,7 +104,7 @@ describe('openRemoteShell: errors', function () {
   it('ERR_REMOTE_SHELL_EXIT: says why in the first line, then only the telling line when forwarded', async () => {
     const forwarded: string[] = [];
     const shell = openRemoteShell({
-      host: 'local', rsh: standIn(), remoteCommand: 'printf 12345; echo "first" >&2; echo "Permission denied (publickey)." >&2; exit 255',
+      host: 'local', rsh: standIn(), remoteCommand: 'echo "first" >&2; echo "Permission denied (publickey)." >&2; exit 255',
       stderr: (line) => forwarded.push(line),
     });
     shell.stream.resume();
@@ -116,10 +116,19 @@ describe('openRemoteShell: errors', function () {
     assert.match(err.hint!, /authorized_keys/);
     assert.equal(err.exitCode, 255);
     assert.equal(err.signal, null);
-    assert.equal(err.bytesReceived, 5);
+    assert.equal(err.bytesReceived, 0);
     assert.equal(err.stderrTail, 'first\nPermission denied (publickey).\n');
     assert.deepEqual(forwarded, ['first', 'Permission denied (publickey).']);
     assert.equal(err.argv[0], process.execPath);
+  });
+
+  it('ERR_REMOTE_SHELL_EXIT: once protocol bytes came back, an ssh-like line from the remote side is not taken for a refused connection', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf 12345; echo "Permission denied (publickey)." >&2; exit 255', stderr: 'capture' });
+    shell.stream.resume();
+    const err = await rejection(shell.finished);
+    assert.equal(err.bytesReceived, 5);
+    assert.equal(err.reason, 'remote-command-failed');
+    assert.equal(err.neverConnected, false);
   });
 
   it("ERR_REMOTE_SHELL_EXIT with 'capture': the message carries the bounded tail with one marker", async () => {

@@ -57,8 +57,30 @@ describe('the remote side cannot drive the terminal', function () {
     const tty = new Sink(true);
     const shell = openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: `${HOSTILE.replace('; exit 255', '')}; printf ' 50%%\\r100%%\\n' >&2`, stderr: tty });
     await shell.finished;
-    assert.equal(tty.bytes.toString(), 'alice@h: Permission denied (publickey).\r^[]0;pwned^G^[[2Jall good\n\x1b[32mgreen\x1b[0m <U+202E>txt\n 50%\r100%\n');
+    assert.equal(tty.bytes.toString(), 'alice@h: Permission denied (publickey).\r^[]0;pwned^G^[[2Jall good\n\x1b[32mgreen\x1b[0m <U+202E>txt\x1b[m\n 50%\r100%\n');
     assert.equal(shell.stderr.stats.bytesForwarded, HOSTILE_BYTES.length + 10);
+  });
+
+  it('lets colours through to a terminal but not concealed or blinking text, and resets after a coloured line', async () => {
+    const tty = new Sink(true);
+    const shell = openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: String.raw`printf 'working [8m
+[5mblink[0m [1;38;5;196mred
+' >&2; exit 255`, stderr: tty });
+    const err = await rejection(shell.finished);
+    assert.equal(tty.bytes.toString(), 'working ^[[8m\n^[[5mblink\x1b[0m \x1b[1;38;5;196mred\x1b[m\n');
+    assert.doesNotMatch(err.message, CONTROL_CHARACTERS);
+  });
+
+  it('a write that fails once the child exited says why the child failed, as finished does', async () => {
+    for (let i = 0; i < 10; i++) {
+      const shell = openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: `printf 'alice@h: Permission denied (publickey).\n' >&2; exit 255`, stderr: 'capture' });
+      await shell.exited;
+      const failed = await rejection(shell.finished);
+      const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write('x', resolve));
+      assert.equal((err as typeof failed).code, 'ERR_STREAM_CLOSED');
+      assert.equal((err as typeof failed).reason, failed.reason);
+      assert.deepEqual((err as typeof failed).tellingLines, failed.tellingLines);
+    }
   });
 
   it('forwards to a Writable that is not a terminal byte for byte, unless told', async () => {
