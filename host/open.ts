@@ -7,14 +7,14 @@ import { buildRemoteShellArgv, TARGET_KEYS, type RemoteShellTarget } from './rsh
 export interface OpenRemoteShellOptions extends RemoteShellTarget, RemoteShellOptions {}
 
 /**
- * Spawns the remote shell (`rsh`, else $RSYNC_RSH, else `ssh`) as `[rsh...] [-l user] host
- * command` and returns it running.
+ * Spawns the remote shell (`rsh`, else `ssh`) as `[rsh...] [ssh options] [-l user] host
+ * command` and returns it running. With ssh, BatchMode is on unless `batchMode: false`.
  *
  * ```ts
  * const shell = openRemoteShell({
  *   host: 'backup.example.org', user: 'alice',
  *   command: ['rsync', '--server', '--sender', '-logDtpre.iLsfxC', '.', 'data/'],
- *   rsh: 'ssh -p 2222 -o BatchMode=yes',
+ *   port: 2222,
  * });
  * shell.stream.write(versionBytes);
  * await shell.finished; // rejects with RemoteShellError on any failure
@@ -25,8 +25,12 @@ export interface OpenRemoteShellOptions extends RemoteShellTarget, RemoteShellOp
  */
 export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   if (typeof options !== 'object' || options === null) throw new TypeError('openRemoteShell needs an options object');
-  const settings = checkShellOptions(options, TARGET_KEYS);
-  const argv = buildRemoteShellArgv(options, settings.env);
-  const { host: _host, user: _user, command: _command, remoteCommand: _remoteCommand, rsh: _rsh, ...shellOptions } = options;
+  checkShellOptions(options, TARGET_KEYS);
+  const argv = buildRemoteShellArgv(options);
+  const {
+    host: _host, user: _user, command: _command, remoteCommand: _remoteCommand, rsh: _rsh,
+    port: _port, identityFile: _identityFile, sshOptions: _sshOptions, connectTimeoutMs: _connectTimeoutMs, batchMode: _batchMode,
+    ...shellOptions
+  } = options;
   return new RemoteShell(argv, shellOptions);
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HINTS, REASONS } from '../host/diagnosis/reasons.js';
+import { buildRemoteShellArgv } from '../host/index.js';
 import { ROOT } from './transport/helpers.js';
 
 // The documentation's examples are programs: they run, and say what their comments say.
@@ -41,6 +42,14 @@ describe('documented examples', function () {
       const expected = HINTS[reason as keyof typeof HINTS];
       if (expected !== null) assert.equal(hint, expected, reason);
     }
+  });
+
+  it('README.md: the ssh options example gives the argv its comment shows', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /```ts\n(buildRemoteShellArgv\(\{[\s\S]*?\}\));\n((?:\/\/.*\n)+)```/.exec(readme)!;
+    const call = block[1].replace(/\/\/.*$/gm, '');
+    const shown = JSON.parse(block[2].replace(/^\/\/ ?/gm, '').replace(/'/g, '"'));
+    assert.deepEqual(new Function('buildRemoteShellArgv', `return ${call}`)(buildRemoteShellArgv), shown);
   });
 
   it('examples/capture-demo.mjs: the core alone overflows its small ring and says so', () => {

@@ -6,9 +6,10 @@
 import { invalidInput, type RemoteShellError } from '../errors.js';
 import { parseRsh } from './parse-rsh.js';
 import { quoteCommand } from './quote.js';
+import { SSH_OPTION_KEYS, sshOptionArgs, type SshOptions } from './ssh-options.js';
 import { checkHost, checkUser } from './validate.js';
 
-export interface RemoteShellTarget {
+export interface RemoteShellTarget extends SshOptions {
   host: string;
   user?: string;
   /** Words quoted for a POSIX remote shell, so that each arrives as one literal word. */
@@ -16,12 +17,13 @@ export interface RemoteShellTarget {
   /** A command line sent to the remote shell as it is (the caller quotes it); it may not begin
    * with `-`, which the remote shell would read as one of its options. */
   remoteCommand?: string;
-  /** The remote shell: a string split the way rsync splits -e, or the words themselves. */
+  /** The remote shell: a string split the way rsync splits -e, or the words themselves.
+   * Default `ssh` (an rsync-like tool passes `process.env.RSYNC_RSH || 'ssh'`). */
   rsh?: string | readonly string[];
 }
 
 /** The option names of a target, for the check of unknown options. */
-export const TARGET_KEYS: ReadonlySet<string> = new Set(['host', 'user', 'command', 'remoteCommand', 'rsh']);
+export const TARGET_KEYS: ReadonlySet<string> = new Set(['host', 'user', 'command', 'remoteCommand', 'rsh', ...SSH_OPTION_KEYS]);
 
 function invalidRsh(why: string): RemoteShellError {
   return invalidInput('ERR_INVALID_RSH', `invalid remote-shell command: ${why}`);
@@ -48,18 +50,19 @@ export function checkRshWords(words: readonly unknown[]): string[] {
   return [...(words as string[])];
 }
 
-/** The remote-shell command line: the one given, else `$variable` when set and not empty, else
- * `ssh`. (The library's variable is RSYNC_RSH, the command's its own.) */
+/** The command's remote-shell command line: the one given, else `$variable` when set and not
+ * empty, else `ssh`. */
 export function chooseRsh(given: string | undefined, variable: string, env: NodeJS.ProcessEnv = process.env): string {
   if (given !== undefined) return given;
   const fromEnv = env[variable];
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : 'ssh';
 }
 
-/** `rsh`, else $RSYNC_RSH when set and not empty, else `ssh`, as words. */
-export function remoteShellWords(rsh: string | readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+/** `rsh` as words, `ssh` when it is not given. The library reads no variable for it: a user's
+ * RSYNC_RSH is rsync's setting, not every Node program's. */
+export function remoteShellWords(rsh: string | readonly string[] | undefined): string[] {
   if (Array.isArray(rsh)) return checkRshWords(rsh);
-  return checkRshWords(parseRsh(chooseRsh(rsh as string | undefined, 'RSYNC_RSH', env)));
+  return checkRshWords(parseRsh(rsh === undefined ? 'ssh' : (rsh as string)));
 }
 
 /** The remote command as the one argument that follows the host, or none. */
@@ -88,14 +91,17 @@ function remoteCommandArgs(target: RemoteShellTarget): string[] {
 }
 
 /**
- * Builds [program, ...args]. An IPv6 literal goes to the remote shell bare (`::1`).
- * @throws RemoteShellError ERR_INVALID_HOST, ERR_INVALID_RSH, ERR_INVALID_COMMAND
+ * Builds [program, ...args]: the rsh words, the ssh options, `-l user`, the host, the command.
+ * An IPv6 literal goes to the remote shell bare (`::1`).
+ * @throws RemoteShellError ERR_INVALID_HOST, ERR_INVALID_RSH, ERR_INVALID_COMMAND; TypeError or
+ * RangeError for an ssh option out of its range, or given to a remote shell that is not ssh.
  */
-export function buildRemoteShellArgv(target: RemoteShellTarget, env: NodeJS.ProcessEnv = process.env): string[] {
+export function buildRemoteShellArgv(target: RemoteShellTarget): string[] {
   if (typeof target !== 'object' || target === null) throw new TypeError('the target must be an object with at least a host');
   const rawHost = typeof target.host === 'string' && /^\[.*\]$/.test(target.host) ? target.host.slice(1, -1) : target.host;
   const host = checkHost(rawHost);
   const user = target.user === undefined ? undefined : checkUser(target.user);
   const remote = remoteCommandArgs(target);
-  return [...remoteShellWords(target.rsh, env), ...(user === undefined ? [] : ['-l', user]), host, ...remote];
+  const words = remoteShellWords(target.rsh);
+  return [...words, ...sshOptionArgs(target, words), ...(user === undefined ? [] : ['-l', user]), host, ...remote];
 }

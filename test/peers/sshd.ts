@@ -22,6 +22,10 @@ export interface Sshd {
   sshOptionsWith(change: { port?: number; key?: string; knownHosts?: string }): string[];
   /** `ssh <sshOptions>` as one -e/--rsh string (paths hold no spaces or quotes). */
   rsh: string;
+  /** The client key the server accepts. */
+  clientKey: string;
+  /** The known-hosts file that records this server's key. */
+  knownHosts: string;
   /** A second client key that the server does not accept. */
   strangerKey: string;
   /** A known-hosts file that records another key for this server. */
@@ -142,6 +146,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       dir,
       sshOptions,
       rsh: ['ssh', ...sshOptions].join(' '),
+      clientKey,
+      knownHosts,
       strangerKey,
       wrongKnownHosts,
       log: () => log,

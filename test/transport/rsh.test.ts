@@ -71,39 +71,45 @@ describe('parseRemoteSpec', () => {
 });
 
 describe('argv building', () => {
-  const env = {} as NodeJS.ProcessEnv;
+  // What the library gives ssh unless told otherwise: no prompt can wait on a terminal.
+  const B = ['-o', 'BatchMode=yes'];
 
   it('puts the rsh words, -l user, the host and the quoted command in rsync order', () => {
     assert.deepEqual(
-      buildRemoteShellArgv({ host: 'backup', user: 'alice', rsh: 'ssh -p 2222', command: ['rsync', '--server', '-logDtpre.iLsfxC', '.', 'my data/'] }, env),
-      ['ssh', '-p', '2222', '-l', 'alice', 'backup', "rsync --server -logDtpre.iLsfxC . 'my data/'"],
+      buildRemoteShellArgv({ host: 'backup', user: 'alice', rsh: 'ssh -p 2222', command: ['rsync', '--server', '-logDtpre.iLsfxC', '.', 'my data/'] }),
+      ['ssh', '-p', '2222', ...B, '-l', 'alice', 'backup', "rsync --server -logDtpre.iLsfxC . 'my data/'"],
     );
   });
 
-  it('takes $RSYNC_RSH when no rsh is given and it is not empty, else ssh', () => {
-    assert.deepEqual(buildRemoteShellArgv({ host: 'h' }, { RSYNC_RSH: 'ssh -x' }), ['ssh', '-x', 'h']);
-    assert.deepEqual(buildRemoteShellArgv({ host: 'h' }, { RSYNC_RSH: '' }), ['ssh', 'h']);
-    assert.deepEqual(buildRemoteShellArgv({ host: 'h' }, env), ['ssh', 'h']);
+  it('takes ssh when no rsh is given, whatever RSYNC_RSH says (that is rsync\'s setting)', () => {
+    const saved = process.env.RSYNC_RSH;
+    process.env.RSYNC_RSH = 'rsh -x';
+    try {
+      assert.deepEqual(buildRemoteShellArgv({ host: 'h' }), ['ssh', ...B, 'h']);
+    } finally {
+      if (saved === undefined) delete process.env.RSYNC_RSH;
+      else process.env.RSYNC_RSH = saved;
+    }
   });
 
   it('takes rsh as words without splitting them again', () => {
-    assert.deepEqual(buildRemoteShellArgv({ host: 'h', rsh: ['my ssh', '-o', 'A B'] }, env), ['my ssh', '-o', 'A B', 'h']);
+    assert.deepEqual(buildRemoteShellArgv({ host: 'h', rsh: ['my ssh', '-o', 'A B'] }), ['my ssh', '-o', 'A B', 'h']);
   });
 
   it('gives an IPv6 literal to the remote shell bare', () => {
-    assert.deepEqual(buildRemoteShellArgv({ host: '[::1]', remoteCommand: 'true' }, env), ['ssh', '::1', 'true']);
+    assert.deepEqual(buildRemoteShellArgv({ host: '[::1]', remoteCommand: 'true' }), ['ssh', ...B, '::1', 'true']);
   });
 
   it('sends remoteCommand as it is', () => {
-    assert.deepEqual(buildRemoteShellArgv({ host: 'h', remoteCommand: 'ls *; echo $HOME' }, env), ['ssh', 'h', 'ls *; echo $HOME']);
+    assert.deepEqual(buildRemoteShellArgv({ host: 'h', remoteCommand: 'ls *; echo $HOME' }), ['ssh', ...B, 'h', 'ls *; echo $HOME']);
   });
 
   it('refuses a host or user before anything is spawned', () => {
     for (const host of ['', '-oProxyCommand=touch /tmp/x', 'a b', 'a\tb', 'a\nb', 'h\x7f']) {
-      assert.throws(() => buildRemoteShellArgv({ host }, env), invalid('ERR_INVALID_HOST', /invalid remote host|Invalid remote host/i), JSON.stringify(host));
+      assert.throws(() => buildRemoteShellArgv({ host }), invalid('ERR_INVALID_HOST', /invalid remote host|Invalid remote host/i), JSON.stringify(host));
     }
     for (const user of ['', '-oProxyCommand=x', 'a b', 'a\nb']) {
-      assert.throws(() => buildRemoteShellArgv({ host: 'h', user }, env), invalid('ERR_INVALID_HOST', /invalid remote user/), JSON.stringify(user));
+      assert.throws(() => buildRemoteShellArgv({ host: 'h', user }), invalid('ERR_INVALID_HOST', /invalid remote user/), JSON.stringify(user));
     }
   });
 
@@ -120,17 +126,17 @@ describe('argv building', () => {
       [{ remoteCommand: '-V' }, /may not begin with '-'/],
     ];
     for (const [target, message] of refused) {
-      assert.throws(() => buildRemoteShellArgv({ host: 'h', ...target }, env), invalid('ERR_INVALID_COMMAND', message), JSON.stringify(target));
+      assert.throws(() => buildRemoteShellArgv({ host: 'h', ...target }), invalid('ERR_INVALID_COMMAND', message), JSON.stringify(target));
     }
   });
 
   it('never lets the command begin with -, which ssh would read as its own option', () => {
-    const argv = (command: string[]) => buildRemoteShellArgv({ host: 'h', command }, env);
-    assert.deepEqual(argv(['-oProxyCommand=touch /tmp/x']), ['ssh', 'h', "'-oProxyCommand=touch /tmp/x'"]);
-    assert.deepEqual(argv(['-V']), ['ssh', 'h', "'-V'"]);
-    assert.deepEqual(argv(['--', 'x']), ['ssh', 'h', "'--' x"]);
-    assert.deepEqual(argv(['rsync', '-V', '--server']), ['ssh', 'h', 'rsync -V --server']);
-    for (const words of [['-x'], ['-'], ['--help', 'a'], ['-oA=b', '-oC=d']]) assert.ok(!argv(words)[2].startsWith('-'), words.join(' '));
+    const argv = (command: string[]) => buildRemoteShellArgv({ host: 'h', command });
+    assert.deepEqual(argv(['-oProxyCommand=touch /tmp/x']), ['ssh', ...B, 'h', "'-oProxyCommand=touch /tmp/x'"]);
+    assert.deepEqual(argv(['-V']), ['ssh', ...B, 'h', "'-V'"]);
+    assert.deepEqual(argv(['--', 'x']), ['ssh', ...B, 'h', "'--' x"]);
+    assert.deepEqual(argv(['rsync', '-V', '--server']), ['ssh', ...B, 'h', 'rsync -V --server']);
+    for (const words of [['-x'], ['-'], ['--help', 'a'], ['-oA=b', '-oC=d']]) assert.ok(!argv(words).at(-1)!.startsWith('-'), words.join(' '));
   });
 
   it('quotes a first word that the remote shell would read as a keyword or an assignment', () => {
@@ -162,5 +168,45 @@ describe('quoteForShell', () => {
   }
   it('refuses a NUL byte, which no shell can receive', () => {
     assert.throws(() => quoteForShell('a\0b'), /NUL/);
+  });
+});
+
+describe('ssh options', () => {
+  const argv = (options: Parameters<typeof buildRemoteShellArgv>[0]) => buildRemoteShellArgv(options);
+
+  it('turns each into ssh\'s arguments before -l and the host, BatchMode on by default', () => {
+    assert.deepEqual(
+      argv({ host: 'h', user: 'u', port: 2222, identityFile: '/k/id', connectTimeoutMs: 1500, sshOptions: { StrictHostKeyChecking: 'yes', Compression: true, ServerAliveInterval: 5 }, command: ['true'] }),
+      ['ssh', '-p', '2222', '-i', '/k/id', '-o', 'ConnectTimeout=2', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'Compression=yes', '-o', 'ServerAliveInterval=5', '-l', 'u', 'h', 'true'],
+    );
+    assert.deepEqual(argv({ host: 'h', batchMode: false }), ['ssh', '-o', 'BatchMode=no', 'h']);
+    assert.deepEqual(argv({ host: 'h', sshOptions: { batchmode: 'no' } }), ['ssh', '-o', 'batchmode=no', 'h'], 'BatchMode in sshOptions stands for batchMode');
+    assert.deepEqual(argv({ host: 'h', rsh: '/usr/bin/ssh -v', port: 22 }), ['/usr/bin/ssh', '-v', '-p', '22', '-o', 'BatchMode=yes', 'h'], 'the rsh words come first, and win');
+  });
+
+  it('refuses values ssh would misread or read as an option, naming the option', () => {
+    const refused: Array<[object, ErrorConstructor, RegExp]> = [
+      [{ port: 0 }, RangeError, /^port must be a whole number from 1 to 65535, got 0$/],
+      [{ port: '22' }, TypeError, /^port must be .* got "22"$/],
+      [{ identityFile: '' }, TypeError, /^identityFile must be a non-empty string/],
+      [{ identityFile: 'a\nb' }, RangeError, /^identityFile holds a NUL byte or a line break/],
+      [{ connectTimeoutMs: 0 }, RangeError, /^connectTimeoutMs must be a whole number of milliseconds from 1 to 86400000, got 0$/],
+      [{ batchMode: 'yes' }, TypeError, /^batchMode must be true or false, got "yes"$/],
+      [{ sshOptions: ['a'] }, TypeError, /^sshOptions must be an object/],
+      [{ sshOptions: { 'Proxy Command': 'x' } }, RangeError, /no ssh_config keyword: "Proxy Command"/],
+      [{ sshOptions: { ProxyCommand: 'nc h 22\nHost *' } }, RangeError, /^sshOptions\.ProxyCommand holds a NUL byte or a line break/],
+      [{ sshOptions: { LocalCommand: '-oProxyCommand=x' } }, RangeError, /^sshOptions\.LocalCommand may not begin with '-'/],
+      [{ sshOptions: { Port: 22 }, port: 22 }, TypeError, /^sshOptions\.Port repeats the option port: give one of them$/],
+      [{ sshOptions: { BatchMode: 'no' }, batchMode: true }, TypeError, /^sshOptions\.BatchMode repeats the option batchMode/],
+    ];
+    for (const [options, kind, message] of refused) {
+      assert.throws(() => argv({ host: 'h', ...options } as never), (err: Error) => err.constructor === kind && message.test(err.message), JSON.stringify(options));
+    }
+  });
+
+  it('refuses them for a remote shell that is not OpenSSH\'s, and adds nothing to one', () => {
+    assert.deepEqual(argv({ host: 'h', rsh: 'rsh' }), ['rsh', 'h']);
+    assert.throws(() => argv({ host: 'h', rsh: 'plink -batch', port: 22, batchMode: true }),
+      /^TypeError: port, batchMode are options of OpenSSH's ssh, and the remote shell is "plink": give its own options in rsh$/);
   });
 });

@@ -1,0 +1,106 @@
+// OpenSSH's settings as options of their own, turned into ssh's arguments before the host:
+// `-p PORT`, `-i FILE`, `-o ConnectTimeout=S`, `-o BatchMode=yes|no`, then `-o Key=value` for
+// each of sshOptions. BatchMode is on unless told otherwise, so that no password or passphrase
+// prompt can ever wait on the user's terminal for a library's caller.
+//
+// ssh takes the first value it is given for an option, and the rsh words come first: an option
+// spelled in rsh wins over these. Any other remote shell than OpenSSH's refuses them.
+
+import { basename } from 'node:path';
+
+export interface SshOptions {
+  /** `-p PORT`. */
+  port?: number;
+  /** `-i FILE`: the private key to offer. */
+  identityFile?: string;
+  /** `-o Key=value` each, in order; `true`/`false` become `yes`/`no`. */
+  sshOptions?: Readonly<Record<string, string | number | boolean>>;
+  /** `-o ConnectTimeout=S`, rounded up to whole seconds. */
+  connectTimeoutMs?: number;
+  /** `-o BatchMode=yes` (the default) or `no`: with it, ssh never asks for a password. */
+  batchMode?: boolean;
+}
+
+export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set(['port', 'identityFile', 'sshOptions', 'connectTimeoutMs', 'batchMode']);
+
+// The first-class options and the ssh_config keywords they set, which sshOptions may not repeat.
+const KEYWORDS: Readonly<Record<string, keyof SshOptions>> = {
+  port: 'port', identityfile: 'identityFile', connecttimeout: 'connectTimeoutMs', batchmode: 'batchMode',
+};
+
+// ConnectTimeout beyond this many seconds is refused: a day is already no timeout at all.
+const MAX_CONNECT_TIMEOUT_MS = 86_400_000;
+
+/** Whether the remote shell is OpenSSH's client (its program is `ssh`). */
+export function isOpenSsh(words: readonly string[]): boolean {
+  const program = basename(words[0] ?? '').toLowerCase();
+  return program === 'ssh' || program === 'ssh.exe';
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : String(value);
+}
+
+function checkText(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string, got ${describe(value)}`);
+  if (/[\0\r\n]/.test(value)) throw new RangeError(`${name} holds a NUL byte or a line break, which ssh would misread, got ${describe(value)}`);
+  return value;
+}
+
+function optionValue(key: string, value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RangeError(`sshOptions.${key} must be a finite number, got ${value}`);
+    return String(value);
+  }
+  const text = checkText(`sshOptions.${key}`, value);
+  if (text.startsWith('-')) throw new RangeError(`sshOptions.${key} may not begin with '-', got ${describe(text)}`);
+  return text;
+}
+
+/**
+ * ssh's arguments for the options, checked; [] when none is given and the remote shell is not
+ * OpenSSH's.
+ * @throws TypeError or RangeError naming the option, and TypeError when the remote shell is not
+ * OpenSSH's client.
+ */
+export function sshOptionArgs(options: SshOptions, rshWords: readonly string[]): string[] {
+  const given = [...SSH_OPTION_KEYS].filter((key) => (options as Record<string, unknown>)[key] !== undefined);
+  if (!isOpenSsh(rshWords)) {
+    if (given.length === 0) return [];
+    throw new TypeError(`${given.join(', ')} ${given.length === 1 ? 'is an option' : 'are options'} of OpenSSH's ssh, and the remote shell is ${JSON.stringify(rshWords[0])}: give its own options in rsh`);
+  }
+  const args: string[] = [];
+  const { port, identityFile, sshOptions, connectTimeoutMs, batchMode } = options;
+  if (port !== undefined) {
+    if (typeof port !== 'number') throw new TypeError(`port must be a whole number from 1 to 65535, got ${describe(port)}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port must be a whole number from 1 to 65535, got ${port}`);
+    args.push('-p', String(port));
+  }
+  if (identityFile !== undefined) args.push('-i', checkText('identityFile', identityFile));
+  if (connectTimeoutMs !== undefined) {
+    const range = `a whole number of milliseconds from 1 to ${MAX_CONNECT_TIMEOUT_MS}`;
+    if (typeof connectTimeoutMs !== 'number') throw new TypeError(`connectTimeoutMs must be ${range}, got ${describe(connectTimeoutMs)}`);
+    if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > MAX_CONNECT_TIMEOUT_MS) {
+      throw new RangeError(`connectTimeoutMs must be ${range}, got ${connectTimeoutMs}`);
+    }
+    args.push('-o', `ConnectTimeout=${Math.ceil(connectTimeoutMs / 1000)}`);
+  }
+  if (batchMode !== undefined && typeof batchMode !== 'boolean') throw new TypeError(`batchMode must be true or false, got ${describe(batchMode)}`);
+  if (sshOptions !== undefined && (typeof sshOptions !== 'object' || sshOptions === null || Array.isArray(sshOptions))) {
+    throw new TypeError(`sshOptions must be an object of ssh_config keywords and values, got ${describe(sshOptions)}`);
+  }
+  const entries = Object.entries(sshOptions ?? {});
+  for (const [key] of entries) {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) throw new RangeError(`sshOptions has a key that is no ssh_config keyword: ${JSON.stringify(key)}`);
+    const own = KEYWORDS[key.toLowerCase()];
+    if (own !== undefined && options[own] !== undefined) throw new TypeError(`sshOptions.${key} repeats the option ${own}: give one of them`);
+  }
+  // BatchMode given in sshOptions stands for batchMode; otherwise it is on unless told.
+  if (!entries.some(([key]) => key.toLowerCase() === 'batchmode')) args.push('-o', `BatchMode=${batchMode === false ? 'no' : 'yes'}`);
+  for (const [key, value] of entries) args.push('-o', `${key}=${optionValue(key, value)}`);
+  return args;
+}

@@ -1,0 +1,82 @@
+// ssh's settings as options of their own, against the suite's sshd: the server's port and the
+// client's key given as options instead of an rsh string reach ssh, and BatchMode keeps a
+// passphrase prompt from ever waiting on a terminal.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openRemoteShell } from '../../host/index.js';
+import { collect, rejection, ROOT } from '../transport/helpers.js';
+import { useSshd } from './sshd.js';
+
+describe('ssh options through a real sshd', function () {
+  this.timeout(60_000);
+  const peer = useSshd();
+  const known = () => ({
+    UserKnownHostsFile: peer.sshd.knownHosts, GlobalKnownHostsFile: '/dev/null', StrictHostKeyChecking: 'yes', IdentitiesOnly: true,
+  });
+
+  it('port, identityFile, sshOptions and connectTimeoutMs reach ssh', async () => {
+    const shell = openRemoteShell({
+      host: peer.sshd.host, user: peer.sshd.user, rsh: 'ssh -F /dev/null',
+      port: peer.sshd.port, identityFile: peer.sshd.clientKey, connectTimeoutMs: 5000, sshOptions: known(),
+      command: ['echo', 'reached'], stderr: 'capture',
+    });
+    assert.deepEqual(shell.argv.slice(0, 8), ['ssh', '-F', '/dev/null', '-p', String(peer.sshd.port), '-i', peer.sshd.clientKey, '-o']);
+    assert.equal((await collect(shell.stream)).toString(), 'reached\n');
+    await shell.finished;
+  });
+
+  it('a wrong port given as an option fails as that port does', async () => {
+    const shell = openRemoteShell({ host: peer.sshd.host, rsh: 'ssh -F /dev/null', port: 1, command: ['true'], stderr: 'capture' });
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'connect-refused');
+    assert.match(err.shortMessage, /^ssh could not connect to 127\.0\.0\.1 port 1: connection refused$/);
+  });
+
+  describe('BatchMode, with a passphrase-protected key and a terminal for ssh to ask on', () => {
+    let lockedKey = '';
+    before(() => {
+      lockedKey = path.join(peer.sshd.dir, 'locked_ed25519');
+      const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a secret phrase', '-C', 'locked', '-f', lockedKey], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      appendFileSync(path.join(peer.sshd.dir, 'authorized_keys'), readFileSync(`${lockedKey}.pub`));
+    });
+
+    // A Node program on a pseudo-terminal (script(1)) opens the remote shell; ssh, its child,
+    // can then open /dev/tty and ask there. Returns what the terminal showed and how it ended.
+    function onTerminal(batchMode: boolean | undefined, waitMs: number): Promise<{ screen: string; outcome: string }> {
+      const program = path.join(peer.sshd.dir, `prompt-${String(batchMode)}.mts`);
+      writeFileSync(program, `
+        import { openRemoteShell } from ${JSON.stringify(path.join(ROOT, 'host/index.ts'))};
+        const shell = openRemoteShell(${JSON.stringify({
+          host: peer.sshd.host, user: peer.sshd.user, rsh: 'ssh -F /dev/null', port: peer.sshd.port, identityFile: lockedKey,
+          sshOptions: known(), command: ['true'], stderr: 'capture', ...(batchMode === undefined ? {} : { batchMode }),
+        })});
+        const timer = setTimeout(() => { console.log('OUTCOME still waiting'); shell.kill('SIGKILL'); }, ${waitMs});
+        shell.finished.then(() => console.log('OUTCOME connected'), (err) => console.log('OUTCOME ' + err.reason)).finally(() => clearTimeout(timer));
+      `);
+      const command = `${process.execPath} --import tsx ${program}`;
+      return new Promise((resolve, reject) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+        let screen = '';
+        child.stdout.on('data', (chunk: Buffer) => (screen += chunk));
+        child.once('error', reject);
+        child.once('close', () => resolve({ screen, outcome: /OUTCOME (\S+ ?\S*)/.exec(screen)?.[1] ?? `(none: ${screen})` }));
+      });
+    }
+
+    it('by default ssh never asks: it fails at once, auth-failed, and the terminal shows no prompt', async () => {
+      const { screen, outcome } = await onTerminal(undefined, 10_000);
+      assert.equal(outcome, 'auth-failed');
+      assert.doesNotMatch(screen, /Enter passphrase/);
+    });
+
+    it('with batchMode: false ssh asks on the terminal and waits (the reference behaviour of ssh itself)', async () => {
+      const { screen, outcome } = await onTerminal(false, 3000);
+      assert.match(screen, /Enter passphrase for key/);
+      assert.equal(outcome, 'still waiting');
+    });
+  });
+});
