@@ -33,6 +33,8 @@ export interface ShellFacts {
   readonly live: boolean;
   /** stdout went to a handed-over fd: the bytes it carried were never counted here. */
   readonly stdoutHandedOver: boolean;
+  /** How many times the remote shell was started. */
+  readonly attempts?: number;
 }
 
 /** How much of the stderr tail a message carries with 'capture'; the whole snapshot is in
@@ -125,6 +127,7 @@ function shellError(
     stderrTail: snapshot.text,
     stderrOmitted: snapshot.omittedBytes,
     stderrLines: body(shortMessage, diagnosis.tellingLines, snapshot, facts.live),
+    attempts: facts.attempts,
     cause,
   });
 }
@@ -134,7 +137,11 @@ export function exitError(facts: ShellFacts): RemoteShellError | undefined {
   const exit = facts.exit;
   if (!exit || exit.code === 0) return undefined;
   const code: RemoteShellErrorCode = exit.signal ? 'ERR_REMOTE_SHELL_SIGNAL' : 'ERR_REMOTE_SHELL_EXIT';
-  return shellError(facts, code, diagnoseFacts(facts, facts.stderr.snapshot()));
+  const diagnosis = diagnoseFacts(facts, facts.stderr.snapshot());
+  const tries = facts.attempts ?? 1;
+  // After retries, the first line says how many attempts there were.
+  const summary = tries > 1 ? `${diagnosis.summary} (after ${tries} attempts)` : diagnosis.summary;
+  return shellError(facts, code, diagnosis, summary);
 }
 
 function received(facts: ShellFacts): string {

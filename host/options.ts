@@ -6,6 +6,7 @@ import { fstatSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { CAPTURE_LIMITS, type CaptureGeometry } from './core/pool.js';
+import { DEFAULT_RETRY_DELAY_MS, MAX_RETRY_ATTEMPTS, NO_RETRY, type RetryOptions, type RetryPolicy } from './retry.js';
 import type { SanitizeOption, StderrOption } from './stderr/forwarder.js';
 
 /**
@@ -45,6 +46,11 @@ export interface RemoteShellOptions {
   stdin?: StdioOption;
   /** The remote shell's stdout: 'pipe' (reads from `stream`, the default) or an fd to hand over. */
   stdout?: StdioOption;
+  /** Try the connection again when it was never established (refused, timed out, closed by the
+   * server before authentication), as long as nothing crossed `stream`: a number of retries, or
+   * `{ attempts, delayMs (1000), hostNotFound (false) }`. Default none. Needs stdin and stdout
+   * as 'pipe'. */
+  retry?: number | RetryOptions;
 }
 
 /** The options once checked: defaults filled in, stdio resolved to fd numbers. */
@@ -61,6 +67,7 @@ export interface ShellSettings {
   /** 'pipe', or the fd handed to the remote shell. */
   readonly stdin: 'pipe' | number;
   readonly stdout: 'pipe' | number;
+  readonly retry: RetryPolicy;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 100;
@@ -71,7 +78,7 @@ export const DEFAULT_IDLE_FLUSH_MS = 50;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const SHELL_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'stderr', 'sanitize', 'signal', 'env', 'cwd', 'drainTimeoutMs', 'killGraceMs', 'idleFlushMs', 'capture', 'stdin', 'stdout',
+  'stderr', 'sanitize', 'signal', 'env', 'cwd', 'drainTimeoutMs', 'killGraceMs', 'idleFlushMs', 'capture', 'stdin', 'stdout', 'retry',
 ]);
 
 const CAPTURE_KEYS = ['capacity', 'headSize', 'lineMax'] as const;
@@ -173,6 +180,22 @@ function checkCapture(value: unknown): CaptureGeometry {
   return geometry;
 }
 
+function checkRetry(value: unknown, stdio: boolean): RetryPolicy {
+  if (value === undefined) return NO_RETRY;
+  const options = typeof value === 'number' ? { attempts: value } : value;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`retry must be a number of retries or { attempts, delayMs, hostNotFound }, got ${show(value)}`);
+  }
+  const unknown = Object.keys(options).filter((key) => !['attempts', 'delayMs', 'hostNotFound'].includes(key));
+  if (unknown.length > 0) throw new TypeError(`retry has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: attempts, delayMs, hostNotFound)`);
+  const given = options as Partial<Record<keyof RetryOptions, unknown>>;
+  const attempts = checkInteger(typeof value === 'number' ? 'retry' : 'retry.attempts', given.attempts, 0, MAX_RETRY_ATTEMPTS);
+  const delayMs = given.delayMs === undefined ? DEFAULT_RETRY_DELAY_MS : checkInteger('retry.delayMs', given.delayMs, 0, MAX_TIMER_MS, ' of milliseconds');
+  if (given.hostNotFound !== undefined && typeof given.hostNotFound !== 'boolean') throw new TypeError(`retry.hostNotFound must be true or false, got ${show(given.hostNotFound)}`);
+  if (attempts > 0 && !stdio) throw new TypeError('retry needs stdin and stdout as \'pipe\': with a handed-over fd nobody can tell whether a byte crossed it');
+  return Object.freeze({ attempts, delayMs, hostNotFound: given.hostNotFound === true });
+}
+
 /** The fd of a stdio option, checked to be open; 'pipe' stays 'pipe'. */
 function checkStdio(name: 'stdin' | 'stdout', value: unknown): 'pipe' | number {
   if (value === undefined || value === 'pipe') return 'pipe';
@@ -208,6 +231,8 @@ export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<strin
     throw new TypeError(`unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${known})`);
   }
   const o = options as RemoteShellOptions;
+  const stdin = checkStdio('stdin', o.stdin);
+  const stdout = checkStdio('stdout', o.stdout);
   return Object.freeze({
     stderr: checkStderr(o.stderr),
     sanitize: checkSanitize(o.sanitize),
@@ -218,8 +243,9 @@ export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<strin
     killGraceMs: timer(o, 'killGraceMs', DEFAULT_KILL_GRACE_MS),
     idleFlushMs: timer(o, 'idleFlushMs', DEFAULT_IDLE_FLUSH_MS),
     capture: Object.freeze(checkCapture(o.capture)),
-    stdin: checkStdio('stdin', o.stdin),
-    stdout: checkStdio('stdout', o.stdout),
+    stdin,
+    stdout,
+    retry: checkRetry(o.retry, stdin === 'pipe' && stdout === 'pipe'),
   });
 }
 

@@ -57,6 +57,8 @@ export interface RemoteShellErrorDetails extends Partial<ByteCounts> {
   stderrOmitted?: number;
   /** Lines to show under the first line of the message (already bounded). */
   stderrLines?: readonly string[];
+  /** How many times the remote shell was started (more than 1 with `retry`). */
+  attempts?: number;
   cause?: unknown;
 }
 
@@ -95,6 +97,9 @@ export class RemoteShellError extends Error implements ByteCounts {
   readonly stderrOmitted: number;
   /** The message's first line alone: what happened, without stderr. */
   readonly shortMessage: string;
+  /** How many times the remote shell was started: 1, or more when `retry` tried again (the
+   * error, its stderr and its counts are those of the last attempt). */
+  readonly attempts: number;
 
   constructor(code: RemoteShellErrorCode, shortMessage: string, details: RemoteShellErrorDetails = {}) {
     const first = safeLine(shortMessage);
@@ -115,6 +120,7 @@ export class RemoteShellError extends Error implements ByteCounts {
     this.bytesNotSent = details.bytesNotSent ?? 0;
     this.stderrTail = terminalSafe(details.stderrTail ?? '');
     this.stderrOmitted = details.stderrOmitted ?? 0;
+    this.attempts = details.attempts ?? 1;
   }
 
   /** Whether the connection was never established (refused, unresolved, timed out, closed

@@ -11,15 +11,21 @@
 //   what is left, then the rest is discarded and the stream destroyed;
 // - a writer that outlives the child (a grandchild holding its stdout, which may write for ever)
 //   is stopped listening to after drainTimeoutMs, once everything the child itself wrote is in.
+//
+// With `retry`, a child that exited with 255 while nothing crossed the stream is not yet the
+// end: the exit waits (stdout's end held back, stdin left open) until its stderr is drained and
+// diagnosed; if the connection was never established, a new child takes its place behind the
+// same stream after retry.delayMs. Using the stream, close(), an abort or kill() ends the waiting.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import {
   abortError, exitError, NO_BYTES, spawnError, streamClosedError, type ByteCounts, type Exit, type RemoteShellError, type ShellFacts,
 } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
 import { loadBinding, type NativeBinding } from './native/binding.js';
 import { checkKillSignal, checkShellOptions, type RemoteShellOptions, type ShellSettings } from './options.js';
+import { isRetryable } from './retry.js';
 import { checkRshWords } from './rsh/argv.js';
 import { NO_STDERR, ShellStderr, type RemoteShellStderr } from './stderr/shell-stderr.js';
 import { ChildStdio } from './stream/child-stdio.js';
@@ -73,6 +79,11 @@ export class RemoteShell implements AsyncDisposable {
   #resolveExited!: (exit: Exit) => void;
   readonly #onAbort = (): void => this.#abort();
   readonly #closedErrors = new Map<string, RemoteShellError>();
+  #internal: InternalOptions = {};
+  // Attempts started, and the exit of the last one while a retry is being decided on.
+  #attempts = 0;
+  #pendingExit: Exit | undefined;
+  #drainedAttempt = 0;
 
   /**
    * Use openRemoteShell(); this spawns `argv` as it is.
@@ -97,9 +108,15 @@ export class RemoteShell implements AsyncDisposable {
         return (shell.#shellStderr ?? NO_STDERR).stats;
       },
     };
-    this.stream = this.#start(options[internal] ?? {});
+    this.#internal = options[internal] ?? {};
+    this.stream = this.#start();
     // Errors of the stream reach write callbacks and `finished`; unobserved, they must not crash.
     this.stream.on('error', () => {});
+  }
+
+  /** How many times the remote shell was started: 1, or more when `retry` tried again. */
+  get attempts(): number {
+    return this.#attempts;
   }
 
   /** The remote shell's pid, undefined when it could not be spawned. */
@@ -141,12 +158,34 @@ export class RemoteShell implements AsyncDisposable {
 
   // ---- starting ----
 
-  #start(opts: InternalOptions): Duplex {
+  #start(): Duplex {
     const settings = this.#settings;
     if (settings.signal?.aborted) {
       this.#aborted = true;
       return this.#failBeforeSpawn(abortError(this.#facts(), settings.signal.reason));
     }
+    const started = this.#spawnAttempt();
+    if ('failure' in started) return this.#failBeforeSpawn(started.failure);
+    const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
+    const tunnel = this.#tunnel = new Tunnel(started.stdin, started.stdout, {
+      closedError: (cause) => this.#closedError(cause, handedOver),
+      pendingBytes: started.binding.pendingBytes,
+    });
+    tunnel.holdEnd(settings.retry.attempts > 0);
+    if (!started.stdout) this.#stdoutDone = true;
+    tunnel.once('end', () => this.#onStdoutDone());
+    tunnel.once('close', () => this.#onStdoutDone());
+    settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    return tunnel;
+  }
+
+  // Starts one child with its own stderr capture and stdio; on failure, leaves nothing behind.
+  #spawnAttempt():
+    | { stdin: Writable | null; stdout: Readable | null; binding: NativeBinding }
+    | { failure: RemoteShellError | Promise<RemoteShellError> } {
+    const settings = this.#settings;
+    const opts = this.#internal;
+    const attempt = ++this.#attempts;
     // Each step makes fds the child is to hold; when one fails, what the others made is closed.
     let stderr: ShellStderr | undefined;
     let stdio: ChildStdio | undefined;
@@ -165,36 +204,29 @@ export class RemoteShell implements AsyncDisposable {
     } catch (err) {
       stdio?.close();
       stderr?.close();
-      return this.#failBeforeSpawn(spawnError(this.#facts(), err, settings.cwd));
+      return { failure: spawnError(this.#facts(), err, settings.cwd) };
     }
     this.#child = child;
     if (child.pid === undefined) {
       // Not found, not executable, out of fds: Node reports why on the next tick.
       stdio.close(child);
       stderr.close();
-      return this.#failBeforeSpawn(new Promise((resolve) => {
+      return { failure: new Promise((resolve) => {
         child.once('error', (err) => resolve(spawnError(this.#facts(), err, settings.cwd)));
-      }));
+      }) };
     }
     stderr.spawned();
     const { stdin, stdout } = stdio.spawned(child);
-    const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
-    const tunnel = this.#tunnel = new Tunnel(stdin, stdout, {
-      closedError: (cause) => this.#closedError(cause, handedOver),
-      pendingBytes: binding.pendingBytes,
-    });
-    if (!stdout) this.#stdoutDone = true;
-    tunnel.once('end', () => this.#onStdoutDone());
-    tunnel.once('close', () => this.#onStdoutDone());
     // After a successful spawn, 'error' only reports a failed kill(), which kill() returns.
     child.on('error', () => {});
-    child.once('exit', (code, signal) => this.#onExit({ code, signal }));
-    stderr.ended.then(() => {
+    child.once('exit', (code, signal) => this.#onExit(attempt, { code, signal }));
+    const ended = stderr;
+    ended.ended.then(() => {
+      if (attempt !== this.#attempts) return;
       this.#stderrDone = true;
       this.#maybeSettle();
     });
-    settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    return tunnel;
+    return { stdin, stdout, binding };
   }
 
   // Nothing runs: the stream fails with the error once it is known, and `finished` rejects.
@@ -212,15 +244,80 @@ export class RemoteShell implements AsyncDisposable {
 
   // ---- events ----
 
-  #onExit(exit: Exit): void {
+  #onExit(attempt: number, exit: Exit): void {
+    if (attempt !== this.#attempts) return;
+    if (this.#mayRetry(exit)) {
+      this.#awaitRetryDecision(attempt, exit);
+      return;
+    }
+    this.#exited(exit);
+  }
+
+  // The child is gone for good: what follows its exit.
+  #exited(exit: Exit): void {
+    this.#pendingExit = undefined;
     this.#exit = exit;
     this.#resolveExited(exit);
+    const tunnel = this.#tunnel!;
+    tunnel.holdEnd(false);
     // As Node does for its own stdio: a write after the exit fails at once, even when a
     // grandchild still holds the child's stdin.
-    this.#tunnel!.closeInput();
-    this.#shellStderr!.childExited(this.#settings.drainTimeoutMs);
+    tunnel.closeInput();
+    this.#drainStderr();
     this.#stdoutAfterExit();
     this.#maybeSettle();
+  }
+
+  // The attempt's stderr is read to its end (once per attempt).
+  #drainStderr(): void {
+    if (this.#drainedAttempt === this.#attempts) return;
+    this.#drainedAttempt = this.#attempts;
+    this.#shellStderr!.childExited(this.#settings.drainTimeoutMs);
+  }
+
+  // ---- trying again ----
+
+  #mayRetry(exit: Exit): boolean {
+    return exit.code === 255 && this.#attempts <= this.#settings.retry.attempts && !this.#abandoned && !this.#aborted
+      && !this.#closing && this.#tunnel!.untouched;
+  }
+
+  // The exit of `attempt` waits until its stderr is drained and says whether it ever connected.
+  #awaitRetryDecision(attempt: number, exit: Exit): void {
+    this.#pendingExit = exit;
+    const stderr = this.#shellStderr!;
+    this.#drainStderr();
+    stderr.ended.then(() => {
+      if (attempt !== this.#attempts || this.#pendingExit !== exit) return;
+      const failure = exitError({ ...this.#facts(), exit });
+      if (!failure || !isRetryable(failure, this.#settings.retry) || !this.#mayRetry(exit)) {
+        this.#exited(exit);
+        return;
+      }
+      this.#timers.after(this.#settings.retry.delayMs, () => this.#retry(attempt, exit));
+    });
+  }
+
+  #retry(attempt: number, exit: Exit): void {
+    if (attempt !== this.#attempts || this.#pendingExit !== exit) return;
+    if (!this.#mayRetry(exit)) {
+      this.#exited(exit);
+      return;
+    }
+    this.#shellStderr!.finish();
+    this.#stderrDone = false;
+    this.#pendingExit = undefined;
+    const started = this.#spawnAttempt();
+    if ('failure' in started) {
+      // No child this time: the run ends with why it could not start.
+      void Promise.resolve(started.failure).then((err) => {
+        this.#spawnFailure = err;
+        this.#stderrDone = this.#stdoutDone = true;
+        this.#exited({ code: null, signal: null });
+      });
+      return;
+    }
+    this.#tunnel!.reattach(started.stdin, started.stdout);
   }
 
   #onStdoutDone(): void {
@@ -255,6 +352,8 @@ export class RemoteShell implements AsyncDisposable {
   #abandon(): void {
     if (this.#settled) return;
     this.#abandoned = true;
+    // A retry being decided on or waited for is off: the last exit is the end.
+    if (this.#pendingExit) this.#exited(this.#pendingExit);
     if (this.#exit) this.#armDiscard();
   }
 
@@ -284,7 +383,7 @@ export class RemoteShell implements AsyncDisposable {
   }
 
   #signal(signal: NodeJS.Signals | number): boolean {
-    if (!this.#child || this.#exit || this.#child.pid === undefined) return false;
+    if (!this.#child || this.#exit || this.#pendingExit || this.#child.pid === undefined) return false;
     return this.#child.kill(signal);
   }
 
@@ -325,6 +424,7 @@ export class RemoteShell implements AsyncDisposable {
       stderr: { snapshot: () => this.stderr.snapshot(), overwritten: this.#shellStderr?.overwritten ?? [] },
       live: this.#shellStderr?.live ?? false,
       stdoutHandedOver: this.#settings.stdout !== 'pipe',
+      attempts: Math.max(this.#attempts, 1),
     };
   }
 }

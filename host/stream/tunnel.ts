@@ -42,7 +42,7 @@ export class Tunnel extends Duplex {
   readonly #hooks: TunnelHooks;
 
   // The child's stdout and the readable side.
-  readonly #stdout: Readable | null;
+  #stdout: Readable | null;
   #received = 0;
   #discarded = 0;
   #discarding = false;
@@ -56,8 +56,15 @@ export class Tunnel extends Duplex {
   // the last one, so that the kernel always has something to send; a caller's callback waits
   // until the kernel has the chunk's bytes (the socket's own callback, in order), or they failed.
   // Once the input has failed, every write from #failedFrom on has failed.
-  readonly #stdin: Writable | null;
+  #stdin: Writable | null;
   #inputClosed = false;
+  // A connection that may be tried again (RemoteShell's retry): the end of stdout waits for the
+  // decision; whether the caller has used the stream at all.
+  #holdEnd = false;
+  #endHeld = false;
+  #touched = false;
+  // The consumer asked for data (_read) and has not been given more than it wants since.
+  #readWanted = false;
   #inputCause: Error | undefined;
   readonly #inFlight = new Map<number, number>(); // seq -> bytes, handed to the socket
   readonly #waiting = new Map<number, Callback>(); // seq -> the caller's callback, until confirmed
@@ -75,23 +82,40 @@ export class Tunnel extends Duplex {
     this.#hooks = hooks;
     this.#stdin = stdin;
     this.#stdout = stdout;
+    this.#wire(stdin, stdout);
+  }
 
+  // Listens to one child's sockets; a socket of an earlier attempt that is let go says no more.
+  #wire(stdin: Writable | null, stdout: Readable | null): void {
     if (stdout) {
       stdout.on('data', (chunk: Buffer) => {
+        if (stdout !== this.#stdout) return;
         this.#received += chunk.length;
         if (this.#discarding) this.#discarded += chunk.length;
-        else if (!this.push(chunk)) stdout.pause();
+        else if (!this.push(chunk)) {
+          this.#readWanted = false;
+          stdout.pause();
+        }
       });
-      stdout.once('end', () => this.#endOfOutput());
-      stdout.on('error', (err) => this.destroy(err));
+      stdout.once('end', () => {
+        if (stdout !== this.#stdout) return;
+        if (this.#holdEnd) this.#endHeld = true;
+        else this.#endOfOutput();
+      });
+      stdout.on('error', (err) => {
+        if (stdout === this.#stdout) this.destroy(err);
+      });
       stdout.pause();
     } else {
       this.#endOfOutput();
     }
 
     if (stdin) {
-      stdin.on('error', (err) => this.closeInput(err));
+      stdin.on('error', (err) => {
+        if (stdin === this.#stdin) this.closeInput(err);
+      });
       stdin.on('drain', () => {
+        if (stdin !== this.#stdin) return;
         const drained = this.#awaitingDrain;
         this.#awaitingDrain = undefined;
         drained?.();
@@ -99,6 +123,33 @@ export class Tunnel extends Duplex {
     } else {
       this.closeInput();
     }
+  }
+
+  // ---- trying the connection again (see RemoteShell's retry) ----
+
+  /** Whether the caller has neither written nor ended the stream, and nothing came back. */
+  get untouched(): boolean {
+    return !this.#touched && this.#received === 0 && !this.destroyed;
+  }
+
+  /** While on, the end of the child's stdout is held back: the connection may be tried again. */
+  holdEnd(on: boolean): void {
+    this.#holdEnd = on;
+    if (!on && this.#endHeld) {
+      this.#endHeld = false;
+      this.#endOfOutput();
+    }
+  }
+
+  /** Goes on with a new child's sockets, the last child's being let go (nothing crossed them). */
+  reattach(stdin: Writable | null, stdout: Readable | null): void {
+    const old = [this.#stdin, this.#stdout];
+    this.#stdin = stdin;
+    this.#stdout = stdout;
+    this.#endHeld = false;
+    for (const socket of old) socket?.destroy();
+    this.#wire(stdin, stdout);
+    if (this.#readWanted || this.#discarding) stdout?.resume();
   }
 
   /** What crossed the stream so far. */
@@ -180,6 +231,7 @@ export class Tunnel extends Duplex {
   }
 
   override _read(): void {
+    this.#readWanted = true;
     this.#stdout?.resume();
   }
 
@@ -218,6 +270,7 @@ export class Tunnel extends Duplex {
       callback = encoding;
       encoding = undefined;
     }
+    this.#touched = true;
     if (this.writableEnded || this.destroyed) {
       const err = (this.#inputClosed ? this.#inputError() : undefined)
         ?? (this.destroyed ? streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
@@ -247,6 +300,7 @@ export class Tunnel extends Duplex {
   }
 
   override end(chunk?: unknown, encoding?: BufferEncoding | Callback, callback?: Callback): this {
+    this.#touched = true;
     if (typeof chunk === 'function') {
       callback = chunk as Callback;
       chunk = undefined;

@@ -5,7 +5,7 @@ import { readlinkSync, readdirSync } from 'node:fs';
 import { StderrCapture } from '../../host/core/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
-import { BACKENDS, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, SOCKETPAIR_BINDING_PATH, openFds, runWithChannel } from './helpers.js';
+import { BACKENDS, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds, runWithChannel, SOCKETPAIR_BINDING_PATH } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -62,6 +62,7 @@ for (const backend of BACKENDS) {
       const child = spawn('sleep', ['5'], { stdio: ['ignore', 'ignore', channel.childFd] });
       channel.spawned();
       try {
+        await execed(child.pid!, 'sleep');
         const inherited = inheritedFds();
         const fds = readdirSync(`/proc/${child.pid}/fd`).sort((a, b) => Number(a) - Number(b));
         assert.deepEqual(fds, ['0', '1', '2', ...inherited]);

@@ -52,6 +52,20 @@ export function inheritedFds(): string[] {
   return openFds().filter((fd) => Number(fd) > 2 && !(fdFlags(fd) & O_CLOEXEC)).sort((a, b) => Number(a) - Number(b));
 }
 
+/** Waits until a child spawned from this process runs `program` (it has exec'd): until then it
+ * is a copy of this process and still holds fds that close on exec. */
+export async function execed(pid: number, program: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0].endsWith(program)) return;
+    } catch {
+      // not there yet, or gone
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`process ${pid} did not exec ${program}`);
+}
+
 export interface Run {
   child: ChildProcess;
   channel: StderrChannel;

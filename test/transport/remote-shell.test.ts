@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
-import { fdFlags, inheritedFds, O_NONBLOCK, openFds } from '../native/helpers.js';
+import { execed, fdFlags, inheritedFds, O_NONBLOCK, openFds } from '../native/helpers.js';
 import { collect, rejection, resources, sha256, sleep, standIn } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -65,6 +65,7 @@ describe('openRemoteShell: the tunnel', function () {
   it('gives the remote shell sockets as stdin and stdout, the stderr endpoint as fd 2, and nothing else', async () => {
     const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'read line; echo "$line"', 'sh'], stderr: 'capture' });
     const pid = shell.pid!;
+    await execed(pid, 'sh');
     const fds = readdirSync(`/proc/${pid}/fd`).sort((a, b) => Number(a) - Number(b));
     const target = (fd: string): string => readlinkSync(`/proc/${pid}/fd/${fd}`);
     assert.deepEqual(fds, ['0', '1', '2', ...inheritedFds()]);

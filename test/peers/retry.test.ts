@@ -1,0 +1,140 @@
+// Trying the connection again, against the suite's sshd with the real ssh: only for a connection
+// that was never established, only while nothing crossed the stream, and every way out of the
+// waiting still bounded.
+//
+// Seeded: fast-check prints the seed and the counterexample on failure. Replay with
+// RSH_RETRY_SEED=<seed>; more runs with RSH_RETRY_RUNS=<n>.
+
+import fc from 'fast-check';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
+import { openFds } from '../native/helpers.js';
+import { collect, rejection, sleep } from '../transport/helpers.js';
+import { freePort, useSshd } from './sshd.js';
+
+/** From `port` on, a relay to the sshd at `target`. */
+function relay(port: number, target: number): Promise<Server> {
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: target });
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+describe('retry of the connection through a real sshd', function () {
+  this.timeout(60_000);
+  const peer = useSshd();
+  const target = (port: number, extra: Partial<OpenRemoteShellOptions> = {}): OpenRemoteShellOptions => ({
+    host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port })], stderr: 'capture', ...extra,
+  });
+
+  it('succeeds once the port starts listening, the reader attached from the start', async () => {
+    const port = await freePort();
+    // The relay's port is another name for the server: its key is known under that one too.
+    const knownHosts = path.join(peer.sshd.dir, 'relay_known_hosts');
+    writeFileSync(knownHosts, readFileSync(peer.sshd.knownHosts, 'utf8').replace(/^\[127\.0\.0\.1\]:\d+/, `[127.0.0.1]:${port}`));
+    const shell = openRemoteShell({
+      ...target(port, { command: ['echo', 'reached'], retry: { attempts: 20, delayMs: 200 } }),
+      rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port, knownHosts })],
+    });
+    const output = collect(shell.stream);
+    await sleep(700);
+    const server = await relay(port, peer.sshd.port);
+    try {
+      assert.equal((await output).toString(), 'reached\n');
+      await shell.finished;
+      assert.ok(shell.attempts > 1, `${shell.attempts} attempts`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives up after the last attempt and says how many were made', async () => {
+    const port = await freePort();
+    const shell = openRemoteShell(target(port, { command: ['true'], retry: { attempts: 2, delayMs: 50 } }));
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'connect-refused');
+    assert.equal(err.attempts, 3);
+    assert.match(err.shortMessage, /^ssh could not connect to 127\.0\.0\.1 port \d+: connection refused \(after 3 attempts\)$/);
+    assert.equal(shell.attempts, 3);
+  });
+
+  it('never retries once the caller wrote: the byte went to a remote shell that could not take it', async () => {
+    const port = await freePort();
+    const shell = openRemoteShell(target(port, { command: ['cat'], retry: { attempts: 5, delayMs: 50 } }));
+    shell.stream.write('x', () => {});
+    const err = await rejection(shell.finished);
+    assert.equal(err.attempts, 1);
+    assert.equal(err.reason, 'connect-refused');
+  });
+
+  it('never retries a failure that reached the server or the remote command', async () => {
+    const denied = openRemoteShell({ ...target(peer.sshd.port, { command: ['true'], retry: 3 }), rsh: ['ssh', ...peer.sshd.sshOptionsWith({ key: peer.sshd.strangerKey })] });
+    const auth = await rejection(denied.finished);
+    assert.equal(auth.reason, 'auth-failed');
+    assert.equal(auth.attempts, 1);
+    const ran = openRemoteShell({ ...target(peer.sshd.port, { remoteCommand: 'echo partial; exit 255', retry: 3 }) });
+    ran.stream.resume();
+    const failed = await rejection(ran.finished);
+    assert.equal(failed.attempts, 1);
+    assert.equal(failed.bytesReceived, 8);
+  });
+
+  it('refuses retry with a handed-over fd, and a wrong value, before anything runs', () => {
+    assert.throws(() => openRemoteShell(target(1, { command: ['true'], retry: 1, stdin: 0 })), /^TypeError: retry needs stdin and stdout as 'pipe'/);
+    assert.throws(() => openRemoteShell(target(1, { command: ['true'], retry: -1 })), /^RangeError: retry must be a whole number from 0 to 100, got -1$/);
+    assert.throws(() => openRemoteShell(target(1, { command: ['true'], retry: { attempts: 1, delay: 5 } as never })), /^TypeError: retry has no option "delay"/);
+  });
+
+  const SEED = Number(process.env.RSH_RETRY_SEED ?? Date.now() % 2 ** 31);
+  const RUNS = Number(process.env.RSH_RETRY_RUNS ?? 12);
+  it(`every way out of the waiting settles within its bound and leaves no fd (fast-check, seed ${SEED})`, async () => {
+    const port = await freePort();
+    const before = openFds().length;
+    const scenario = fc.record({
+      attempts: fc.integer({ min: 0, max: 3 }),
+      delayMs: fc.integer({ min: 0, max: 150 }),
+      action: fc.constantFrom('none', 'abort', 'close', 'kill', 'write', 'end'),
+      atMs: fc.integer({ min: 0, max: 400 }),
+    });
+    await fc.assert(fc.asyncProperty(scenario, async ({ attempts, delayMs, action, atMs }) => {
+      const controller = new AbortController();
+      const started = Date.now();
+      const shell = openRemoteShell(target(port, { command: ['true'], retry: { attempts, delayMs }, signal: controller.signal, killGraceMs: 100, drainTimeoutMs: 50 }));
+      let actedAt = Infinity;
+      const act = sleep(atMs).then(() => {
+        actedAt = Date.now();
+        if (action === 'abort') controller.abort();
+        if (action === 'close') void shell.close();
+        if (action === 'kill') shell.kill();
+        if (action === 'write') shell.stream.write('x', () => {});
+        if (action === 'end') shell.stream.end();
+      });
+      const err = await rejection(shell.finished);
+      const took = Date.now() - started;
+      await act;
+      assert.ok(err.attempts >= 1 && err.attempts <= attempts + 1, `${err.attempts} attempts of ${attempts + 1}`);
+      assert.equal(err.attempts, shell.attempts);
+      const before = actedAt < started + took;
+      if (action === 'abort' && before) assert.equal(err.reason, 'aborted');
+      // A signal may reach ssh before it has failed on its own.
+      else if ((action === 'kill' || action === 'close') && before) assert.ok(['connect-refused', 'killed'].includes(err.reason), err.reason);
+      else assert.equal(err.reason, 'connect-refused');
+      // Once the caller acted, no new attempt starts.
+      if (action !== 'none' && before) assert.ok(err.attempts <= Math.ceil((actedAt - started) / Math.max(delayMs, 1)) + 1, `${err.attempts} attempts after acting at ${actedAt - started} ms`);
+      // Each attempt: ssh's refused connect, the stderr drain, the delay; plus scheduling.
+      const bound = (attempts + 1) * (delayMs + 50 + 1500) + 2000;
+      assert.ok(took < bound, `settled after ${took} ms, bound ${bound}`);
+    }), { seed: SEED, numRuns: RUNS });
+    await sleep(100);
+    assert.equal(openFds().length, before, 'no fd left');
+  });
+});
