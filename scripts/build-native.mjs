@@ -5,6 +5,7 @@
 //   node scripts/build-native.mjs --ssh-socketpair-stderr  -> the same, socketpair endpoint
 //   node scripts/build-native.mjs --ssh-socketpair-stderr --out=build/variants/socketpair
 //                                                          -> a second build beside the first
+//   ... --if-missing                                       -> only when that build is not there
 //
 // The feature also comes from npm (`npm install --ssh-socketpair-stderr`, `npm rebuild
 // --ssh-socketpair-stderr`), which passes it as npm_config_ssh_socketpair_stderr. It is read
@@ -21,11 +22,13 @@ const args = process.argv.slice(2);
 const truthy = (value) => /^(1|true|yes|on)$/i.test(value ?? '');
 const socketpair = args.includes('--ssh-socketpair-stderr') || truthy(process.env.npm_config_ssh_socketpair_stderr);
 const out = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
-const unknown = args.filter((a) => a !== '--ssh-socketpair-stderr' && !a.startsWith('--out='));
+const ifMissing = args.includes('--if-missing');
+const unknown = args.filter((a) => a !== '--ssh-socketpair-stderr' && a !== '--if-missing' && !a.startsWith('--out='));
 if (unknown.length > 0) {
-  console.error(`build-native: unknown option ${unknown[0]} (known: --ssh-socketpair-stderr, --out=DIR)`);
+  console.error(`build-native: unknown option ${unknown[0]} (known: --ssh-socketpair-stderr, --out=DIR, --if-missing)`);
   process.exit(2);
 }
+if (ifMissing && existsSync(path.join(out ? path.resolve(root, out) : root, 'build/Release/rsh_transport.node'))) process.exit(0);
 
 // npm hands scripts its own node-gyp; without npm, the one in devDependencies.
 function nodeGyp() {
