@@ -25,8 +25,10 @@ export interface OpenRemoteShellOptions extends RemoteShellTarget, RemoteShellOp
  */
 export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   if (typeof options !== 'object' || options === null) throw new TypeError('openRemoteShell needs an options object');
-  checkShellOptions(options, TARGET_KEYS);
-  const argv = buildRemoteShellArgv(options);
+  const settings = checkShellOptions(options, TARGET_KEYS);
+  // With retry, ssh says when it has authenticated: a remote command's failure must never pass
+  // for a connection that was not established (see retry.ts).
+  const argv = buildRemoteShellArgv(options, { sessionEvidence: settings.retry.attempts > 0 });
   const {
     host: _host, user: _user, command: _command, remoteCommand: _remoteCommand, rsh: _rsh,
     port: _port, identityFile: _identityFile, sshOptions: _sshOptions, connectTimeoutMs: _connectTimeoutMs, batchMode: _batchMode,

@@ -170,6 +170,10 @@ export class RemoteShell implements AsyncDisposable {
     const tunnel = this.#tunnel = new Tunnel(started.stdin, started.stdout, {
       closedError: (cause) => this.#closedError(cause, handedOver),
       pendingBytes: started.binding.pendingBytes,
+      // Using the stream ends a retry being decided on or waited for: the last exit is the end.
+      touched: () => {
+        if (this.#pendingExit) this.#exited(this.#pendingExit);
+      },
     });
     tunnel.holdEnd(settings.retry.attempts > 0);
     if (!started.stdout) this.#stdoutDone = true;
@@ -191,9 +195,19 @@ export class RemoteShell implements AsyncDisposable {
     let stdio: ChildStdio | undefined;
     let child: ChildProcess;
     let binding: NativeBinding;
+    // A later attempt's capture takes over only once its child runs: until then the last
+    // attempt's stderr is what explains the run.
+    const adopt = (made: ShellStderr): void => {
+      if (attempt === 1) this.#shellStderr = made;
+    };
+    const release = (made: ShellStderr | undefined): void => {
+      if (attempt === 1) made?.close();
+      else made?.finish();
+    };
     try {
       binding = opts.binding ?? loadBinding();
-      stderr = this.#shellStderr = ShellStderr.open(settings, binding, opts.injectFailure);
+      stderr = ShellStderr.open(settings, binding, opts.injectFailure);
+      adopt(stderr);
       stdio = ChildStdio.open(binding, settings.stdin, settings.stdout);
       child = spawn(this.argv[0], this.argv.slice(1), {
         stdio: [...stdio.spawnStdio, stderr.childFd],
@@ -203,18 +217,19 @@ export class RemoteShell implements AsyncDisposable {
       });
     } catch (err) {
       stdio?.close();
-      stderr?.close();
+      release(stderr);
       return { failure: spawnError(this.#facts(), err, settings.cwd) };
     }
     this.#child = child;
     if (child.pid === undefined) {
       // Not found, not executable, out of fds: Node reports why on the next tick.
       stdio.close(child);
-      stderr.close();
+      release(stderr);
       return { failure: new Promise((resolve) => {
         child.once('error', (err) => resolve(spawnError(this.#facts(), err, settings.cwd)));
       }) };
     }
+    this.#shellStderr = stderr;
     stderr.spawned();
     const { stdin, stdout } = stdio.spawned(child);
     // After a successful spawn, 'error' only reports a failed kill(), which kill() returns.
@@ -304,7 +319,8 @@ export class RemoteShell implements AsyncDisposable {
       this.#exited(exit);
       return;
     }
-    this.#shellStderr!.finish();
+    const previous = this.#shellStderr!;
+    previous.finish();
     this.#stderrDone = false;
     this.#pendingExit = undefined;
     const started = this.#spawnAttempt();
@@ -313,7 +329,7 @@ export class RemoteShell implements AsyncDisposable {
       void Promise.resolve(started.failure).then((err) => {
         this.#spawnFailure = err;
         this.#stderrDone = this.#stdoutDone = true;
-        this.#exited({ code: null, signal: null });
+        this.#exited(exit);
       });
       return;
     }

@@ -6,7 +6,7 @@
 import { invalidInput, type RemoteShellError } from '../errors.js';
 import { parseRsh } from './parse-rsh.js';
 import { quoteCommand } from './quote.js';
-import { SSH_OPTION_KEYS, sshOptionArgs, type SshOptions } from './ssh-options.js';
+import { SSH_OPTION_KEYS, sshOptionArgs, type SshArgsContext, type SshOptions } from './ssh-options.js';
 import { checkHost, checkUser } from './validate.js';
 
 export interface RemoteShellTarget extends SshOptions {
@@ -96,12 +96,12 @@ function remoteCommandArgs(target: RemoteShellTarget): string[] {
  * @throws RemoteShellError ERR_INVALID_HOST, ERR_INVALID_RSH, ERR_INVALID_COMMAND; TypeError or
  * RangeError for an ssh option out of its range, or given to a remote shell that is not ssh.
  */
-export function buildRemoteShellArgv(target: RemoteShellTarget): string[] {
+export function buildRemoteShellArgv(target: RemoteShellTarget, context: Pick<SshArgsContext, 'sessionEvidence'> = {}): string[] {
   if (typeof target !== 'object' || target === null) throw new TypeError('the target must be an object with at least a host');
   const rawHost = typeof target.host === 'string' && /^\[.*\]$/.test(target.host) ? target.host.slice(1, -1) : target.host;
   const host = checkHost(rawHost);
   const user = target.user === undefined ? undefined : checkUser(target.user);
   const remote = remoteCommandArgs(target);
   const words = remoteShellWords(target.rsh);
-  return [...words, ...sshOptionArgs(target, words), ...(user === undefined ? [] : ['-l', user]), host, ...remote];
+  return [...words, ...sshOptionArgs(target, words, { ...context, user }), ...(user === undefined ? [] : ['-l', user]), host, ...remote];
 }

@@ -24,8 +24,17 @@ export interface SshOptions {
 export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set(['port', 'identityFile', 'sshOptions', 'connectTimeoutMs', 'batchMode']);
 
 // The first-class options and the ssh_config keywords they set, which sshOptions may not repeat.
-const KEYWORDS: Readonly<Record<string, keyof SshOptions>> = {
-  port: 'port', identityfile: 'identityFile', connecttimeout: 'connectTimeoutMs', batchmode: 'batchMode',
+const KEYWORDS: Readonly<Record<string, keyof SshOptions | 'user'>> = {
+  port: 'port', identityfile: 'identityFile', connecttimeout: 'connectTimeoutMs', batchmode: 'batchMode', user: 'user',
+};
+
+// Keywords refused in sshOptions: ssh refuses the first three on its command line, and HostName
+// would send ssh elsewhere than the host that was checked and that the argv shows.
+const REFUSED_KEYWORDS: Readonly<Record<string, string>> = {
+  host: 'ssh takes no Host block on its command line',
+  match: 'ssh takes no Match block on its command line',
+  include: 'ssh takes no Include on its command line',
+  hostname: 'it would connect elsewhere than host: give the host as host',
 };
 
 // ConnectTimeout beyond this many seconds is refused: a day is already no timeout at all.
@@ -53,12 +62,21 @@ function checkText(name: string, value: unknown): string {
 function optionValue(key: string, value: unknown): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new RangeError(`sshOptions.${key} must be a finite number, got ${value}`);
+    // ssh's numbers are counts and seconds: whole and not negative.
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`sshOptions.${key} must be a whole number from 0 up, or a string, got ${value}`);
     return String(value);
   }
   const text = checkText(`sshOptions.${key}`, value);
   if (text.startsWith('-')) throw new RangeError(`sshOptions.${key} may not begin with '-', got ${describe(text)}`);
   return text;
+}
+
+export interface SshArgsContext {
+  /** A user given as `-l user`, which sshOptions.User may not contradict. */
+  user?: string;
+  /** ssh must say when it has authenticated (LogLevel VERBOSE, unless sshOptions sets LogLevel):
+   * with retry, so that a remote command's own failure never passes for ssh's. */
+  sessionEvidence?: boolean;
 }
 
 /**
@@ -67,7 +85,7 @@ function optionValue(key: string, value: unknown): string {
  * @throws TypeError or RangeError naming the option, and TypeError when the remote shell is not
  * OpenSSH's client.
  */
-export function sshOptionArgs(options: SshOptions, rshWords: readonly string[]): string[] {
+export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], context: SshArgsContext = {}): string[] {
   const given = [...SSH_OPTION_KEYS].filter((key) => (options as Record<string, unknown>)[key] !== undefined);
   if (!isOpenSsh(rshWords)) {
     if (given.length === 0) return [];
@@ -90,17 +108,25 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[]):
     args.push('-o', `ConnectTimeout=${Math.ceil(connectTimeoutMs / 1000)}`);
   }
   if (batchMode !== undefined && typeof batchMode !== 'boolean') throw new TypeError(`batchMode must be true or false, got ${describe(batchMode)}`);
-  if (sshOptions !== undefined && (typeof sshOptions !== 'object' || sshOptions === null || Array.isArray(sshOptions))) {
-    throw new TypeError(`sshOptions must be an object of ssh_config keywords and values, got ${describe(sshOptions)}`);
+  const prototype = typeof sshOptions === 'object' && sshOptions !== null ? Object.getPrototypeOf(sshOptions) : undefined;
+  if (sshOptions !== undefined && prototype !== Object.prototype && prototype !== null) {
+    throw new TypeError(`sshOptions must be a plain object of ssh_config keywords and values, got ${describe(sshOptions)}`);
   }
   const entries = Object.entries(sshOptions ?? {});
+  const seen = new Map<string, string>();
   for (const [key] of entries) {
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) throw new RangeError(`sshOptions has a key that is no ssh_config keyword: ${JSON.stringify(key)}`);
-    const own = KEYWORDS[key.toLowerCase()];
-    if (own !== undefined && options[own] !== undefined) throw new TypeError(`sshOptions.${key} repeats the option ${own}: give one of them`);
+    const lower = key.toLowerCase();
+    if (REFUSED_KEYWORDS[lower] !== undefined) throw new RangeError(`sshOptions.${key} is refused: ${REFUSED_KEYWORDS[lower]}`);
+    if (seen.has(lower)) throw new TypeError(`sshOptions gives ${seen.get(lower)} and ${key}, the same keyword: ssh would take the first alone`);
+    seen.set(lower, key);
+    const own = KEYWORDS[lower];
+    const given = own === 'user' ? context.user : own === undefined ? undefined : options[own];
+    if (own !== undefined && given !== undefined) throw new TypeError(`sshOptions.${key} repeats the option ${own}: give one of them`);
   }
   // BatchMode given in sshOptions stands for batchMode; otherwise it is on unless told.
   if (!entries.some(([key]) => key.toLowerCase() === 'batchmode')) args.push('-o', `BatchMode=${batchMode === false ? 'no' : 'yes'}`);
+  if (context.sessionEvidence && !seen.has('loglevel')) args.push('-o', 'LogLevel=VERBOSE');
   for (const [key, value] of entries) args.push('-o', `${key}=${optionValue(key, value)}`);
   return args;
 }

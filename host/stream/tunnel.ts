@@ -22,6 +22,8 @@ export interface TunnelHooks {
   closedError(cause: Error | undefined): RemoteShellError;
   /** Bytes waiting in the kernel to be read from an fd (FIONREAD), where that can be known. */
   pendingBytes?(fd: number): number;
+  /** The caller used the stream for the first time (a write, end() or destroy()). */
+  touched?(): void;
 }
 
 type Callback = (err?: Error | null) => void;
@@ -99,7 +101,7 @@ export class Tunnel extends Duplex {
       });
       stdout.once('end', () => {
         if (stdout !== this.#stdout) return;
-        if (this.#holdEnd) this.#endHeld = true;
+        if (this.#holdEnd && this.untouched) this.#endHeld = true;
         else this.#endOfOutput();
       });
       stdout.on('error', (err) => {
@@ -127,9 +129,23 @@ export class Tunnel extends Duplex {
 
   // ---- trying the connection again (see RemoteShell's retry) ----
 
-  /** Whether the caller has neither written nor ended the stream, and nothing came back. */
+  /** Whether the caller has neither written nor ended the stream, and nothing came back: not
+   * read, nor waiting in the socket, nor in the kernel. */
   get untouched(): boolean {
-    return !this.#touched && this.#received === 0 && !this.destroyed;
+    if (this.#touched || this.#received > 0 || this.destroyed) return false;
+    const stdout = this.#stdout;
+    if (!stdout) return true;
+    const fd = (stdout as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+    const inKernel = typeof fd === 'number' && fd >= 0 ? this.#hooks.pendingBytes?.(fd) ?? 0 : 0;
+    return stdout.readableLength === 0 && inKernel === 0;
+  }
+
+  #touch(): void {
+    if (this.#touched) return;
+    this.#touched = true;
+    // Whatever was held back for a retry now goes on as it is.
+    this.#hooks.touched?.();
+    this.holdEnd(false);
   }
 
   /** While on, the end of the child's stdout is held back: the connection may be tried again. */
@@ -270,7 +286,7 @@ export class Tunnel extends Duplex {
       callback = encoding;
       encoding = undefined;
     }
-    this.#touched = true;
+    this.#touch();
     if (this.writableEnded || this.destroyed) {
       const err = (this.#inputClosed ? this.#inputError() : undefined)
         ?? (this.destroyed ? streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
@@ -300,7 +316,7 @@ export class Tunnel extends Duplex {
   }
 
   override end(chunk?: unknown, encoding?: BufferEncoding | Callback, callback?: Callback): this {
-    this.#touched = true;
+    this.#touch();
     if (typeof chunk === 'function') {
       callback = chunk as Callback;
       chunk = undefined;
@@ -366,6 +382,7 @@ export class Tunnel extends Duplex {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.#touch();
     // What the consumer had not read is dropped with the stream, and what the socket had read
     // from the child but not yet handed on: received, then discarded.
     const inSocket = this.#stdout && !this.#stdout.destroyed ? this.#stdout.readableLength : 0;

@@ -7,12 +7,12 @@
 
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
 import { openFds } from '../native/helpers.js';
-import { collect, rejection, sleep } from '../transport/helpers.js';
+import { collect, rejection, sleep, standIn } from '../transport/helpers.js';
 import { freePort, useSshd } from './sshd.js';
 
 /** From `port` on, a relay to the sshd at `target`. */
@@ -86,6 +86,74 @@ describe('retry of the connection through a real sshd', function () {
     const failed = await rejection(ran.finished);
     assert.equal(failed.attempts, 1);
     assert.equal(failed.bytesReceived, 8);
+  });
+
+  it('never retries when output came back unread: a paused consumer still gets it, and the command ran once', async () => {
+    const log = path.join(peer.scratch, `ran-${Date.now()}`);
+    const shell = openRemoteShell({
+      host: 'h', rsh: standIn(), stderr: 'capture', retry: { attempts: 2, delayMs: 10 },
+      remoteCommand: `echo ran >> ${log}; printf RESULT; echo "ssh: connect to host 127.0.0.1 port 9: Connection refused" >&2; exit 255`,
+    });
+    shell.stream.pause(); // a reader, not reading yet: the bytes wait in the socket and the kernel
+    await shell.exited;
+    await sleep(200);
+    assert.equal((await collect(shell.stream)).toString(), 'RESULT');
+    const err = await rejection(shell.finished);
+    assert.equal(err.attempts, 1);
+    assert.equal(readFileSync(log, 'utf8'), 'ran\n');
+  });
+
+  it('never takes a remote command\'s own ssh failure for its own: ssh says when it authenticated', async () => {
+    const log = path.join(peer.scratch, `nested-${Date.now()}`);
+    const shell = openRemoteShell(target(peer.sshd.port, {
+      retry: { attempts: 3, delayMs: 10 }, remoteCommand: `echo ran >> ${log}; ssh -F /dev/null -o BatchMode=yes -p ${await freePort()} 127.0.0.1 true`,
+    }));
+    assert.ok(shell.argv.includes('LogLevel=VERBOSE'));
+    const err = await rejection(shell.finished);
+    assert.equal(err.attempts, 1);
+    assert.equal(err.reason, 'remote-command-failed');
+    assert.equal(readFileSync(log, 'utf8'), 'ran\n');
+  });
+
+  it('holds no end back once output came: a half-closing protocol finishes as without retry', async () => {
+    for (const retry of [undefined, 1]) {
+      const shell = openRemoteShell({ host: 'h', rsh: ['sh', '-c', 'printf answer; exec 1>&-; cat >/dev/null', 'sh'], stderr: 'capture', retry });
+      shell.stream.on('end', () => shell.stream.end());
+      assert.equal((await collect(shell.stream)).toString(), 'answer');
+      await shell.finished;
+    }
+  });
+
+  it('a write, end() or destroy() during the wait ends it at once, and a failed write says why', async () => {
+    for (const action of ['write', 'end', 'destroy'] as const) {
+      const port = await freePort();
+      const shell = openRemoteShell(target(port, { command: ['cat'], retry: { attempts: 3, delayMs: 5000 } }));
+      await sleep(500);
+      const started = Date.now();
+      let written: Promise<Error | null | undefined> | undefined;
+      if (action === 'write') written = new Promise((resolve) => shell.stream.write('x', resolve));
+      if (action === 'end') shell.stream.end();
+      if (action === 'destroy') shell.stream.destroy();
+      const err = await rejection(shell.finished);
+      assert.ok(Date.now() - started < 3000, `${action}: settled after ${Date.now() - started} ms`);
+      assert.equal(err.attempts, 1);
+      assert.equal(err.reason, 'connect-refused');
+      if (written) assert.equal(((await written) as typeof err).reason, 'connect-refused');
+    }
+  });
+
+  it('a new attempt that cannot start ends the run with why, keeping the last attempt\'s stderr and exit', async () => {
+    const port = await freePort();
+    const wrapper = path.join(peer.scratch, `ssh-wrapper-${Date.now()}`);
+    writeFileSync(wrapper, `#!/bin/sh\nexec ssh "$@"\n`, { mode: 0o755 });
+    const shell = openRemoteShell({ ...target(port, { command: ['true'], retry: { attempts: 3, delayMs: 500 } }), rsh: [wrapper, ...peer.sshd.sshOptionsWith({ port })] });
+    await sleep(200);
+    rmSync(wrapper);
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'spawn-failed');
+    assert.equal(err.attempts, 2);
+    assert.deepEqual(await shell.exited, { code: 255, signal: null });
+    assert.match(shell.stderr.snapshot().text, /Connection refused/);
   });
 
   it('refuses retry with a handed-over fd, and a wrong value, before anything runs', () => {

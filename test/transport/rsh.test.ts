@@ -192,12 +192,19 @@ describe('ssh options', () => {
       [{ identityFile: 'a\nb' }, RangeError, /^identityFile holds a NUL byte or a line break/],
       [{ connectTimeoutMs: 0 }, RangeError, /^connectTimeoutMs must be a whole number of milliseconds from 1 to 86400000, got 0$/],
       [{ batchMode: 'yes' }, TypeError, /^batchMode must be true or false, got "yes"$/],
-      [{ sshOptions: ['a'] }, TypeError, /^sshOptions must be an object/],
+      [{ sshOptions: ['a'] }, TypeError, /^sshOptions must be a plain object/],
       [{ sshOptions: { 'Proxy Command': 'x' } }, RangeError, /no ssh_config keyword: "Proxy Command"/],
       [{ sshOptions: { ProxyCommand: 'nc h 22\nHost *' } }, RangeError, /^sshOptions\.ProxyCommand holds a NUL byte or a line break/],
       [{ sshOptions: { LocalCommand: '-oProxyCommand=x' } }, RangeError, /^sshOptions\.LocalCommand may not begin with '-'/],
       [{ sshOptions: { Port: 22 }, port: 22 }, TypeError, /^sshOptions\.Port repeats the option port: give one of them$/],
       [{ sshOptions: { BatchMode: 'no' }, batchMode: true }, TypeError, /^sshOptions\.BatchMode repeats the option batchMode/],
+      [{ sshOptions: { User: 'root' }, user: 'alice' }, TypeError, /^sshOptions\.User repeats the option user/],
+      [{ sshOptions: { HostName: '127.0.0.2' } }, RangeError, /^sshOptions\.HostName is refused: it would connect elsewhere than host/],
+      [{ sshOptions: { Include: '/etc/x' } }, RangeError, /^sshOptions\.Include is refused/],
+      [{ sshOptions: { ServerAliveInterval: 5, serveraliveinterval: 10 } }, TypeError, /^sshOptions gives ServerAliveInterval and serveraliveinterval, the same keyword/],
+      [{ sshOptions: new Map([['Port', 22]]) }, TypeError, /^sshOptions must be a plain object/],
+      [{ sshOptions: { ServerAliveInterval: -1 } }, RangeError, /^sshOptions\.ServerAliveInterval must be a whole number from 0 up/],
+      [{ sshOptions: { ServerAliveInterval: 1e21 } }, RangeError, /must be a whole number from 0 up/],
     ];
     for (const [options, kind, message] of refused) {
       assert.throws(() => argv({ host: 'h', ...options } as never), (err: Error) => err.constructor === kind && message.test(err.message), JSON.stringify(options));
