@@ -17,18 +17,18 @@
 // diagnosed; if the connection was never established, a new child takes its place behind the
 // same stream after retry.delayMs. Using the stream, close(), an abort or kill() ends the waiting.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import {
   abortError, exitError, NO_BYTES, spawnError, streamClosedError, type ByteCounts, type Exit, type RemoteShellError, type ShellFacts,
 } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
-import { loadBinding, type NativeBinding } from './native/binding.js';
+import type { NativeBinding } from './native/binding.js';
 import { checkKillSignal, checkShellOptions, type RemoteShellOptions, type ShellSettings } from './options.js';
 import { isRetryable } from './retry.js';
 import { checkRshWords } from './rsh/argv.js';
-import { NO_STDERR, ShellStderr, type RemoteShellStderr } from './stderr/shell-stderr.js';
-import { ChildStdio } from './stream/child-stdio.js';
+import { startRemoteShell } from './shell-spawn.js';
+import { NO_STDERR, type ShellStderr, type RemoteShellStderr } from './stderr/shell-stderr.js';
 import { FailedStream } from './stream/failed-stream.js';
 import { Tunnel } from './stream/tunnel.js';
 import { Timers } from './timers.js';
@@ -183,65 +183,28 @@ export class RemoteShell implements AsyncDisposable {
     return tunnel;
   }
 
-  // Starts one child with its own stderr capture and stdio; on failure, leaves nothing behind.
+  // Starts one child; on failure, leaves nothing behind (see shell-spawn.ts) and says why.
   #spawnAttempt():
     | { stdin: Writable | null; stdout: Readable | null; binding: NativeBinding }
-    | { failure: RemoteShellError | Promise<RemoteShellError> } {
-    const settings = this.#settings;
-    const opts = this.#internal;
+    | { failure: Promise<RemoteShellError> } {
     const attempt = ++this.#attempts;
-    // Each step makes fds the child is to hold; when one fails, what the others made is closed.
-    let stderr: ShellStderr | undefined;
-    let stdio: ChildStdio | undefined;
-    let child: ChildProcess;
-    let binding: NativeBinding;
-    // A later attempt's capture takes over only once its child runs: until then the last
-    // attempt's stderr is what explains the run.
-    const adopt = (made: ShellStderr): void => {
-      if (attempt === 1) this.#shellStderr = made;
-    };
-    const release = (made: ShellStderr | undefined): void => {
-      if (attempt === 1) made?.close();
-      else made?.finish();
-    };
-    try {
-      binding = opts.binding ?? loadBinding();
-      stderr = ShellStderr.open(settings, binding, opts.injectFailure);
-      adopt(stderr);
-      stdio = ChildStdio.open(binding, settings.stdin, settings.stdout);
-      child = spawn(this.argv[0], this.argv.slice(1), {
-        stdio: [...stdio.spawnStdio, stderr.childFd],
-        env: childEnv(settings.env),
-        cwd: settings.cwd,
-        windowsHide: true,
-      });
-    } catch (err) {
-      stdio?.close();
-      release(stderr);
-      return { failure: spawnError(this.#facts(), err, settings.cwd) };
+    const started = startRemoteShell(this.argv, this.#settings, this.#internal);
+    if ('cause' in started) {
+      // A later attempt's capture never takes over: the last attempt's stderr explains the run.
+      if (attempt === 1) this.#shellStderr = started.stderr;
+      else started.stderr?.finish();
+      if (started.child) this.#child = started.child;
+      return { failure: started.cause.then((err) => spawnError(this.#facts(), err, this.#settings.cwd)) };
     }
-    this.#child = child;
-    if (child.pid === undefined) {
-      // Not found, not executable, out of fds: Node reports why on the next tick.
-      stdio.close(child);
-      release(stderr);
-      return { failure: new Promise((resolve) => {
-        child.once('error', (err) => resolve(spawnError(this.#facts(), err, settings.cwd)));
-      }) };
-    }
-    this.#shellStderr = stderr;
-    stderr.spawned();
-    const { stdin, stdout } = stdio.spawned(child);
-    // After a successful spawn, 'error' only reports a failed kill(), which kill() returns.
-    child.on('error', () => {});
-    child.once('exit', (code, signal) => this.#onExit(attempt, { code, signal }));
-    const ended = stderr;
-    ended.ended.then(() => {
+    this.#child = started.child;
+    this.#shellStderr = started.stderr;
+    started.child.once('exit', (code, signal) => this.#onExit(attempt, { code, signal }));
+    started.stderr.ended.then(() => {
       if (attempt !== this.#attempts) return;
       this.#stderrDone = true;
       this.#maybeSettle();
     });
-    return { stdin, stdout, binding };
+    return started;
   }
 
   // Nothing runs: the stream fails with the error once it is known, and `finished` rejects.
@@ -443,12 +406,4 @@ export class RemoteShell implements AsyncDisposable {
       attempts: Math.max(this.#attempts, 1),
     };
   }
-}
-
-// As upstream rsync does, the remote shell gets no DISPLAY unless SSH_ASKPASS is set, so that
-// ssh does not try X11 for a passphrase when nothing asks for one.
-function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (env.DISPLAY === undefined || env.SSH_ASKPASS !== undefined) return env;
-  const { DISPLAY: _display, ...rest } = env;
-  return rest;
 }
