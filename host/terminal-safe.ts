@@ -94,11 +94,6 @@ export function forTerminal(text: string): string {
   return safe.includes('\x1b') ? safe + RESET_ATTRIBUTES : safe;
 }
 
-/** Whether the text is already terminal-safe (no character terminalSafe would change). */
-export function isTerminalSafe(text: string, options: TerminalSafeOptions = {}): boolean {
-  return terminalSafe(text, options) === text;
-}
-
 // Escape sequences as a terminal parses them (CSI, OSC, the other two-character ones), removed
 // before a line is matched against known messages, so that colouring a message does not hide it.
 const SEQUENCES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~])?|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
