@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, type Snapshot } from './core/snapshot.js';
-import { diagnose, showLine, type Diagnosis, type ExitFacts } from './diagnosis/diagnose.js';
+import { diagnose, receivedSoFar, showLine, type Diagnosis, type ExitFacts } from './diagnosis/diagnose.js';
 import { plainText } from './terminal-safe.js';
 import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
 
@@ -112,10 +112,10 @@ function body(summary: string, telling: readonly string[], snapshot: Snapshot, l
   return [...pulled, ...marker, ...shown];
 }
 
+// `snapshot` is the one the diagnosis read: taking it renders and decodes the whole capture.
 function shellError(
-  facts: ShellFacts, code: RemoteShellErrorCode, diagnosis: Diagnosis, shortMessage = diagnosis.summary, cause?: unknown,
+  facts: ShellFacts, snapshot: Snapshot, code: RemoteShellErrorCode, diagnosis: Diagnosis, shortMessage = diagnosis.summary, cause?: unknown,
 ): RemoteShellError {
-  const snapshot = facts.stderr.snapshot();
   return new RemoteShellError(code, shortMessage, {
     reason: diagnosis.reason,
     hint: diagnosis.hint,
@@ -137,24 +137,23 @@ export function exitError(facts: ShellFacts): RemoteShellError | undefined {
   const exit = facts.exit;
   if (!exit || exit.code === 0) return undefined;
   const code: RemoteShellErrorCode = exit.signal ? 'ERR_REMOTE_SHELL_SIGNAL' : 'ERR_REMOTE_SHELL_EXIT';
-  const diagnosis = diagnoseFacts(facts, facts.stderr.snapshot());
+  const snapshot = facts.stderr.snapshot();
+  const diagnosis = diagnoseFacts(facts, snapshot);
   const tries = facts.attempts ?? 1;
   // After retries, the first line says how many attempts there were.
   const summary = tries > 1 ? `${diagnosis.summary} (after ${tries} attempts)` : diagnosis.summary;
-  return shellError(facts, code, diagnosis, summary);
-}
-
-function received(facts: ShellFacts): string {
-  return facts.stdoutHandedOver ? '' : ` (${facts.counts.bytesReceived} bytes received so far)`;
+  return shellError(facts, snapshot, code, diagnosis, summary);
 }
 
 export function abortError(facts: ShellFacts, why: unknown): RemoteShellError {
   const how = facts.exit?.signal ? `: ${programName(facts.argv)} was stopped by ${facts.exit.signal}` : '';
   // What stderr said before the abort still explains a shell that was stuck (a connect that
   // hangs, a prompt): its telling lines come along, the reason stays 'aborted'.
-  const found = diagnoseFacts(facts, facts.stderr.snapshot());
-  const diagnosis: Diagnosis = { reason: 'aborted', summary: `remote shell aborted${received(facts)}${how}`, hint: null, tellingLines: found.tellingLines };
-  return shellError(facts, 'ERR_ABORTED', diagnosis, diagnosis.summary, why);
+  const snapshot = facts.stderr.snapshot();
+  const found = diagnoseFacts(facts, snapshot);
+  const received = receivedSoFar(facts.counts.bytesReceived, facts.stdoutHandedOver);
+  const diagnosis: Diagnosis = { reason: 'aborted', summary: `remote shell aborted${received}${how}`, hint: null, tellingLines: found.tellingLines };
+  return shellError(facts, snapshot, 'ERR_ABORTED', diagnosis, undefined, why);
 }
 
 export function spawnError(facts: ShellFacts, err: unknown, cwd: string | URL | undefined): RemoteShellError {
@@ -183,7 +182,7 @@ export function spawnError(facts: ShellFacts, err: unknown, cwd: string | URL | 
     why = e.message;
   }
   const diagnosis: Diagnosis = { reason: 'spawn-failed', summary: `cannot start the remote shell: ${why}`, hint, tellingLines: [] };
-  return shellError(facts, 'ERR_SPAWN', diagnosis, diagnosis.summary, err);
+  return shellError(facts, facts.stderr.snapshot(), 'ERR_SPAWN', diagnosis, undefined, err);
 }
 
 /** A write the remote shell can no longer take: its stdin closed (`cause`), it exited, or the
@@ -193,18 +192,19 @@ export function streamClosedError(facts: ShellFacts, cause: Error | undefined, s
   const exit = describeExit(facts.argv, facts.exit);
   const what = stdinHandedOver !== undefined ? `its stdin was handed over (fd ${stdinHandedOver})` : `its stdin is closed${errno ? ` (${errno})` : ''}`;
   const summary = `cannot write to the remote shell: ${what}${exit ? `; ${exit}` : ''}`;
+  const snapshot = facts.stderr.snapshot();
   let diagnosis: Diagnosis;
   if (stdinHandedOver !== undefined) {
     diagnosis = { reason: 'invalid-input', summary, hint: 'The remote shell reads its stdin from the fd handed over, not from stream.', tellingLines: [] };
   } else if (facts.exit && facts.exit.code !== 0) {
     // It failed: why is what the write's caller wants to know too.
-    diagnosis = { ...diagnoseFacts(facts, facts.stderr.snapshot()), summary };
+    diagnosis = { ...diagnoseFacts(facts, snapshot), summary };
   } else {
     diagnosis = {
       reason: 'unknown', summary, tellingLines: [],
       hint: facts.exit ? 'The remote command exited before it read all of its input.' : 'The remote command closed its input while it runs; `finished` will say how it ended.',
     };
   }
-  return shellError(facts, 'ERR_STREAM_CLOSED', diagnosis, summary, cause);
+  return shellError(facts, snapshot, 'ERR_STREAM_CLOSED', diagnosis, summary, cause);
 }
 

@@ -83,7 +83,8 @@ export const SHELL_OPTION_KEYS: ReadonlySet<string> = new Set([
 
 const CAPTURE_KEYS = ['capacity', 'headSize', 'lineMax'] as const;
 
-function show(value: unknown): string {
+/** A value as an error message names it. */
+export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';

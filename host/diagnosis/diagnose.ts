@@ -99,8 +99,14 @@ function unique(lines: readonly Line[]): string[] {
   return shown.slice(0, MAX_TELLING_LINES);
 }
 
+/** " (N bytes received so far)", as rsync says it, or '' when stdout went to a handed-over fd
+ * (its bytes were never counted). */
+export function receivedSoFar(bytesReceived: number, stdoutHandedOver: boolean): string {
+  return stdoutHandedOver ? '' : ` (${bytesReceived} bytes received so far)`;
+}
+
 function received(input: DiagnosisInput): string {
-  return input.stdoutHandedOver ? '' : ` (${input.bytesReceived} bytes received so far)`;
+  return receivedSoFar(input.bytesReceived, input.stdoutHandedOver);
 }
 
 function reasonOf(message: SshMessage, match: RegExpExecArray): RemoteShellFailureReason {
@@ -197,7 +203,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
 
   // 255, or no status at all: ssh's own failure, if it said which.
   const ssh = findSshMessage(lines, input, established);
-  if (ssh) return { ...result(ssh.reason, ssh.summary, ssh.lines, ssh.hint) };
+  if (ssh) return result(ssh.reason, ssh.summary, ssh.lines, ssh.hint);
   const signalled = lines.filter((line) => SSH_DEBUG_EVIDENCE.remoteSignal.test(line.plain));
   if (signalled.length > 0) {
     return result('killed', `the remote command was killed by a signal (${program} exited with code ${code})`, [...remoteLines(lines).lines, ...signalled],
@@ -216,5 +222,5 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   }
   const how = code === null ? `${program} ended` : `${program} exited with code ${code}`;
   return result('unknown', `connection unexpectedly closed${received(input)}: ${how}`, remote.lines,
-    program === 'ssh' || program.startsWith('ssh') ? HINTS.unknown : 'The remote shell gave no reason; run it by hand to see what it says.');
+    program.startsWith('ssh') ? HINTS.unknown : 'The remote shell gave no reason; run it by hand to see what it says.');
 }

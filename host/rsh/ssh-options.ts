@@ -7,6 +7,7 @@
 // spelled in rsh wins over these. Any other remote shell than OpenSSH's refuses them.
 
 import { basename } from 'node:path';
+import { checkInteger, show } from '../options.js';
 
 export interface SshOptions {
   /** `-p PORT`. */
@@ -46,16 +47,9 @@ export function isOpenSsh(words: readonly string[]): boolean {
   return program === 'ssh' || program === 'ssh.exe';
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : String(value);
-}
-
 function checkText(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string, got ${describe(value)}`);
-  if (/[\0\r\n]/.test(value)) throw new RangeError(`${name} holds a NUL byte or a line break, which ssh would misread, got ${describe(value)}`);
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string, got ${show(value)}`);
+  if (/[\0\r\n]/.test(value)) throw new RangeError(`${name} holds a NUL byte or a line break, which ssh would misread, got ${show(value)}`);
   return value;
 }
 
@@ -67,7 +61,7 @@ function optionValue(key: string, value: unknown): string {
     return String(value);
   }
   const text = checkText(`sshOptions.${key}`, value);
-  if (text.startsWith('-')) throw new RangeError(`sshOptions.${key} may not begin with '-', got ${describe(text)}`);
+  if (text.startsWith('-')) throw new RangeError(`sshOptions.${key} may not begin with '-', got ${show(text)}`);
   return text;
 }
 
@@ -93,24 +87,16 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
   }
   const args: string[] = [];
   const { port, identityFile, sshOptions, connectTimeoutMs, batchMode } = options;
-  if (port !== undefined) {
-    if (typeof port !== 'number') throw new TypeError(`port must be a whole number from 1 to 65535, got ${describe(port)}`);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port must be a whole number from 1 to 65535, got ${port}`);
-    args.push('-p', String(port));
-  }
+  if (port !== undefined) args.push('-p', String(checkInteger('port', port, 1, 65535)));
   if (identityFile !== undefined) args.push('-i', checkText('identityFile', identityFile));
   if (connectTimeoutMs !== undefined) {
-    const range = `a whole number of milliseconds from 1 to ${MAX_CONNECT_TIMEOUT_MS}`;
-    if (typeof connectTimeoutMs !== 'number') throw new TypeError(`connectTimeoutMs must be ${range}, got ${describe(connectTimeoutMs)}`);
-    if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > MAX_CONNECT_TIMEOUT_MS) {
-      throw new RangeError(`connectTimeoutMs must be ${range}, got ${connectTimeoutMs}`);
-    }
-    args.push('-o', `ConnectTimeout=${Math.ceil(connectTimeoutMs / 1000)}`);
+    const ms = checkInteger('connectTimeoutMs', connectTimeoutMs, 1, MAX_CONNECT_TIMEOUT_MS, ' of milliseconds');
+    args.push('-o', `ConnectTimeout=${Math.ceil(ms / 1000)}`);
   }
-  if (batchMode !== undefined && typeof batchMode !== 'boolean') throw new TypeError(`batchMode must be true or false, got ${describe(batchMode)}`);
+  if (batchMode !== undefined && typeof batchMode !== 'boolean') throw new TypeError(`batchMode must be true or false, got ${show(batchMode)}`);
   const prototype = typeof sshOptions === 'object' && sshOptions !== null ? Object.getPrototypeOf(sshOptions) : undefined;
   if (sshOptions !== undefined && prototype !== Object.prototype && prototype !== null) {
-    throw new TypeError(`sshOptions must be a plain object of ssh_config keywords and values, got ${describe(sshOptions)}`);
+    throw new TypeError(`sshOptions must be a plain object of ssh_config keywords and values, got ${show(sshOptions)}`);
   }
   const entries = Object.entries(sshOptions ?? {});
   const seen = new Map<string, string>();

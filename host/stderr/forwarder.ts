@@ -184,8 +184,8 @@ export class WritableForwarder implements Forwarder {
   #consumeAsText(round: FrameRound): void {
     let size = 0;
     for (let i = 0; i < round.count; i++) {
-      const kind = wordKind(frameWord(round, i));
-      size += wordLength(frameWord(round, i)) + TERMINATOR_LENGTH[kind];
+      const word = frameWord(round, i);
+      size += wordLength(word) + TERMINATOR_LENGTH[wordKind(word)];
     }
     if (size === 0 || !this.#admit(size)) return;
     let text = '';

@@ -135,9 +135,13 @@ export class Tunnel extends Duplex {
     if (this.#touched || this.#received > 0 || this.destroyed) return false;
     const stdout = this.#stdout;
     if (!stdout) return true;
+    return stdout.readableLength === 0 && this.#inKernel(stdout) === 0;
+  }
+
+  // Bytes the child wrote that wait in the kernel for the socket to read (0 where unknown).
+  #inKernel(stdout: Readable): number {
     const fd = (stdout as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-    const inKernel = typeof fd === 'number' && fd >= 0 ? this.#hooks.pendingBytes?.(fd) ?? 0 : 0;
-    return stdout.readableLength === 0 && inKernel === 0;
+    return typeof fd === 'number' && fd >= 0 ? this.#hooks.pendingBytes?.(fd) ?? 0 : 0;
   }
 
   #touch(): void {
@@ -191,9 +195,7 @@ export class Tunnel extends Duplex {
   childExited(): void {
     const stdout = this.#stdout;
     if (!stdout || stdout.destroyed || this.#outputEnded) return;
-    const fd = (stdout as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-    const inKernel = typeof fd === 'number' && fd >= 0 ? this.#hooks.pendingBytes?.(fd) ?? 0 : 0;
-    this.#childOutputEnd = this.#received + stdout.readableLength + inKernel;
+    this.#childOutputEnd = this.#received + stdout.readableLength + this.#inKernel(stdout);
   }
 
   /** Everything the child wrote before it exited has been read from the socket (some of it may
