@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<{ run(o: Options): Promise<Row[]> }>>
   scale: () => import('./scale.js'),
   drain: () => import('./drain.js'),
   command: () => import('./command.js'),
+  multiplex: () => import('./multiplex.js'),
 };
 
 const rows: Row[] = [];

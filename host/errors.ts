@@ -208,3 +208,23 @@ export function streamClosedError(facts: ShellFacts, cause: Error | undefined, s
   return shellError(facts, snapshot, 'ERR_STREAM_CLOSED', diagnosis, summary, cause);
 }
 
+
+/** A session that could not start because its shared connection (an ssh ControlMaster) could
+ * not be made: the master's error, with the session's own counts. */
+export function sharedConnectionError(facts: ShellFacts, master: RemoteShellError): RemoteShellError {
+  const lines = master.message.split('\n').slice(1);
+  return new RemoteShellError(master.code, `the shared connection could not be made: ${master.shortMessage}`, {
+    reason: master.reason,
+    hint: master.hint,
+    tellingLines: master.tellingLines,
+    exitCode: master.exitCode,
+    signal: master.signal,
+    argv: master.argv,
+    ...facts.counts,
+    stderrTail: master.stderrTail,
+    stderrOmitted: master.stderrOmitted,
+    stderrLines: lines,
+    attempts: master.attempts,
+    cause: master,
+  });
+}

@@ -1,6 +1,8 @@
-// Options the tests need and the public API does not offer: which native build to load (both
-// stderr backends are tested in one run) and failures to inject into the endpoint.
+// Options the public API does not offer: for the tests, which native build to load (both stderr
+// backends are tested in one run) and failures to inject into the endpoint; for openRemoteShell,
+// what the start of the child waits for.
 
+import type { RemoteShellError } from './errors.js';
 import type { EndpointOptions, NativeBinding } from './native/binding.js';
 
 export const internal = Symbol('rsh-transport internal options');
@@ -8,4 +10,8 @@ export const internal = Symbol('rsh-transport internal options');
 export interface InternalOptions {
   binding?: NativeBinding;
   injectFailure?: EndpointOptions['injectFailure'];
+  /** The child starts once its shared connection is ready (this resolves with nothing), or
+   * never, when it resolves with the master's error (the run fails with it, as with a failed
+   * spawn). */
+  startAfter?: Promise<RemoteShellError | undefined>;
 }

@@ -1,5 +1,8 @@
 // openRemoteShell: from a host, a user and a command to a running RemoteShell.
 
+import { internal, type InternalOptions } from './internal.js';
+import { shareConnection } from './multiplex/shared-connections.js';
+import { checkMultiplex } from './multiplex/options.js';
 import { checkShellOptions } from './options.js';
 import { RemoteShell, type RemoteShellOptions } from './remote-shell.js';
 import { buildRemoteShellArgv, TARGET_KEYS, type RemoteShellTarget } from './rsh/argv.js';
@@ -8,17 +11,22 @@ export interface OpenRemoteShellOptions extends RemoteShellTarget, RemoteShellOp
 
 /**
  * Spawns the remote shell (`rsh`, else `ssh`) as `[rsh...] [ssh options] [-l user] host
- * command` and returns it running. With ssh, BatchMode is on unless `batchMode: false`.
+ * command` and returns it running. With ssh, BatchMode is on unless `batchMode: false` or an
+ * `askpass` callback is given.
  *
  * ```ts
  * const shell = openRemoteShell({
  *   host: 'backup.example.org', user: 'alice',
  *   command: ['rsync', '--server', '--sender', '-logDtpre.iLsfxC', '.', 'data/'],
- *   port: 2222,
+ *   port: 2222, multiplex: true,
  * });
  * shell.stream.write(versionBytes);
  * await shell.finished; // rejects with RemoteShellError on any failure
  * ```
+ *
+ * With `multiplex`, the session starts once its target's ControlMaster is ready (the stream
+ * holds what is written meanwhile), and `retry` applies to the master's start; a master that
+ * cannot be made fails every session waiting for it with the diagnosis of why.
  * @throws RemoteShellError ERR_INVALID_HOST, ERR_INVALID_RSH or ERR_INVALID_COMMAND, and
  * TypeError or RangeError naming any other option that is out of its range, before anything is
  * allocated or spawned. Every later failure rejects `finished`.
@@ -26,13 +34,29 @@ export interface OpenRemoteShellOptions extends RemoteShellTarget, RemoteShellOp
 export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   if (typeof options !== 'object' || options === null) throw new TypeError('openRemoteShell needs an options object');
   const settings = checkShellOptions(options, TARGET_KEYS);
+  const multiplex = checkMultiplex(options.multiplex);
+  const retrying = settings.retry.attempts > 0;
+  const askpass = settings.askpass !== undefined;
   // With retry, ssh says when it has authenticated: a remote command's failure must never pass
-  // for a connection that was not established (see retry.ts).
-  const argv = buildRemoteShellArgv(options, { sessionEvidence: settings.retry.attempts > 0 });
+  // for a connection that was not established (see retry.ts). With multiplex, that is the
+  // master's concern.
+  const argv = buildRemoteShellArgv(options, { sessionEvidence: retrying && !multiplex, askpass });
   const {
     host: _host, user: _user, command: _command, remoteCommand: _remoteCommand, rsh: _rsh,
     port: _port, identityFile: _identityFile, sshOptions: _sshOptions, connectTimeoutMs: _connectTimeoutMs, batchMode: _batchMode,
-    ...shellOptions
+    multiplex: _multiplex, ...shellOptions
   } = options;
-  return new RemoteShell(argv, shellOptions);
+  if (!multiplex) return new RemoteShell(argv, shellOptions);
+
+  const target = { ...options, command: undefined, remoteCommand: undefined };
+  const shared = shareConnection(
+    buildRemoteShellArgv(target, { askpass }),
+    argv,
+    multiplex,
+    { env: settings.env, cwd: settings.cwd, retry: options.retry, askpass: settings.askpass, capture: options.capture },
+    buildRemoteShellArgv(target, { sessionEvidence: retrying, askpass }),
+  );
+  const { retry: _retry, ...sessionOptions } = shellOptions;
+  const given = (options as { [internal]?: InternalOptions })[internal];
+  return new RemoteShell(shared.argv, { ...sessionOptions, [internal]: { ...given, startAfter: shared.ready } } as RemoteShellOptions);
 }

@@ -7,6 +7,7 @@ import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { CAPTURE_LIMITS, type CaptureGeometry } from './core/pool.js';
 import { DEFAULT_RETRY_DELAY_MS, MAX_RETRY_ATTEMPTS, NO_RETRY, type RetryOptions, type RetryPolicy } from './retry.js';
+import type { AskpassCallback } from './askpass/request.js';
 import type { SanitizeOption, StderrOption } from './stderr/forwarder.js';
 
 /**
@@ -51,6 +52,10 @@ export interface RemoteShellOptions {
    * `{ attempts, delayMs (1000), hostNotFound (false) }`. Default none. Needs stdin and stdout
    * as 'pipe'. */
   retry?: number | RetryOptions;
+  /** Answers ssh's prompts (a key's passphrase, a password, an unknown host key) instead of a
+   * terminal: ssh runs a helper of this library as SSH_ASKPASS (SSH_ASKPASS_REQUIRE=force), which
+   * asks this callback over a private socket. Return the answer, or null to cancel. */
+  askpass?: AskpassCallback;
 }
 
 /** The options once checked: defaults filled in, stdio resolved to fd numbers. */
@@ -68,6 +73,7 @@ export interface ShellSettings {
   readonly stdin: 'pipe' | number;
   readonly stdout: 'pipe' | number;
   readonly retry: RetryPolicy;
+  readonly askpass: AskpassCallback | undefined;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 100;
@@ -78,7 +84,7 @@ export const DEFAULT_IDLE_FLUSH_MS = 50;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const SHELL_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'stderr', 'sanitize', 'signal', 'env', 'cwd', 'drainTimeoutMs', 'killGraceMs', 'idleFlushMs', 'capture', 'stdin', 'stdout', 'retry',
+  'stderr', 'sanitize', 'signal', 'env', 'cwd', 'drainTimeoutMs', 'killGraceMs', 'idleFlushMs', 'capture', 'stdin', 'stdout', 'retry', 'askpass',
 ]);
 
 const CAPTURE_KEYS = ['capacity', 'headSize', 'lineMax'] as const;
@@ -197,6 +203,11 @@ function checkRetry(value: unknown, stdio: boolean): RetryPolicy {
   return Object.freeze({ attempts, delayMs, hostNotFound: given.hostNotFound === true });
 }
 
+function checkAskpass(value: unknown): AskpassCallback | undefined {
+  if (value === undefined || typeof value === 'function') return value as AskpassCallback | undefined;
+  throw new TypeError(`askpass must be a function (request) => answer | null, got ${show(value)}`);
+}
+
 /** The fd of a stdio option, checked to be open; 'pipe' stays 'pipe'. */
 function checkStdio(name: 'stdin' | 'stdout', value: unknown): 'pipe' | number {
   if (value === undefined || value === 'pipe') return 'pipe';
@@ -247,6 +258,7 @@ export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<strin
     stdin,
     stdout,
     retry: checkRetry(o.retry, stdin === 'pipe' && stdout === 'pipe'),
+    askpass: checkAskpass(o.askpass),
   });
 }
 

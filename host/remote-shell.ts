@@ -20,11 +20,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import {
-  abortError, exitError, NO_BYTES, spawnError, streamClosedError, type ByteCounts, type Exit, type RemoteShellError, type ShellFacts,
+  abortError, exitError, NO_BYTES, sharedConnectionError, spawnError, streamClosedError, type ByteCounts, type Exit, type RemoteShellError, type ShellFacts,
 } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
 import type { NativeBinding } from './native/binding.js';
 import { checkKillSignal, checkShellOptions, type RemoteShellOptions, type ShellSettings } from './options.js';
+import { grantAskpass, type AskpassGrant } from './askpass/askpass-server.js';
 import { isRetryable } from './retry.js';
 import { checkRshWords } from './rsh/argv.js';
 import { startRemoteShell } from './shell-spawn.js';
@@ -84,6 +85,11 @@ export class RemoteShell implements AsyncDisposable {
   #attempts = 0;
   #pendingExit: Exit | undefined;
   #drainedAttempt = 0;
+  // The start waits for what the child needs (see #start); the binding of the last start.
+  #waiting = false;
+  #binding: NativeBinding | undefined;
+  // The askpass channel of this shell's prompts, void once it settles.
+  #askpass: AskpassGrant | undefined;
 
   /**
    * Use openRemoteShell(); this spawns `argv` as it is.
@@ -131,6 +137,7 @@ export class RemoteShell implements AsyncDisposable {
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     checkKillSignal(signal);
+    if (signal !== 0 && this.#waiting) this.#failUnstarted(() => abortError(this.#facts(), new Error(`killed (${signal}) before it started`)));
     if (signal !== 0) this.#abandon();
     return this.#signal(signal);
   }
@@ -147,6 +154,11 @@ export class RemoteShell implements AsyncDisposable {
       this.#abandon();
       const tunnel = this.#tunnel;
       if (tunnel && !tunnel.writableEnded && !tunnel.destroyed) tunnel.end();
+      // A start still waiting gets as long as a running child would to finish.
+      if (this.#waiting) {
+        const bound = this.#settings.killGraceMs * 2;
+        this.#timers.after(bound, () => this.#failUnstarted(() => abortError(this.#facts(), new Error(`closed, and not started within ${bound} ms`))));
+      }
       this.#terminate(this.#settings.killGraceMs);
     }
     await this.finished.then(() => {}, () => {});
@@ -164,23 +176,75 @@ export class RemoteShell implements AsyncDisposable {
       this.#aborted = true;
       return this.#failBeforeSpawn(abortError(this.#facts(), settings.signal.reason));
     }
+    const gate = this.#internal.startAfter;
+    if (gate !== undefined) {
+      // The child starts once what it needs (a shared connection) is ready; the stream takes
+      // writes meanwhile, and holds them.
+      this.#waiting = true;
+      const tunnel = this.#openTunnel(undefined);
+      void gate.then((refusal) => this.#startNow(refusal), (err: unknown) => this.#startNow(spawnError(this.#facts(), err, settings.cwd)));
+      return tunnel;
+    }
     const started = this.#spawnAttempt();
     if ('failure' in started) return this.#failBeforeSpawn(started.failure);
+    return this.#openTunnel(started);
+  }
+
+  #openTunnel(started: { stdin: Writable | null; stdout: Readable | null } | undefined): Tunnel {
+    const settings = this.#settings;
     const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
-    const tunnel = this.#tunnel = new Tunnel(started.stdin, started.stdout, {
+    const tunnel = this.#tunnel = new Tunnel(started?.stdin ?? null, started?.stdout ?? null, {
       closedError: (cause) => this.#closedError(cause, handedOver),
-      pendingBytes: started.binding.pendingBytes,
+      pendingBytes: (fd) => this.#binding?.pendingBytes?.(fd) ?? 0,
       // Using the stream ends a retry being decided on or waited for: the last exit is the end.
       touched: () => {
         if (this.#pendingExit) this.#exited(this.#pendingExit);
       },
-    });
+    }, started === undefined);
     tunnel.holdEnd(settings.retry.attempts > 0);
-    if (!started.stdout) this.#stdoutDone = true;
+    if (started && !started.stdout) this.#stdoutDone = true;
     tunnel.once('end', () => this.#onStdoutDone());
-    tunnel.once('close', () => this.#onStdoutDone());
+    tunnel.once('close', () => {
+      // Destroyed before its child could start: it never will.
+      if (this.#waiting) this.#failUnstarted(() => abortError(this.#facts(), new Error('the stream was destroyed before the remote shell started')));
+      this.#onStdoutDone();
+    });
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
     return tunnel;
+  }
+
+  // The shared connection the child waited for is ready, or could not be made (`refusal`, the
+  // master's error): it starts now, unless the caller gave up meanwhile.
+  #startNow(refusal: RemoteShellError | undefined): void {
+    if (!this.#waiting) return;
+    if (refusal) {
+      this.#failUnstarted(() => sharedConnectionError(this.#facts(), refusal));
+      return;
+    }
+    this.#waiting = false;
+    const started = this.#spawnAttempt();
+    if ('failure' in started) {
+      this.#waiting = true;
+      void started.failure.then((err) => this.#failUnstarted(() => err));
+      return;
+    }
+    if (!started.stdout) this.#stdoutDone = true;
+    this.#tunnel!.attach(started.stdin, started.stdout);
+  }
+
+  // No child will run: what waited to be written fails with the error, and the run settles
+  // with it, made again once those writes are counted as not sent.
+  #failUnstarted(error: () => RemoteShellError): void {
+    if (!this.#waiting) return;
+    this.#waiting = false;
+    this.#exit = { code: null, signal: null };
+    this.#resolveExited(this.#exit);
+    this.#stderrDone = this.#stdoutDone = true;
+    this.#spawnFailure = error();
+    this.#tunnel!.closeInput();
+    this.#tunnel!.endOutput();
+    this.#spawnFailure = error();
+    this.#maybeSettle();
   }
 
   // Starts one child; on failure, leaves nothing behind (see shell-spawn.ts) and says why.
@@ -188,7 +252,9 @@ export class RemoteShell implements AsyncDisposable {
     | { stdin: Writable | null; stdout: Readable | null; binding: NativeBinding }
     | { failure: Promise<RemoteShellError> } {
     const attempt = ++this.#attempts;
-    const started = startRemoteShell(this.argv, this.#settings, this.#internal);
+    const askpass = this.#settings.askpass;
+    if (askpass && !this.#askpass) this.#askpass = grantAskpass(askpass);
+    const started = startRemoteShell(this.argv, this.#settings, this.#internal, this.#askpass?.env);
     if ('cause' in started) {
       // A later attempt's capture never takes over: the last attempt's stderr explains the run.
       if (attempt === 1) this.#shellStderr = started.stderr;
@@ -198,6 +264,7 @@ export class RemoteShell implements AsyncDisposable {
     }
     this.#child = started.child;
     this.#shellStderr = started.stderr;
+    this.#binding = started.binding;
     started.child.once('exit', (code, signal) => this.#onExit(attempt, { code, signal }));
     started.stderr.ended.then(() => {
       if (attempt !== this.#attempts) return;
@@ -347,6 +414,7 @@ export class RemoteShell implements AsyncDisposable {
   #abort(): void {
     if (this.#settled) return;
     this.#aborted = true;
+    if (this.#waiting) this.#failUnstarted(() => abortError(this.#facts(), this.#settings.signal?.reason));
     this.#abandon();
     this.#terminate(0);
   }
@@ -370,6 +438,8 @@ export class RemoteShell implements AsyncDisposable {
   // each stage knows more of why, and a writer that keeps writing does not diagnose each time.
   #closedError(cause: Error | undefined, handedOver: number | undefined): RemoteShellError {
     const stage = `${this.#exit ? 'exited' : 'running'}/${this.#stderrDone ? 'drained' : 'draining'}/${(cause as NodeJS.ErrnoException | undefined)?.code ?? ''}`;
+    // A start that never happened: a write fails with why.
+    if (!this.#child && this.#spawnFailure) return this.#spawnFailure;
     let error = this.#closedErrors.get(stage);
     if (!error) {
       error = streamClosedError(this.#facts(), cause, handedOver);
@@ -388,9 +458,12 @@ export class RemoteShell implements AsyncDisposable {
     this.#settings.signal?.removeEventListener('abort', this.#onAbort);
     this.#tunnel?.release();
     this.#shellStderr?.finish();
+    this.#askpass?.revoke();
 
     const facts = this.#facts();
     const error = this.#spawnFailure ?? (this.#aborted ? abortError(facts, this.#settings.signal?.reason) : exitError(facts));
+    // A callback that failed is why its prompt was cancelled.
+    if (error && error.cause === undefined && this.#askpass?.failure !== undefined) error.cause = this.#askpass.failure;
     if (error) this.#reject(error);
     else this.#resolve({ code: 0, signal: null, ...facts.counts });
   }

@@ -27,7 +27,9 @@ export interface NotStarted {
   readonly child: ChildProcess | undefined;
 }
 
-export function startRemoteShell(argv: readonly string[], settings: ShellSettings, opts: InternalOptions): Started | NotStarted {
+export function startRemoteShell(
+  argv: readonly string[], settings: ShellSettings, opts: InternalOptions, extraEnv: Readonly<Record<string, string>> = {},
+): Started | NotStarted {
   let stderr: ShellStderr | undefined;
   let stdio: ChildStdio | undefined;
   let child: ChildProcess;
@@ -38,7 +40,7 @@ export function startRemoteShell(argv: readonly string[], settings: ShellSetting
     stdio = ChildStdio.open(binding, settings.stdin, settings.stdout);
     child = spawn(argv[0], argv.slice(1), {
       stdio: [...stdio.spawnStdio, stderr.childFd],
-      env: childEnv(settings.env),
+      env: childEnv({ ...settings.env, ...extraEnv }),
       cwd: settings.cwd,
       windowsHide: true,
     });

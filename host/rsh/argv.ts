@@ -96,7 +96,7 @@ function remoteCommandArgs(target: RemoteShellTarget): string[] {
  * @throws RemoteShellError ERR_INVALID_HOST, ERR_INVALID_RSH, ERR_INVALID_COMMAND; TypeError or
  * RangeError for an ssh option out of its range, or given to a remote shell that is not ssh.
  */
-export function buildRemoteShellArgv(target: RemoteShellTarget, context: Pick<SshArgsContext, 'sessionEvidence'> = {}): string[] {
+export function buildRemoteShellArgv(target: RemoteShellTarget, context: Omit<SshArgsContext, 'user'> = {}): string[] {
   if (typeof target !== 'object' || target === null) throw new TypeError('the target must be an object with at least a host');
   const rawHost = typeof target.host === 'string' && /^\[.*\]$/.test(target.host) ? target.host.slice(1, -1) : target.host;
   const host = checkHost(rawHost);

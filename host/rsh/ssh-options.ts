@@ -7,6 +7,7 @@
 // spelled in rsh wins over these. Any other remote shell than OpenSSH's refuses them.
 
 import { basename } from 'node:path';
+import type { MultiplexOptions } from '../multiplex/options.js';
 import { checkInteger, show } from '../options.js';
 
 export interface SshOptions {
@@ -18,11 +19,17 @@ export interface SshOptions {
   sshOptions?: Readonly<Record<string, string | number | boolean>>;
   /** `-o ConnectTimeout=S`, rounded up to whole seconds. */
   connectTimeoutMs?: number;
-  /** `-o BatchMode=yes` (the default) or `no`: with it, ssh never asks for a password. */
+  /** `-o BatchMode=yes` (the default, unless askpass is given) or `no`: with it, ssh never
+   * asks for a password. */
   batchMode?: boolean;
+  /** One ssh ControlMaster per target, shared by its sessions (see multiplex/). */
+  multiplex?: boolean | MultiplexOptions;
 }
 
-export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set(['port', 'identityFile', 'sshOptions', 'connectTimeoutMs', 'batchMode']);
+export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set(['port', 'identityFile', 'sshOptions', 'connectTimeoutMs', 'batchMode', 'multiplex']);
+
+// Keywords that multiplex sets itself.
+const MULTIPLEX_KEYWORDS = new Set(['controlmaster', 'controlpath', 'controlpersist']);
 
 // The first-class options and the ssh_config keywords they set, which sshOptions may not repeat.
 const KEYWORDS: Readonly<Record<string, keyof SshOptions | 'user'>> = {
@@ -71,6 +78,8 @@ export interface SshArgsContext {
   /** ssh must say when it has authenticated (LogLevel VERBOSE, unless sshOptions sets LogLevel):
    * with retry, so that a remote command's own failure never passes for ssh's. */
   sessionEvidence?: boolean;
+  /** An askpass callback is given: prompts are answered, so BatchMode is off unless told. */
+  askpass?: boolean;
 }
 
 /**
@@ -81,6 +90,7 @@ export interface SshArgsContext {
  */
 export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], context: SshArgsContext = {}): string[] {
   const given = [...SSH_OPTION_KEYS].filter((key) => (options as Record<string, unknown>)[key] !== undefined);
+  if (context.askpass) given.push('askpass');
   if (!isOpenSsh(rshWords)) {
     if (given.length === 0) return [];
     throw new TypeError(`${given.join(', ')} ${given.length === 1 ? 'is an option' : 'are options'} of OpenSSH's ssh, and the remote shell is ${JSON.stringify(rshWords[0])}: give its own options in rsh`);
@@ -94,6 +104,7 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
     args.push('-o', `ConnectTimeout=${Math.ceil(ms / 1000)}`);
   }
   if (batchMode !== undefined && typeof batchMode !== 'boolean') throw new TypeError(`batchMode must be true or false, got ${show(batchMode)}`);
+  if (batchMode === true && context.askpass) throw new TypeError('batchMode: true and askpass contradict each other: in batch mode ssh asks nothing');
   const prototype = typeof sshOptions === 'object' && sshOptions !== null ? Object.getPrototypeOf(sshOptions) : undefined;
   if (sshOptions !== undefined && prototype !== Object.prototype && prototype !== null) {
     throw new TypeError(`sshOptions must be a plain object of ssh_config keywords and values, got ${show(sshOptions)}`);
@@ -109,9 +120,15 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
     const own = KEYWORDS[lower];
     const given = own === 'user' ? context.user : own === undefined ? undefined : options[own];
     if (own !== undefined && given !== undefined) throw new TypeError(`sshOptions.${key} repeats the option ${own}: give one of them`);
+    if (MULTIPLEX_KEYWORDS.has(lower) && options.multiplex !== undefined && options.multiplex !== false) {
+      throw new TypeError(`sshOptions.${key} and multiplex contradict each other: multiplex sets ControlMaster, ControlPath and ControlPersist itself`);
+    }
+    if (lower === 'batchmode' && context.askpass && /^(yes|true)$/i.test(String(sshOptions![key]))) {
+      throw new TypeError(`sshOptions.${key} and askpass contradict each other: in batch mode ssh asks nothing`);
+    }
   }
   // BatchMode given in sshOptions stands for batchMode; otherwise it is on unless told.
-  if (!entries.some(([key]) => key.toLowerCase() === 'batchmode')) args.push('-o', `BatchMode=${batchMode === false ? 'no' : 'yes'}`);
+  if (!entries.some(([key]) => key.toLowerCase() === 'batchmode')) args.push('-o', `BatchMode=${batchMode === false || (batchMode === undefined && context.askpass) ? 'no' : 'yes'}`);
   if (context.sessionEvidence && !seen.has('loglevel')) args.push('-o', 'LogLevel=VERBOSE');
   for (const [key, value] of entries) args.push('-o', `${key}=${optionValue(key, value)}`);
   return args;

@@ -73,18 +73,41 @@ export class Tunnel extends Duplex {
   #confirmedBelow = 0;
   #awaitingDrain: Callback | undefined;
   #pendingFinal: Callback | undefined;
+  // No child yet (its start waits for a shared connection): the one write the stream has
+  // started and its end wait here, and everything after them in the stream's own buffer.
+  #unattached = false;
+  #parked: { seq: number; chunk: Buffer; done: Callback } | undefined;
+  #parkedFinal: Callback | undefined;
   #writesTaken = 0;
   #writesStarted = 0;
   #failedFrom = Infinity;
   #sent = 0;
   #notSent = 0;
 
-  constructor(stdin: Writable | null, stdout: Readable | null, hooks: TunnelHooks) {
+  /** `unattached`: there is no child yet; writes wait for attach() (or fail at closeInput()). */
+  constructor(stdin: Writable | null, stdout: Readable | null, hooks: TunnelHooks, unattached = false) {
     super({ allowHalfOpen: true, autoDestroy: false, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
     this.#hooks = hooks;
     this.#stdin = stdin;
     this.#stdout = stdout;
+    this.#unattached = unattached;
+    if (!unattached) this.#wire(stdin, stdout);
+  }
+
+  /** The child of an unattached stream has started: what waited goes to its stdin, in order. */
+  attach(stdin: Writable | null, stdout: Readable | null): void {
+    if (!this.#unattached) throw new Error('the stream already has its child');
+    this.#unattached = false;
+    this.#stdin = stdin;
+    this.#stdout = stdout;
     this.#wire(stdin, stdout);
+    if (this.#readWanted) stdout?.resume();
+    const parked = this.#parked;
+    this.#parked = undefined;
+    if (parked) this.#writeToChild(parked.seq, parked.chunk, parked.done);
+    const final = this.#parkedFinal;
+    this.#parkedFinal = undefined;
+    if (final) this._final(final);
   }
 
   // Listens to one child's sockets; a socket of an earlier attempt that is let go says no more.
@@ -269,6 +292,16 @@ export class Tunnel extends Duplex {
     if (this.#inputClosed) return;
     this.#inputClosed = true;
     this.#inputCause = cause;
+    this.#unattached = false;
+    const parked = this.#parked;
+    this.#parked = undefined;
+    if (parked) {
+      this.#fail(parked.seq, parked.chunk.length);
+      parked.done();
+    }
+    const parkedFinal = this.#parkedFinal;
+    this.#parkedFinal = undefined;
+    parkedFinal?.();
     // What the socket had not yet confirmed is lost with it.
     for (const [seq, size] of this.#inFlight) this.#fail(seq, size);
     this.#inFlight.clear();
@@ -338,6 +371,11 @@ export class Tunnel extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: Callback): void {
     const seq = this.#writesStarted++;
+    if (this.#unattached) this.#parked = { seq, chunk, done };
+    else this.#writeToChild(seq, chunk, done);
+  }
+
+  #writeToChild(seq: number, chunk: Buffer, done: Callback): void {
     const stdin = this.#stdin;
     if (this.#inputClosed || !stdin) {
       this.#fail(seq, chunk.length);
@@ -370,6 +408,10 @@ export class Tunnel extends Duplex {
   }
 
   override _final(callback: Callback): void {
+    if (this.#unattached) {
+      this.#parkedFinal = callback;
+      return;
+    }
     const stdin = this.#stdin;
     if (this.#inputClosed || !stdin) {
       callback();

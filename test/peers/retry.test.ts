@@ -8,26 +8,12 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
 import { openFds } from '../native/helpers.js';
 import { collect, rejection, sleep, standIn } from '../transport/helpers.js';
+import { relay } from './relay.js';
 import { freePort, useSshd } from './sshd.js';
-
-/** From `port` on, a relay to the sshd at `target`. */
-function relay(port: number, target: number): Promise<Server> {
-  const server = createServer((client) => {
-    const upstream = createConnection({ host: '127.0.0.1', port: target });
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
-  });
-}
 
 describe('retry of the connection through a real sshd', function () {
   this.timeout(60_000);

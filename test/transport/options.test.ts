@@ -58,7 +58,7 @@ describe('openRemoteShell: options are checked before anything starts', function
     ['stdout object without fd', { stdout: {} }, TypeError, /^stdout must be 'pipe', an fd or a stream that has one, got an object \(Object\) without an open file descriptor$/],
     ['sanitize string', { sanitize: 'yes' }, TypeError, /^sanitize must be true, false or 'auto', got "yes"$/],
     ['sanitize number', { sanitize: 1 }, TypeError, /^sanitize must be true, false or 'auto', got 1$/],
-    ['unknown option', { killGrace: 5 }, TypeError, /^unknown option "killGrace" \(known: host, user, command, remoteCommand, rsh, port, identityFile, sshOptions, connectTimeoutMs, batchMode, stderr, sanitize, signal, env, cwd, /],
+    ['unknown option', { killGrace: 5 }, TypeError, /^unknown option "killGrace" \(known: host, user, command, remoteCommand, rsh, port, identityFile, sshOptions, connectTimeoutMs, batchMode, multiplex, stderr, sanitize, signal, env, cwd, .*, retry, askpass\)$/],
   ];
 
   for (const [what, options, kind, message] of refused) {

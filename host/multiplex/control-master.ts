@@ -1,0 +1,164 @@
+// One ssh ControlMaster that this process started: `ssh -N` with ControlMaster, ControlPath and
+// ControlPersist, which authenticates, then puts the master in the background and exits 0, so
+// that its exit says the shared connection is ready (255 and its stderr say why not). The
+// starter is a RemoteShell of its own: its stderr is captured in its own ring, diagnosed, and
+// tried again under `retry` like any connection (always safe: no session has used it yet).
+//
+// In the background, ssh points the master's stdin, stdout and stderr at /dev/null (unless -v
+// keeps stderr), and it lives until ControlPersist's time after its last session, `stop()`, or
+// this process's exit. Whether it still lives is asked of its socket, not of its pid: a master
+// that was killed leaves its socket file behind, and, where nothing reaps orphans, its pid too.
+
+import { execFile, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import type { RemoteShellError } from '../errors.js';
+import { RemoteShell, type RemoteShellOptions } from '../remote-shell.js';
+import type { RemoteShellStderr } from '../stderr/shell-stderr.js';
+
+/** What the first session's options give the master. */
+export type MasterOptions = Pick<RemoteShellOptions, 'env' | 'cwd' | 'retry' | 'askpass' | 'capture'>;
+
+// How long stop() waits for a master to go after SIGTERM, before SIGKILL.
+const STOP_GRACE_MS = 2000;
+const PROBE_TIMEOUT_MS = 2000;
+const CONTROL_TIMEOUT_MS = 10_000;
+
+export class ControlMaster {
+  /** The control socket. */
+  readonly socket: string;
+  /** The starter's argv: `ssh -o ControlMaster=yes -o ControlPath=... -o ControlPersist=S -N ...`. */
+  readonly argv: readonly string[];
+  /** Resolves once the master is ready, with nothing; or with why it could not be made. */
+  readonly ready: Promise<RemoteShellError | undefined>;
+  readonly #controlArgv: readonly string[];
+  readonly #env: NodeJS.ProcessEnv | undefined;
+  #starter: RemoteShell | undefined;
+  #stderr: RemoteShellStderr | undefined;
+  #pid: number | undefined;
+  #pidKnown: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> | undefined;
+
+  /** `target` is the session's argv without its remote command: `[ssh, ...options, host]`;
+   * `after`, the stop of an earlier master on the same socket, which would unlink it as it goes. */
+  constructor(target: readonly string[], socket: string, persistMs: number, options: MasterOptions, after?: Promise<void>) {
+    const [program, ...rest] = target;
+    this.socket = socket;
+    // ssh takes the first value of an option: these come before any the rsh words give.
+    this.argv = Object.freeze([
+      program, '-o', 'ControlMaster=yes', '-o', `ControlPath=${socket}`, '-o', `ControlPersist=${Math.ceil(persistMs / 1000)}`, '-N', ...rest,
+    ]);
+    this.#controlArgv = [program, '-o', `ControlPath=${socket}`, '-O', 'check', ...rest];
+    this.#env = options.env;
+    this.ready = this.#start(options, after);
+  }
+
+  /** The starter's stderr: what ssh said while the connection was made. */
+  get stderr(): RemoteShellStderr | undefined {
+    return this.#stderr;
+  }
+
+  /** The master's pid once it is ready (undefined before, or if ssh would not say). */
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  async #start(options: MasterOptions, after: Promise<void> | undefined): Promise<RemoteShellError | undefined> {
+    await after;
+    // A socket file left by a master that is gone would make ssh run without multiplexing.
+    rmSync(this.socket, { force: true });
+    let starter: RemoteShell;
+    try {
+      starter = this.#starter = new RemoteShell(this.argv, { ...options, stderr: 'capture' });
+    } catch (err) {
+      return err as RemoteShellError;
+    }
+    this.#stderr = starter.stderr;
+    try {
+      await starter.finished;
+    } catch (err) {
+      return err as RemoteShellError;
+    } finally {
+      this.#starter = undefined;
+    }
+    // The sessions need no pid: only stop() does, and waits for it.
+    this.#pidKnown = this.#askPid().then((pid) => {
+      this.#pid = pid;
+      if (this.#stopping) this.#terminate();
+    });
+    return undefined;
+  }
+
+  // `ssh -O check` says "Master running (pid=N)".
+  async #askPid(): Promise<number | undefined> {
+    const pid = /pid=(\d+)/.exec(await this.#control('check'))?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  }
+
+  // `ssh -O command` to the master; what it printed on stderr.
+  #control(command: 'check' | 'exit'): Promise<string> {
+    const [program, ...args] = this.#controlArgv;
+    args[args.indexOf('-O') + 1] = command;
+    return new Promise((resolve) => {
+      execFile(program, args, { env: this.#env, timeout: CONTROL_TIMEOUT_MS }, (_err, _stdout, stderr) => resolve(String(stderr)));
+    });
+  }
+
+  /** Whether the master takes connections on its socket now. */
+  alive(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const probe = createConnection(this.socket);
+      const done = (up: boolean): void => {
+        probe.destroy();
+        resolve(up);
+      };
+      probe.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+      probe.once('connect', () => done(true));
+      probe.once('error', () => done(false));
+    });
+  }
+
+  /** Stops the master (and a start in progress); its sessions end with it. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#starter?.kill('SIGTERM');
+      await this.ready;
+      await this.#pidKnown;
+      this.#terminate();
+      for (let waited = 0; this.#pid !== undefined && waited < STOP_GRACE_MS && (await this.alive()); waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (this.#pid !== undefined && (await this.alive())) signal(this.#pid, 'SIGKILL');
+      // A master whose pid ssh would not tell is asked to go.
+      if (this.#pid === undefined && (await this.alive())) await this.#control('exit');
+      rmSync(this.socket, { force: true });
+    })();
+    return this.#stopping;
+  }
+
+  /** At the process's exit, when nothing can be awaited any more. */
+  stopNow(): void {
+    const starting = this.#starter !== undefined;
+    this.#starter?.kill('SIGKILL');
+    if (this.#pid !== undefined) this.#terminate();
+    else if (!starting) {
+      // Ready, its pid not yet told: ssh is asked to stop it, and waited for.
+      const [program, ...args] = this.#controlArgv;
+      args[args.indexOf('-O') + 1] = 'exit';
+      spawnSync(program, args, { env: this.#env, timeout: CONTROL_TIMEOUT_MS, stdio: 'ignore' });
+    }
+    rmSync(this.socket, { force: true });
+  }
+
+  #terminate(): void {
+    if (this.#pid !== undefined) signal(this.#pid, 'SIGTERM');
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Gone already.
+  }
+}

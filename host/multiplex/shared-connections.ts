@@ -1,0 +1,102 @@
+// The shared connections of this process: one ControlMaster per target, where a target is
+// everything that decides where ssh connects and how it authenticates (its program and options,
+// the user, the host; the remote command is not part of it). Sessions to the same target wait
+// for the same master; the first session's environment, working directory, askpass and retry
+// start it.
+//
+// A session's ssh runs with ControlMaster=no and the master's ControlPath: through the master
+// when it takes the session, and on a connection of its own otherwise (the master went in
+// between), so that a master lost at the wrong moment costs time, never the session.
+
+import { createHash } from 'node:crypto';
+import type { RemoteShellError } from '../errors.js';
+import { maxSocketPath, privateDir, runtimeDir } from '../runtime-dir.js';
+import { ControlMaster, type MasterOptions } from './control-master.js';
+import type { MultiplexSettings } from './options.js';
+
+export interface SharedConnection {
+  /** The session's argv: through the master's socket. */
+  readonly argv: string[];
+  /** Resolves when the session may start, or with why the master could not be made. */
+  readonly ready: Promise<RemoteShellError | undefined>;
+}
+
+// ssh binds a master's socket under a temporary name first: its path plus '.' and 16 characters.
+const SSH_TEMPORARY_SUFFIX = 17;
+
+const masters = new Map<string, ControlMaster>();
+// Masters being stopped, by socket: a new master on the same socket starts once the old is gone.
+const stopping = new Map<string, Promise<void>>();
+let exitHook = false;
+
+/**
+ * The shared connection of a session: `target` is its argv without the remote command, `argv`
+ * the session's own.
+ * @throws RangeError when the directory is not private or its socket path would be too long.
+ */
+export function shareConnection(target: readonly string[], argv: readonly string[], settings: MultiplexSettings, options: MasterOptions, masterTarget = target): SharedConnection {
+  const dir = settings.dir === undefined ? runtimeDir() : privateDir('multiplex.dir', settings.dir);
+  const key = createHash('sha256').update(JSON.stringify([dir, ...target])).digest('hex').slice(0, 16);
+  const socket = `${dir}/${key}`;
+  const room = maxSocketPath(SSH_TEMPORARY_SUFFIX);
+  if (Buffer.byteLength(socket) > room) {
+    throw new RangeError(`multiplex.dir ${JSON.stringify(settings.dir)} is too long for a control socket (${Buffer.byteLength(socket)} bytes, at most ${room}): choose a shorter path`);
+  }
+  const make = (): ControlMaster => {
+    const master = new ControlMaster(masterTarget, socket, settings.persistMs, options, stopping.get(socket));
+    masters.set(key, master);
+    if (!exitHook) {
+      exitHook = true;
+      process.once('exit', stopAllNow);
+    }
+    return master;
+  };
+  const [program, ...rest] = argv;
+  return {
+    argv: [program, '-o', 'ControlMaster=no', '-o', `ControlPath=${socket}`, ...rest],
+    ready: readyMaster(key, make),
+  };
+}
+
+// The master of `key` once it is ready: the one there is if it still answers, else a new one.
+async function readyMaster(key: string, make: () => ControlMaster, replaced = false): Promise<RemoteShellError | undefined> {
+  const master = masters.get(key) ?? make();
+  const failure = await master.ready;
+  if (failure) {
+    // The next session tries afresh.
+    if (masters.get(key) === master) masters.delete(key);
+    return failure;
+  }
+  if (await master.alive()) return undefined;
+  // Gone (killed, or its persist time is over): the first session to notice replaces it, and
+  // the others wait for the replacement. A replacement that is gone at once is not chased.
+  if (masters.get(key) === master) masters.delete(key);
+  return replaced ? undefined : readyMaster(key, make, true);
+}
+
+/**
+ * Stops every ssh ControlMaster this process started (`multiplex`), and any start in progress;
+ * sessions still running through one end with it. A later session starts a new master.
+ * They are also stopped when the process exits normally. Never rejects.
+ */
+export async function closeMultiplexedConnections(): Promise<void> {
+  const all = [...masters.values()];
+  masters.clear();
+  await Promise.all(all.map((master) => {
+    const stopped = master.stop();
+    stopping.set(master.socket, stopped);
+    return stopped.finally(() => {
+      if (stopping.get(master.socket) === stopped) stopping.delete(master.socket);
+    });
+  }));
+}
+
+/** The masters running or starting, for the tests. */
+export function multiplexedConnections(): readonly ControlMaster[] {
+  return [...masters.values()];
+}
+
+function stopAllNow(): void {
+  for (const master of masters.values()) master.stopNow();
+  masters.clear();
+}

@@ -1,0 +1,239 @@
+// askpass against the suite's sshd with the real ssh: a passphrase-protected key, a password
+// login of a user the suite creates and removes, a cancelled prompt, an unknown host key, and
+// the secret found nowhere but in ssh: not in an argv, an environment, a file, the capture or an
+// error.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import path from 'node:path';
+import { closeMultiplexedConnections, openRemoteShell, type AskpassRequest, type OpenRemoteShellOptions, type RemoteShell } from '../../host/index.js';
+import { runtimeDir } from '../../host/runtime-dir.js';
+import { collect, rejection, sleep } from '../transport/helpers.js';
+import { mastersUnder } from './masters.js';
+import { readmeBlock, runBlock } from './readme-example.js';
+import { startSshd, useSshd, type Sshd } from './sshd.js';
+
+/** The suite's ssh options without the ones that forbid asking (BatchMode) or trusting a new
+ * host key (StrictHostKeyChecking). */
+function askable(options: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < options.length; i++) {
+    if (options[i] === '-o' && /^(BatchMode|StrictHostKeyChecking)=/.test(options[i + 1])) i++;
+    else out.push(options[i]);
+  }
+  return out;
+}
+
+/** Every place but ssh itself where a secret could end up, while the shell runs. */
+function placesWhileRunning(shell: RemoteShell): string[] {
+  const pid = shell.pid!;
+  return [
+    shell.argv.join('\n'),
+    readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+    readFileSync(`/proc/${pid}/environ`, 'utf8'),
+    JSON.stringify(process.env),
+  ];
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).map((name) => path.join(dir, name)).filter((file) => statSync(file).isFile()).map((file) => readFileSync(file, 'latin1'));
+}
+
+function assertNowhere(secret: string, places: string[]): void {
+  for (const [i, place] of places.entries()) assert.ok(!place.includes(secret), `the secret is in place ${i}: ${place.slice(0, 200)}`);
+}
+
+describe('askpass through a real sshd', function () {
+  this.timeout(60_000);
+  const peer = useSshd();
+  const passphrase = `pass ${randomBytes(6).toString('hex')} phrase`;
+  let lockedKey: string;
+
+  before(() => {
+    lockedKey = path.join(peer.sshd.dir, 'locked_ed25519');
+    const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'locked', '-f', lockedKey], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    appendFileSync(path.join(peer.sshd.dir, 'authorized_keys'), readFileSync(`${lockedKey}.pub`));
+  });
+
+  const target = (extra: Partial<OpenRemoteShellOptions>): OpenRemoteShellOptions => ({
+    host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...askable(peer.sshd.sshOptionsWith({ key: lockedKey }))], stderr: 'capture', ...extra,
+  });
+
+  it('answers the passphrase of a key, and the passphrase is nowhere but in ssh', async () => {
+    const asked: AskpassRequest[] = [];
+    const shell = openRemoteShell(target({ command: ['echo', 'unlocked'], askpass: (request) => (asked.push(request), passphrase) }));
+    const places = placesWhileRunning(shell);
+    assert.match(places[2], /SSH_ASKPASS_REQUIRE=force/);
+    assert.ok(shell.argv.includes('BatchMode=no'), 'askpass turns BatchMode off');
+    const output = collect(shell.stream);
+    await shell.finished;
+    assert.equal((await output).toString(), 'unlocked\n');
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].kind, 'passphrase');
+    assert.match(asked[0].prompt, /^Enter passphrase for key '.*locked_ed25519': $/);
+    assertNowhere(passphrase, [...places, shell.stderr.snapshot().text, ...filesUnder(runtimeDir())]);
+  });
+
+  it('a cancelled prompt fails the run with why, and asks no more', async () => {
+    let asked = 0;
+    const shell = openRemoteShell(target({ command: ['true'], askpass: () => (asked++, null) }));
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'auth-failed');
+    assert.equal(asked, 1);
+  });
+
+  it('a wrong answer is asked again as ssh does, and is in no error', async () => {
+    const wrong = `wrong ${randomBytes(6).toString('hex')}`;
+    const answers = [wrong, wrong, null];
+    const shell = openRemoteShell(target({ command: ['true'], askpass: () => answers.shift() ?? null }));
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'auth-failed');
+    assert.equal(answers.length, 0, 'ssh asked three times');
+    assertNowhere(wrong, [err.message, err.stderrTail, JSON.stringify(err), shell.stderr.snapshot().text, ...filesUnder(runtimeDir())]);
+  });
+
+  it('a callback that throws cancels the prompt, and its error is the cause', async () => {
+    const failure = new Error('no keyring');
+    const shell = openRemoteShell(target({ command: ['true'], askpass: async () => { throw failure; } }));
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'auth-failed');
+    assert.equal(err.cause, failure);
+  });
+
+  it('an answer with a line break is refused as no answer', async () => {
+    const shell = openRemoteShell(target({ command: ['true'], askpass: () => `${passphrase}\nmore` }));
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'auth-failed');
+    assert.match(String((err.cause as Error).message), /line break/);
+  });
+
+  it('confirms an unknown host key, which ssh then records', async () => {
+    const knownHosts = path.join(peer.sshd.dir, 'empty_known_hosts');
+    writeFileSync(knownHosts, '');
+    const asked: AskpassRequest[] = [];
+    const rsh = ['ssh', ...askable(peer.sshd.sshOptionsWith({ knownHosts })), '-o', 'StrictHostKeyChecking=ask'];
+    const shell = openRemoteShell({ ...target({ rsh }), command: ['echo', 'trusted'], askpass: (request) => (asked.push(request), 'yes') });
+    const output = collect(shell.stream);
+    await shell.finished;
+    assert.equal((await output).toString(), 'trusted\n');
+    assert.deepEqual(asked.map((request) => request.kind), ['host-key']);
+    assert.match(asked[0].prompt, /authenticity of host .* can't be established[\s\S]*SHA256:[\s\S]*continue connecting/);
+    assert.match(readFileSync(knownHosts, 'utf8'), /ssh-ed25519/);
+  });
+
+  it('a refused host key fails with host-key-unknown', async () => {
+    const knownHosts = path.join(peer.sshd.dir, 'empty_known_hosts_2');
+    writeFileSync(knownHosts, '');
+    const rsh = ['ssh', ...askable(peer.sshd.sshOptionsWith({ knownHosts })), '-o', 'StrictHostKeyChecking=ask'];
+    const shell = openRemoteShell({ ...target({ rsh }), command: ['true'], askpass: () => 'no' });
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'host-key-unknown');
+  });
+
+  it('the channel answers no one without the token of a live shell', async () => {
+    let asked = 0;
+    const shell = openRemoteShell(target({ command: ['sleep', '5'], killGraceMs: 100, askpass: async () => (asked++, await sleep(10), passphrase) }));
+    const environ = readFileSync(`/proc/${shell.pid}/environ`, 'utf8').split('\0');
+    const socket = environ.find((entry) => entry.startsWith('RSH_TRANSPORT_ASKPASS_SOCKET='))!.split('=')[1];
+    const ask = (token: string) => new Promise<string>((resolve) => {
+      const connection = createConnection(socket);
+      let reply = '';
+      connection.on('data', (chunk) => (reply += chunk));
+      connection.on('connect', () => connection.write(`${JSON.stringify({ token, prompt: 'Password:' })}\n`));
+      connection.on('close', () => resolve(reply));
+    });
+    // ssh's own prompt is there, and its answer held back while strangers knock.
+    for (let i = 0; i < 200 && asked === 0; i++) await sleep(20);
+    assert.equal(await ask(randomBytes(32).toString('hex')), '{"answer":null}');
+    assert.equal(await ask('not hex'), '{"answer":null}');
+    assert.equal(statSync(path.dirname(socket)).mode & 0o777, 0o700);
+    await shell.close();
+    assert.equal(asked, 1, 'only ssh\'s own prompt reached the callback');
+  });
+
+  it("the README's example answers the passphrase", async () => {
+    const code = readmeBlock('const shell = openRemoteShell({\n  host: \'backup.example.org\', user: \'alice\', command: [\'uptime\'],');
+    const given = "host: 'backup.example.org', user: 'alice',";
+    const keys: string[] = [];
+    const { result } = await runBlock(code.replace(given, 'host: exampleTarget.host, user: exampleTarget.user, rsh: exampleTarget.rsh, stderr: \'capture\','), {
+      openRemoteShell,
+      exampleTarget: target({}),
+      keyring: { get: (name: string) => (keys.push(name), passphrase) },
+      confirmFingerprint: async () => false,
+    }, '(async () => { shell.stream.resume(); return shell.finished; })()');
+    assert.equal((result as { code: number }).code, 0);
+    assert.deepEqual(keys, ['backup key']);
+  });
+
+  it('refuses askpass with batchMode, and with another remote shell', () => {
+    assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, batchMode: true })), /batchMode: true and askpass contradict/);
+    assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, sshOptions: { BatchMode: 'yes' } })), /sshOptions.BatchMode and askpass contradict/);
+    assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, rsh: 'rsh' })), /askpass is an option of OpenSSH's ssh/);
+    assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: 'secret' as never })), /askpass must be a function/);
+  });
+
+  describe('a password login of a user the suite creates', () => {
+    let server: Sshd;
+    const user = `rshpw${randomBytes(3).toString('hex')}`;
+    const password = `pw-${randomBytes(8).toString('hex')}`;
+
+    before(async function () {
+      // Creating a user needs root, as CI runs.
+      if (process.getuid?.() !== 0) this.skip();
+      const made = spawnSync('useradd', ['-M', '-d', '/', '-s', '/bin/sh', user], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      const set = spawnSync('chpasswd', [], { input: `${user}:${password}\n`, encoding: 'utf8' });
+      assert.equal(set.status, 0, set.stderr);
+      server = await startSshd({ config: ['PasswordAuthentication yes'] });
+    });
+    after(async () => {
+      await closeMultiplexedConnections();
+      await server?.stop();
+      spawnSync('userdel', [user]);
+    });
+
+    const login = (extra: Partial<OpenRemoteShellOptions>): OpenRemoteShellOptions => ({
+      host: server.host, user, stderr: 'capture', command: ['id', '-un'],
+      rsh: ['ssh', ...askable(server.sshOptions.filter((word, i, all) => word !== '-i' && all[i - 1] !== '-i')), '-o', 'PubkeyAuthentication=no'],
+      ...extra,
+    });
+
+    it('answers the password, which is nowhere but in ssh', async () => {
+      const asked: AskpassRequest[] = [];
+      const shell = openRemoteShell(login({ askpass: (request) => (asked.push(request), password) }));
+      const places = placesWhileRunning(shell);
+      const output = collect(shell.stream);
+      await shell.finished;
+      assert.equal((await output).toString(), `${user}\n`);
+      assert.deepEqual(asked.map((request) => request.kind), ['password']);
+      assert.match(asked[0].prompt, new RegExp(`^${user}@127\\.0\\.0\\.1's password: $`));
+      assertNowhere(password, [...places, shell.stderr.snapshot().text, ...filesUnder(runtimeDir()), server.log()]);
+    });
+
+    it('with multiplex, the master asks once for every session', async () => {
+      let asked = 0;
+      const shells = Array.from({ length: 3 }, () => openRemoteShell(login({ multiplex: true, askpass: () => (asked++, password) })));
+      const outputs = await Promise.all(shells.map(async (shell) => {
+        const output = collect(shell.stream);
+        await shell.finished;
+        return (await output).toString();
+      }));
+      assert.deepEqual(outputs, [`${user}\n`, `${user}\n`, `${user}\n`]);
+      assert.equal(asked, 1);
+      assert.equal(mastersUnder(runtimeDir()).length, 1);
+      await closeMultiplexedConnections();
+      assert.deepEqual(mastersUnder(runtimeDir()), []);
+    });
+
+    it('a wrong password fails with auth-failed', async () => {
+      const shell = openRemoteShell(login({ askpass: (request) => (request.kind === 'password' ? 'not it' : null), sshOptions: { NumberOfPasswordPrompts: 1 } }));
+      const err = await rejection(shell.finished);
+      assert.equal(err.reason, 'auth-failed');
+      assert.ok(!err.message.includes('not it'));
+    });
+  });
+});

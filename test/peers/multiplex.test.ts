@@ -1,0 +1,246 @@
+// Shared connections (multiplex) against the suite's sshd with the real ssh: one master per
+// target however many sessions open at once, a master that is gone replaced, a master that
+// cannot be made failing every session with why, and nothing left running afterwards.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { closeMultiplexedConnections, openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
+import { multiplexedConnections } from '../../host/multiplex/shared-connections.js';
+import { runtimeDir } from '../../host/runtime-dir.js';
+import { collect, rejection, ROOT, sleep } from '../transport/helpers.js';
+import { mastersUnder } from './masters.js';
+import { readmeBlock, runBlock } from './readme-example.js';
+import { relay } from './relay.js';
+import { freePort, useSshd } from './sshd.js';
+
+// After every suite: no master this process started is left, in its own directory either.
+after(async () => {
+  await closeMultiplexedConnections();
+  assert.deepEqual(mastersUnder(runtimeDir()), [], 'no master is left running after the suite');
+});
+
+describe('multiplex: shared ssh connections through a real sshd', function () {
+  this.timeout(60_000);
+  const peer = useSshd();
+  let dir: string;
+  const target = (extra: Partial<OpenRemoteShellOptions> = {}): OpenRemoteShellOptions => ({
+    host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions], stderr: 'capture',
+    multiplex: { dir }, ...extra,
+  });
+  const accepted = (): number => (peer.sshd.log().match(/Accepted publickey/g) ?? []).length;
+  const run = async (extra: Partial<OpenRemoteShellOptions>): Promise<string> => {
+    const shell = openRemoteShell(target(extra));
+    const output = collect(shell.stream);
+    await shell.finished;
+    return (await output).toString();
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rsh-mux-'));
+  });
+  afterEach(async () => {
+    await closeMultiplexedConnections();
+    assert.deepEqual(mastersUnder(dir), [], 'no master is left running');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('concurrent opens to one target share one master, and one authentication', async () => {
+    const before = accepted();
+    const outputs = await Promise.all(Array.from({ length: 6 }, (_, i) => run({ command: ['echo', `session ${i}`] })));
+    assert.deepEqual(outputs, Array.from({ length: 6 }, (_, i) => `session ${i}\n`));
+    assert.equal(mastersUnder(dir).length, 1, 'one master process');
+    assert.equal(multiplexedConnections().length, 1);
+    assert.equal(accepted() - before, 1, 'the server authenticated one connection');
+    // The master's socket is in the private directory, and the directory is private.
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    const [master] = multiplexedConnections();
+    assert.equal(path.dirname(master.socket), dir);
+    for (let i = 0; i < 100 && master.pid === undefined; i++) await sleep(20);
+    assert.equal(master.pid, mastersUnder(dir)[0]);
+  });
+
+  it('what is written before the master is ready is held, then sent in order', async () => {
+    const shell = openRemoteShell(target({ command: ['cat'] }));
+    assert.equal(shell.pid, undefined, 'the session waits for its master');
+    const chunks = Array.from({ length: 50 }, (_, i) => Buffer.alloc(8192, i));
+    const callbacks = chunks.map((chunk) => new Promise<Error | null | undefined>((resolve) => shell.stream.write(chunk, resolve)));
+    shell.stream.end();
+    const output = await collect(shell.stream);
+    await shell.finished;
+    assert.deepEqual(await Promise.all(callbacks), chunks.map(() => null));
+    assert.ok(output.equals(Buffer.concat(chunks)), `${output.length} bytes came back`);
+    assert.match(shell.argv.join(' '), /ControlMaster=no -o ControlPath=/);
+  });
+
+  it('a killed master is replaced on the next open', async () => {
+    assert.equal(await run({ command: ['echo', 'one'] }), 'one\n');
+    const [first] = mastersUnder(dir);
+    process.kill(first, 'SIGKILL');
+    await sleep(100);
+    const before = accepted();
+    assert.equal(await run({ command: ['echo', 'two'] }), 'two\n');
+    const now = mastersUnder(dir);
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], first);
+    assert.equal(accepted() - before, 1, 'one new connection: the new master');
+    // And the new master is used: a third session costs no authentication.
+    assert.equal(await run({ command: ['echo', 'three'] }), 'three\n');
+    assert.equal(accepted() - before, 1);
+  });
+
+  it('a master whose persist time is over is started again', async () => {
+    assert.equal(await run({ command: ['echo', 'one'], multiplex: { dir, persistMs: 1000 } }), 'one\n');
+    const [first] = mastersUnder(dir);
+    for (let i = 0; i < 50 && mastersUnder(dir).includes(first); i++) await sleep(100);
+    assert.ok(!mastersUnder(dir).includes(first), 'the master went after ControlPersist=1');
+    assert.equal(await run({ command: ['echo', 'two'], multiplex: { dir, persistMs: 1000 } }), 'two\n');
+  });
+
+  it('a master that cannot be made fails every waiting session with the diagnosis of why', async () => {
+    const rsh = ['ssh', ...peer.sshd.sshOptionsWith({ key: peer.sshd.strangerKey })];
+    const shells = Array.from({ length: 3 }, () => openRemoteShell(target({ rsh, command: ['true'] })));
+    shells[0].stream.write('lost');
+    const errors = await Promise.all(shells.map((shell) => rejection(shell.finished)));
+    for (const err of errors) {
+      assert.equal(err.reason, 'auth-failed');
+      assert.match(err.shortMessage, /^the shared connection could not be made: /);
+      assert.match(err.message, /Permission denied/);
+      assert.ok(err.argv.includes('ControlMaster=yes'), 'the argv is the master\'s');
+      assert.equal(err.neverConnected, true);
+    }
+    assert.equal(errors[0].bytesNotSent, 4);
+    assert.equal(errors[0].bytesSent, 0);
+    assert.equal(new Set(errors.map((err) => (err.cause as Error).message)).size, 1, 'one master was tried');
+    assert.deepEqual(multiplexedConnections(), [], 'a failed master is not kept');
+    assert.deepEqual(mastersUnder(dir), []);
+  });
+
+  it('the master start is retried until the port listens; the sessions wait and lose nothing', async () => {
+    const port = await freePort();
+    // The relay's port is another name for the server: its key is known under that one too.
+    const knownHosts = path.join(peer.sshd.dir, 'mux_relay_known_hosts');
+    writeFileSync(knownHosts, readFileSync(peer.sshd.knownHosts, 'utf8').replace(/^\[127\.0\.0\.1\]:\d+/, `[127.0.0.1]:${port}`));
+    const rsh = ['ssh', ...peer.sshd.sshOptionsWith({ port, knownHosts })];
+    const shells = Array.from({ length: 2 }, () => openRemoteShell(target({ rsh, command: ['cat'], retry: { attempts: 20, delayMs: 200 } })));
+    shells.forEach((shell, i) => shell.stream.end(`written at once ${i}\n`));
+    const outputs = shells.map((shell) => collect(shell.stream));
+    await sleep(700);
+    const server = await relay(port, peer.sshd.port);
+    try {
+      assert.deepEqual((await Promise.all(outputs)).map(String), ['written at once 0\n', 'written at once 1\n']);
+      await Promise.all(shells.map((shell) => shell.finished));
+      assert.equal(mastersUnder(dir).length, 1);
+    } finally {
+      await closeMultiplexedConnections();
+      server.close();
+    }
+  });
+
+  it('the master start is retried, and gives up saying how often', async () => {
+    const port = await freePort();
+    const shells = Array.from({ length: 2 }, (_, i) => openRemoteShell(target({
+      rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port })], command: ['echo', `${i}`], retry: { attempts: 2, delayMs: 100 },
+    })));
+    const errors = await Promise.all(shells.map((shell) => rejection(shell.finished)));
+    for (const err of errors) {
+      assert.equal(err.reason, 'connect-refused');
+      assert.equal(err.attempts, 3);
+      assert.match(err.shortMessage, /after 3 attempts/);
+    }
+  });
+
+  it('close(), kill() and an abort while the master starts each end the session, bounded', async () => {
+    const controller = new AbortController();
+    const closing = openRemoteShell(target({ command: ['cat'], killGraceMs: 0 }));
+    const killed = openRemoteShell(target({ command: ['cat'] }));
+    const aborted = openRemoteShell(target({ command: ['cat'], signal: controller.signal }));
+    const destroyed = openRemoteShell(target({ command: ['cat'] }));
+    const written = new Promise((resolve) => destroyed.stream.write('never sent', resolve));
+    const started = performance.now();
+    void closing.close();
+    assert.equal(killed.kill(), false, 'nothing runs yet');
+    controller.abort();
+    destroyed.stream.destroy();
+    const errors = await Promise.all([closing, killed, aborted, destroyed].map((shell) => rejection(shell.finished)));
+    assert.ok(await written, 'the held write fails');
+    assert.equal(errors[3].bytesNotSent, 10);
+    assert.ok(performance.now() - started < 1000);
+    for (const err of errors) assert.equal(err.code, 'ERR_ABORTED');
+    // The master started for them is shared, and stays for the next session.
+    assert.equal(await run({ command: ['echo', 'after'] }), 'after\n');
+    assert.equal(mastersUnder(dir).length, 1);
+  });
+
+  it('closeMultiplexedConnections() stops a master with a session running through it', async () => {
+    const shell = openRemoteShell(target({ command: ['sleep', '30'] }));
+    for (let i = 0; i < 100 && shell.pid === undefined; i++) await sleep(20);
+    await sleep(300);
+    assert.equal(mastersUnder(dir).length, 1);
+    await closeMultiplexedConnections();
+    assert.deepEqual(mastersUnder(dir), []);
+    const err = await rejection(shell.finished);
+    assert.equal(err.exitCode, 255);
+    assert.deepEqual(readdirSync(dir), [], 'the socket is gone');
+  });
+
+  it('a directory others can reach, or one too long for a socket, is refused before anything starts', () => {
+    const open = path.join(dir, 'open');
+    mkdirSync(open, { mode: 0o755 });
+    chmodSync(open, 0o755);
+    assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: open } })), /multiplex.dir .* is open to others \(mode 755\): make it 0700/);
+    const long = path.join(dir, 'x'.repeat(80));
+    assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: long } })), /too long for a control socket/);
+    const made = path.join(dir, 'made');
+    const shell = openRemoteShell(target({ command: ['true'], multiplex: { dir: made } }));
+    assert.equal(statSync(made).mode & 0o777, 0o700);
+    return shell.finished;
+  });
+
+  it('refuses what contradicts it, and other remote shells', () => {
+    const cases: [Partial<OpenRemoteShellOptions>, RegExp][] = [
+      [{ multiplex: { persistMs: 0 } }, /multiplex.persistMs must be a whole number of milliseconds from 1/],
+      [{ multiplex: { dir: '' } }, /multiplex.dir must be a non-empty path/],
+      [{ multiplex: { persist: 1 } as never }, /multiplex has no option "persist"/],
+      [{ multiplex: 'yes' as never }, /multiplex must be true, false or/],
+      [{ multiplex: true, sshOptions: { ControlPath: 'x' } }, /sshOptions.ControlPath and multiplex contradict/],
+      [{ multiplex: true, rsh: 'rsh' }, /multiplex is an option of OpenSSH's ssh, and the remote shell is "rsh"/],
+    ];
+    for (const [extra, expected] of cases) assert.throws(() => openRemoteShell(target({ command: ['true'], ...extra })), expected);
+    assert.deepEqual(mastersUnder(dir), []);
+  });
+
+  it("the README's example: three sessions, one handshake", async () => {
+    const code = readmeBlock("import { closeMultiplexedConnections, openRemoteShell } from 'rsh-transport';");
+    const given = /^const target = \{.*\};$/m;
+    assert.match(code, given);
+    const before = accepted();
+    const { logged } = await runBlock(code.replace(given, 'const target = exampleTarget;').replace('multiplex: true', 'multiplex: { dir: muxDir }'), {
+      openRemoteShell, closeMultiplexedConnections, muxDir: dir,
+      exampleTarget: { host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions] },
+    });
+    assert.equal(logged.length, 1);
+    const [sizes] = logged[0] as [string[]];
+    assert.equal(sizes.length, 3);
+    for (const size of sizes) assert.match(size, /^\d+$/);
+    assert.equal(accepted() - before, 1, 'one handshake');
+    assert.deepEqual(mastersUnder(dir), [], 'the example closes its master');
+  });
+
+  it('a process that exits normally leaves no master behind', async () => {
+    const script = path.join(ROOT, 'test/peers/fixtures/multiplex-exit.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(target({ command: ['echo', 'from the child'], multiplex: { dir } }))], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const output = await collect(child.stdout!);
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    const { pid } = JSON.parse(output.toString());
+    assert.ok(pid > 0);
+    await sleep(200);
+    assert.deepEqual(mastersUnder(dir), []);
+    assert.equal(existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '', false);
+  });
+});
