@@ -87,6 +87,7 @@ export class RemoteShell implements AsyncDisposable {
   #drainedAttempt = 0;
   // The start waits for what the child needs (see #start); the binding of the last start.
   #waiting = false;
+  #closedAt = 0;
   #binding: NativeBinding | undefined;
   // The askpass channel of this shell's prompts, void once it settles.
   #askpass: AskpassGrant | undefined;
@@ -154,12 +155,15 @@ export class RemoteShell implements AsyncDisposable {
       this.#abandon();
       const tunnel = this.#tunnel;
       if (tunnel && !tunnel.writableEnded && !tunnel.destroyed) tunnel.end();
-      // A start still waiting gets as long as a running child would to finish.
+      // A start still waiting gets as long as a running child would to finish, and a child
+      // that starts meanwhile is ended on the same schedule (see #startNow): close() keeps its bound.
+      this.#closedAt = performance.now();
       if (this.#waiting) {
         const bound = this.#settings.killGraceMs * 2;
         this.#timers.after(bound, () => this.#failUnstarted(() => abortError(this.#facts(), new Error(`closed, and not started within ${bound} ms`))));
+      } else {
+        this.#terminate(this.#settings.killGraceMs);
       }
-      this.#terminate(this.#settings.killGraceMs);
     }
     await this.finished.then(() => {}, () => {});
   }
@@ -182,7 +186,8 @@ export class RemoteShell implements AsyncDisposable {
       // writes meanwhile, and holds them.
       this.#waiting = true;
       const tunnel = this.#openTunnel(undefined);
-      void gate.then((refusal) => this.#startNow(refusal), (err: unknown) => this.#startNow(spawnError(this.#facts(), err, settings.cwd)));
+      gate.then((refusal) => this.#startNow(refusal), (err: unknown) => this.#startNow(spawnError(this.#facts(), err, settings.cwd)))
+        .catch((err: unknown) => this.#failUnstarted(() => spawnError(this.#facts(), err, settings.cwd)));
       return tunnel;
     }
     const started = this.#spawnAttempt();
@@ -195,7 +200,7 @@ export class RemoteShell implements AsyncDisposable {
     const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
     const tunnel = this.#tunnel = new Tunnel(started?.stdin ?? null, started?.stdout ?? null, {
       closedError: (cause) => this.#closedError(cause, handedOver),
-      pendingBytes: (fd) => this.#binding?.pendingBytes?.(fd) ?? 0,
+      pendingBytes: (fd) => this.#binding?.pendingBytes?.(fd),
       // Using the stream ends a retry being decided on or waited for: the last exit is the end.
       touched: () => {
         if (this.#pendingExit) this.#exited(this.#pendingExit);
@@ -221,6 +226,11 @@ export class RemoteShell implements AsyncDisposable {
       this.#failUnstarted(() => sharedConnectionError(this.#facts(), refusal));
       return;
     }
+    if (this.#tunnel!.destroyed) {
+      // Destroyed in the same turn: its 'close' is still to come, and no child may start.
+      this.#failUnstarted(() => abortError(this.#facts(), new Error('the stream was destroyed before the remote shell started')));
+      return;
+    }
     this.#waiting = false;
     const started = this.#spawnAttempt();
     if ('failure' in started) {
@@ -230,6 +240,8 @@ export class RemoteShell implements AsyncDisposable {
     }
     if (!started.stdout) this.#stdoutDone = true;
     this.#tunnel!.attach(started.stdin, started.stdout);
+    // close() came while it waited: SIGTERM when it would have come had the child been running.
+    if (this.#closing) this.#terminate(Math.max(0, Math.ceil(this.#closedAt + this.#settings.killGraceMs - performance.now())));
   }
 
   // No child will run: what waited to be written fails with the error, and the run settles
@@ -253,7 +265,12 @@ export class RemoteShell implements AsyncDisposable {
     | { failure: Promise<RemoteShellError> } {
     const attempt = ++this.#attempts;
     const askpass = this.#settings.askpass;
-    if (askpass && !this.#askpass) this.#askpass = grantAskpass(askpass);
+    try {
+      if (askpass && !this.#askpass) this.#askpass = grantAskpass(askpass);
+    } catch (err) {
+      // No private directory for the channel (TMPDIR gone, no space): nothing was started.
+      return { failure: Promise.resolve(spawnError(this.#facts(), err, this.#settings.cwd)) };
+    }
     const started = startRemoteShell(this.argv, this.#settings, this.#internal, this.#askpass?.env);
     if ('cause' in started) {
       // A later attempt's capture never takes over: the last attempt's stderr explains the run.
@@ -332,7 +349,8 @@ export class RemoteShell implements AsyncDisposable {
     this.#pendingExit = exit;
     const stderr = this.#shellStderr!;
     this.#drainStderr();
-    stderr.ended.then(() => {
+    // Without the addon, whether anything came back is known once stdout's end is read.
+    Promise.all([stderr.ended, this.#tunnel!.readToEnd(this.#settings.drainTimeoutMs)]).then(() => {
       if (attempt !== this.#attempts || this.#pendingExit !== exit) return;
       const failure = exitError({ ...this.#facts(), exit });
       if (!failure || !isRetryable(failure, this.#settings.retry) || !this.#mayRetry(exit)) {

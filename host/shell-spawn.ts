@@ -55,7 +55,7 @@ export function startRemoteShell(
     stderr.close();
     return { cause: new Promise((resolve) => child.once('error', resolve)), stderr, child };
   }
-  stderr.spawned();
+  stderr.spawned(child);
   const { stdin, stdout } = stdio.spawned(child);
   // After a successful spawn, 'error' only reports a failed kill(), which kill() returns.
   child.on('error', () => {});

@@ -25,6 +25,53 @@ constexpr int kWantedSocketBuffer = 1 << 20;
 
 #ifndef _WIN32
 
+// Where the system has them (Linux, the BSDs), pipe2() and SOCK_CLOEXEC make an fd close-on-exec
+// as it is made; elsewhere (macOS), fcntl() sets it just after. A build with portable_posix=1
+// takes the second way on Linux too, so that it is compiled and tested here.
+#if !defined(RSH_PORTABLE_POSIX) && (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__))
+#define RSH_HAVE_PIPE2 1
+#endif
+#if !defined(RSH_PORTABLE_POSIX) && defined(SOCK_CLOEXEC)
+#define RSH_HAVE_SOCK_CLOEXEC 1
+#endif
+
+bool SetCloseOnExec(int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  return flags >= 0 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
+}
+
+// pipe() with both ends close-on-exec; 0 or errno.
+int PipeCloexec(int fds[2]) {
+#ifdef RSH_HAVE_PIPE2
+  return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno;
+#else
+  if (pipe(fds) != 0) return errno;
+  if (!SetCloseOnExec(fds[0]) || !SetCloseOnExec(fds[1])) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return err;
+  }
+  return 0;
+#endif
+}
+
+// socketpair(AF_UNIX, SOCK_STREAM) with both ends close-on-exec; 0 or errno.
+int SocketpairCloexec(int fds[2]) {
+#ifdef RSH_HAVE_SOCK_CLOEXEC
+  return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : errno;
+#else
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return errno;
+  if (!SetCloseOnExec(fds[0]) || !SetCloseOnExec(fds[1])) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return err;
+  }
+  return 0;
+#endif
+}
+
 long PipeMaxSize() {
   long max = kWantedPipeBuffer;
   if (FILE* f = std::fopen("/proc/sys/fs/pipe-max-size", "r")) {
@@ -45,25 +92,31 @@ void CloseBoth(int fds[2]) {
   close(fds[1]);
 }
 
-// pipe2(O_CLOEXEC), the read end non-blocking, its buffer raised where the kernel allows.
+// A close-on-exec pipe, the read end non-blocking, its buffer raised where the kernel allows.
 int MakePipe(const FaultInjection& faults, Endpoint* out, const char** syscall) {
   int fds[2];
+#ifdef RSH_HAVE_PIPE2
   *syscall = "pipe2";
+#else
+  *syscall = "pipe";
+#endif
   if (faults.pipe_errno != 0) return faults.pipe_errno;
-  if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+  if (int err = PipeCloexec(fds); err != 0) return err;
   *syscall = "fcntl";
   if (!SetNonBlocking(fds[0])) {
     int err = errno;
     CloseBoth(fds);
     return err;
   }
-#ifdef F_SETPIPE_SZ
+#if defined(F_SETPIPE_SZ) && !defined(RSH_PORTABLE_POSIX)
   long wanted = kWantedPipeBuffer < PipeMaxSize() ? kWantedPipeBuffer : PipeMaxSize();
   // A refusal (EPERM over the per-user limit, EBUSY) leaves the default size: not an error.
   fcntl(fds[0], F_SETPIPE_SZ, static_cast<int>(wanted));
+#endif
+#ifdef F_GETPIPE_SZ
   out->kernel_buffer = fcntl(fds[0], F_GETPIPE_SZ);
 #else
-  out->kernel_buffer = 0;
+  out->kernel_buffer = 0;  // not known: the system has no way to ask
 #endif
   out->parent_fd = fds[0];
   out->child_fd = fds[1];
@@ -76,7 +129,7 @@ int MakePipe(const FaultInjection& faults, Endpoint* out, const char** syscall) 
 int MakeSocketpair(const FaultInjection& faults, Endpoint* out) {
   int fds[2];
   if (faults.socketpair_errno != 0) return faults.socketpair_errno;
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return errno;
+  if (int err = SocketpairCloexec(fds); err != 0) return err;
   if (!SetNonBlocking(fds[0])) {
     int err = errno;
     CloseBoth(fds);
@@ -151,7 +204,7 @@ bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* 
 
 int CreateStdioPair(int* parent_fd, int* child_fd) {
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return errno;
+  if (int err = SocketpairCloexec(fds); err != 0) return err;
   if (!SetNonBlocking(fds[0])) {
     int err = errno;
     CloseBoth(fds);

@@ -5,6 +5,9 @@
 //   node scripts/build-native.mjs --ssh-socketpair-stderr  -> the same, socketpair endpoint
 //   node scripts/build-native.mjs --ssh-socketpair-stderr --out=build/variants/socketpair
 //                                                          -> a second build beside the first
+//   node scripts/build-native.mjs --portable-posix --out=build/variants/portable
+//                                                          -> pipe()+fcntl() instead of pipe2(), no
+//                                                             pipe resize: the macOS branch, on Linux
 //   ... --if-missing                                       -> only when that build is not there
 //
 // The feature also comes from npm (`npm install --ssh-socketpair-stderr`, `npm rebuild
@@ -23,9 +26,10 @@ const truthy = (value) => /^(1|true|yes|on)$/i.test(value ?? '');
 const socketpair = args.includes('--ssh-socketpair-stderr') || truthy(process.env.npm_config_ssh_socketpair_stderr);
 const out = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
 const ifMissing = args.includes('--if-missing');
-const unknown = args.filter((a) => a !== '--ssh-socketpair-stderr' && a !== '--if-missing' && !a.startsWith('--out='));
+const portable = args.includes('--portable-posix');
+const unknown = args.filter((a) => !['--ssh-socketpair-stderr', '--if-missing', '--portable-posix'].includes(a) && !a.startsWith('--out='));
 if (unknown.length > 0) {
-  console.error(`build-native: unknown option ${unknown[0]} (known: --ssh-socketpair-stderr, --out=DIR, --if-missing)`);
+  console.error(`build-native: unknown option ${unknown[0]} (known: --ssh-socketpair-stderr, --portable-posix, --out=DIR, --if-missing)`);
   process.exit(2);
 }
 if (ifMissing && existsSync(path.join(out ? path.resolve(root, out) : root, 'build/Release/rsh_transport.node'))) process.exit(0);
@@ -53,12 +57,12 @@ if (out) {
 }
 
 const gyp = nodeGyp();
-const define = `-Dssh_socketpair_stderr=${socketpair ? 1 : 0}`;
-for (const step of [['configure', ...nodedirArgs(), '--', define], ['build']]) {
+const defines = [`-Dssh_socketpair_stderr=${socketpair ? 1 : 0}`, `-Dportable_posix=${portable ? 1 : 0}`];
+for (const step of [['configure', ...nodedirArgs(), '--', ...defines], ['build']]) {
   const result = spawnSync(process.execPath, [gyp, ...step], { cwd: directory, stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(`build-native: node-gyp ${step[0]} failed (exit ${result.status ?? result.signal})`);
     process.exit(1);
   }
 }
-console.log(`build-native: ${path.relative(root, path.join(directory, 'build/Release/rsh_transport.node'))} (stderr endpoint: ${socketpair ? 'socketpair, pipe as fallback' : 'pipe'})`);
+console.log(`build-native: ${path.relative(root, path.join(directory, 'build/Release/rsh_transport.node'))} (stderr endpoint: ${socketpair ? 'socketpair, pipe as fallback' : 'pipe'}${portable ? '; portable POSIX calls' : ''})`);

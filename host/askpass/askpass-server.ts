@@ -73,6 +73,11 @@ function listen(): void {
   socketPath = path.join(dir, 'askpass.sock');
   rmSync(socketPath, { force: true });
   server = createServer(serve);
+  // A server that fails (it cannot accept: out of fds) answers no prompt: the helper's failure
+  // cancels each, and the reason is every waiting shell's cause.
+  server.on('error', (err) => {
+    for (const holder of holders) holder.failure ??= err;
+  });
   // Binding a Unix socket is synchronous: the helper can connect as soon as this returns.
   server.listen(socketPath);
   server.unref();

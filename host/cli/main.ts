@@ -90,12 +90,10 @@ function exitStatus(err: RemoteShellError): number {
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  let backend: string;
-  try {
-    backend = loadBinding().features.socketpairStderr ? 'socketpair (pipe as fallback)' : 'pipe';
-  } catch {
-    backend = 'unavailable: native addon not built';
-  }
+  const binding = loadBinding();
+  const origin = /[/\\]prebuilds[/\\]/.test(binding.path) ? 'prebuilt addon' : 'addon built from source';
+  const backend = binding.unavailable !== undefined ? `js, without the native addon: ${binding.unavailable}`
+    : `${binding.features.socketpairStderr ? 'socketpair (pipe as fallback)' : 'pipe'}; ${origin}`;
   return `rsh-transport ${pkg.version} (stderr endpoint: ${backend})`;
 }
 

@@ -8,11 +8,13 @@
 // keeps stderr), and it lives until ControlPersist's time after its last session, `stop()`, or
 // this process's exit. Whether it still lives is asked of its socket, not of its pid: a master
 // that was killed leaves its socket file behind, and, where nothing reaps orphans, its pid too.
+// A pid is only signalled while it still is this master (its command line names the socket),
+// never after it may have gone to another process.
 
 import { execFile, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import type { RemoteShellError } from '../errors.js';
+import { RemoteShellError } from '../errors.js';
 import { RemoteShell, type RemoteShellOptions } from '../remote-shell.js';
 import type { RemoteShellStderr } from '../stderr/shell-stderr.js';
 
@@ -65,13 +67,14 @@ export class ControlMaster {
 
   async #start(options: MasterOptions, after: Promise<void> | undefined): Promise<RemoteShellError | undefined> {
     await after;
+    if (this.#stopping) return this.#refusal('the shared connection was closed before it started');
     // A socket file left by a master that is gone would make ssh run without multiplexing.
     rmSync(this.socket, { force: true });
     let starter: RemoteShell;
     try {
       starter = this.#starter = new RemoteShell(this.argv, { ...options, stderr: 'capture' });
     } catch (err) {
-      return err as RemoteShellError;
+      return err instanceof RemoteShellError ? err : this.#refusal(`cannot start the shared connection: ${(err as Error).message}`, err);
     }
     this.#stderr = starter.stderr;
     try {
@@ -84,9 +87,12 @@ export class ControlMaster {
     // The sessions need no pid: only stop() does, and waits for it.
     this.#pidKnown = this.#askPid().then((pid) => {
       this.#pid = pid;
-      if (this.#stopping) this.#terminate();
     });
     return undefined;
+  }
+
+  #refusal(message: string, cause?: unknown): RemoteShellError {
+    return new RemoteShellError(cause === undefined ? 'ERR_ABORTED' : 'ERR_SPAWN', message, { argv: this.argv, cause });
   }
 
   // `ssh -O check` says "Master running (pid=N)".
@@ -97,14 +103,20 @@ export class ControlMaster {
 
   // `ssh -O command` to the master; what it printed on stderr.
   #control(command: 'check' | 'exit'): Promise<string> {
-    const [program, ...args] = this.#controlArgv;
-    args[args.indexOf('-O') + 1] = command;
     return new Promise((resolve) => {
+      const [program, ...args] = this.#controlCommand(command);
       execFile(program, args, { env: this.#env, timeout: CONTROL_TIMEOUT_MS }, (_err, _stdout, stderr) => resolve(String(stderr)));
     });
   }
 
-  /** Whether the master takes connections on its socket now. */
+  #controlCommand(command: 'check' | 'exit'): string[] {
+    const args = [...this.#controlArgv];
+    args[args.indexOf('-O') + 1] = command;
+    return args;
+  }
+
+  /** Whether the master takes connections on its socket. Only a socket that is missing or
+   * refuses says no: one that is slow to answer (this process was busy) is still a master. */
   alive(): Promise<boolean> {
     return new Promise((resolve) => {
       const probe = createConnection(this.socket);
@@ -112,9 +124,9 @@ export class ControlMaster {
         probe.destroy();
         resolve(up);
       };
-      probe.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+      probe.setTimeout(PROBE_TIMEOUT_MS, () => done(true));
       probe.once('connect', () => done(true));
-      probe.once('error', () => done(false));
+      probe.once('error', (err: NodeJS.ErrnoException) => done(err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED' && err.code !== 'ENOTSOCK'));
     });
   }
 
@@ -122,43 +134,54 @@ export class ControlMaster {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#starter?.kill('SIGTERM');
+      this.#terminate('SIGTERM');
       await this.ready;
       await this.#pidKnown;
-      this.#terminate();
-      for (let waited = 0; this.#pid !== undefined && waited < STOP_GRACE_MS && (await this.alive()); waited += 20) {
+      this.#terminate('SIGTERM');
+      for (let waited = 0; this.#pid !== undefined && this.#isOurs() && waited < STOP_GRACE_MS; waited += 20) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      if (this.#pid !== undefined && (await this.alive())) signal(this.#pid, 'SIGKILL');
+      this.#terminate('SIGKILL');
       // A master whose pid ssh would not tell is asked to go.
       if (this.#pid === undefined && (await this.alive())) await this.#control('exit');
-      rmSync(this.socket, { force: true });
+      // ssh unlinks its socket as it goes, but not when killed. The next master on this socket
+      // waits for this stop.
+      if (!(await this.alive())) rmSync(this.socket, { force: true });
     })();
     return this.#stopping;
   }
 
-  /** At the process's exit, when nothing can be awaited any more. */
+  /** At the process's exit, when nothing can be awaited any more: also for a master whose stop
+   * had begun. */
   stopNow(): void {
     const starting = this.#starter !== undefined;
     this.#starter?.kill('SIGKILL');
-    if (this.#pid !== undefined) this.#terminate();
+    if (this.#pid !== undefined) this.#terminate('SIGTERM');
     else if (!starting) {
       // Ready, its pid not yet told: ssh is asked to stop it, and waited for.
-      const [program, ...args] = this.#controlArgv;
-      args[args.indexOf('-O') + 1] = 'exit';
+      const [program, ...args] = this.#controlCommand('exit');
       spawnSync(program, args, { env: this.#env, timeout: CONTROL_TIMEOUT_MS, stdio: 'ignore' });
     }
-    rmSync(this.socket, { force: true });
   }
 
-  #terminate(): void {
-    if (this.#pid !== undefined) signal(this.#pid, 'SIGTERM');
+  // Whether the pid is still this master: its command line names the socket (Linux). Elsewhere
+  // the pid is taken as it is.
+  #isOurs(): boolean {
+    if (this.#pid === undefined) return false;
+    if (process.platform !== 'linux') return true;
+    try {
+      return readFileSync(`/proc/${this.#pid}/cmdline`, 'utf8').split('\0').includes(`ControlPath=${this.socket}`);
+    } catch {
+      return false;
+    }
   }
-}
 
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Gone already.
+  #terminate(signal: NodeJS.Signals): void {
+    if (!this.#isOurs()) return;
+    try {
+      process.kill(this.#pid!, signal);
+    } catch {
+      // Gone already.
+    }
   }
 }

@@ -10,7 +10,8 @@
 
 import { createHash } from 'node:crypto';
 import type { RemoteShellError } from '../errors.js';
-import { maxSocketPath, privateDir, runtimeDir } from '../runtime-dir.js';
+import path from 'node:path';
+import { atExit, checkPath, maxSocketPath, privateDir, runtimeDir } from '../runtime-dir.js';
 import { ControlMaster, type MasterOptions } from './control-master.js';
 import type { MultiplexSettings } from './options.js';
 
@@ -25,8 +26,10 @@ export interface SharedConnection {
 const SSH_TEMPORARY_SUFFIX = 17;
 
 const masters = new Map<string, ControlMaster>();
-// Masters being stopped, by socket: a new master on the same socket starts once the old is gone.
+// Masters being stopped, by socket: a new master on the same socket starts once the old is gone;
+// at exit, they are stopped at once like the others.
 const stopping = new Map<string, Promise<void>>();
+const beingStopped = new Set<ControlMaster>();
 let exitHook = false;
 
 /**
@@ -35,26 +38,36 @@ let exitHook = false;
  * @throws RangeError when the directory is not private or its socket path would be too long.
  */
 export function shareConnection(target: readonly string[], argv: readonly string[], settings: MultiplexSettings, options: MasterOptions, masterTarget = target): SharedConnection {
-  const dir = settings.dir === undefined ? runtimeDir() : privateDir('multiplex.dir', settings.dir);
-  const key = createHash('sha256').update(JSON.stringify([dir, ...target])).digest('hex').slice(0, 16);
-  const socket = `${dir}/${key}`;
+  // This process's own masters only: another process's, in the same directory, are its own to
+  // replace and stop.
+  const key = (dir: string): string => createHash('sha256').update(JSON.stringify([process.pid, dir, ...target])).digest('hex').slice(0, 16);
   const room = maxSocketPath(SSH_TEMPORARY_SUFFIX);
-  if (Buffer.byteLength(socket) > room) {
-    throw new RangeError(`multiplex.dir ${JSON.stringify(settings.dir)} is too long for a control socket (${Buffer.byteLength(socket)} bytes, at most ${room}): choose a shorter path`);
+  let dir: string;
+  if (settings.dir === undefined) dir = runtimeDir();
+  else {
+    // Everything is checked before the directory is made: a refused call leaves nothing.
+    const absolute = path.resolve(settings.dir);
+    checkPath('multiplex.dir', settings.dir, absolute);
+    const length = Buffer.byteLength(`${absolute}/${key(absolute)}`);
+    if (length > room) {
+      throw new RangeError(`multiplex.dir ${JSON.stringify(settings.dir)} is too long for a control socket (${length} bytes, at most ${room}): choose a shorter path`);
+    }
+    dir = privateDir('multiplex.dir', settings.dir);
   }
+  const socket = `${dir}/${key(dir)}`;
   const make = (): ControlMaster => {
     const master = new ControlMaster(masterTarget, socket, settings.persistMs, options, stopping.get(socket));
-    masters.set(key, master);
+    masters.set(socket, master);
     if (!exitHook) {
       exitHook = true;
-      process.once('exit', stopAllNow);
+      atExit(stopAllNow);
     }
     return master;
   };
   const [program, ...rest] = argv;
   return {
     argv: [program, '-o', 'ControlMaster=no', '-o', `ControlPath=${socket}`, ...rest],
-    ready: readyMaster(key, make),
+    ready: readyMaster(socket, make),
   };
 }
 
@@ -68,10 +81,24 @@ async function readyMaster(key: string, make: () => ControlMaster, replaced = fa
     return failure;
   }
   if (await master.alive()) return undefined;
-  // Gone (killed, or its persist time is over): the first session to notice replaces it, and
-  // the others wait for the replacement. A replacement that is gone at once is not chased.
-  if (masters.get(key) === master) masters.delete(key);
+  // Gone (killed, or its persist time is over): the first session to notice replaces it, once
+  // what is left of it is stopped; the others wait for the replacement. A replacement that is
+  // gone at once is not chased.
+  if (masters.get(key) === master) {
+    masters.delete(key);
+    stopMaster(master);
+  }
   return replaced ? undefined : readyMaster(key, make, true);
+}
+
+function stopMaster(master: ControlMaster): Promise<void> {
+  const stopped = master.stop();
+  beingStopped.add(master);
+  stopping.set(master.socket, stopped);
+  return stopped.finally(() => {
+    beingStopped.delete(master);
+    if (stopping.get(master.socket) === stopped) stopping.delete(master.socket);
+  });
 }
 
 /**
@@ -82,13 +109,7 @@ async function readyMaster(key: string, make: () => ControlMaster, replaced = fa
 export async function closeMultiplexedConnections(): Promise<void> {
   const all = [...masters.values()];
   masters.clear();
-  await Promise.all(all.map((master) => {
-    const stopped = master.stop();
-    stopping.set(master.socket, stopped);
-    return stopped.finally(() => {
-      if (stopping.get(master.socket) === stopped) stopping.delete(master.socket);
-    });
-  }));
+  await Promise.all(all.map(stopMaster));
 }
 
 /** The masters running or starting, for the tests. */
@@ -97,6 +118,6 @@ export function multiplexedConnections(): readonly ControlMaster[] {
 }
 
 function stopAllNow(): void {
-  for (const master of masters.values()) master.stopNow();
+  for (const master of [...masters.values(), ...beingStopped]) master.stopNow();
   masters.clear();
 }

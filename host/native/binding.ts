@@ -1,9 +1,13 @@
 // The native addon's whole surface, typed in one place (its C++ side: native/, its contract:
-// native/README.md), and where it is loaded from.
+// native/README.md), and where it is loaded from. Where no addon can be had, a stand-in of the
+// same shape without the native parts lets everything run on Node's own pipes.
 
+import { closeSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type EndpointBackend = 'pipe' | 'socketpair';
+/** 'js': no addon could be loaded, and stderr is read from JavaScript (see loadBinding). */
+export type EndpointBackend = 'pipe' | 'socketpair' | 'js';
 
 export interface NativeEndpoint {
   /** Read end: non-blocking, close-on-exec; owned by a Pump once one is made. */
@@ -50,7 +54,8 @@ export interface NativePumpConstructor {
 
 export interface NativeBinding {
   features: { socketpairStderr: boolean; pump: boolean };
-  createEndpoint(options?: EndpointOptions): NativeEndpoint;
+  /** Absent without the addon: the child's stderr is then Node's own pipe, read from JavaScript. */
+  createEndpoint?(options?: EndpointOptions): NativeEndpoint;
   /** A socketpair for the child's stdin or stdout; parentFd non-blocking, both close-on-exec.
    * Absent on Windows, where Node's own stdio pipes are used. */
   createStdioPair?(): { parentFd: number; childFd: number };
@@ -68,29 +73,89 @@ export interface NativeBinding {
   openFileLimit?(): { soft: number; hard: number };
   /** Sets the soft RLIMIT_NOFILE, at most the hard one (not on Windows). */
   setOpenFileLimit?(soft: number): void;
-  /** Where the binding was loaded from. */
+  /** Where the binding was loaded from; '' for the JavaScript stand-in. */
   path: string;
+  /** Why there is no addon (the JavaScript stand-in only). */
+  unavailable?: string;
 }
 
-/** The addon `npm ci` builds (with or without the ssh-socketpair-stderr feature). */
+/** The addon a source build makes (`npm ci` here, `npm rebuild rsh-transport` for a user). */
 export const DEFAULT_BINDING_PATH = fileURLToPath(new URL('../../build/Release/rsh_transport.node', import.meta.url));
 
-const loaded = new Map<string, NativeBinding>();
+/** Where the package's prebuilt addons are: `prebuilds/<platform>-<arch>/node.napi[.libc].node`,
+ * the layout node-gyp-build and prebuildify use. */
+export const PREBUILDS_DIR = fileURLToPath(new URL('../../prebuilds', import.meta.url));
 
-/** Loads the addon at `path` once per process. */
-export function loadBinding(path: string = DEFAULT_BINDING_PATH): NativeBinding {
+/** Set (to anything but '' or '0'), the addon is not loaded: stderr is read from JavaScript. */
+export const NO_ADDON_VARIABLE = 'RSH_TRANSPORT_NO_ADDON';
+
+const loaded = new Map<string, NativeBinding>();
+let chosen: NativeBinding | undefined;
+
+function dlopen(path: string): NativeBinding {
+  // What require() does for a .node file, without loading node:module (the command's start
+  // counts every millisecond).
+  const module = { exports: {} as Omit<NativeBinding, 'path'> };
+  process.dlopen(module, path);
+  return { ...module.exports, path };
+}
+
+/**
+ * The addon at `path`, loaded once per process; without `path`, the one this platform has (a
+ * source build first, then a prebuild that loads), else the JavaScript stand-in (`js`), which
+ * says why in `unavailable`.
+ * @throws Error when `path` is given and cannot be loaded.
+ */
+export function loadBinding(path?: string): NativeBinding {
+  if (path === undefined) return (chosen ??= chooseBinding());
   let binding = loaded.get(path);
   if (binding === undefined) {
     try {
-      // What require() does for a .node file, without loading node:module (the command's start
-      // counts every millisecond).
-      const module = { exports: {} as Omit<NativeBinding, 'path'> };
-      process.dlopen(module, path);
-      binding = { ...module.exports, path };
+      binding = dlopen(path);
     } catch (err) {
-      throw new Error(`rsh-transport native addon not found at ${path}: run \`npm run build:native\``, { cause: err });
+      throw new Error(`rsh-transport native addon cannot be loaded from ${path}: run \`npm rebuild rsh-transport\``, { cause: err });
     }
     loaded.set(path, binding);
   }
   return binding;
+}
+
+function chooseBinding(): NativeBinding {
+  const off = process.env[NO_ADDON_VARIABLE];
+  if (off !== undefined && off !== '' && off !== '0') return jsBinding(`${NO_ADDON_VARIABLE} is set`);
+  const failures: string[] = [];
+  for (const candidate of [DEFAULT_BINDING_PATH, ...prebuilds()]) {
+    if (!existsSync(candidate)) continue;
+    try {
+      return loadBinding(candidate);
+    } catch (err) {
+      failures.push(`${candidate}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
+    }
+  }
+  const platform = `${process.platform}-${process.arch}`;
+  return jsBinding(failures.length > 0 ? `no native addon loads on ${platform} (${failures.join('; ')})` : `no native addon for ${platform}: none was built or prebuilt`);
+}
+
+// This platform's prebuilds, those for its C library first (a glibc build fails to load on musl).
+function prebuilds(): string[] {
+  const dir = join(PREBUILDS_DIR, `${process.platform}-${process.arch}`);
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((name) => name.endsWith('.node'));
+  } catch {
+    return [];
+  }
+  const libc = process.platform === 'linux' ? (existsSync('/etc/alpine-release') ? 'musl' : 'glibc') : '';
+  const rank = (name: string): number => (libc !== '' && name.split('.').includes(libc) ? 0 : 1);
+  return files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((name) => join(dir, name));
+}
+
+/** The binding without an addon: no endpoint, no pump; the child's stdio are Node's pipes. */
+export function jsBinding(unavailable: string): NativeBinding {
+  return {
+    features: { socketpairStderr: false, pump: false },
+    closeFd: (fd) => closeSync(fd),
+    path: '',
+    unavailable,
+  };
 }

@@ -54,6 +54,14 @@ export function isOpenSsh(words: readonly string[]): boolean {
   return program === 'ssh' || program === 'ssh.exe';
 }
 
+// `-o BatchMode=yes`, `-oBatchMode=yes`, `-o "BatchMode yes"` among the rsh words.
+function batchModeInWords(words: readonly string[]): boolean {
+  return words.some((word, i) => {
+    const option = word === '-o' ? words[i + 1] ?? '' : word.startsWith('-o') ? word.slice(2) : '';
+    return /^\s*batchmode\s*[=\s]\s*(yes|true)\s*$/i.test(option);
+  });
+}
+
 function checkText(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string, got ${show(value)}`);
   if (/[\0\r\n]/.test(value)) throw new RangeError(`${name} holds a NUL byte or a line break, which ssh would misread, got ${show(value)}`);
@@ -105,6 +113,9 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
   }
   if (batchMode !== undefined && typeof batchMode !== 'boolean') throw new TypeError(`batchMode must be true or false, got ${show(batchMode)}`);
   if (batchMode === true && context.askpass) throw new TypeError('batchMode: true and askpass contradict each other: in batch mode ssh asks nothing');
+  if (context.askpass && batchModeInWords(rshWords)) {
+    throw new TypeError('rsh sets BatchMode yes, which contradicts askpass (ssh takes the first value, and the rsh words come first): remove it from rsh');
+  }
   const prototype = typeof sshOptions === 'object' && sshOptions !== null ? Object.getPrototypeOf(sshOptions) : undefined;
   if (sshOptions !== undefined && prototype !== Object.prototype && prototype !== null) {
     throw new TypeError(`sshOptions must be a plain object of ssh_config keywords and values, got ${show(sshOptions)}`);

@@ -11,7 +11,9 @@
 // the child's fd 2 and nothing else (both ends are close-on-exec), and Node keeps its own exit
 // handling, ENOENT reporting and signal delivery, which a native spawn would have to redo.
 
+import type { ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { StderrCapture } from '../core/capture.js';
 import {
   loadBinding, type EndpointBackend, type EndpointOptions, type NativeBinding, type NativePump,
@@ -39,7 +41,8 @@ export interface ChannelInfo {
 }
 
 export class StderrChannel {
-  readonly childFd: number;
+  /** The child's fd 2: the endpoint's write end, or 'pipe' (Node's own) without the addon. */
+  readonly childFd: number | 'pipe';
   readonly info: ChannelInfo;
   /** Settles once the channel stopped reading; never rejects. */
   readonly ended: Promise<ChannelEnd>;
@@ -50,7 +53,7 @@ export class StderrChannel {
   readonly #onBatch: (() => void) | undefined;
   #childFdOpen = true;
   #pump: NativePump | undefined;
-  #jsReader: ReturnType<typeof createReadStream> | undefined;
+  #jsReader: Readable | undefined;
   #state: 'created' | 'pumping' | 'ended' = 'created';
   #resolveEnded!: (end: ChannelEnd) => void;
 
@@ -58,6 +61,15 @@ export class StderrChannel {
     this.#binding = options.binding ?? loadBinding();
     this.#capture = capture;
     this.#onBatch = options.onBatch;
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    if (this.#binding.createEndpoint === undefined) {
+      // No addon: Node makes the child's stderr, and it is read from JavaScript.
+      this.childFd = 'pipe';
+      this.#parentFd = -1;
+      this.#childFdOpen = false;
+      this.info = { backend: 'js', kernelBufferSize: 0, fallbackReason: this.#binding.unavailable ?? null };
+      return;
+    }
     const endpoint = this.#binding.createEndpoint({ injectFailure: options.injectFailure });
     this.childFd = endpoint.childFd;
     this.#parentFd = endpoint.parentFd;
@@ -66,17 +78,22 @@ export class StderrChannel {
       kernelBufferSize: endpoint.kernelBufferSize,
       fallbackReason: endpoint.fallbackReason,
     };
-    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
   }
 
-  /** The child is spawned: drop our copy of its end (else EOF never comes) and start reading. */
-  spawned(): void {
+  /** The child is spawned: drop our copy of its end (else EOF never comes) and start reading;
+   * without the addon, `child`'s own stderr is read. */
+  spawned(child?: ChildProcess): void {
     if (this.#state !== 'created') return;
     this.#closeChildFd();
     this.#state = 'pumping';
+    if (this.childFd === 'pipe') {
+      if (child?.stderr) this.#read(child.stderr);
+      else this.#end({ reason: 'eof', errno: null });
+      return;
+    }
     const Pump = this.#binding.Pump;
     if (Pump === undefined) {
-      this.#readFromJs();
+      this.#read(createReadStream('', { fd: this.#parentFd, autoClose: true, highWaterMark: 64 * 1024 }));
       return;
     }
     const staging = this.#capture.stagingArea;
@@ -104,7 +121,7 @@ export class StderrChannel {
     this.#closeChildFd();
     if (this.#pump) this.#pump.close();
     else if (this.#jsReader) this.#jsReader.destroy();
-    else this.#binding.closeFd(this.#parentFd);
+    else if (this.#parentFd >= 0) this.#binding.closeFd(this.#parentFd);
     this.#end({ reason: 'closed', errno: null });
   }
 
@@ -115,7 +132,7 @@ export class StderrChannel {
   #closeChildFd(): void {
     if (!this.#childFdOpen) return;
     this.#childFdOpen = false;
-    this.#binding.closeFd(this.childFd);
+    this.#binding.closeFd(this.childFd as number);
   }
 
   #end(end: ChannelEnd): void {
@@ -124,15 +141,16 @@ export class StderrChannel {
     this.#resolveEnded(end);
   }
 
-  // Windows has no uv_poll on pipes: the read end is read as a file, one Buffer per chunk.
-  #readFromJs(): void {
-    const reader = createReadStream('', { fd: this.#parentFd, autoClose: true, highWaterMark: 64 * 1024 });
+  // Without the pump (Windows has no uv_poll on pipes; without the addon there is no endpoint):
+  // read from JavaScript, one Buffer per chunk.
+  #read(reader: Readable): void {
     this.#jsReader = reader;
-    reader.on('data', (chunk) => {
-      this.#capture.write(chunk as Buffer);
+    reader.on('data', (chunk: Buffer) => {
+      this.#capture.write(chunk);
       this.#onBatch?.();
     });
     reader.on('end', () => this.#end({ reason: 'eof', errno: null }));
+    reader.on('close', () => this.#end({ reason: 'eof', errno: null }));
     reader.on('error', (err: NodeJS.ErrnoException) => this.#end({ reason: 'error', errno: err.code ?? null }));
   }
 }

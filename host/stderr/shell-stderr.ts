@@ -9,6 +9,7 @@
 //   await stderr.ended;                // every byte the child wrote is in the capture
 //   stderr.finish();                   // last line out, slot returned; snapshot() stays
 
+import type { ChildProcess } from 'node:child_process';
 import type { EndpointOptions, NativeBinding, EndpointBackend } from '../native/binding.js';
 import { StderrCapture } from '../core/capture.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -77,8 +78,8 @@ export class ShellStderr implements RemoteShellStderr {
     this.ended = this.#channel.ended;
   }
 
-  /** The fd to give the child as its fd 2. */
-  get childFd(): number {
+  /** What to give the child as its fd 2: an fd, or 'pipe' without the addon. */
+  get childFd(): number | 'pipe' {
     return this.#channel.childFd;
   }
 
@@ -93,8 +94,8 @@ export class ShellStderr implements RemoteShellStderr {
   }
 
   /** The child runs: our copy of its end is closed and the drain starts. */
-  spawned(): void {
-    this.#channel.spawned();
+  spawned(child: ChildProcess): void {
+    this.#channel.spawned(child);
   }
 
   /** The child has exited: read what is left for at most `drainTimeoutMs` (see StderrChannel). */

@@ -20,8 +20,9 @@ export interface TunnelHooks {
   /** The ERR_STREAM_CLOSED error of a write the child can no longer take (see errors.ts); asked
    * for whenever a write fails, so it may say more as the run goes on. */
   closedError(cause: Error | undefined): RemoteShellError;
-  /** Bytes waiting in the kernel to be read from an fd (FIONREAD), where that can be known. */
-  pendingBytes?(fd: number): number;
+  /** Bytes waiting in the kernel to be read from an fd (FIONREAD); undefined where that cannot
+   * be known (no addon). */
+  pendingBytes?(fd: number): number | undefined;
   /** The caller used the stream for the first time (a write, end() or destroy()). */
   touched?(): void;
 }
@@ -65,6 +66,7 @@ export class Tunnel extends Duplex {
   #holdEnd = false;
   #endHeld = false;
   #touched = false;
+  #endRead: (() => void) | undefined;
   // The consumer asked for data (_read) and has not been given more than it wants since.
   #readWanted = false;
   #inputCause: Error | undefined;
@@ -124,8 +126,10 @@ export class Tunnel extends Duplex {
       });
       stdout.once('end', () => {
         if (stdout !== this.#stdout) return;
-        if (this.#holdEnd && this.untouched) this.#endHeld = true;
+        // EOF was read: nothing of this child waits in the kernel any more.
+        if (this.#holdEnd && !this.#touched && this.#received === 0 && !this.destroyed) this.#endHeld = true;
         else this.#endOfOutput();
+        this.#endRead?.();
       });
       stdout.on('error', (err) => {
         if (stdout === this.#stdout) this.destroy(err);
@@ -157,14 +161,32 @@ export class Tunnel extends Duplex {
   get untouched(): boolean {
     if (this.#touched || this.#received > 0 || this.destroyed) return false;
     const stdout = this.#stdout;
-    if (!stdout) return true;
+    if (!stdout || this.#endHeld) return true;
+    // Where the kernel cannot be asked, only the end of the output says nothing came.
     return stdout.readableLength === 0 && this.#inKernel(stdout) === 0;
   }
 
-  // Bytes the child wrote that wait in the kernel for the socket to read (0 where unknown).
+  /** Where the kernel cannot be asked what waits in it: reads the child's stdout on (what comes
+   * stays in this stream for the consumer) and resolves once its end was read, or after `ms`. */
+  readToEnd(ms: number): Promise<void> {
+    const stdout = this.#stdout;
+    if (!stdout || this.#endHeld || this.#outputEnded || !Number.isNaN(this.#inKernel(stdout))) return Promise.resolve();
+    stdout.resume();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#endRead = () => {
+        clearTimeout(timer);
+        this.#endRead = undefined;
+        resolve();
+      };
+    });
+  }
+
+  // Bytes the child wrote that wait in the kernel for the socket to read; NaN where unknown.
   #inKernel(stdout: Readable): number {
     const fd = (stdout as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-    return typeof fd === 'number' && fd >= 0 ? this.#hooks.pendingBytes?.(fd) ?? 0 : 0;
+    if (typeof fd !== 'number' || fd < 0) return 0;
+    return this.#hooks.pendingBytes?.(fd) ?? Number.NaN;
   }
 
   #touch(): void {
@@ -218,7 +240,8 @@ export class Tunnel extends Duplex {
   childExited(): void {
     const stdout = this.#stdout;
     if (!stdout || stdout.destroyed || this.#outputEnded) return;
-    this.#childOutputEnd = this.#received + stdout.readableLength + this.#inKernel(stdout);
+    const inKernel = this.#inKernel(stdout);
+    this.#childOutputEnd = this.#received + stdout.readableLength + (Number.isNaN(inKernel) ? 0 : inKernel);
   }
 
   /** Everything the child wrote before it exited has been read from the socket (some of it may

@@ -98,7 +98,7 @@ describe('the rsh-transport command', function () {
 
   it('prints --help and --version', async () => {
     assert.match((await cli(['--help'])).stdout.toString(), /^usage: rsh-transport \[--rsh=CMD\]/);
-    assert.match((await cli(['--version'])).stdout.toString(), /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: pipe\)\n$/);
+    assert.match((await cli(['--version'])).stdout.toString(), /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: pipe; addon built from source\)\n$/);
   });
 
   it('works as rsync -e, pushing and pulling a tree', () => {

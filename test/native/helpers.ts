@@ -12,11 +12,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const SOCKETPAIR_BINDING_PATH = path.join(root, 'build/variants/socketpair/build/Release/rsh_transport.node');
 
 export interface Backend {
-  name: 'pipe' | 'socketpair';
+  name: 'pipe' | 'socketpair' | 'js';
   binding: () => NativeBinding;
 }
 
-export const BACKENDS: Backend[] = [
+/** Whether this run is the one without the addon (RSH_TRANSPORT_NO_ADDON, see npm test). */
+export const NO_ADDON = loadBinding().unavailable !== undefined;
+
+export const BACKENDS: Backend[] = NO_ADDON ? [{ name: 'js', binding: () => loadBinding() }] : [
   { name: 'pipe', binding: () => loadBinding(DEFAULT_BINDING_PATH) },
   { name: 'socketpair', binding: () => loadBinding(SOCKETPAIR_BINDING_PATH) },
 ];

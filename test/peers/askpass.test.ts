@@ -10,6 +10,7 @@ import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } fr
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { closeMultiplexedConnections, openRemoteShell, type AskpassRequest, type OpenRemoteShellOptions, type RemoteShell } from '../../host/index.js';
+import { askpassRequest } from '../../host/askpass/request.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
 import { collect, rejection, sleep } from '../transport/helpers.js';
 import { mastersUnder } from './masters.js';
@@ -27,13 +28,21 @@ function askable(options: string[]): string[] {
   return out;
 }
 
-/** Every place but ssh itself where a secret could end up, while the shell runs. */
-function placesWhileRunning(shell: RemoteShell): string[] {
+/** Every place but ssh itself where a secret could end up, read while ssh waits for the answer:
+ * the argv and environment of ssh and of the askpass helper it runs, and this process's. */
+function placesWhileAsking(shell: RemoteShell): string[] {
   const pid = shell.pid!;
+  const helpers = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((entry) => {
+    try {
+      return Number(readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(helpers.length > 0, 'ssh runs the askpass helper while it waits');
   return [
     shell.argv.join('\n'),
-    readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
-    readFileSync(`/proc/${pid}/environ`, 'utf8'),
+    ...[String(pid), ...helpers].flatMap((p) => [readFileSync(`/proc/${p}/cmdline`, 'utf8'), readFileSync(`/proc/${p}/environ`, 'utf8')]),
     JSON.stringify(process.env),
   ];
 }
@@ -65,16 +74,25 @@ describe('askpass through a real sshd', function () {
 
   it('answers the passphrase of a key, and the passphrase is nowhere but in ssh', async () => {
     const asked: AskpassRequest[] = [];
-    const shell = openRemoteShell(target({ command: ['echo', 'unlocked'], askpass: (request) => (asked.push(request), passphrase) }));
-    const places = placesWhileRunning(shell);
-    assert.match(places[2], /SSH_ASKPASS_REQUIRE=force/);
+    let places: string[] = [];
+    const shell: RemoteShell = openRemoteShell(target({
+      command: ['echo', 'unlocked'],
+      askpass: (request) => {
+        asked.push(request);
+        places = placesWhileAsking(shell);
+        return passphrase;
+      },
+    }));
     assert.ok(shell.argv.includes('BatchMode=no'), 'askpass turns BatchMode off');
     const output = collect(shell.stream);
     await shell.finished;
     assert.equal((await output).toString(), 'unlocked\n');
     assert.equal(asked.length, 1);
     assert.equal(asked[0].kind, 'passphrase');
+    assert.equal(asked[0].fromServer, false);
     assert.match(asked[0].prompt, /^Enter passphrase for key '.*locked_ed25519': $/);
+    assert.match(places.join('\n'), /SSH_ASKPASS_REQUIRE=force/);
+    assert.match(places.join('\n'), /askpass-helper\.cjs/, 'the helper was looked at too');
     assertNowhere(passphrase, [...places, shell.stderr.snapshot().text, ...filesUnder(runtimeDir())]);
   });
 
@@ -148,11 +166,17 @@ describe('askpass through a real sshd', function () {
     });
     // ssh's own prompt is there, and its answer held back while strangers knock.
     for (let i = 0; i < 200 && asked === 0; i++) await sleep(20);
+    const token = environ.find((entry) => entry.startsWith('RSH_TRANSPORT_ASKPASS_TOKEN='))!.split('=')[1];
     assert.equal(await ask(randomBytes(32).toString('hex')), '{"answer":null}');
     assert.equal(await ask('not hex'), '{"answer":null}');
     assert.equal(statSync(path.dirname(socket)).mode & 0o777, 0o700);
+    // Another shell keeps the channel open: the settled shell's token is void, not the socket.
+    const other = openRemoteShell(target({ command: ['sleep', '5'], killGraceMs: 100, askpass: () => new Promise(() => {}) }));
     await shell.close();
     assert.equal(asked, 1, 'only ssh\'s own prompt reached the callback');
+    assert.equal(await ask(token), '{"answer":null}', 'the token of a settled shell is void');
+    assert.equal(asked, 1);
+    await other.close();
   });
 
   it("the README's example answers the passphrase", async () => {
@@ -174,6 +198,19 @@ describe('askpass through a real sshd', function () {
     assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, sshOptions: { BatchMode: 'yes' } })), /sshOptions.BatchMode and askpass contradict/);
     assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, rsh: 'rsh' })), /askpass is an option of OpenSSH's ssh/);
     assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: 'secret' as never })), /askpass must be a function/);
+    for (const words of [['-o', 'BatchMode=yes'], ['-oBatchMode=yes'], ['-o', 'batchmode yes']]) {
+      assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, rsh: ['ssh', ...words] })), /rsh sets BatchMode yes, which contradicts askpass/);
+    }
+  });
+
+  it("a server's keyboard-interactive prompt is never taken for ssh's own", () => {
+    assert.deepEqual(askpassRequest("(alice@backup.example.org) Enter passphrase for key '/home/alice/.ssh/id_ed25519': "), {
+      prompt: "(alice@backup.example.org) Enter passphrase for key '/home/alice/.ssh/id_ed25519': ", kind: 'other', fromServer: true,
+    });
+    assert.equal(askpassRequest('(alice@backup.example.org) Password: ').kind, 'password');
+    assert.equal(askpassRequest('(alice@backup.example.org) Are you sure you want to continue connecting (yes/no)? ').kind, 'other');
+    assert.deepEqual(askpassRequest("alice@backup.example.org's password: "), { prompt: "alice@backup.example.org's password: ", kind: 'password', fromServer: false });
+    assert.equal(askpassRequest('(alice@h) \x1b]0;owned\x07Code: ').prompt, '(alice@h) ^[]0;owned^GCode: ');
   });
 
   describe('a password login of a user the suite creates', () => {
@@ -204,8 +241,14 @@ describe('askpass through a real sshd', function () {
 
     it('answers the password, which is nowhere but in ssh', async () => {
       const asked: AskpassRequest[] = [];
-      const shell = openRemoteShell(login({ askpass: (request) => (asked.push(request), password) }));
-      const places = placesWhileRunning(shell);
+      let places: string[] = [];
+      const shell: RemoteShell = openRemoteShell(login({
+        askpass: (request) => {
+          asked.push(request);
+          places = placesWhileAsking(shell);
+          return password;
+        },
+      }));
       const output = collect(shell.stream);
       await shell.finished;
       assert.equal((await output).toString(), `${user}\n`);

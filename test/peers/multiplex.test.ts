@@ -186,6 +186,31 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.deepEqual(readdirSync(dir), [], 'the socket is gone');
   });
 
+  it('a second close while a new master waits for the first to stop: the new one never connects', async () => {
+    assert.equal(await run({ command: ['echo', 'a'] }), 'a\n');
+    const before = accepted();
+    const closing = closeMultiplexedConnections();
+    const late = openRemoteShell(target({ command: ['echo', 'b'] }));
+    await Promise.all([closing, closeMultiplexedConnections()]);
+    const err = await rejection(late.finished);
+    assert.equal(err.code, 'ERR_ABORTED');
+    assert.match(err.shortMessage, /^the shared connection could not be made: the shared connection was closed before it started/);
+    assert.equal(accepted() - before, 0, 'no connection was made for it');
+  });
+
+  it('a directory ssh could not take, or under a parent others may write to, is refused and not made', () => {
+    for (const name of ['with space', 'per%cent', 'quo"te']) {
+      const odd = path.join(dir, name);
+      assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: odd } })), /holds a character ssh would not take in a ControlPath/);
+      assert.equal(existsSync(odd), false);
+    }
+    const shared = path.join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: path.join(shared, 'mine') } })), /is under .*shared, which others may write to/);
+    assert.equal(existsSync(path.join(shared, 'mine')), false);
+  });
+
   it('a directory others can reach, or one too long for a socket, is refused before anything starts', () => {
     const open = path.join(dir, 'open');
     mkdirSync(open, { mode: 0o755 });
@@ -193,6 +218,7 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: open } })), /multiplex.dir .* is open to others \(mode 755\): make it 0700/);
     const long = path.join(dir, 'x'.repeat(80));
     assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: long } })), /too long for a control socket/);
+    assert.equal(existsSync(long), false, 'a refused directory is not made');
     const made = path.join(dir, 'made');
     const shell = openRemoteShell(target({ command: ['true'], multiplex: { dir: made } }));
     assert.equal(statSync(made).mode & 0o777, 0o700);
@@ -229,18 +255,21 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.deepEqual(mastersUnder(dir), [], 'the example closes its master');
   });
 
-  it('a process that exits normally leaves no master behind', async () => {
-    const script = path.join(ROOT, 'test/peers/fixtures/multiplex-exit.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(target({ command: ['echo', 'from the child'], multiplex: { dir } }))], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+  for (const how of ['exit', 'closing']) {
+    it(`a process that exits normally leaves no master behind (${how})`, async () => {
+      const script = path.join(ROOT, 'test/peers/fixtures/multiplex-exit.ts');
+      const { multiplex: _own, ...options } = target({ command: ['echo', 'from the child'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ ...options, multiplex: true }), how], {
+        cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const output = collect(child.stdout!);
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      assert.equal(code, 0);
+      const { dir: childDir } = JSON.parse((await output).toString());
+      await sleep(300);
+      assert.deepEqual(mastersUnder(childDir), [], 'the master went with the process');
+      assert.equal(existsSync(childDir), false, 'and so did its directory');
     });
-    const output = await collect(child.stdout!);
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    assert.equal(code, 0);
-    const { pid } = JSON.parse(output.toString());
-    assert.ok(pid > 0);
-    await sleep(200);
-    assert.deepEqual(mastersUnder(dir), []);
-    assert.equal(existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '', false);
-  });
+  }
+
 });

@@ -1,0 +1,162 @@
+// The package as users get it: `npm pack`, then the tarball installed into a new project the
+// ways users install it (npm's default, which runs no dependency's install script; with the
+// script allowed and no compiler; with --ignore-scripts; without the prebuild, with and without
+// a compiler), each time used from ESM and CommonJS and through the command.
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../transport/helpers.js';
+
+const NPM = process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['npm'];
+
+function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+  const started = performance.now();
+  const result = spawnSync(NPM[0], [...NPM.slice(1), ...args], { cwd, env, encoding: 'utf8', timeout: 300_000 });
+  (result as { ms?: number }).ms = performance.now() - started;
+  return result;
+}
+
+/** A PATH where everything of this machine is, but make and the compilers; with CXX=false. */
+function withoutCompiler(dir: string): NodeJS.ProcessEnv {
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  const hidden = new Set(['make', 'gmake', 'g++', 'gcc', 'c++', 'cc', 'clang', 'clang++', 'cpp']);
+  const seen = new Set<string>();
+  for (const dirOnPath of (process.env.PATH ?? '').split(':')) {
+    let names: string[];
+    try {
+      names = readdirSync(dirOnPath);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (seen.has(name) || hidden.has(name) || /^(g\+\+|gcc|c\+\+|clang|x86_64-linux-gnu-)/.test(name)) continue;
+      seen.add(name);
+      symlinkSync(path.join(dirOnPath, name), path.join(bin, name));
+    }
+  }
+  return { ...process.env, PATH: bin, CXX: 'false', CC: 'false', npm_config_nodedir: undefined };
+}
+
+// What a user's program does: a remote shell through a local child, its stderr captured.
+const USE = `openRemoteShell({ host: 'x', rsh: ['sh', '-c', 'read line; echo "got $line"; echo chatty >&2', 'sh'], stderr: 'capture' })`;
+const REPORT = `(async (shell) => {
+  shell.stream.end('ping\\n');
+  const chunks = [];
+  for await (const chunk of shell.stream) chunks.push(chunk);
+  const result = await shell.finished;
+  console.log(JSON.stringify({ code: result.code, out: Buffer.concat(chunks).toString(), err: shell.stderr.snapshot().text, backend: shell.stderr.stats.backend }));
+})`;
+
+interface Use {
+  backend: string;
+  version: string;
+}
+
+function use(project: string, env: NodeJS.ProcessEnv = process.env): Use {
+  const run = (args: string[]): string => execFileSync(process.execPath, args, { cwd: project, env, encoding: 'utf8' });
+  const esm = JSON.parse(run(['--input-type=module', '-e', `import { openRemoteShell } from 'rsh-transport'; await ${REPORT}(${USE});`]));
+  const cjs = JSON.parse(run(['-e', `const { openRemoteShell } = require('rsh-transport'); ${REPORT}(${USE});`]));
+  for (const got of [esm, cjs]) assert.deepEqual({ ...got, backend: undefined }, { code: 0, out: 'got ping\n', err: 'chatty\n', backend: undefined });
+  assert.equal(esm.backend, cjs.backend);
+  const command = path.join(project, 'node_modules/.bin/rsh-transport');
+  const version = execFileSync(command, ['--version'], { cwd: project, env, encoding: 'utf8' });
+  const through = spawnSync(command, ['--rsh=sh -c \'echo "command $1"; echo said >&2\' sh', 'x', 'y'], { cwd: project, env, encoding: 'utf8' });
+  assert.equal(through.status, 0, through.stderr);
+  assert.equal(through.stdout, 'command x\n');
+  assert.equal(through.stderr, 'said\n');
+  return { backend: esm.backend, version };
+}
+
+describe('the package as users install it', function () {
+  this.timeout(600_000);
+  let scratch: string;
+  let tarball: string;
+
+  before(() => {
+    scratch = mkdtempSync(path.join(tmpdir(), 'rsh-package-'));
+    const packed = npm(['pack', '--silent', '--pack-destination', scratch], ROOT);
+    assert.equal(packed.status, 0, packed.stderr);
+    tarball = path.join(scratch, packed.stdout.trim().split('\n').pop()!);
+  });
+  after(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    rmSync(path.join(ROOT, 'build/variants/prebuild'), { recursive: true, force: true });
+  });
+
+  // `scripts`: the project allows rsh-transport's install script (npm 11 runs none unless told).
+  const project = (name: string, scripts = false): string => {
+    const dir = path.join(scratch, name);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, ...(scripts ? { allowScripts: { 'rsh-transport': true } } : {}) }));
+    return dir;
+  };
+  const install = (dir: string, args: string[] = [], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string> => {
+    const result = npm(['install', '--no-audit', '--no-fund', '--prefer-offline', ...args, tarball], dir, env);
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    console.log(`      npm install ${args.join(' ')}: ${((result as { ms?: number }).ms! / 1000).toFixed(1)} s`);
+    return result;
+  };
+
+  it('holds what users run and nothing else', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((file) => file.replace(/^package\//, ''));
+    for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/bundle.js', 'bin/rsh-transport.js',
+      'build/core.wasm', 'build/core-wasi.wasm', 'binding.gyp', 'native/addon.cc', 'scripts/install.mjs', 'scripts/build-native.mjs',
+      `prebuilds/${process.platform}-${process.arch}/node.napi.glibc.node`]) {
+      assert.ok(files.includes(needed), `${needed} is in the package`);
+    }
+    for (const file of files) {
+      assert.doesNotMatch(file, /^(test|bench|examples|hosts|\.ci|build\/Release|build\/variants|scripts\/(fuzz|build-c-host))|\.fuzz/, `${file} is not for users`);
+    }
+  });
+
+  it("npm's default install (no dependency script runs): the prebuilt addon", () => {
+    const dir = project('plain');
+    install(dir);
+    const used = use(dir);
+    assert.equal(used.backend, 'pipe');
+    assert.match(used.version, /\(stderr endpoint: pipe; prebuilt addon\)/);
+  });
+
+  it('the install script allowed, no compiler: the prebuild, nothing compiled', () => {
+    const dir = project('no-compiler', true);
+    const env = withoutCompiler(dir);
+    const result = install(dir, ['--foreground-scripts'], env);
+    assert.match(result.stdout + result.stderr, /rsh-transport: using the prebuilt addon prebuilds\//);
+    assert.match(use(dir, env).version, /prebuilt addon/);
+  });
+
+  it('--ignore-scripts: the prebuild', () => {
+    const dir = project('ignore-scripts');
+    install(dir, ['--ignore-scripts']);
+    assert.match(use(dir).version, /prebuilt addon/);
+  });
+
+  it('no prebuild, a compiler: npm rebuild compiles it', () => {
+    const dir = project('from-source', true);
+    install(dir, ['--ignore-scripts']);
+    rmSync(path.join(dir, 'node_modules/rsh-transport/prebuilds'), { recursive: true });
+    const rebuilt = npm(['rebuild', 'rsh-transport', '--foreground-scripts'], dir);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    console.log(`      npm rebuild with a compiler: ${((rebuilt as { ms?: number }).ms! / 1000).toFixed(1)} s`);
+    const used = use(dir);
+    assert.equal(used.backend, 'pipe');
+    assert.match(used.version, /addon built from source/);
+  });
+
+  it('no prebuild, no compiler: the install succeeds, and stderr is read from JavaScript', () => {
+    const dir = project('javascript', true);
+    const env = withoutCompiler(dir);
+    install(dir, ['--ignore-scripts'], env);
+    rmSync(path.join(dir, 'node_modules/rsh-transport/prebuilds'), { recursive: true });
+    const rebuilt = npm(['rebuild', 'rsh-transport', '--foreground-scripts'], dir, env);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    assert.match(rebuilt.stdout + rebuilt.stderr, /stderr is read from JavaScript/);
+    const used = use(dir, env);
+    assert.equal(used.backend, 'js');
+    assert.match(used.version, /js, without the native addon: no native addon for linux-x64/);
+  });
+});

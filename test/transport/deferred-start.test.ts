@@ -1,0 +1,98 @@
+// A remote shell whose start waits (for its shared connection, see multiplex): what is written
+// meanwhile is held, and every way out while it waits ends it, bounded, without a child.
+
+import assert from 'node:assert/strict';
+import { RemoteShell } from '../../host/index.js';
+import { internal } from '../../host/internal.js';
+import { RemoteShellError } from '../../host/remote-shell-error.js';
+import { openFds } from '../native/helpers.js';
+import { collect, rejection, sleep, standIn } from './helpers.js';
+
+function gate(): { promise: Promise<RemoteShellError | undefined>; open(refusal?: RemoteShellError): void } {
+  let open!: (refusal?: RemoteShellError) => void;
+  const promise = new Promise<RemoteShellError | undefined>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+const waiting = (startAfter: Promise<RemoteShellError | undefined>, extra: Record<string, unknown> = {}): RemoteShell =>
+  new RemoteShell([...standIn(), 'local', 'cat'], { stderr: 'capture', ...extra, [internal]: { startAfter } } as never);
+
+describe('a remote shell whose start waits', () => {
+  it('holds what is written, in order, and sends it once started', async () => {
+    const g = gate();
+    const shell = waiting(g.promise);
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(10_000, i));
+    const callbacks = chunks.map((chunk) => new Promise((resolve) => shell.stream.write(chunk, resolve)));
+    shell.stream.end();
+    await sleep(50);
+    assert.equal(shell.pid, undefined);
+    g.open();
+    const [out] = await Promise.all([collect(shell.stream), shell.finished]);
+    assert.ok(out.equals(Buffer.concat(chunks)));
+    assert.deepEqual(await Promise.all(callbacks), chunks.map(() => null));
+  });
+
+  it('a refusal fails every held write and the run with the master\'s reason, and spawns nothing', async () => {
+    const g = gate();
+    const shell = waiting(g.promise);
+    const written = new Promise<Error | null | undefined>((resolve) => shell.stream.write('held', resolve));
+    g.open(new RemoteShellError('ERR_REMOTE_SHELL_EXIT', 'ssh could not authenticate', { reason: 'auth-failed', argv: ['ssh', '-N'] }));
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'auth-failed');
+    assert.equal(err.shortMessage, 'the shared connection could not be made: ssh could not authenticate');
+    assert.equal(err.bytesNotSent, 4);
+    assert.ok((await written) instanceof RemoteShellError);
+    assert.equal(shell.pid, undefined);
+  });
+
+  it('destroyed in the same turn as the start: no child, no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const before = openFds().length;
+      for (let i = 0; i < 20; i++) {
+        const g = gate();
+        const shell = waiting(g.promise);
+        g.open();
+        shell.stream.destroy();
+        const err = await rejection(shell.finished);
+        assert.equal(err.code, 'ERR_ABORTED');
+        assert.equal(shell.pid, undefined, 'no child was started');
+      }
+      await sleep(50);
+      assert.deepEqual(unhandled, []);
+      assert.equal(openFds().length, before);
+    } finally {
+      process.removeListener('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('close() while it waits keeps its bound, and a child that starts late is ended on schedule', async () => {
+    const g = gate();
+    const shell = waiting(g.promise, { killGraceMs: 300 });
+    // A child that ignores its stdin's end: only SIGTERM ends it.
+    const late = new RemoteShell([...standIn(), 'local', 'trap "" HUP; sleep 30'], { stderr: 'capture', killGraceMs: 300, [internal]: { startAfter: g.promise } } as never);
+    const started = performance.now();
+    const closing = Promise.all([shell.close(), late.close()]);
+    await sleep(150);
+    g.open();
+    await closing;
+    const took = performance.now() - started;
+    assert.ok(took < 300 * 2 + 100 + 500, `close() took ${took.toFixed(0)} ms`);
+    await shell.finished;
+    // As close() does to a running child that ignores the end of its stdin.
+    const err = await rejection(late.finished);
+    assert.equal(err.signal, 'SIGTERM', err.message);
+  });
+
+  it('close() gives up on a start that does not come within killGraceMs * 2', async () => {
+    const shell = waiting(new Promise(() => {}), { killGraceMs: 100 });
+    const started = performance.now();
+    await shell.close();
+    assert.ok(performance.now() - started < 1000);
+    assert.equal((await rejection(shell.finished)).code, 'ERR_ABORTED');
+  });
+});
