@@ -308,7 +308,8 @@ export class RemoteShell implements AsyncDisposable {
 
   #onExit(attempt: number, exit: Exit): void {
     if (attempt !== this.#attempts) return;
-    if (this.#mayRetry(exit)) {
+    // Where the kernel cannot say whether anything came back, the decision finds out.
+    if (this.#mayRetry(exit, true)) {
       this.#awaitRetryDecision(attempt, exit);
       return;
     }
@@ -339,9 +340,10 @@ export class RemoteShell implements AsyncDisposable {
 
   // ---- trying again ----
 
-  #mayRetry(exit: Exit): boolean {
+  #mayRetry(exit: Exit, unknownIsEnough = false): boolean {
+    const untouched = this.#tunnel!.untouchedState;
     return exit.code === 255 && this.#attempts <= this.#settings.retry.attempts && !this.#abandoned && !this.#aborted
-      && !this.#closing && this.#tunnel!.untouched;
+      && !this.#closing && (untouched === 'yes' || (unknownIsEnough && untouched === 'unknown'));
   }
 
   // The exit of `attempt` waits until its stderr is drained and says whether it ever connected.
@@ -405,8 +407,8 @@ export class RemoteShell implements AsyncDisposable {
     // once what the child itself wrote is in, and the drain time is over, stdout ends.
     const lingering = (): void => {
       if (this.#stdoutDone || tunnel.outputEnded) return;
-      if (tunnel.discarding || tunnel.childOutputIn) tunnel.endOutput();
-      else this.#timers.after(Math.max(this.#settings.drainTimeoutMs, RECHECK_MS), lingering);
+      if (tunnel.discarding || tunnel.childOutputIn(this.#settings.drainTimeoutMs)) tunnel.endOutput();
+      else this.#timers.after(Math.max(Math.min(this.#settings.drainTimeoutMs, RECHECK_MS * 5), RECHECK_MS), lingering);
     };
     this.#timers.after(this.#settings.drainTimeoutMs, lingering);
   }

@@ -17,6 +17,7 @@
 #endif
 
 #include <cerrno>
+#include <climits>
 #include <cmath>
 
 #include "endpoint.h"
@@ -183,6 +184,10 @@ Napi::Value SetOpenFileLimitJs(const Napi::CallbackInfo& info) {
   if (!ReadOpenFileLimit(env, &limit)) return env.Undefined();
   double wanted = info[0].As<Napi::Number>().DoubleValue();
   limit.rlim_cur = wanted >= static_cast<double>(limit.rlim_max) ? limit.rlim_max : static_cast<rlim_t>(wanted);
+#ifdef __APPLE__
+  // macOS refuses a soft limit above OPEN_MAX (EINVAL), whatever the hard limit says.
+  if (limit.rlim_cur > OPEN_MAX) limit.rlim_cur = OPEN_MAX;
+#endif
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
     SystemError(env, "cannot set the open file limit", "setrlimit", errno).ThrowAsJavaScriptException();
   }

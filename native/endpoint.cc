@@ -35,9 +35,19 @@ constexpr int kWantedSocketBuffer = 1 << 20;
 #define RSH_HAVE_SOCK_CLOEXEC 1
 #endif
 
-bool SetCloseOnExec(int fd) {
-  int flags = fcntl(fd, F_GETFD);
-  return flags >= 0 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
+// Both ends close-on-exec, or both closed: 0 or errno. Unused where the system has pipe2 and
+// SOCK_CLOEXEC.
+[[maybe_unused]] int SetCloseOnExec(int fds[2]) {
+  for (int i = 0; i < 2; i++) {
+    int flags = fcntl(fds[i], F_GETFD);
+    if (flags < 0 || fcntl(fds[i], F_SETFD, flags | FD_CLOEXEC) != 0) {
+      int err = errno;
+      close(fds[0]);
+      close(fds[1]);
+      return err;
+    }
+  }
+  return 0;
 }
 
 // pipe() with both ends close-on-exec; 0 or errno.
@@ -45,14 +55,7 @@ int PipeCloexec(int fds[2]) {
 #ifdef RSH_HAVE_PIPE2
   return pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno;
 #else
-  if (pipe(fds) != 0) return errno;
-  if (!SetCloseOnExec(fds[0]) || !SetCloseOnExec(fds[1])) {
-    int err = errno;
-    close(fds[0]);
-    close(fds[1]);
-    return err;
-  }
-  return 0;
+  return pipe(fds) == 0 ? SetCloseOnExec(fds) : errno;
 #endif
 }
 
@@ -61,18 +64,12 @@ int SocketpairCloexec(int fds[2]) {
 #ifdef RSH_HAVE_SOCK_CLOEXEC
   return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : errno;
 #else
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return errno;
-  if (!SetCloseOnExec(fds[0]) || !SetCloseOnExec(fds[1])) {
-    int err = errno;
-    close(fds[0]);
-    close(fds[1]);
-    return err;
-  }
-  return 0;
+  return socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0 ? SetCloseOnExec(fds) : errno;
 #endif
 }
 
-long PipeMaxSize() {
+// Unused where the pipe is not resized (portable_posix).
+[[maybe_unused]] long PipeMaxSize() {
   long max = kWantedPipeBuffer;
   if (FILE* f = std::fopen("/proc/sys/fs/pipe-max-size", "r")) {
     long value = 0;

@@ -6,7 +6,7 @@
 // must succeed, since nothing else gives what it asks.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,8 +27,14 @@ function prebuildLoads() {
   return undefined;
 }
 
-const prebuilt = asked ? undefined : prebuildLoads();
+// `npm install` in this repository itself (`npm ci` here) always builds: the tests load the
+// source build, and a prebuild left by `npm pack` must not stand in for it.
+const ownInstall = process.env.INIT_CWD !== undefined && path.resolve(process.env.INIT_CWD) === root;
+const prebuilt = asked || ownInstall ? undefined : prebuildLoads();
 if (prebuilt) {
+  // A source build from an earlier `npm rebuild --ssh-socketpair-stderr` would be loaded first:
+  // this install asked for the default, which the prebuild is.
+  rmSync(path.join(root, 'build', 'Release', 'rsh_transport.node'), { force: true });
   console.log(`rsh-transport: using the prebuilt addon ${path.relative(root, prebuilt)}`);
   process.exit(0);
 }

@@ -8,7 +8,7 @@
 // ssh-socketpair-stderr feature is never prebuilt: asking for it builds from source.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,9 +21,11 @@ if (built.status !== 0) {
   console.error('prebuild: the addon did not build');
   process.exit(1);
 }
-const libc = process.platform === 'linux' ? (existsSync('/etc/alpine-release') ? '.musl' : '.glibc') : '';
+// glibc says its version in Node's report; musl does not.
+const libc = process.platform === 'linux' ? (process.report.getReport().header.glibcVersionRuntime ? '.glibc' : '.musl') : '';
+// Only what this run built is shipped: nothing left from another platform goes unchecked.
+rmSync(path.join(root, 'prebuilds'), { recursive: true, force: true });
 const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 const target = path.join(dir, `node.napi${libc}.node`);
 copyFileSync(path.join(root, out, 'build/Release/rsh_transport.node'), target);

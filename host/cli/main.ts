@@ -9,11 +9,12 @@
 
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { sep } from 'node:path';
 import { isatty } from 'node:tty';
 import { decode, omissionMarker } from '../core/snapshot.js';
 import { forTerminal } from '../terminal-safe.js';
 import { RemoteShellError } from '../errors.js';
-import { loadBinding } from '../native/binding.js';
+import { loadBinding, PREBUILDS_DIR } from '../native/binding.js';
 import { RemoteShell } from '../remote-shell.js';
 import { checkRshWords, chooseRsh } from '../rsh/argv.js';
 import { parseRsh } from '../rsh/parse-rsh.js';
@@ -91,7 +92,7 @@ function exitStatus(err: RemoteShellError): number {
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const binding = loadBinding();
-  const origin = /[/\\]prebuilds[/\\]/.test(binding.path) ? 'prebuilt addon' : 'addon built from source';
+  const origin = binding.path.startsWith(PREBUILDS_DIR + sep) ? 'prebuilt addon' : 'addon built from source';
   const backend = binding.unavailable !== undefined ? `js, without the native addon: ${binding.unavailable}`
     : `${binding.features.socketpairStderr ? 'socketpair (pipe as fallback)' : 'pipe'}; ${origin}`;
   return `rsh-transport ${pkg.version} (stderr endpoint: ${backend})`;

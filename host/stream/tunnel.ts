@@ -29,6 +29,11 @@ export interface TunnelHooks {
 
 type Callback = (err?: Error | null) => void;
 
+// More than a pipe (Linux: pipe-max-size, 1 MiB) or an AF_UNIX socket (its sender's buffer, at
+// most twice net.core.wmem_max, some 416 KiB) holds: what the child wrote before its exit, and
+// that the kernel still held, is in once this much more has been read.
+const KERNEL_BUFFER_BOUND = 8 * 1024 * 1024;
+
 const noop = (): void => {};
 
 function streamError(code: string, message: string): Error {
@@ -53,6 +58,11 @@ export class Tunnel extends Duplex {
   #readCalled = false;
   // Bytes received once everything the child wrote before its exit is in: set at the exit.
   #childOutputEnd = Infinity;
+  // Where the kernel cannot say: what the child wrote is in once this much has been received.
+  #childOutputBound = Infinity;
+  // When the last chunk came, and since when the consumer has wanted more (childOutputIn).
+  #lastReceived = 0;
+  #quietSince = Infinity;
 
   // The child's stdin and the writable side. Writes are numbered as write() takes them and as
   // _write starts them (the same order). The next chunk goes to the socket as soon as it takes
@@ -67,6 +77,8 @@ export class Tunnel extends Duplex {
   #endHeld = false;
   #touched = false;
   #endRead: (() => void) | undefined;
+  // readToEnd found nothing in the kernel (this child's stdout was read, and stayed quiet).
+  #readQuietly = false;
   // The consumer asked for data (_read) and has not been given more than it wants since.
   #readWanted = false;
   #inputCause: Error | undefined;
@@ -118,6 +130,7 @@ export class Tunnel extends Duplex {
       stdout.on('data', (chunk: Buffer) => {
         if (stdout !== this.#stdout) return;
         this.#received += chunk.length;
+        this.#lastReceived = performance.now();
         if (this.#discarding) this.#discarded += chunk.length;
         else if (!this.push(chunk)) {
           this.#readWanted = false;
@@ -159,21 +172,35 @@ export class Tunnel extends Duplex {
   /** Whether the caller has neither written nor ended the stream, and nothing came back: not
    * read, nor waiting in the socket, nor in the kernel. */
   get untouched(): boolean {
-    if (this.#touched || this.#received > 0 || this.destroyed) return false;
+    return this.untouchedState === 'yes';
+  }
+
+  /** untouched, or 'unknown' where the kernel cannot be asked and stdout's end is not yet read
+   * (see readToEnd). */
+  get untouchedState(): 'yes' | 'no' | 'unknown' {
+    if (this.#touched || this.#received > 0 || this.destroyed) return 'no';
     const stdout = this.#stdout;
-    if (!stdout || this.#endHeld) return true;
-    // Where the kernel cannot be asked, only the end of the output says nothing came.
-    return stdout.readableLength === 0 && this.#inKernel(stdout) === 0;
+    if (!stdout || this.#endHeld) return 'yes';
+    if (stdout.readableLength > 0) return 'no';
+    const inKernel = this.#inKernel(stdout);
+    if (Number.isNaN(inKernel)) return this.#readQuietly ? 'yes' : 'unknown';
+    return inKernel === 0 ? 'yes' : 'no';
   }
 
   /** Where the kernel cannot be asked what waits in it: reads the child's stdout on (what comes
-   * stays in this stream for the consumer) and resolves once its end was read, or after `ms`. */
+   * stays in this stream for the consumer) and resolves once its end was read, or after `ms` of
+   * quiet, which says the kernel held nothing (a writer that outlives the child may hold the end). */
   readToEnd(ms: number): Promise<void> {
     const stdout = this.#stdout;
     if (!stdout || this.#endHeld || this.#outputEnded || !Number.isNaN(this.#inKernel(stdout))) return Promise.resolve();
     stdout.resume();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      // A socket that is read takes at once what the kernel holds: quiet for `ms` means empty.
+      const timer = setTimeout(() => {
+        this.#readQuietly = this.#received === 0 && stdout.readableLength === 0;
+        this.#endRead = undefined;
+        resolve();
+      }, Math.max(ms, 20));
       this.#endRead = () => {
         clearTimeout(timer);
         this.#endRead = undefined;
@@ -212,6 +239,7 @@ export class Tunnel extends Duplex {
     this.#stdin = stdin;
     this.#stdout = stdout;
     this.#endHeld = false;
+    this.#readQuietly = false;
     for (const socket of old) socket?.destroy();
     this.#wire(stdin, stdout);
     if (this.#readWanted || this.#discarding) stdout?.resume();
@@ -240,14 +268,27 @@ export class Tunnel extends Duplex {
   childExited(): void {
     const stdout = this.#stdout;
     if (!stdout || stdout.destroyed || this.#outputEnded) return;
-    const inKernel = this.#inKernel(stdout);
-    this.#childOutputEnd = this.#received + stdout.readableLength + (Number.isNaN(inKernel) ? 0 : inKernel);
+    // NaN where the kernel cannot be asked: see childOutputIn.
+    this.#childOutputEnd = this.#received + stdout.readableLength + this.#inKernel(stdout);
+    this.#childOutputBound = this.#received + stdout.readableLength + KERNEL_BUFFER_BOUND;
   }
 
   /** Everything the child wrote before it exited has been read from the socket (some of it may
-   * still wait in this stream for the consumer, and comes before 'end'). */
-  get childOutputIn(): boolean {
-    return this.#received >= this.#childOutputEnd;
+   * still wait in this stream for the consumer, and comes before 'end'). Where the kernel could
+   * not say how much that is: more than the kernel can hold has come since, or the consumer has
+   * wanted more for `quietMs` and nothing came (a socket that is read takes what the kernel
+   * holds at once). */
+  childOutputIn(quietMs: number): boolean {
+    if (!Number.isNaN(this.#childOutputEnd)) return this.#received >= this.#childOutputEnd;
+    // More than the kernel can hold has come since the exit: the rest is a lingering writer's.
+    if (this.#received >= this.#childOutputBound) return true;
+    if (!this.#readWanted || (this.#stdout?.readableLength ?? 0) > 0) {
+      this.#quietSince = Infinity;
+      return false;
+    }
+    const now = performance.now();
+    this.#quietSince = Math.min(this.#quietSince, Math.max(now, this.#lastReceived));
+    return now - Math.max(this.#quietSince, this.#lastReceived) >= quietMs;
   }
 
   /** Output is being read and dropped for a consumer that never attached a reader. */

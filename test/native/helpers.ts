@@ -16,8 +16,9 @@ export interface Backend {
   binding: () => NativeBinding;
 }
 
-/** Whether this run is the one without the addon (RSH_TRANSPORT_NO_ADDON, see npm test). */
-export const NO_ADDON = loadBinding().unavailable !== undefined;
+/** Whether this run is the one without the addon (RSH_TRANSPORT_NO_ADDON, see npm test). Any
+ * other run needs the addon: one that cannot load fails, rather than turn into this run. */
+export const NO_ADDON = !['', '0', undefined].includes(process.env.RSH_TRANSPORT_NO_ADDON);
 
 export const BACKENDS: Backend[] = NO_ADDON ? [{ name: 'js', binding: () => loadBinding() }] : [
   { name: 'pipe', binding: () => loadBinding(DEFAULT_BINDING_PATH) },

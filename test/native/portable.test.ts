@@ -3,11 +3,12 @@
 // beside the default build, so that this branch is compiled and run here too.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
-import { loadBinding } from '../../host/native/binding.js';
+import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
 import { collect, ROOT, standIn } from '../transport/helpers.js';
 import { fdFlags, O_CLOEXEC, O_NONBLOCK, openFds } from './helpers.js';
 
@@ -43,6 +44,18 @@ describe('the addon with the portable POSIX calls', () => {
     } finally {
       binding().closeFd(endpoint.parentFd);
       binding().closeFd(endpoint.childFd);
+    }
+  });
+
+  it('calls pipe(), not pipe2(): the portable branch is the one compiled (the default build calls pipe2)', () => {
+    const failing = { injectFailure: { socketpair: constants.errno.EAFNOSUPPORT, pipe: constants.errno.EMFILE } };
+    assert.throws(() => binding().createEndpoint!(failing), (err: NodeJS.ErrnoException) => err.syscall === 'pipe' && err.code === 'EMFILE');
+    assert.throws(() => loadBinding(DEFAULT_BINDING_PATH).createEndpoint!(failing), (err: NodeJS.ErrnoException) => err.syscall === 'pipe2');
+    // What the file links against says the same, where binutils' nm is there to ask.
+    const nm = spawnSync('nm', ['-D', '--undefined-only', PORTABLE_BINDING_PATH], { encoding: 'utf8' });
+    if (nm.status === 0) {
+      const symbols = new Set(nm.stdout.split('\n').map((line) => line.trim().split(/\s+/).pop()!.replace(/@.*$/, '')));
+      assert.ok(symbols.has('pipe') && !symbols.has('pipe2'), 'linked against pipe, not pipe2');
     }
   });
 

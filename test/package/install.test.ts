@@ -1,7 +1,8 @@
 // The package as users get it: `npm pack`, then the tarball installed into a new project the
-// ways users install it (npm's default, which runs no dependency's install script; with the
-// script allowed and no compiler; with --ignore-scripts; without the prebuild, with and without
-// a compiler), each time used from ESM and CommonJS and through the command.
+// ways users install it (npm as it is; with the install script allowed and no compiler; with
+// --ignore-scripts, as pnpm and npm 12 do for dependencies; without the prebuild, with and
+// without a compiler; the socketpair build asked for, then given up), each time used from ESM
+// and CommonJS and through the command.
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -84,14 +85,18 @@ describe('the package as users install it', function () {
   });
   after(() => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
+    // What `npm pack` left in the checkout.
     rmSync(path.join(ROOT, 'build/variants/prebuild'), { recursive: true, force: true });
+    rmSync(path.join(ROOT, 'prebuilds'), { recursive: true, force: true });
   });
 
-  // `scripts`: the project allows rsh-transport's install script (npm 11 runs none unless told).
+  // `scripts`: the project allows rsh-transport's install script, as npm 12 needs it to (a
+  // package from a tarball is named by its file: spec there).
   const project = (name: string, scripts = false): string => {
     const dir = path.join(scratch, name);
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, ...(scripts ? { allowScripts: { 'rsh-transport': true } } : {}) }));
+    const allowScripts = { [`file:${tarball}`]: true, 'rsh-transport': true };
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, ...(scripts ? { allowScripts } : {}) }));
     return dir;
   };
   const install = (dir: string, args: string[] = [], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string> => {
@@ -110,10 +115,13 @@ describe('the package as users install it', function () {
     }
     for (const file of files) {
       assert.doesNotMatch(file, /^(test|bench|examples|hosts|\.ci|build\/Release|build\/variants|scripts\/(fuzz|build-c-host))|\.fuzz/, `${file} is not for users`);
+      // Nothing built from a source that is gone.
+      const source = /^dist\/(.*)\.(?:js|d\.ts|js\.map)$/.exec(file)?.[1];
+      if (source !== undefined && source !== 'cli/bundle') assert.ok(files.includes(`host/${source}.ts`), `${file} has its source in host/`);
     }
   });
 
-  it("npm's default install (no dependency script runs): the prebuilt addon", () => {
+  it('npm install as it is: the prebuilt addon, nothing compiled', () => {
     const dir = project('plain');
     install(dir);
     const used = use(dir);
@@ -145,6 +153,17 @@ describe('the package as users install it', function () {
     const used = use(dir);
     assert.equal(used.backend, 'pipe');
     assert.match(used.version, /addon built from source/);
+  });
+
+  it('the socketpair build asked for, then a plain rebuild: back to the prebuild', () => {
+    const dir = project('socketpair', true);
+    install(dir, ['--ignore-scripts']);
+    const asked = npm(['rebuild', 'rsh-transport', '--foreground-scripts'], dir, { ...process.env, npm_config_ssh_socketpair_stderr: '1' });
+    assert.equal(asked.status, 0, asked.stderr);
+    assert.match(use(dir).version, /\(stderr endpoint: socketpair \(pipe as fallback\); addon built from source\)/);
+    const plain = npm(['rebuild', 'rsh-transport', '--foreground-scripts'], dir);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(use(dir).version, /\(stderr endpoint: pipe; prebuilt addon\)/);
   });
 
   it('no prebuild, no compiler: the install succeeds, and stderr is read from JavaScript', () => {

@@ -1,0 +1,35 @@
+// A consumer slower than the child: every byte the child wrote before its exit is delivered,
+// however long the consumer takes, in both runs of the transport suite (with the addon, the
+// kernel says how much is left at the exit; without it, the stream waits until the consumer
+// has wanted more and nothing came).
+
+import assert from 'node:assert/strict';
+import { openRemoteShell } from '../../host/index.js';
+import { sleep, standIn } from './helpers.js';
+
+describe('a consumer slower than the child', function () {
+  this.timeout(60_000);
+
+  it('reading slowly, gets all 2,000,000 bytes', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['head', '-c', '2000000', '/dev/zero'], stderr: 'capture' });
+    let bytes = 0;
+    for await (const chunk of shell.stream) {
+      bytes += (chunk as Buffer).length;
+      await sleep(60);
+    }
+    await shell.finished;
+    assert.equal(bytes, 2_000_000);
+  });
+
+  it('paused for a second after the exit, then reading, gets every byte', async () => {
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['head', '-c', '100000', '/dev/zero'], stderr: 'capture' });
+    shell.stream.pause();
+    await shell.exited;
+    await sleep(1000);
+    let bytes = 0;
+    shell.stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    shell.stream.resume();
+    await shell.finished;
+    assert.equal(bytes, 100_000);
+  });
+});
