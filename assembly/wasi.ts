@@ -21,7 +21,7 @@ import {
   snapshot, snapshot_info_ptr, staging_size,
 } from "./index";
 import {
-  FRAME_SIZE, FRAME_LEN_MASK, KIND_LF, KIND_PARTIAL,
+  FRAME_SIZE, FRAME_LEN_MASK, KIND_LF, KIND_CRLF, KIND_CR, KIND_CUT, KIND_PARTIAL,
   SNAP_PTR, SNAP_HEAD_LEN, SNAP_TAIL_LEN, SNAP_OMITTED, SNAP_SEEN,
 } from "./layout";
 
@@ -126,10 +126,10 @@ function putFrame(kind: u32, ptr: usize, len: usize): void {
   const end = ptr + len;
   for (let p = ptr; p <= end; p++) {
     if (p < end && !(kind == KIND_LF && load<u8>(p) == 0x0a)) continue;
-    if (kind == 1) putText("lf ");
-    else if (kind == 2) putText("crlf ");
-    else if (kind == 3) putText("cr ");
-    else if (kind == 4) putText("cut ");
+    if (kind == KIND_LF) putText("lf ");
+    else if (kind == KIND_CRLF) putText("crlf ");
+    else if (kind == KIND_CR) putText("cr ");
+    else if (kind == KIND_CUT) putText("cut ");
     else if (kind == KIND_PARTIAL) putText("partial ");
     else fail(EXIT_CORE, "frame of unknown kind", <i32>kind);
     putHex(start, p - start);

@@ -1,7 +1,9 @@
-// The core's ABI as TypeScript sees it: export signatures, constants and error codes, mirrored
-// from assembly/layout.ts (assembly/README.md documents them for every host).
+// The core's ABI as TypeScript sees it: export signatures, and the constants and error codes
+// that abi-constants.ts has from assembly/layout.ts (assembly/README.md documents them for every
+// host).
 
 import { readFileSync } from 'node:fs';
+import { ERROR_CODES, FRAME_KINDS, SNAP_INFO } from './abi-constants.js';
 
 /** The parts of the WebAssembly global the host uses, typed here so that declarations need no DOM lib. */
 export interface WasmModule { readonly __wasmModule?: never }
@@ -34,48 +36,31 @@ export interface CoreExports {
   max_captures(): number;
 }
 
-export const FRAME_SIZE = 8;
-export const FRAME_LEN_MASK = 0x00ff_ffff;
+export { FRAME_LEN_MASK, FRAME_SIZE } from './abi-constants.js';
 
 /** How a frame ended: the numbers are the ABI's frame kinds. */
-export const FrameKind = {
-  LF: 1,
-  CRLF: 2,
-  CR: 3,
-  CUT: 4,
-  PARTIAL: 5,
-} as const;
+export const FrameKind = FRAME_KINDS;
 export type FrameKindCode = (typeof FrameKind)[keyof typeof FrameKind];
 
 /** Snapshot info record, at snapshot_info_ptr(). */
-export const SnapInfo = {
-  PTR: 0,
-  HEAD_LEN: 4,
-  TAIL_LEN: 8,
-  OMITTED: 16,
-  SEEN: 24,
-} as const;
+export const SnapInfo = SNAP_INFO;
 
-const ERROR_NAMES: Record<number, string> = {
-  [-1]: 'ERR_BAD_HANDLE',
-  [-2]: 'ERR_NO_SLOT',
-  [-3]: 'ERR_NO_MEMORY',
-  [-4]: 'ERR_BUSY',
-  [-5]: 'ERR_RANGE',
-  [-6]: 'ERR_NOT_INITIALISED',
-  [-7]: 'ERR_ALREADY_INITIALISED',
-  [-8]: 'ERR_BAD_CONFIG',
-};
+type ErrorName = keyof typeof ERROR_CODES;
 
-const ERROR_TEXT: Record<number, string> = {
-  [-1]: 'the capture handle is not open',
-  [-2]: 'every capture slot of the instance is in use',
-  [-3]: 'the instance could not reserve its memory',
-  [-4]: 'the frames of the last batch have not all been read',
-  [-5]: 'the byte count is larger than the staging area',
-  [-6]: 'the instance was not initialised',
-  [-7]: 'the instance was already initialised',
-  [-8]: 'a geometry parameter is out of range',
+const ERROR_NAMES: Record<number, ErrorName> = Object.fromEntries(
+  Object.entries(ERROR_CODES).map(([name, code]) => [code, name as ErrorName]),
+);
+
+// Prose, so written here; one for each code, which the type enforces.
+const ERROR_TEXT: Record<ErrorName, string> = {
+  ERR_BAD_HANDLE: 'the capture handle is not open',
+  ERR_NO_SLOT: 'every capture slot of the instance is in use',
+  ERR_NO_MEMORY: 'the instance could not reserve its memory',
+  ERR_BUSY: 'the frames of the last batch have not all been read',
+  ERR_RANGE: 'the byte count is larger than the staging area',
+  ERR_NOT_INITIALISED: 'the instance was not initialised',
+  ERR_ALREADY_INITIALISED: 'the instance was already initialised',
+  ERR_BAD_CONFIG: 'a geometry parameter is out of range',
 };
 
 /** A negative result of a core export. */
@@ -83,8 +68,9 @@ export class CoreError extends Error {
   readonly code: string;
   readonly status: number;
   constructor(call: string, status: number) {
-    const code = ERROR_NAMES[status] ?? 'ERR_CORE';
-    super(`core ${call} failed: ${ERROR_TEXT[status] ?? `status ${status}`} (${code})`);
+    const name = ERROR_NAMES[status];
+    const code = name ?? 'ERR_CORE';
+    super(`core ${call} failed: ${name ? ERROR_TEXT[name] : `status ${status}`} (${code})`);
     this.name = 'CoreError';
     this.code = code;
     this.status = status;

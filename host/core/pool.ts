@@ -3,6 +3,10 @@
 // thousand transports thus cost a handful of instances, not a thousand.
 
 import { check, instantiateCore, type CoreExports } from './abi.js';
+import {
+  DEFAULT_FRAMES_MAX, DEFAULT_HEAD_SIZE, DEFAULT_LINE_MAX, DEFAULT_RING_LOG2, DEFAULT_STAGING_SIZE, HEAD_SIZE_MAX, LINE_MAX_LIMIT,
+  LINE_MAX_MIN, RING_LOG2_MAX, RING_LOG2_MIN,
+} from './abi-constants.js';
 
 /** The shape of every capture in a pool. */
 export interface Geometry {
@@ -20,12 +24,13 @@ export interface Geometry {
   slotsPerInstance: number;
 }
 
+// The core's own defaults, but for the slots per instance, which is this host's choice.
 export const DEFAULT_GEOMETRY: Readonly<Geometry> = Object.freeze({
-  capacity: 64 * 1024,
-  headSize: 4 * 1024,
-  stagingSize: 256 * 1024,
-  lineMax: 4 * 1024,
-  framesMax: 256,
+  capacity: 2 ** DEFAULT_RING_LOG2,
+  headSize: DEFAULT_HEAD_SIZE,
+  stagingSize: DEFAULT_STAGING_SIZE,
+  lineMax: DEFAULT_LINE_MAX,
+  framesMax: DEFAULT_FRAMES_MAX,
   slotsPerInstance: 128,
 });
 
@@ -35,9 +40,9 @@ export type CaptureGeometry = Pick<Geometry, 'capacity' | 'headSize' | 'lineMax'
 /** The user's part of the geometry: defaults, and the ranges the core accepts (inclusive). */
 export const CAPTURE_LIMITS = Object.freeze({
   defaults: Object.freeze({ capacity: DEFAULT_GEOMETRY.capacity, headSize: DEFAULT_GEOMETRY.headSize, lineMax: DEFAULT_GEOMETRY.lineMax }),
-  capacity: [16, 16 * 1024 * 1024] as const,
-  headSize: [0, 16 * 1024 * 1024] as const,
-  lineMax: [8, 1024 * 1024] as const,
+  capacity: [2 ** RING_LOG2_MIN, 2 ** RING_LOG2_MAX] as const,
+  headSize: [0, HEAD_SIZE_MAX] as const,
+  lineMax: [LINE_MAX_MIN, LINE_MAX_LIMIT] as const,
 });
 
 // One instance reserves memory for all of its slots at once, within Wasm's 4 GiB. Slots of a

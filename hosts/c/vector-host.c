@@ -15,7 +15,9 @@
 #include "wasm-rt-exceptions.h"
 #include "wasm-rt-impl.h"
 
-static const char* const KIND_RECORD[] = {NULL, "lf", "crlf", "cr", "cut", "partial"};
+static const char* const KIND_RECORD[] = {
+    [CORE_LF] = "lf", [CORE_CRLF] = "crlf", [CORE_CR] = "cr", [CORE_CUT] = "cut", [CORE_PARTIAL] = "partial",
+};
 
 static void die(int status, const char* what, long value) {
   fflush(stdout);
