@@ -81,7 +81,8 @@ Napi::Value CreateStdioPairJs(const Napi::CallbackInfo& info) {
 }
 #endif
 
-// closeFd(fd): for the child's end after the spawn, and for endpoints never handed to a pump.
+// closeFd(fd): an fd the addon made that nothing owns: a child's end (endpoint or stdio pair)
+// after the spawn, and both ends after a failed spawn.
 Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) {

@@ -41,7 +41,8 @@ bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* 
 // no fd open on failure. Not on Windows, where Node's own stdio pipes are used.
 int CreateStdioPair(int* parent_fd, int* child_fd);
 
-// Closes an fd of an endpoint that was not handed to a pump (after the spawn, or on error).
+// Closes an fd the addon made (an endpoint's or a stdio pair's end) that nothing owns: a child's
+// end after the spawn, both ends after a failed one.
 int CloseFd(int fd);
 
 }  // namespace rsh

@@ -3,6 +3,7 @@
 #ifndef _WIN32
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,32 +37,47 @@ Napi::Function Pump::Define(Napi::Env env) {
   });
 }
 
-// new Pump(fd, arrayBuffer, offset, size, isSocket, onBatch, onEnd)
+// new Pump({ fd, memory, offset, size, onBatch, onEnd })
 Pump::Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 7 || !info[0].IsNumber() || !info[1].IsArrayBuffer() || !info[2].IsNumber() ||
-      !info[3].IsNumber() || !info[4].IsBoolean() || !info[5].IsFunction() || !info[6].IsFunction()) {
-    Napi::TypeError::New(env, "Pump(fd, arrayBuffer, offset, size, isSocket, onBatch, onEnd)")
-        .ThrowAsJavaScriptException();
+  const char* usage = "Pump({ fd, memory, offset, size, onBatch, onEnd }): fd, offset and size numbers, memory an ArrayBuffer, onBatch and onEnd functions";
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
     return;
   }
-  fd_ = info[0].As<Napi::Number>().Int32Value();
-  Napi::ArrayBuffer buffer = info[1].As<Napi::ArrayBuffer>();
-  int64_t offset = info[2].As<Napi::Number>().Int64Value();
-  int64_t size = info[3].As<Napi::Number>().Int64Value();
+  Napi::Object options = info[0].As<Napi::Object>();
+  Napi::Value fd = options.Get("fd"), memory = options.Get("memory"), offset_value = options.Get("offset");
+  Napi::Value size_value = options.Get("size"), on_batch = options.Get("onBatch"), on_end = options.Get("onEnd");
+  if (env.IsExceptionPending()) return;  // a getter threw
+  if (!fd.IsNumber() || !memory.IsArrayBuffer() || !offset_value.IsNumber() || !size_value.IsNumber() ||
+      !on_batch.IsFunction() || !on_end.IsFunction()) {
+    Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+    return;
+  }
+  fd_ = fd.As<Napi::Number>().Int32Value();
+  Napi::ArrayBuffer buffer = memory.As<Napi::ArrayBuffer>();
+  int64_t offset = offset_value.As<Napi::Number>().Int64Value();
+  int64_t size = size_value.As<Napi::Number>().Int64Value();
   if (fd_ < 0 || offset < 0 || size <= 0 || offset + size > static_cast<int64_t>(buffer.ByteLength())) {
     Napi::RangeError::New(env, "Pump: the staging area lies outside the memory, or the fd is invalid")
         .ThrowAsJavaScriptException();
     return;
   }
+  // Whether the fd is a socket decides how finish() ends the drain (shutdown, or EOF and the
+  // deadline): asked of the fd itself rather than told.
+  struct stat st;
+  if (fstat(fd_, &st) != 0) {
+    SystemError(env, "Pump: cannot inspect the stderr fd", "fstat", errno).ThrowAsJavaScriptException();
+    return;
+  }
+  socket_ = S_ISSOCK(st.st_mode);
   // The core never grows its memory after init, so this address stays valid; the reference
   // keeps the memory alive as long as the pump.
   staging_ = static_cast<uint8_t*>(buffer.Data()) + offset;
   staging_size_ = static_cast<size_t>(size);
-  socket_ = info[4].As<Napi::Boolean>().Value();
   memory_ = Napi::Persistent(buffer);
-  on_batch_ = Napi::Persistent(info[5].As<Napi::Function>());
-  on_end_ = Napi::Persistent(info[6].As<Napi::Function>());
+  on_batch_ = Napi::Persistent(on_batch.As<Napi::Function>());
+  on_end_ = Napi::Persistent(on_end.As<Napi::Function>());
   async_context_ = new Napi::AsyncContext(env, "RshTransportStderrPump");
 }
 

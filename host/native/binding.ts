@@ -45,11 +45,23 @@ export interface NativePump {
   readonly stats: PumpStats;
 }
 
+export interface NativePumpOptions {
+  /** The read end to drain (non-blocking); the pump owns it from now on. Whether it is a socket
+   * (finish() then shuts it down) is found out from the fd itself. */
+  fd: number;
+  /** The memory the staging area lies in (the core's); the pump keeps it alive. */
+  memory: ArrayBuffer;
+  /** The staging area: offset and size in `memory`. */
+  offset: number;
+  size: number;
+  /** Each batch read into the staging area, `bytes` long, before the next read. */
+  onBatch(bytes: number): void;
+  /** Once, when the pump stops reading (not after close()). */
+  onEnd(reason: PumpEndReason, errno: string | null): void;
+}
+
 export interface NativePumpConstructor {
-  new (
-    fd: number, memory: ArrayBuffer, stagingOffset: number, stagingSize: number, isSocket: boolean,
-    onBatch: (bytes: number) => void, onEnd: (reason: PumpEndReason, errno: string | null) => void,
-  ): NativePump;
+  new (options: NativePumpOptions): NativePump;
 }
 
 export interface NativeBinding {
@@ -59,6 +71,8 @@ export interface NativeBinding {
   /** A socketpair for the child's stdin or stdout; parentFd non-blocking, both close-on-exec.
    * Absent on Windows, where Node's own stdio pipes are used. */
   createStdioPair?(): { parentFd: number; childFd: number };
+  /** Closes an fd the addon made: an endpoint's or a stdio pair's end that no stream or pump
+   * owns (yet, or any more). */
   closeFd(fd: number): void;
   /** Bytes waiting in the kernel to be read from `fd` (ioctl FIONREAD); not on Windows. */
   pendingBytes?(fd: number): number;

@@ -97,14 +97,17 @@ export class StderrChannel {
       return;
     }
     const staging = this.#capture.stagingArea;
-    this.#pump = new Pump(
-      this.#parentFd, staging.buffer, staging.offset, staging.size, this.info.backend === 'socketpair',
-      (bytes) => {
+    this.#pump = new Pump({
+      fd: this.#parentFd,
+      memory: staging.buffer,
+      offset: staging.offset,
+      size: staging.size,
+      onBatch: (bytes) => {
         this.#capture.commitStaged(bytes);
         this.#onBatch?.();
       },
-      (reason, errno) => this.#end({ reason, errno }),
-    );
+      onEnd: (reason, errno) => this.#end({ reason, errno }),
+    });
     this.#pump.start();
   }
 

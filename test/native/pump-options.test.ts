@@ -1,0 +1,45 @@
+// The pump takes one options object, checks it, and finds out by itself whether its fd is a
+// socket (which decides how finish() ends the drain).
+
+import assert from 'node:assert/strict';
+import { loadBinding, DEFAULT_BINDING_PATH } from '../../host/native/binding.js';
+import { SOCKETPAIR_BINDING_PATH } from './helpers.js';
+
+describe('new Pump({ fd, memory, offset, size, onBatch, onEnd })', () => {
+  const binding = loadBinding(DEFAULT_BINDING_PATH);
+  const Pump = binding.Pump!;
+  const memory = new ArrayBuffer(65536);
+  const noop = (): void => {};
+
+  it('refuses what is not an options object, or a missing or mistyped option, naming them all', () => {
+    for (const bad of [undefined, 3, { fd: 0 }, { fd: '3', memory, offset: 0, size: 16, onBatch: noop, onEnd: noop }, { fd: 3, memory: new Uint8Array(4), offset: 0, size: 16, onBatch: noop, onEnd: noop }]) {
+      assert.throws(() => new Pump(bad as never), (err: Error) => err instanceof TypeError && /Pump\(\{ fd, memory, offset, size, onBatch, onEnd \}\)/.test(err.message));
+    }
+    const endpoint = binding.createEndpoint!();
+    try {
+      assert.throws(() => new Pump({ fd: endpoint.parentFd, memory, offset: 65000, size: 4096, onBatch: noop, onEnd: noop }), RangeError);
+    } finally {
+      binding.closeFd(endpoint.parentFd);
+      binding.closeFd(endpoint.childFd);
+    }
+  });
+
+  for (const [name, path] of [['pipe', DEFAULT_BINDING_PATH], ['socketpair', SOCKETPAIR_BINDING_PATH]] as const) {
+    it(`drains a ${name} endpoint to its end, and ends as that kind of fd does`, async () => {
+      const native = loadBinding(path);
+      const endpoint = native.createEndpoint!();
+      assert.equal(endpoint.backend, name);
+      let bytes = 0;
+      const ended = new Promise<string>((resolve) => {
+        const pump = new native.Pump!({ fd: endpoint.parentFd, memory, offset: 0, size: 65536, onBatch: (n) => (bytes += n), onEnd: (reason) => resolve(reason) });
+        pump.start();
+        // The write end stays open: only a socket's shutdown ends the drain before the deadline.
+        pump.finish(name === 'socketpair' ? 60_000 : 50);
+      });
+      const reason = await ended;
+      assert.equal(reason, name === 'socketpair' ? 'eof' : 'deadline');
+      assert.equal(bytes, 0);
+      native.closeFd(endpoint.childFd);
+    });
+  }
+});
