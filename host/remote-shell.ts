@@ -108,11 +108,11 @@ export class RemoteShell implements AsyncDisposable {
     // Awaiting `finished` is optional: a failure must not also surface as an unhandled rejection.
     this.finished.catch(() => {});
     this.exited = new Promise((resolve) => (this.#resolveExited = resolve));
-    const shell = this;
+    const current = (): RemoteShellStderr => this.#shellStderr ?? NO_STDERR;
     this.stderr = {
-      snapshot: () => (shell.#shellStderr ?? NO_STDERR).snapshot(),
+      snapshot: () => current().snapshot(),
       get stats() {
-        return (shell.#shellStderr ?? NO_STDERR).stats;
+        return current().stats;
       },
     };
     this.#internal = options[internal] ?? {};

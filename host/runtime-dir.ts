@@ -18,7 +18,7 @@ const stops: Array<() => void> = [];
 let hooked = false;
 
 // What ssh reads as one ControlPath word, with no % token in it.
-const SAFE_PATH = /^[A-Za-z0-9._\/+,:@=~-]+$/;
+const SAFE_PATH = /^[A-Za-z0-9._/+,:@=~-]+$/;
 
 /** The process's own private directory, made on first use. */
 export function runtimeDir(): string {

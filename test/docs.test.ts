@@ -26,7 +26,7 @@ describe('documented examples', function () {
     const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/demo.mjs')], { encoding: 'utf8' });
     assert.match(out, /protocol: sent 31, the server speaks 32/);
     assert.match(out, /exchange: "PONG 1\\nPONG 2\\n"/);
-    assert.match(out, /stderr progress\| server: scanning \/srv\/data  25%/);
+    assert.match(out, /stderr progress\| server: scanning \/srv\/data {2}25%/);
     assert.match(out, /message: {7}the remote command failed with exit code 23: rsync: \[sender\] change_dir "\/srv\/data\/photos" failed: Permission denied \(13\)\n/);
     assert.match(out, /reason: {8}remote-command-failed\n {2}tellingLines: {2}rsync: \[sender\] change_dir/);
     assert.match(out, /hint: {10}rsync's exit code 23 means partial transfer due to error/);
@@ -55,6 +55,6 @@ describe('documented examples', function () {
   it('examples/capture-demo.mjs: the core alone overflows its small ring and says so', () => {
     const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/capture-demo.mjs')], { encoding: 'utf8' });
     assert.match(out, /\[\.\.\. \d+ bytes of stderr omitted \.\.\.\]/);
-    assert.match(out, /100%  1\.4MB\/s\nPermission denied \(publickey\)\.\n/);
+    assert.match(out, /100% {2}1\.4MB\/s\nPermission denied \(publickey\)\.\n/);
   });
 });
