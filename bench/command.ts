@@ -29,11 +29,17 @@ async function bash(script: string): Promise<Cost> {
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const wallMs = performance.now() - t0;
   if (status !== 0) throw new Error(`bench script failed (${status}): ${script}\n${err}`);
-  const children = out.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g)!;
-  const cpuMs = children.map((t) => {
-    const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
-    return (Number(m) * 60 + Number(s)) * 1000;
-  }).reduce((a, b) => a + b, 0);
+  const children = out
+    .trim()
+    .split('\n')
+    .at(-1)!
+    .match(/(\d+)m([\d.]+)s/g)!;
+  const cpuMs = children
+    .map((t) => {
+      const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
+      return (Number(m) * 60 + Number(s)) * 1000;
+    })
+    .reduce((a, b) => a + b, 0);
   return { wallMs, cpuMs };
 }
 
@@ -73,13 +79,17 @@ async function startCost(command: string): Promise<number> {
 export async function run(options: Options): Promise<Row[]> {
   const rows: Row[] = [];
   const startRuns = options.quick ? 3 : 21;
-  const [cliStart, nodeStart] = await interleaved(startRuns, [
-    () => startCost(`${CLI} --rsh=true host`),
-    () => startCost('node -e 0'),
-  ]);
+  const [cliStart, nodeStart] = await interleaved(startRuns, [() => startCost(`${CLI} --rsh=true host`), () => startCost('node -e 0')]);
   rows.push({
-    group: 'command', name: 'start to exit, --rsh=true (launcher, Node, bundle, spawn)', unit: 'ms', figure: cliStart,
-    baselineName: 'node -e 0', baseline: nodeStart, higherIsBetter: false, plainRatio: true, target: '<= +20 ms',
+    group: 'command',
+    name: 'start to exit, --rsh=true (launcher, Node, bundle, spawn)',
+    unit: 'ms',
+    figure: cliStart,
+    baselineName: 'node -e 0',
+    baseline: nodeStart,
+    higherIsBetter: false,
+    plainRatio: true,
+    target: '<= +20 ms',
     note: `${(cliStart.median - nodeStart.median).toFixed(1)} ms over Node's own start (medians; each includes a bash that times it)`,
   });
 
@@ -88,8 +98,14 @@ export async function run(options: Options): Promise<Row[]> {
     sshd = await startSshd();
   } catch (err) {
     rows.push({
-      group: 'command', name: 'rsync through the command', unit: '', figure: sample([0]), baselineName: 'plain ssh', baseline: sample([0]),
-      higherIsBetter: true, note: `skipped: ${(err as Error).message.split('\n')[0]}`,
+      group: 'command',
+      name: 'rsync through the command',
+      unit: '',
+      figure: sample([0]),
+      baselineName: 'plain ssh',
+      baseline: sample([0]),
+      higherIsBetter: true,
+      note: `skipped: ${(err as Error).message.split('\n')[0]}`,
     });
     return rows;
   }
@@ -121,10 +137,37 @@ export async function run(options: Options): Promise<Row[]> {
     const of = (costs: Cost[], key: keyof Cost): Sample => sample(costs.map((c) => c[key]));
     const what = `rsync -a --whole-file of ${size / MiB} MiB to sshd on 127.0.0.1`;
     rows.push(
-      { group: 'command', name: `${what}, wall`, unit: 'ms', figure: of(big.cli, 'wallMs'), baselineName: 'plain ssh', baseline: of(big.ssh, 'wallMs'), higherIsBetter: false, plainRatio: true, target: '<= 1.03x' },
-      { group: 'command', name: `${what}, CPU of both process trees`, unit: 'ms', figure: of(big.cli, 'cpuMs'), baselineName: 'plain ssh', baseline: of(big.ssh, 'cpuMs'), higherIsBetter: false, plainRatio: true, target: '<= 1.05x' },
       {
-        group: 'command', name: 'one-file rsync (1 KiB), wall per connection', unit: 'ms', figure: of(one.cli, 'wallMs'), baselineName: 'plain ssh', baseline: of(one.ssh, 'wallMs'), higherIsBetter: false, plainRatio: true,
+        group: 'command',
+        name: `${what}, wall`,
+        unit: 'ms',
+        figure: of(big.cli, 'wallMs'),
+        baselineName: 'plain ssh',
+        baseline: of(big.ssh, 'wallMs'),
+        higherIsBetter: false,
+        plainRatio: true,
+        target: '<= 1.03x',
+      },
+      {
+        group: 'command',
+        name: `${what}, CPU of both process trees`,
+        unit: 'ms',
+        figure: of(big.cli, 'cpuMs'),
+        baselineName: 'plain ssh',
+        baseline: of(big.ssh, 'cpuMs'),
+        higherIsBetter: false,
+        plainRatio: true,
+        target: '<= 1.05x',
+      },
+      {
+        group: 'command',
+        name: 'one-file rsync (1 KiB), wall per connection',
+        unit: 'ms',
+        figure: of(one.cli, 'wallMs'),
+        baselineName: 'plain ssh',
+        baseline: of(one.ssh, 'wallMs'),
+        higherIsBetter: false,
+        plainRatio: true,
         note: `${(of(one.cli, 'wallMs').median - of(one.ssh, 'wallMs').median).toFixed(1)} ms added per connection (medians)`,
       },
     );

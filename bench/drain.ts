@@ -77,9 +77,45 @@ export async function run(options: Options): Promise<Row[]> {
   const gcs = (list: Drained[]) => sample(list.map((d) => d.gcs));
   const name = (how: string) => `${how}, ${total / MiB} MiB of stderr through openRemoteShell`;
   return [
-    { group: 'drain', name: name("'capture'"), unit: 'MiB/s', figure: mibs(runs.capture), baselineName: 'dd | cat', baseline: cat, higherIsBetter: true, target: '>= 0.9x' },
-    { group: 'drain', name: name("forwarded to an fs.WriteStream"), unit: 'MiB/s', figure: mibs(runs.forward), baselineName: 'dd | cat', baseline: cat, higherIsBetter: true, target: '>= 0.9x' },
-    { group: 'drain', name: `GCs, ${name("'capture'")}`, unit: 'GCs', figure: gcs(runs.capture), baselineName: "node 'data'", baseline: gcs(runs.node), higherIsBetter: false, target: '0' },
-    { group: 'drain', name: `GCs, ${name('forwarded to an fs.WriteStream')}`, unit: 'GCs', figure: gcs(runs.forward), baselineName: "node 'data'", baseline: gcs(runs.node), higherIsBetter: false, target: '0' },
+    {
+      group: 'drain',
+      name: name("'capture'"),
+      unit: 'MiB/s',
+      figure: mibs(runs.capture),
+      baselineName: 'dd | cat',
+      baseline: cat,
+      higherIsBetter: true,
+      target: '>= 0.9x',
+    },
+    {
+      group: 'drain',
+      name: name('forwarded to an fs.WriteStream'),
+      unit: 'MiB/s',
+      figure: mibs(runs.forward),
+      baselineName: 'dd | cat',
+      baseline: cat,
+      higherIsBetter: true,
+      target: '>= 0.9x',
+    },
+    {
+      group: 'drain',
+      name: `GCs, ${name("'capture'")}`,
+      unit: 'GCs',
+      figure: gcs(runs.capture),
+      baselineName: "node 'data'",
+      baseline: gcs(runs.node),
+      higherIsBetter: false,
+      target: '0',
+    },
+    {
+      group: 'drain',
+      name: `GCs, ${name('forwarded to an fs.WriteStream')}`,
+      unit: 'GCs',
+      figure: gcs(runs.forward),
+      baselineName: "node 'data'",
+      baseline: gcs(runs.node),
+      higherIsBetter: false,
+      target: '0',
+    },
   ];
 }

@@ -5,7 +5,10 @@ import { printTable, type Options, type Row } from './harness.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const options: Options = { quick, runs: quick ? 1 : 5 };
 
 const suites: Record<string, () => Promise<{ run(o: Options): Promise<Row[]> }>> = {
@@ -26,5 +29,7 @@ for (const [name, load] of Object.entries(suites)) {
   rows.push(...(await (await load()).run(options)));
 }
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-console.log(`rsh-transport benchmarks: node ${process.version}, ${os.cpus().length} x ${cpu}, ${quick ? 'quick mode (figures not meaningful)' : `median of ${options.runs} runs (min-max)`}`);
+console.log(
+  `rsh-transport benchmarks: node ${process.version}, ${os.cpus().length} x ${cpu}, ${quick ? 'quick mode (figures not meaningful)' : `median of ${options.runs} runs (min-max)`}`,
+);
 console.log(printTable(rows));

@@ -29,14 +29,28 @@ export async function run(options: Options): Promise<Row[]> {
   try {
     sshd = await startSshd();
   } catch (err) {
-    return [{
-      group: 'multiplex', name: `${SESSIONS} sequential sessions`, unit: '', figure: sample([0]), baselineName: 'a connection each', baseline: sample([0]),
-      higherIsBetter: false, note: `skipped: ${(err as Error).message.split('\n')[0]}`,
-    }];
+    return [
+      {
+        group: 'multiplex',
+        name: `${SESSIONS} sequential sessions`,
+        unit: '',
+        figure: sample([0]),
+        baselineName: 'a connection each',
+        baseline: sample([0]),
+        higherIsBetter: false,
+        note: `skipped: ${(err as Error).message.split('\n')[0]}`,
+      },
+    ];
   }
   try {
     const count = options.quick ? 3 : SESSIONS;
-    const base: OpenRemoteShellOptions = { host: sshd.host, user: sshd.user, rsh: ['ssh', ...sshd.sshOptions], command: ['true'], stderr: 'capture' };
+    const base: OpenRemoteShellOptions = {
+      host: sshd.host,
+      user: sshd.user,
+      rsh: ['ssh', ...sshd.sshOptions],
+      command: ['true'],
+      stderr: 'capture',
+    };
     const firsts: number[] = [];
     const plainFirsts: number[] = [];
     const [shared, plain] = await interleaved(options.runs, [
@@ -57,13 +71,26 @@ export async function run(options: Options): Promise<Row[]> {
     const plainFirst = sample(plainFirsts);
     return [
       {
-        group: 'multiplex', name: `${count} sequential sessions running true, wall (master start included)`, unit: 'ms', figure: shared,
-        baselineName: 'a connection each', baseline: plain, higherIsBetter: false, plainRatio: true, target: '<= 0.5x',
+        group: 'multiplex',
+        name: `${count} sequential sessions running true, wall (master start included)`,
+        unit: 'ms',
+        figure: shared,
+        baselineName: 'a connection each',
+        baseline: plain,
+        higherIsBetter: false,
+        plainRatio: true,
+        target: '<= 0.5x',
         note: `${(shared.median / count).toFixed(1)} ms a session against ${(plain.median / count).toFixed(1)} ms (medians)`,
       },
       {
-        group: 'multiplex', name: 'first session (starts the master), wall', unit: 'ms', figure: first,
-        baselineName: 'a connection of its own', baseline: plainFirst, higherIsBetter: false, plainRatio: true,
+        group: 'multiplex',
+        name: 'first session (starts the master), wall',
+        unit: 'ms',
+        figure: first,
+        baselineName: 'a connection of its own',
+        baseline: plainFirst,
+        higherIsBetter: false,
+        plainRatio: true,
         note: `${(first.median - plainFirst.median).toFixed(1)} ms extra for starting the master (medians)`,
       },
     ];

@@ -52,7 +52,10 @@ async function raw(bytes: number, writer: Writer = head): Promise<number> {
 }
 
 /** GCs and heap growth while draining `bytes`, by the pump or by Node's 'data' path. */
-async function gcCost(drain: (bytes: number, writer: Writer) => Promise<number>, bytes: number): Promise<{ gcs: number; heapGrowth: number }> {
+async function gcCost(
+  drain: (bytes: number, writer: Writer) => Promise<number>,
+  bytes: number,
+): Promise<{ gcs: number; heapGrowth: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -69,8 +72,12 @@ async function gcCost(drain: (bytes: number, writer: Writer) => Promise<number>,
 export async function run(options: Options): Promise<Row[]> {
   const total = options.quick ? 128 * MiB : GiB;
   const [pumped, node, cat, pumpedDd, nodeDd, catDd] = await interleaved(options.runs, [
-    () => pump(total), () => nodeData(total), () => raw(total),
-    () => pump(total, dd), () => nodeData(total, dd), () => raw(total, dd),
+    () => pump(total),
+    () => nodeData(total),
+    () => raw(total),
+    () => pump(total, dd),
+    () => nodeData(total, dd),
+    () => raw(total, dd),
   ]);
   const half = total / 2;
   const gcRuns = Math.max(1, Math.min(options.runs, 3));
@@ -82,11 +89,66 @@ export async function run(options: Options): Promise<Row[]> {
   }
   const gcNote = (global as { gc?: unknown }).gc ? '' : ' (run without --expose-gc: heap figures include garbage)';
   return [
-    { group: 'pump', name: `head -c ${total / MiB}M >&2, pump into the core`, unit: 'MiB/s', figure: pumped, baselineName: 'head | cat', baseline: cat, higherIsBetter: true, target: '>= 0.9x' },
-    { group: 'pump', name: `head -c ${total / MiB}M >&2, pump into the core`, unit: 'MiB/s', figure: pumped, baselineName: "node 'data'", baseline: node, higherIsBetter: true, target: '>= 1.5x' },
-    { group: 'pump', name: `dd bs=1M (${total / MiB} MiB) >&2, pump into the core`, unit: 'MiB/s', figure: pumpedDd, baselineName: 'dd | cat', baseline: catDd, higherIsBetter: true, target: '>= 0.9x' },
-    { group: 'pump', name: `dd bs=1M (${total / MiB} MiB) >&2, pump into the core`, unit: 'MiB/s', figure: pumpedDd, baselineName: "node 'data'", baseline: nodeDd, higherIsBetter: true, target: '>= 1.5x' },
-    { group: 'pump', name: `GCs while draining ${half / MiB} MiB`, unit: 'GCs', figure: sample(pumpGc.map((g) => g.gcs)), baselineName: "node 'data'", baseline: sample(nodeGc.map((g) => g.gcs)), higherIsBetter: false, target: '<= 2 GCs' },
-    { group: 'pump', name: `JS heap growth over a ${half / MiB} MiB drain`, unit: 'KiB', figure: sample(pumpGc.map((g) => g.heapGrowth / 1024)), baselineName: "node 'data'", baseline: sample(nodeGc.map((g) => g.heapGrowth / 1024)), higherIsBetter: false, target: '< 1024 KiB', note: `heap growth after a forced GC${gcNote}` },
+    {
+      group: 'pump',
+      name: `head -c ${total / MiB}M >&2, pump into the core`,
+      unit: 'MiB/s',
+      figure: pumped,
+      baselineName: 'head | cat',
+      baseline: cat,
+      higherIsBetter: true,
+      target: '>= 0.9x',
+    },
+    {
+      group: 'pump',
+      name: `head -c ${total / MiB}M >&2, pump into the core`,
+      unit: 'MiB/s',
+      figure: pumped,
+      baselineName: "node 'data'",
+      baseline: node,
+      higherIsBetter: true,
+      target: '>= 1.5x',
+    },
+    {
+      group: 'pump',
+      name: `dd bs=1M (${total / MiB} MiB) >&2, pump into the core`,
+      unit: 'MiB/s',
+      figure: pumpedDd,
+      baselineName: 'dd | cat',
+      baseline: catDd,
+      higherIsBetter: true,
+      target: '>= 0.9x',
+    },
+    {
+      group: 'pump',
+      name: `dd bs=1M (${total / MiB} MiB) >&2, pump into the core`,
+      unit: 'MiB/s',
+      figure: pumpedDd,
+      baselineName: "node 'data'",
+      baseline: nodeDd,
+      higherIsBetter: true,
+      target: '>= 1.5x',
+    },
+    {
+      group: 'pump',
+      name: `GCs while draining ${half / MiB} MiB`,
+      unit: 'GCs',
+      figure: sample(pumpGc.map((g) => g.gcs)),
+      baselineName: "node 'data'",
+      baseline: sample(nodeGc.map((g) => g.gcs)),
+      higherIsBetter: false,
+      target: '<= 2 GCs',
+    },
+    {
+      group: 'pump',
+      name: `JS heap growth over a ${half / MiB} MiB drain`,
+      unit: 'KiB',
+      figure: sample(pumpGc.map((g) => g.heapGrowth / 1024)),
+      baselineName: "node 'data'",
+      baseline: sample(nodeGc.map((g) => g.heapGrowth / 1024)),
+      higherIsBetter: false,
+      target: '< 1024 KiB',
+      note: `heap growth after a forced GC${gcNote}`,
+    },
   ];
 }

@@ -20,13 +20,17 @@ const open = Array.from({ length: count }, (_, i) => {
   let bytes = 0;
   if (mode === 'transport') {
     const shell = openRemoteShell({ host: `h${i}`, rsh: CHATTY_ECHO, stderr: 'capture' });
-    const echoed = new Promise<void>((resolve) => shell.stream.on('data', (c: Buffer) => ((bytes += c.length) >= payload.length ? resolve() : undefined)));
+    const echoed = new Promise<void>((resolve) =>
+      shell.stream.on('data', (c: Buffer) => ((bytes += c.length) >= payload.length ? resolve() : undefined)),
+    );
     shell.stream.write(payload);
     return { end: () => shell.stream.end(), done: shell.finished.then(() => bytes), echoed };
   }
   const child = spawn(CHATTY_ECHO[0], [...CHATTY_ECHO.slice(1), `h${i}`], { stdio: 'pipe' });
   child.stderr.resume();
-  const echoed = new Promise<void>((resolve) => child.stdout.on('data', (c: Buffer) => ((bytes += c.length) >= payload.length ? resolve() : undefined)));
+  const echoed = new Promise<void>((resolve) =>
+    child.stdout.on('data', (c: Buffer) => ((bytes += c.length) >= payload.length ? resolve() : undefined)),
+  );
   child.stdin.write(payload);
   return { end: () => child.stdin.end(), done: new Promise<number>((resolve) => child.on('close', () => resolve(bytes))), echoed };
 });

@@ -20,8 +20,14 @@ export async function run(options: Options): Promise<Row[]> {
     const runs = count >= 1000 ? 1 : Math.min(options.runs, 3);
     const [ours, node] = await interleaved(runs, [() => measure('transport', count), () => measure('node', count)]);
     rows.push({
-      group: 'scale', name: `RSS growth per remote shell, ${count} open at once`, unit: 'KiB', figure: ours,
-      baselineName: 'child_process piped', baseline: node, higherIsBetter: false, target: '< 256 KiB',
+      group: 'scale',
+      name: `RSS growth per remote shell, ${count} open at once`,
+      unit: 'KiB',
+      figure: ours,
+      baselineName: 'child_process piped',
+      baseline: node,
+      higherIsBetter: false,
+      target: '< 256 KiB',
     });
   }
   return rows;

@@ -44,8 +44,16 @@ async function viaNode(bytes: number): Promise<number> {
 export async function run(options: Options): Promise<Row[]> {
   const total = options.quick ? 128 * MiB : GiB;
   const [tunnel, node] = await interleaved(options.runs, [() => viaTunnel(total), () => viaNode(total)]);
-  return [{
-    group: 'tunnel', name: `${total / MiB} MiB to cat and back through RemoteShell.stream`, unit: 'MiB/s',
-    figure: tunnel, baselineName: 'raw child_process stdio', baseline: node, higherIsBetter: true, target: '>= 0.95x',
-  }];
+  return [
+    {
+      group: 'tunnel',
+      name: `${total / MiB} MiB to cat and back through RemoteShell.stream`,
+      unit: 'MiB/s',
+      figure: tunnel,
+      baselineName: 'raw child_process stdio',
+      baseline: node,
+      higherIsBetter: true,
+      target: '>= 0.95x',
+    },
+  ];
 }

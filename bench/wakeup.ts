@@ -20,7 +20,10 @@ function scenario(holdSeconds: number): string[] {
 
 async function transport(bindingPath: string, holdSeconds: number): Promise<number> {
   const shell = openRemoteShell({
-    host: 'bench', rsh: scenario(holdSeconds), stderr: 'capture', [internal]: { binding: loadBinding(bindingPath) },
+    host: 'bench',
+    rsh: scenario(holdSeconds),
+    stderr: 'capture',
+    [internal]: { binding: loadBinding(bindingPath) },
   } as Parameters<typeof openRemoteShell>[0]);
   shell.stream.resume();
   await shell.exited;
@@ -44,11 +47,30 @@ export async function run(options: Options): Promise<Row[]> {
   const hold = options.quick ? 0.3 : 1;
   const pipePath = loadBinding().path;
   const [pipe, socketpair, node] = await interleaved(options.runs, [
-    () => transport(pipePath, hold), () => transport(SOCKETPAIR, hold), () => nodeClose(hold),
+    () => transport(pipePath, hold),
+    () => transport(SOCKETPAIR, hold),
+    () => nodeClose(hold),
   ]);
   const name = (backend: string) => `exit -> finished, grandchild holds stderr ${hold} s (${backend})`;
   return [
-    { group: 'wake-up', name: name('socketpair'), unit: 'ms', figure: socketpair, baselineName: "node 'close'", baseline: node, higherIsBetter: false, target: '< 50 ms' },
-    { group: 'wake-up', name: name('pipe, 100 ms drain deadline'), unit: 'ms', figure: pipe, baselineName: "node 'close'", baseline: node, higherIsBetter: false },
+    {
+      group: 'wake-up',
+      name: name('socketpair'),
+      unit: 'ms',
+      figure: socketpair,
+      baselineName: "node 'close'",
+      baseline: node,
+      higherIsBetter: false,
+      target: '< 50 ms',
+    },
+    {
+      group: 'wake-up',
+      name: name('pipe, 100 ms drain deadline'),
+      unit: 'ms',
+      figure: pipe,
+      baselineName: "node 'close'",
+      baseline: node,
+      higherIsBetter: false,
+    },
   ];
 }

@@ -14,7 +14,7 @@ const here = (name) => fileURLToPath(new URL(name, import.meta.url));
 const shell = openRemoteShell({
   host: 'demo.invalid',
   user: 'alice',
-  rsh: ['node', here('./stand-in-ssh.mjs'), '-vv'],          // stands in for ssh -vv
+  rsh: ['node', here('./stand-in-ssh.mjs'), '-vv'], // stands in for ssh -vv
   command: ['node', here('./version-server.mjs')],
   stderr: (line, { kind }) => console.log(`  stderr ${kind.padEnd(8)}| ${line}`),
 });
@@ -22,10 +22,11 @@ console.log(`spawned: ${shell.argv.join(' ')}\n`);
 
 const replies = [];
 shell.stream.on('data', (chunk) => replies.push(chunk));
-const received = (bytes) => new Promise((resolve) => {
-  const check = () => (Buffer.concat(replies).length >= bytes ? resolve(Buffer.concat(replies)) : setTimeout(check, 5));
-  check();
-});
+const received = (bytes) =>
+  new Promise((resolve) => {
+    const check = () => (Buffer.concat(replies).length >= bytes ? resolve(Buffer.concat(replies)) : setTimeout(check, 5));
+    check();
+  });
 
 const version = Buffer.alloc(4);
 version.writeUInt32LE(31);

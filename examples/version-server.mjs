@@ -31,7 +31,9 @@ process.stdin.on('data', (chunk) => {
       for (let p = 0; p <= 100; p += 25) process.stderr.write(`${p ? '\r' : ''}server: scanning /srv/data ${String(p).padStart(3)}%`);
       process.stderr.write('\n');
       process.stderr.write('rsync: [sender] change_dir "/srv/data/photos" failed: Permission denied (13)\n');
-      process.stderr.write('rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.5.0]\n');
+      process.stderr.write(
+        'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.5.0]\n',
+      );
       process.exit(23);
     }
   }

@@ -105,8 +105,12 @@ function body(summary: string, telling: readonly string[], snapshot: Snapshot, l
   const omitted = snapshot.omittedBytes;
   const marker: string[] = [];
   if (hidden > 0 || omitted > 0) {
-    const what = [hidden > 0 ? `${hidden} earlier ${hidden === 1 ? 'line' : 'lines'}` : '', omitted > 0 ? `${omitted} ${omitted === 1 ? 'byte' : 'bytes'}` : '']
-      .filter(Boolean).join(' and ');
+    const what = [
+      hidden > 0 ? `${hidden} earlier ${hidden === 1 ? 'line' : 'lines'}` : '',
+      omitted > 0 ? `${omitted} ${omitted === 1 ? 'byte' : 'bytes'}` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
     marker.push(`[... ${what} of stderr not shown ...]`);
   }
   return [...pulled, ...marker, ...shown];
@@ -114,7 +118,12 @@ function body(summary: string, telling: readonly string[], snapshot: Snapshot, l
 
 // `snapshot` is the one the diagnosis read: taking it renders and decodes the whole capture.
 function shellError(
-  facts: ShellFacts, snapshot: Snapshot, code: RemoteShellErrorCode, diagnosis: Diagnosis, shortMessage = diagnosis.summary, cause?: unknown,
+  facts: ShellFacts,
+  snapshot: Snapshot,
+  code: RemoteShellErrorCode,
+  diagnosis: Diagnosis,
+  shortMessage = diagnosis.summary,
+  cause?: unknown,
 ): RemoteShellError {
   return new RemoteShellError(code, shortMessage, {
     reason: diagnosis.reason,
@@ -152,7 +161,12 @@ export function abortError(facts: ShellFacts, why: unknown): RemoteShellError {
   const snapshot = facts.stderr.snapshot();
   const found = diagnoseFacts(facts, snapshot);
   const received = receivedSoFar(facts.counts.bytesReceived, facts.stdoutHandedOver);
-  const diagnosis: Diagnosis = { reason: 'aborted', summary: `remote shell aborted${received}${how}`, hint: null, tellingLines: found.tellingLines };
+  const diagnosis: Diagnosis = {
+    reason: 'aborted',
+    summary: `remote shell aborted${received}${how}`,
+    hint: null,
+    tellingLines: found.tellingLines,
+  };
   return shellError(facts, snapshot, 'ERR_ABORTED', diagnosis, undefined, why);
 }
 
@@ -168,12 +182,13 @@ export function spawnError(facts: ShellFacts, err: unknown, cwd: string | URL | 
     why = `the working directory ${JSON.stringify(dir)} does not exist`;
   } else if (e.code === 'ENOENT' && spawning) {
     why = facts.argv[0].includes('/') ? `${program} does not exist` : `${program} was not found on PATH`;
-    hint = programName(facts.argv) === 'ssh'
-      ? "Install OpenSSH's client (Debian: apt-get install openssh-client), or name the remote shell with rsh."
-      : 'Check the remote shell named in rsh, or the PATH given in env.';
+    hint =
+      programName(facts.argv) === 'ssh'
+        ? "Install OpenSSH's client (Debian: apt-get install openssh-client), or name the remote shell with rsh."
+        : 'Check the remote shell named in rsh, or the PATH given in env.';
   } else if (e.code === 'EACCES' && spawning) {
     why = `${program} is not executable (EACCES)`;
-    hint = 'Check the program\'s permissions (chmod +x) and that it is not a directory.';
+    hint = "Check the program's permissions (chmod +x) and that it is not a directory.";
   } else if (e.code === 'EMFILE' || e.code === 'ENFILE') {
     const which = e.code === 'EMFILE' ? 'this process has' : 'the system has';
     why = `${which} too many open files (${e.code}${e.syscall ? `, ${e.syscall}` : ''})`;
@@ -190,24 +205,35 @@ export function spawnError(facts: ShellFacts, err: unknown, cwd: string | URL | 
 export function streamClosedError(facts: ShellFacts, cause: Error | undefined, stdinHandedOver: number | undefined): RemoteShellError {
   const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
   const exit = describeExit(facts.argv, facts.exit);
-  const what = stdinHandedOver !== undefined ? `its stdin was handed over (fd ${stdinHandedOver})` : `its stdin is closed${errno ? ` (${errno})` : ''}`;
+  const what =
+    stdinHandedOver !== undefined
+      ? `its stdin was handed over (fd ${stdinHandedOver})`
+      : `its stdin is closed${errno ? ` (${errno})` : ''}`;
   const summary = `cannot write to the remote shell: ${what}${exit ? `; ${exit}` : ''}`;
   const snapshot = facts.stderr.snapshot();
   let diagnosis: Diagnosis;
   if (stdinHandedOver !== undefined) {
-    diagnosis = { reason: 'invalid-input', summary, hint: 'The remote shell reads its stdin from the fd handed over, not from stream.', tellingLines: [] };
+    diagnosis = {
+      reason: 'invalid-input',
+      summary,
+      hint: 'The remote shell reads its stdin from the fd handed over, not from stream.',
+      tellingLines: [],
+    };
   } else if (facts.exit && facts.exit.code !== 0) {
     // It failed: why is what the write's caller wants to know too.
     diagnosis = { ...diagnoseFacts(facts, snapshot), summary };
   } else {
     diagnosis = {
-      reason: 'unknown', summary, tellingLines: [],
-      hint: facts.exit ? 'The remote command exited before it read all of its input.' : 'The remote command closed its input while it runs; `finished` will say how it ended.',
+      reason: 'unknown',
+      summary,
+      tellingLines: [],
+      hint: facts.exit
+        ? 'The remote command exited before it read all of its input.'
+        : 'The remote command closed its input while it runs; `finished` will say how it ended.',
     };
   }
   return shellError(facts, snapshot, 'ERR_STREAM_CLOSED', diagnosis, summary, cause);
 }
-
 
 /** A session that could not start because its shared connection (an ssh ControlMaster) could
  * not be made: the master's error, with the session's own counts. */

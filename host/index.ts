@@ -17,9 +17,7 @@
 export { openRemoteShell } from './open.js';
 export type { OpenRemoteShellOptions } from './open.js';
 export { RemoteShell } from './remote-shell.js';
-export type {
-  RemoteShellOptions, RemoteShellResult, RemoteShellStderr, RemoteShellStderrStats,
-} from './remote-shell.js';
+export type { RemoteShellOptions, RemoteShellResult, RemoteShellStderr, RemoteShellStderrStats } from './remote-shell.js';
 export { RemoteShellError } from './errors.js';
 export type { RemoteShellErrorCode, RemoteShellFailureReason } from './errors.js';
 export { REASONS } from './diagnosis/reasons.js';

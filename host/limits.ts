@@ -14,7 +14,7 @@ export interface OpenFileLimit {
  * it cannot be read (no addon, and not Linux). */
 export function openFileLimit(): OpenFileLimit {
   const binding = loadBinding();
-  return binding.openFileLimit ? binding.openFileLimit() : fromProc() ?? { soft: Infinity, hard: Infinity };
+  return binding.openFileLimit ? binding.openFileLimit() : (fromProc() ?? { soft: Infinity, hard: Infinity });
 }
 
 // Without the addon, Linux still says: "Max open files  1024  524288  files".

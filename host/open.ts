@@ -42,9 +42,18 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   // master's concern.
   const argv = buildRemoteShellArgv(options, { sessionEvidence: retrying && !multiplex, askpass });
   const {
-    host: _host, user: _user, command: _command, remoteCommand: _remoteCommand, rsh: _rsh,
-    port: _port, identityFile: _identityFile, sshOptions: _sshOptions, connectTimeoutMs: _connectTimeoutMs, batchMode: _batchMode,
-    multiplex: _multiplex, ...shellOptions
+    host: _host,
+    user: _user,
+    command: _command,
+    remoteCommand: _remoteCommand,
+    rsh: _rsh,
+    port: _port,
+    identityFile: _identityFile,
+    sshOptions: _sshOptions,
+    connectTimeoutMs: _connectTimeoutMs,
+    batchMode: _batchMode,
+    multiplex: _multiplex,
+    ...shellOptions
   } = options;
   if (!multiplex) return new RemoteShell(argv, shellOptions);
 

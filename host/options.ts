@@ -84,7 +84,19 @@ export const DEFAULT_IDLE_FLUSH_MS = 50;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const SHELL_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'stderr', 'sanitize', 'signal', 'env', 'cwd', 'drainTimeoutMs', 'killGraceMs', 'idleFlushMs', 'capture', 'stdin', 'stdout', 'retry', 'askpass',
+  'stderr',
+  'sanitize',
+  'signal',
+  'env',
+  'cwd',
+  'drainTimeoutMs',
+  'killGraceMs',
+  'idleFlushMs',
+  'capture',
+  'stdin',
+  'stdout',
+  'retry',
+  'askpass',
 ]);
 
 const CAPTURE_KEYS = ['capacity', 'headSize', 'lineMax'] as const;
@@ -132,8 +144,13 @@ function checkSanitize(value: unknown): SanitizeOption {
 function checkSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
   const signal = value as Partial<AbortSignal> | null;
-  if (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean'
-    || typeof signal.addEventListener !== 'function' || typeof signal.removeEventListener !== 'function') {
+  if (
+    typeof signal !== 'object' ||
+    signal === null ||
+    typeof signal.aborted !== 'boolean' ||
+    typeof signal.addEventListener !== 'function' ||
+    typeof signal.removeEventListener !== 'function'
+  ) {
     throw new TypeError(`signal must be an AbortSignal, got ${show(value)}`);
   }
   return value as AbortSignal;
@@ -173,7 +190,8 @@ function checkCapture(value: unknown): CaptureGeometry {
     throw new TypeError(`capture must be an object { capacity, headSize, lineMax }, got ${show(value)}`);
   }
   const unknown = Object.keys(value).filter((key) => !(CAPTURE_KEYS as readonly string[]).includes(key));
-  if (unknown.length > 0) throw new TypeError(`capture has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${CAPTURE_KEYS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new TypeError(`capture has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${CAPTURE_KEYS.join(', ')})`);
   const geometry = { ...CAPTURE_LIMITS.defaults };
   const given = value as Partial<Record<(typeof CAPTURE_KEYS)[number], unknown>>;
   for (const key of CAPTURE_KEYS) {
@@ -182,7 +200,9 @@ function checkCapture(value: unknown): CaptureGeometry {
     geometry[key] = checkInteger(`capture.${key}`, given[key], min, max, ' of bytes');
   }
   if ((geometry.capacity & (geometry.capacity - 1)) !== 0) {
-    throw new RangeError(`capture.capacity must be a power of two from ${CAPTURE_LIMITS.capacity[0]} to ${CAPTURE_LIMITS.capacity[1]}, got ${geometry.capacity}`);
+    throw new RangeError(
+      `capture.capacity must be a power of two from ${CAPTURE_LIMITS.capacity[0]} to ${CAPTURE_LIMITS.capacity[1]}, got ${geometry.capacity}`,
+    );
   }
   return geometry;
 }
@@ -194,12 +214,18 @@ function checkRetry(value: unknown, stdio: boolean): RetryPolicy {
     throw new TypeError(`retry must be a number of retries or { attempts, delayMs, hostNotFound }, got ${show(value)}`);
   }
   const unknown = Object.keys(options).filter((key) => !['attempts', 'delayMs', 'hostNotFound'].includes(key));
-  if (unknown.length > 0) throw new TypeError(`retry has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: attempts, delayMs, hostNotFound)`);
+  if (unknown.length > 0)
+    throw new TypeError(`retry has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: attempts, delayMs, hostNotFound)`);
   const given = options as Partial<Record<keyof RetryOptions, unknown>>;
   const attempts = checkInteger(typeof value === 'number' ? 'retry' : 'retry.attempts', given.attempts, 0, MAX_RETRY_ATTEMPTS);
-  const delayMs = given.delayMs === undefined ? DEFAULT_RETRY_DELAY_MS : checkInteger('retry.delayMs', given.delayMs, 0, MAX_TIMER_MS, ' of milliseconds');
-  if (given.hostNotFound !== undefined && typeof given.hostNotFound !== 'boolean') throw new TypeError(`retry.hostNotFound must be true or false, got ${show(given.hostNotFound)}`);
-  if (attempts > 0 && !stdio) throw new TypeError('retry needs stdin and stdout as \'pipe\': with a handed-over fd nobody can tell whether a byte crossed it');
+  const delayMs =
+    given.delayMs === undefined
+      ? DEFAULT_RETRY_DELAY_MS
+      : checkInteger('retry.delayMs', given.delayMs, 0, MAX_TIMER_MS, ' of milliseconds');
+  if (given.hostNotFound !== undefined && typeof given.hostNotFound !== 'boolean')
+    throw new TypeError(`retry.hostNotFound must be true or false, got ${show(given.hostNotFound)}`);
+  if (attempts > 0 && !stdio)
+    throw new TypeError("retry needs stdin and stdout as 'pipe': with a handed-over fd nobody can tell whether a byte crossed it");
   return Object.freeze({ attempts, delayMs, hostNotFound: given.hostNotFound === true });
 }
 
@@ -266,6 +292,8 @@ const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));
 
 /** A signal for kill(): a name this system knows, 0, or a number one of its signals has. */
 export function checkKillSignal(signal: unknown): void {
-  const known = typeof signal === 'number' ? signal === 0 || SIGNAL_NUMBERS.has(signal) : typeof signal === 'string' && signal in constants.signals;
-  if (!known) throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number this system knows, got ${String(signal)}`);
+  const known =
+    typeof signal === 'number' ? signal === 0 || SIGNAL_NUMBERS.has(signal) : typeof signal === 'string' && signal in constants.signals;
+  if (!known)
+    throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number this system knows, got ${String(signal)}`);
 }

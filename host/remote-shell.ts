@@ -20,7 +20,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import {
-  abortError, exitError, NO_BYTES, sharedConnectionError, spawnError, streamClosedError, type ByteCounts, type Exit, type RemoteShellError, type ShellFacts,
+  abortError,
+  exitError,
+  NO_BYTES,
+  sharedConnectionError,
+  spawnError,
+  streamClosedError,
+  type ByteCounts,
+  type Exit,
+  type RemoteShellError,
+  type ShellFacts,
 } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
 import type { NativeBinding } from './native/binding.js';
@@ -138,7 +147,8 @@ export class RemoteShell implements AsyncDisposable {
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     checkKillSignal(signal);
-    if (signal !== 0 && this.#waiting) this.#failUnstarted(() => abortError(this.#facts(), new Error(`killed (${signal}) before it started`)));
+    if (signal !== 0 && this.#waiting)
+      this.#failUnstarted(() => abortError(this.#facts(), new Error(`killed (${signal}) before it started`)));
     if (signal !== 0) this.#abandon();
     return this.#signal(signal);
   }
@@ -160,12 +170,17 @@ export class RemoteShell implements AsyncDisposable {
       this.#closedAt = performance.now();
       if (this.#waiting) {
         const bound = this.#settings.killGraceMs * 2;
-        this.#timers.after(bound, () => this.#failUnstarted(() => abortError(this.#facts(), new Error(`closed, and not started within ${bound} ms`))));
+        this.#timers.after(bound, () =>
+          this.#failUnstarted(() => abortError(this.#facts(), new Error(`closed, and not started within ${bound} ms`))),
+        );
       } else {
         this.#terminate(this.#settings.killGraceMs);
       }
     }
-    await this.finished.then(() => {}, () => {});
+    await this.finished.then(
+      () => {},
+      () => {},
+    );
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -186,7 +201,11 @@ export class RemoteShell implements AsyncDisposable {
       // writes meanwhile, and holds them.
       this.#waiting = true;
       const tunnel = this.#openTunnel(undefined);
-      gate.then((refusal) => this.#startNow(refusal), (err: unknown) => this.#startNow(spawnError(this.#facts(), err, settings.cwd)))
+      gate
+        .then(
+          (refusal) => this.#startNow(refusal),
+          (err: unknown) => this.#startNow(spawnError(this.#facts(), err, settings.cwd)),
+        )
         .catch((err: unknown) => this.#failUnstarted(() => spawnError(this.#facts(), err, settings.cwd)));
       return tunnel;
     }
@@ -198,20 +217,26 @@ export class RemoteShell implements AsyncDisposable {
   #openTunnel(started: { stdin: Writable | null; stdout: Readable | null } | undefined): Tunnel {
     const settings = this.#settings;
     const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
-    const tunnel = this.#tunnel = new Tunnel(started?.stdin ?? null, started?.stdout ?? null, {
-      closedError: (cause) => this.#closedError(cause, handedOver),
-      pendingBytes: (fd) => this.#binding?.pendingBytes?.(fd),
-      // Using the stream ends a retry being decided on or waited for: the last exit is the end.
-      touched: () => {
-        if (this.#pendingExit) this.#exited(this.#pendingExit);
+    const tunnel = (this.#tunnel = new Tunnel(
+      started?.stdin ?? null,
+      started?.stdout ?? null,
+      {
+        closedError: (cause) => this.#closedError(cause, handedOver),
+        pendingBytes: (fd) => this.#binding?.pendingBytes?.(fd),
+        // Using the stream ends a retry being decided on or waited for: the last exit is the end.
+        touched: () => {
+          if (this.#pendingExit) this.#exited(this.#pendingExit);
+        },
       },
-    }, started === undefined);
+      started === undefined,
+    ));
     tunnel.holdEnd(settings.retry.attempts > 0);
     if (started && !started.stdout) this.#stdoutDone = true;
     tunnel.once('end', () => this.#onStdoutDone());
     tunnel.once('close', () => {
       // Destroyed before its child could start: it never will.
-      if (this.#waiting) this.#failUnstarted(() => abortError(this.#facts(), new Error('the stream was destroyed before the remote shell started')));
+      if (this.#waiting)
+        this.#failUnstarted(() => abortError(this.#facts(), new Error('the stream was destroyed before the remote shell started')));
       this.#onStdoutDone();
     });
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -260,9 +285,7 @@ export class RemoteShell implements AsyncDisposable {
   }
 
   // Starts one child; on failure, leaves nothing behind (see shell-spawn.ts) and says why.
-  #spawnAttempt():
-    | { stdin: Writable | null; stdout: Readable | null; binding: NativeBinding }
-    | { failure: Promise<RemoteShellError> } {
+  #spawnAttempt(): { stdin: Writable | null; stdout: Readable | null; binding: NativeBinding } | { failure: Promise<RemoteShellError> } {
     const attempt = ++this.#attempts;
     const askpass = this.#settings.askpass;
     try {
@@ -296,7 +319,7 @@ export class RemoteShell implements AsyncDisposable {
     this.#exit = { code: null, signal: null };
     this.#stderrDone = this.#stdoutDone = true;
     const known = Promise.resolve(error);
-    const stream = this.#failed = new FailedStream(known);
+    const stream = (this.#failed = new FailedStream(known));
     known.then((err) => {
       this.#spawnFailure = err;
       this.#maybeSettle();
@@ -342,8 +365,14 @@ export class RemoteShell implements AsyncDisposable {
 
   #mayRetry(exit: Exit, unknownIsEnough = false): boolean {
     const untouched = this.#tunnel!.untouchedState;
-    return exit.code === 255 && this.#attempts <= this.#settings.retry.attempts && !this.#abandoned && !this.#aborted
-      && !this.#closing && (untouched === 'yes' || (unknownIsEnough && untouched === 'unknown'));
+    return (
+      exit.code === 255 &&
+      this.#attempts <= this.#settings.retry.attempts &&
+      !this.#abandoned &&
+      !this.#aborted &&
+      !this.#closing &&
+      (untouched === 'yes' || (unknownIsEnough && untouched === 'unknown'))
+    );
   }
 
   // The exit of `attempt` waits until its stderr is drained and says whether it ever connected.

@@ -81,7 +81,8 @@ export function privateDir(name: string, dir: string): string {
   const stat = lstatSync(absolute);
   if (!stat.isDirectory()) throw new RangeError(`${name} ${JSON.stringify(dir)} is not a directory`);
   const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) throw new RangeError(`${name} ${JSON.stringify(dir)} belongs to uid ${stat.uid}, not to this user (${uid})`);
+  if (uid !== undefined && stat.uid !== uid)
+    throw new RangeError(`${name} ${JSON.stringify(dir)} belongs to uid ${stat.uid}, not to this user (${uid})`);
   if ((stat.mode & 0o077) !== 0) {
     throw new RangeError(`${name} ${JSON.stringify(dir)} is open to others (mode ${(stat.mode & 0o777).toString(8)}): make it 0700`);
   }
@@ -91,7 +92,9 @@ export function privateDir(name: string, dir: string): string {
 /** What privateDir checks before it makes anything. */
 export function checkPath(name: string, dir: string, absolute = path.resolve(dir)): void {
   if (!SAFE_PATH.test(absolute)) {
-    throw new RangeError(`${name} ${JSON.stringify(dir)} holds a character ssh would not take in a ControlPath (a blank, %, a quote...): use letters, digits and ._-/+,:@=~`);
+    throw new RangeError(
+      `${name} ${JSON.stringify(dir)} holds a character ssh would not take in a ControlPath (a blank, %, a quote...): use letters, digits and ._-/+,:@=~`,
+    );
   }
   const uid = process.getuid?.();
   if (uid === undefined) return;
@@ -108,7 +111,9 @@ export function checkPath(name: string, dir: string, absolute = path.resolve(dir
       // A symbolic link's own mode means nothing; its owner decides where it points.
       const writable = !stat.isSymbolicLink() && (stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0;
       if (!owner || writable) {
-        throw new RangeError(`${name} ${JSON.stringify(dir)} is under ${parent}, which ${owner ? 'others may write to' : `belongs to uid ${stat.uid}`}: choose a directory whose parents only you or root can change`);
+        throw new RangeError(
+          `${name} ${JSON.stringify(dir)} is under ${parent}, which ${owner ? 'others may write to' : `belongs to uid ${stat.uid}`}: choose a directory whose parents only you or root can change`,
+        );
       }
     }
     if (parent === path.dirname(parent)) break;

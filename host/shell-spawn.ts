@@ -28,7 +28,10 @@ export interface NotStarted {
 }
 
 export function startRemoteShell(
-  argv: readonly string[], settings: ShellSettings, opts: InternalOptions, extraEnv: Readonly<Record<string, string>> = {},
+  argv: readonly string[],
+  settings: ShellSettings,
+  opts: InternalOptions,
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Started | NotStarted {
   let stderr: ShellStderr | undefined;
   let stdio: ChildStdio | undefined;

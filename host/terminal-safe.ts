@@ -14,7 +14,8 @@
 
 // An SGR sequence (kept when colours are allowed), an ESC, or a run of other characters to show
 // (a run at a time: a flood of NUL bytes is one replacement, not one per byte).
-const UNSAFE = /(\x1b\[([0-9;:]{0,64})m)|\x1b|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+const UNSAFE =
+  /(\x1b\[([0-9;:]{0,64})m)|\x1b|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 
 /** How one unsafe character is shown. */
 function visible(code: number): string {
@@ -96,7 +97,8 @@ export function forTerminal(text: string): string {
 
 // Escape sequences as a terminal parses them (CSI, OSC, the other two-character ones), removed
 // before a line is matched against known messages, so that colouring a message does not hide it.
-const SEQUENCES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~])?|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const SEQUENCES =
+  /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~])?|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** The text of a line without escape sequences, control characters and bidi controls,
  * trimmed: what a pattern is matched against. */

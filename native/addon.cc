@@ -220,8 +220,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace rsh
 
-static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
-  return rsh::Init(env, exports);
-}
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return rsh::Init(env, exports); }
 
 NODE_API_MODULE(rsh_transport, InitAddon)

@@ -28,7 +28,8 @@ constexpr int kWantedSocketBuffer = 1 << 20;
 // Where the system has them (Linux, the BSDs), pipe2() and SOCK_CLOEXEC make an fd close-on-exec
 // as it is made; elsewhere (macOS), fcntl() sets it just after. A build with portable_posix=1
 // takes the second way on Linux too, so that it is compiled and tested here.
-#if !defined(RSH_PORTABLE_POSIX) && (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__))
+#if !defined(RSH_PORTABLE_POSIX) && (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+                                     defined(__OpenBSD__) || defined(__DragonFly__))
 #define RSH_HAVE_PIPE2 1
 #endif
 #if !defined(RSH_PORTABLE_POSIX) && defined(SOCK_CLOEXEC)
@@ -176,9 +177,7 @@ bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* 
   return true;
 }
 
-int CloseFd(int fd) {
-  return _close(fd) == 0 ? 0 : errno;
-}
+int CloseFd(int fd) { return _close(fd) == 0 ? 0 : errno; }
 
 #else
 
@@ -212,9 +211,7 @@ int CreateStdioPair(int* parent_fd, int* child_fd) {
   return 0;
 }
 
-int CloseFd(int fd) {
-  return close(fd) == 0 ? 0 : errno;
-}
+int CloseFd(int fd) { return close(fd) == 0 ? 0 : errno; }
 
 #endif
 

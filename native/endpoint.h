@@ -11,11 +11,11 @@ namespace rsh {
 enum class Backend { kPipe, kSocketpair };
 
 struct Endpoint {
-  int parent_fd = -1;          // read end: non-blocking, close-on-exec
-  int child_fd = -1;           // write end: blocking, close-on-exec (the spawn dup2s it to fd 2)
+  int parent_fd = -1;  // read end: non-blocking, close-on-exec
+  int child_fd = -1;   // write end: blocking, close-on-exec (the spawn dup2s it to fd 2)
   Backend backend = Backend::kPipe;
-  long kernel_buffer = 0;      // pipe capacity, or the socket's SO_RCVBUF, in bytes
-  std::string fallback_reason; // why a socketpair was wanted and a pipe was made
+  long kernel_buffer = 0;       // pipe capacity, or the socket's SO_RCVBUF, in bytes
+  std::string fallback_reason;  // why a socketpair was wanted and a pipe was made
 };
 
 // Failures to inject instead of calling the system, for tests (0: call the system).
@@ -25,9 +25,9 @@ struct FaultInjection {
 };
 
 struct EndpointError {
-  int err = 0;                 // errno of the pipe that failed
+  int err = 0;  // errno of the pipe that failed
   const char* syscall = "";
-  std::string fallback_reason; // set when a socketpair failed first
+  std::string fallback_reason;  // set when a socketpair failed first
 };
 
 // Whether this build asks for a socketpair.

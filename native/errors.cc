@@ -13,13 +13,9 @@ static int ToUvError(int err) {
 #endif
 }
 
-std::string ErrnoName(int err) {
-  return uv_err_name(ToUvError(err));
-}
+std::string ErrnoName(int err) { return uv_err_name(ToUvError(err)); }
 
-std::string DescribeErrno(int err) {
-  return ErrnoName(err) + " (" + uv_strerror(ToUvError(err)) + ")";
-}
+std::string DescribeErrno(int err) { return ErrnoName(err) + " (" + uv_strerror(ToUvError(err)) + ")"; }
 
 Napi::Error SystemError(Napi::Env env, const std::string& message, const char* syscall, int err) {
   Napi::Error error = Napi::Error::New(env, message + ": " + DescribeErrno(err));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <napi.h>
+
 #include <string>
 
 namespace rsh {

@@ -29,18 +29,21 @@ constexpr uint64_t kFinalPassBatches = 8;
 }  // namespace
 
 Napi::Function Pump::Define(Napi::Env env) {
-  return DefineClass(env, "Pump", {
-      InstanceMethod<&Pump::Start>("start"),
-      InstanceMethod<&Pump::Finish>("finish"),
-      InstanceMethod<&Pump::Close>("close"),
-      InstanceAccessor<&Pump::Stats>("stats"),
-  });
+  return DefineClass(env, "Pump",
+                     {
+                         InstanceMethod<&Pump::Start>("start"),
+                         InstanceMethod<&Pump::Finish>("finish"),
+                         InstanceMethod<&Pump::Close>("close"),
+                         InstanceAccessor<&Pump::Stats>("stats"),
+                     });
 }
 
 // new Pump({ fd, memory, offset, size, onBatch, onEnd })
 Pump::Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
   Napi::Env env = info.Env();
-  const char* usage = "Pump({ fd, memory, offset, size, onBatch, onEnd }): fd, offset and size numbers, memory an ArrayBuffer, onBatch and onEnd functions";
+  const char* usage =
+      "Pump({ fd, memory, offset, size, onBatch, onEnd }): fd, offset and size numbers, memory an ArrayBuffer, onBatch "
+      "and onEnd functions";
   if (info.Length() < 1 || !info[0].IsObject()) {
     Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
     return;
@@ -81,9 +84,7 @@ Pump::Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
   async_context_ = new Napi::AsyncContext(env, "RshTransportStderrPump");
 }
 
-Pump::~Pump() {
-  delete async_context_;
-}
+Pump::~Pump() { delete async_context_; }
 
 Napi::Value Pump::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

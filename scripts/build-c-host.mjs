@@ -78,12 +78,17 @@ mkdirSync(out, { recursive: true });
 const core = path.join(out, 'core.c');
 if (stale(core, [wasm, wasm2c])) {
   const version = run(process.execPath, [wasm2c, '--version'], 'wasm2c --version').trim();
-  if (version !== WABT_VERSION) fail(`wasm2c ${version} found, ${WABT_VERSION} needed to match hosts/c/wasm2c-runtime: run \`npm install\``);
+  if (version !== WABT_VERSION)
+    fail(`wasm2c ${version} found, ${WABT_VERSION} needed to match hosts/c/wasm2c-runtime: run \`npm install\``);
   run(process.execPath, [wasm2c, wasm, '-n', 'core', '-o', core], 'wasm2c');
 }
 
-const hostSources = readdirSync(sources).filter((f) => /\.[ch]$/.test(f)).map((f) => path.join(sources, f));
-const runtimeSources = readdirSync(runtime).filter((f) => /\.(c|h|inc)$/.test(f)).map((f) => path.join(runtime, f));
+const hostSources = readdirSync(sources)
+  .filter((f) => /\.[ch]$/.test(f))
+  .map((f) => path.join(sources, f));
+const runtimeSources = readdirSync(runtime)
+  .filter((f) => /\.(c|h|inc)$/.test(f))
+  .map((f) => path.join(runtime, f));
 const inputs = [core, ...hostSources, ...runtimeSources, fileURLToPath(import.meta.url)];
 const runtimeUnits = ['wasm-rt-impl.c', 'wasm-rt-mem-impl.c', 'wasm-rt-exceptions-impl.c'].map((f) => path.join(runtime, f));
 const includes = ['-I', out, '-I', sources, '-I', runtime];
@@ -105,7 +110,15 @@ if (fuzz) {
   // out-of-bounds access is a wasm trap, which the harness reports as a finding.
   const checked = ['-DWASM_RT_USE_MMAP=0', '-DWASM_RT_MEMCHECK_BOUNDS_CHECK=1'];
   const fuzzUnits = [core, path.join(sources, 'fuzz.c'), path.join(sources, 'model.c')];
-  if (link(path.join(out, 'fuzz'), 'clang', ['-O1', '-g', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined', ...checked], fuzzUnits)) built.push('fuzz');
+  if (
+    link(
+      path.join(out, 'fuzz'),
+      'clang',
+      ['-O1', '-g', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined', ...checked],
+      fuzzUnits,
+    )
+  )
+    built.push('fuzz');
   if (link(path.join(out, 'fuzz-replay'), 'clang', ['-O1', '-g', '-DFUZZ_REPLAY_MAIN', ...checked], fuzzUnits)) built.push('fuzz-replay');
 }
 console.log(`build-c-host: ${built.length > 0 ? `built ${built.join(', ')}` : 'up to date'} in ${path.relative(root, out)}`);

@@ -65,4 +65,6 @@ for (const step of [['configure', ...nodedirArgs(), '--', ...defines], ['build']
     process.exit(1);
   }
 }
-console.log(`build-native: ${path.relative(root, path.join(directory, 'build/Release/rsh_transport.node'))} (stderr endpoint: ${socketpair ? 'socketpair, pipe as fallback' : 'pipe'}${portable ? '; portable POSIX calls' : ''})`);
+console.log(
+  `build-native: ${path.relative(root, path.join(directory, 'build/Release/rsh_transport.node'))} (stderr endpoint: ${socketpair ? 'socketpair, pipe as fallback' : 'pipe'}${portable ? '; portable POSIX calls' : ''})`,
+);

@@ -13,12 +13,16 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GENERATED = new Set(['hosts/c/core-abi-constants.h']);
 const files = ['native', 'hosts/c']
-  .flatMap((dir) => readdirSync(path.join(root, dir)).filter((name) => /\.(c|cc|h)$/.test(name)).map((name) => `${dir}/${name}`))
+  .flatMap((dir) =>
+    readdirSync(path.join(root, dir))
+      .filter((name) => /\.(c|cc|h)$/.test(name))
+      .map((name) => `${dir}/${name}`),
+  )
   .filter((file) => !GENERATED.has(file));
 const check = process.argv.includes('--check');
 const result = spawnSync('clang-format', [...(check ? ['--dry-run', '-Werror'] : ['-i']), ...files], { cwd: root, stdio: 'inherit' });
 if (result.error) {
-  console.error("clang-format: not found: install it (Debian: apt-get install clang-format)");
+  console.error('clang-format: not found: install it (Debian: apt-get install clang-format)');
   process.exit(2);
 }
 process.exit(result.status ?? 1);

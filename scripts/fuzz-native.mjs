@@ -29,8 +29,13 @@ if (readdirSync(corpus).length === 0) writeSeeds(corpus);
 const before = readdirSync(corpus).length;
 
 const args = [
-  `-max_total_time=${seconds}`, '-print_final_stats=1', '-timeout=30', '-rss_limit_mb=4096', '-max_len=8192',
-  `-artifact_prefix=${work}/`, corpus,
+  `-max_total_time=${seconds}`,
+  '-print_final_stats=1',
+  '-timeout=30',
+  '-rss_limit_mb=4096',
+  '-max_len=8192',
+  `-artifact_prefix=${work}/`,
+  corpus,
 ];
 console.log(`fuzz:native: build/c-host/fuzz ${args.join(' ')}`);
 const fuzzer = spawn(path.join(root, 'build/c-host/fuzz'), args, { cwd: work, stdio: ['ignore', 'inherit', 'pipe'] });
@@ -76,16 +81,35 @@ fuzzer.on('close', (code, signal) => {
 function writeSeeds(dir) {
   const u16 = (v) => [v & 0xff, v >> 8];
   // captures, ring_log2 - 4, head, staging - 16, line_max - 8, frames_max - 1 (before the moduli)
-  const header = (ringSel, head, staging, lineMax, frames) => [0, ringSel, ...u16(head), ...u16(staging - 16), ...u16(lineMax - 8), frames - 1];
+  const header = (ringSel, head, staging, lineMax, frames) => [
+    0,
+    ringSel,
+    ...u16(head),
+    ...u16(staging - 16),
+    ...u16(lineMax - 8),
+    frames - 1,
+  ];
   // write op on capture 0 in staging-sized pieces: a template repeated, an LF every `every` bytes
   const write = (template, every, n) => [0, 0, 1, 2, template.length - 1, ...template, ...u16(every), ...u16(n)];
   const bytes = (text) => [...Buffer.from(text, 'latin1')];
   const snapshot = [7, 0];
   const end = [6, 0];
   const seeds = {
-    'seed-long-lines-130': [...header(8, 65, 2000, 130, 3), ...write(bytes('abcdefgh'), 200, 6000), ...write(bytes('xyz\r'), 0, 300), ...snapshot, ...end],
+    'seed-long-lines-130': [
+      ...header(8, 65, 2000, 130, 3),
+      ...write(bytes('abcdefgh'), 200, 6000),
+      ...write(bytes('xyz\r'), 0, 300),
+      ...snapshot,
+      ...end,
+    ],
     'seed-cuts-700': [...header(9, 130, 1500, 700, 9), ...write(bytes('0123456'), 900, 6000), ...snapshot, ...end],
-    'seed-cr-utf8-8': [...header(0, 0, 16, 8, 1), ...write(bytes('\r\r\n'), 0, 500), ...write([0xe2, 0x82, 0xac], 10, 100), ...snapshot, ...end],
+    'seed-cr-utf8-8': [
+      ...header(0, 0, 16, 8, 1),
+      ...write(bytes('\r\r\n'), 0, 500),
+      ...write([0xe2, 0x82, 0xac], 10, 100),
+      ...snapshot,
+      ...end,
+    ],
   };
   for (const [name, seed] of Object.entries(seeds)) writeFileSync(path.join(dir, name), Uint8Array.from(seed));
 }

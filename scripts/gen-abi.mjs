@@ -39,24 +39,28 @@ const show = (name, value) => (name.endsWith('_MASK') ? `0x${value.toString(16).
 
 function typescript(constants) {
   const group = (prefix) => constants.filter((c) => c.name.startsWith(prefix));
-  const entries = (items, strip) => items.map((c) => `  ${c.name.slice(strip)}: ${show(c.name, c.value)},${c.comment ? ` // ${c.comment}` : ''}`).join('\n');
+  const entries = (items, strip) =>
+    items.map((c) => `  ${c.name.slice(strip)}: ${show(c.name, c.value)},${c.comment ? ` // ${c.comment}` : ''}`).join('\n');
   const scalars = constants.filter((c) => /^(FRAME_|DEFAULT_)|_(MIN|MAX|LIMIT)$/.test(c.name) || c.name === 'SNAP_INFO_SIZE');
   return [
     `// The core's ABI constants, ${GENERATED}.`,
     '',
-    '/** Negative results of the core\'s exports. */',
+    "/** Negative results of the core's exports. */",
     'export const ERROR_CODES = {',
     entries(group('ERR_'), 0),
     '} as const;',
     '',
-    '/** Frame kinds: the top byte of a frame record\'s second word. */',
+    "/** Frame kinds: the top byte of a frame record's second word. */",
     'export const FRAME_KINDS = {',
     entries(group('KIND_'), 'KIND_'.length),
     '} as const;',
     '',
     '/** Offsets in the snapshot info record, at snapshot_info_ptr(). */',
     'export const SNAP_INFO = {',
-    entries(group('SNAP_').filter((c) => c.name !== 'SNAP_INFO_SIZE'), 'SNAP_'.length),
+    entries(
+      group('SNAP_').filter((c) => c.name !== 'SNAP_INFO_SIZE'),
+      'SNAP_'.length,
+    ),
     '} as const;',
     '',
     ...scalars.map((c) => `export const ${c.name} = ${show(c.name, c.value)};${c.comment ? ` // ${c.comment}` : ''}`),
@@ -66,20 +70,30 @@ function typescript(constants) {
 
 function c(constants) {
   const enumOf = (items, prefix) => items.map((k) => `  CORE_${k.name.slice(prefix.length)} = ${k.value},`).join('\n');
-  const defines = constants.filter((k) => !k.name.startsWith('ERR_') && !k.name.startsWith('KIND_'))
-    .map((k) => `#define CORE_${k.name} ${show(k.name, k.value)}${k.value >= 0 ? 'u' : ''}${k.comment ? ` /* ${k.comment.replaceAll('*/', '* /')} */` : ''}`);
+  const defines = constants
+    .filter((k) => !k.name.startsWith('ERR_') && !k.name.startsWith('KIND_'))
+    .map(
+      (k) =>
+        `#define CORE_${k.name} ${show(k.name, k.value)}${k.value >= 0 ? 'u' : ''}${k.comment ? ` /* ${k.comment.replaceAll('*/', '* /')} */` : ''}`,
+    );
   return [
     `/* The core's ABI constants, ${GENERATED}. */`,
     '#ifndef RSH_CORE_ABI_CONSTANTS_H',
     '#define RSH_CORE_ABI_CONSTANTS_H',
     '',
     'enum {',
-    enumOf(constants.filter((k) => k.name.startsWith('ERR_')), ''),
+    enumOf(
+      constants.filter((k) => k.name.startsWith('ERR_')),
+      '',
+    ),
     '};',
     '',
-    '/* Frame kinds: the top byte of a frame record\'s second word. */',
+    "/* Frame kinds: the top byte of a frame record's second word. */",
     'enum {',
-    enumOf(constants.filter((k) => k.name.startsWith('KIND_')), 'KIND_'),
+    enumOf(
+      constants.filter((k) => k.name.startsWith('KIND_')),
+      'KIND_',
+    ),
     '};',
     '',
     ...defines,

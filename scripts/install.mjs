@@ -44,8 +44,10 @@ if (asked) {
   console.error('rsh-transport: the ssh-socketpair-stderr build failed (it needs python3, make and a C++17 compiler)');
   process.exit(1);
 }
-console.warn([
-  `rsh-transport: no prebuilt addon fits ${process.platform}-${process.arch}, and it could not be built here.`,
-  'rsh-transport works without it: stderr is read from JavaScript (stderr.stats.backend is \'js\').',
-  'For the native path, install python3, make and a C++17 compiler, then run `npm rebuild rsh-transport`.',
-].join('\n'));
+console.warn(
+  [
+    `rsh-transport: no prebuilt addon fits ${process.platform}-${process.arch}, and it could not be built here.`,
+    "rsh-transport works without it: stderr is read from JavaScript (stderr.stats.backend is 'js').",
+    'For the native path, install python3, make and a C++17 compiler, then run `npm rebuild rsh-transport`.',
+  ].join('\n'),
+);

@@ -16,7 +16,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = 'build/variants/prebuild';
 const env = { ...process.env };
 delete env.npm_config_ssh_socketpair_stderr;
-const built = spawnSync(process.execPath, [path.join(root, 'scripts/build-native.mjs'), `--out=${out}`], { cwd: root, stdio: 'inherit', env });
+const built = spawnSync(process.execPath, [path.join(root, 'scripts/build-native.mjs'), `--out=${out}`], {
+  cwd: root,
+  stdio: 'inherit',
+  env,
+});
 if (built.status !== 0) {
   console.error('prebuild: the addon did not build');
   process.exit(1);

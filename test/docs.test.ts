@@ -27,7 +27,10 @@ describe('documented examples', function () {
     assert.match(out, /protocol: sent 31, the server speaks 32/);
     assert.match(out, /exchange: "PONG 1\\nPONG 2\\n"/);
     assert.match(out, /stderr progress\| server: scanning \/srv\/data {2}25%/);
-    assert.match(out, /message: {7}the remote command failed with exit code 23: rsync: \[sender\] change_dir "\/srv\/data\/photos" failed: Permission denied \(13\)\n/);
+    assert.match(
+      out,
+      /message: {7}the remote command failed with exit code 23: rsync: \[sender\] change_dir "\/srv\/data\/photos" failed: Permission denied \(13\)\n/,
+    );
     assert.match(out, /reason: {8}remote-command-failed\n {2}tellingLines: {2}rsync: \[sender\] change_dir/);
     assert.match(out, /hint: {10}rsync's exit code 23 means partial transfer due to error/);
     assert.match(out, /code: {10}ERR_REMOTE_SHELL_EXIT\n {2}exitCode: {6}23\n/);
@@ -37,7 +40,10 @@ describe('documented examples', function () {
   it('README.md: the table of reasons has every reason once, in order, with its hint', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const rows = [...readme.matchAll(/^\| `([a-z-]+)` \| (.*) \| (.*) \|$/gm)].filter((m) => (REASONS as readonly string[]).includes(m[1]));
-    assert.deepEqual(rows.map((m) => m[1]), [...REASONS]);
+    assert.deepEqual(
+      rows.map((m) => m[1]),
+      [...REASONS],
+    );
     for (const [, reason, , hint] of rows) {
       const expected = HINTS[reason as keyof typeof HINTS];
       if (expected !== null) assert.equal(hint, expected, reason);

@@ -133,7 +133,8 @@ async function answer(holder: Holder, prompt: string): Promise<string | null> {
   try {
     const text = await holder.callback(askpassRequest(prompt));
     if (text === null) return null;
-    if (typeof text !== 'string') throw new TypeError(`the askpass callback must answer a string or null, got ${text === undefined ? 'undefined' : typeof text}`);
+    if (typeof text !== 'string')
+      throw new TypeError(`the askpass callback must answer a string or null, got ${text === undefined ? 'undefined' : typeof text}`);
     // ssh reads one line: a line break would cut the answer short without a word.
     if (/[\r\n\0]/.test(text)) throw new RangeError('the askpass callback answered with a line break or a NUL byte, which ssh cannot read');
     return text;

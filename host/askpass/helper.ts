@@ -45,7 +45,9 @@ export function writeHelper(dir: string): string {
   const program = path.join(dir, 'askpass');
   writeFileSync(script, HELPER, { mode: 0o600 });
   // NODE_OPTIONS is the caller's (a loader, a preload): the helper needs none of it.
-  writeFileSync(program, `#!/bin/sh\nunset NODE_OPTIONS\nexec ${quoteForShell(process.execPath)} ${quoteForShell(script)} "$@"\n`, { mode: 0o700 });
+  writeFileSync(program, `#!/bin/sh\nunset NODE_OPTIONS\nexec ${quoteForShell(process.execPath)} ${quoteForShell(script)} "$@"\n`, {
+    mode: 0o700,
+  });
   chmodSync(program, 0o700);
   return program;
 }

@@ -44,7 +44,15 @@ const SANITIZE: Readonly<Record<string, boolean | 'auto'>> = { auto: 'auto', alw
 
 /** Parses our options, which may only come before ARGS; the first other argument starts ARGS. */
 export function parseCliArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { rsh: undefined, quietStderr: false, sanitize: 'auto', drainTimeoutMs: undefined, help: false, version: false, args: [] };
+  const options: CliOptions = {
+    rsh: undefined,
+    quietStderr: false,
+    sanitize: 'auto',
+    drainTimeoutMs: undefined,
+    help: false,
+    version: false,
+    args: [],
+  };
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i];
@@ -76,7 +84,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       case '--drain-timeout': {
         const ms = /^\d{1,10}$/.test(value!) ? Number(value) : NaN;
         if (!(ms <= MAX_TIMER_MS)) {
-          throw new UsageError(`--drain-timeout needs a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(value)}`);
+          throw new UsageError(
+            `--drain-timeout needs a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(value)}`,
+          );
         }
         options.drainTimeoutMs = ms;
         break;

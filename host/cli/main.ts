@@ -93,8 +93,10 @@ function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const binding = loadBinding();
   const origin = binding.path.startsWith(PREBUILDS_DIR + sep) ? 'prebuilt addon' : 'addon built from source';
-  const backend = binding.unavailable !== undefined ? `js, without the native addon: ${binding.unavailable}`
-    : `${binding.features.socketpairStderr ? 'socketpair (pipe as fallback)' : 'pipe'}; ${origin}`;
+  const backend =
+    binding.unavailable !== undefined
+      ? `js, without the native addon: ${binding.unavailable}`
+      : `${binding.features.socketpairStderr ? 'socketpair (pipe as fallback)' : 'pipe'}; ${origin}`;
   return `rsh-transport ${pkg.version} (stderr endpoint: ${backend})`;
 }
 
@@ -144,7 +146,9 @@ async function run(options: CliOptions): Promise<number> {
   const { rsh, words } = remoteShell(options);
   const self = wordNamingSelf(words, ownFiles());
   if (self !== undefined) {
-    lastLine(`the remote shell ${JSON.stringify(rsh)} is rsh-transport itself (${JSON.stringify(self)}), which would start itself without end; name the real one, such as --rsh=ssh`);
+    lastLine(
+      `the remote shell ${JSON.stringify(rsh)} is rsh-transport itself (${JSON.stringify(self)}), which would start itself without end; name the real one, such as --rsh=ssh`,
+    );
     return EXIT_SSH_ERROR;
   }
   const argv = [...words, ...options.args];

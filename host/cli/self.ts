@@ -53,7 +53,12 @@ function resolveProgram(word: string, env: NodeJS.ProcessEnv, cwd: string): stri
  * finds it, or a later word that is a path to this command's files (the script given to `node`
  * or `sh`). A later bare word is an option's value (`-l rsh-transport`), never looked up.
  */
-export function wordNamingSelf(rshWords: readonly string[], own: Set<string>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+export function wordNamingSelf(
+  rshWords: readonly string[],
+  own: Set<string>,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): string | undefined {
   return rshWords.find((word, i) => {
     if (i === 0) {
       const program = resolveProgram(word, env, cwd);
@@ -94,7 +99,8 @@ export function checkChain(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const chain = (env[CHAIN_VARIABLE] ?? '').split(',').filter((entry) => /^[0-9a-f]{16}$/.test(entry));
   const hash = hashOf(argv);
   let loop: string | null = null;
-  if (chain.includes(hash)) loop = 'an rsh-transport earlier in this process chain already ran this very remote shell, so it leads back here';
+  if (chain.includes(hash))
+    loop = 'an rsh-transport earlier in this process chain already ran this very remote shell, so it leads back here';
   else if (chain.length >= MAX_DEPTH) loop = `${chain.length} rsh-transports are already running one inside the other`;
   return { loop, next: [...chain, hash].join(',') };
 }

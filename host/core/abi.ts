@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { ERROR_CODES, FRAME_KINDS, SNAP_INFO } from './abi-constants.js';
 
 /** The parts of the WebAssembly global the host uses, typed here so that declarations need no DOM lib. */
-export interface WasmModule { readonly __wasmModule?: never }
+export interface WasmModule {
+  readonly __wasmModule?: never;
+}
 interface WasmApi {
   Module: { new (bytes: Uint8Array): WasmModule; imports(module: WasmModule): unknown[] };
   Instance: new (module: WasmModule, imports: object) => { exports: object };
@@ -15,8 +17,7 @@ export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
 
 export interface CoreExports {
   memory: { readonly buffer: ArrayBuffer };
-  init(maxCaptures: number, ringLog2: number, headSize: number, stagingSize: number,
-    lineMax: number, framesMax: number): number;
+  init(maxCaptures: number, ringLog2: number, headSize: number, stagingSize: number, lineMax: number, framesMax: number): number;
   capture_open(): number;
   capture_close(handle: number): number;
   staging_ptr(handle: number): number;
@@ -95,8 +96,7 @@ export function coreModule(): WasmModule {
     try {
       bytes = readFileSync(CORE_WASM_URL);
     } catch (err) {
-      throw new Error(`rsh-transport core not found at ${CORE_WASM_URL.pathname}: run \`npm run build:core\``,
-        { cause: err });
+      throw new Error(`rsh-transport core not found at ${CORE_WASM_URL.pathname}: run \`npm run build:core\``, { cause: err });
     }
     compiled = new Wasm.Module(bytes);
   }

@@ -10,10 +10,7 @@
 
 import { check } from './abi.js';
 import { poolFor, type CorePool, type CoreInstance, type Geometry } from './pool.js';
-import {
-  forEachLine, kindName, TERMINATORS,
-  type FrameConsumer, type FrameRound, type StderrLineKind, type Terminator,
-} from './frames.js';
+import { forEachLine, kindName, TERMINATORS, type FrameConsumer, type FrameRound, type StderrLineKind, type Terminator } from './frames.js';
 import { decode, readSnapshot, type Snapshot } from './snapshot.js';
 
 export interface StderrLine {
@@ -57,7 +54,11 @@ export interface StagingArea {
 
 class Line implements StderrLine {
   #text: string | undefined;
-  constructor(readonly bytes: Uint8Array, readonly kind: StderrLineKind, readonly terminator: Terminator) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly kind: StderrLineKind,
+    readonly terminator: Terminator,
+  ) {}
   get text(): string {
     return (this.#text ??= decode(this.bytes));
   }

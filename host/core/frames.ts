@@ -76,7 +76,7 @@ export function forEachLine(round: FrameRound, visit: (start: number, end: numbe
       visit(ptr, end, kind);
       continue;
     }
-    for (let at = ptr; ; ) {
+    for (let at = ptr; ;) {
       const lf = round.memory.indexOf(0x0a, at);
       const stop = lf < 0 || lf >= end ? end : lf;
       visit(at, stop, kind);

@@ -4,8 +4,16 @@
 
 import { check, instantiateCore, type CoreExports } from './abi.js';
 import {
-  DEFAULT_FRAMES_MAX, DEFAULT_HEAD_SIZE, DEFAULT_LINE_MAX, DEFAULT_RING_LOG2, DEFAULT_STAGING_SIZE, HEAD_SIZE_MAX, LINE_MAX_LIMIT,
-  LINE_MAX_MIN, RING_LOG2_MAX, RING_LOG2_MIN,
+  DEFAULT_FRAMES_MAX,
+  DEFAULT_HEAD_SIZE,
+  DEFAULT_LINE_MAX,
+  DEFAULT_RING_LOG2,
+  DEFAULT_STAGING_SIZE,
+  HEAD_SIZE_MAX,
+  LINE_MAX_LIMIT,
+  LINE_MAX_MIN,
+  RING_LOG2_MAX,
+  RING_LOG2_MIN,
 } from './abi-constants.js';
 
 /** The shape of every capture in a pool. */
@@ -73,8 +81,10 @@ export class CoreInstance {
     if (!Number.isInteger(log2)) {
       throw new RangeError(`capture capacity must be a power of two, got ${geometry.capacity}`);
     }
-    check('init', this.exports.init(geometry.slotsPerInstance, log2, geometry.headSize,
-      geometry.stagingSize, geometry.lineMax, geometry.framesMax));
+    check(
+      'init',
+      this.exports.init(geometry.slotsPerInstance, log2, geometry.headSize, geometry.stagingSize, geometry.lineMax, geometry.framesMax),
+    );
     const buffer = this.exports.memory.buffer;
     this.bytes = new Uint8Array(buffer);
     this.view = new DataView(buffer);

@@ -69,9 +69,8 @@ interface Line {
 }
 
 function toLines(input: DiagnosisInput): Line[] {
-  const kept = input.lines.length > HEAD_LINES + TAIL_LINES
-    ? [...input.lines.slice(0, HEAD_LINES), ...input.lines.slice(-TAIL_LINES)]
-    : input.lines;
+  const kept =
+    input.lines.length > HEAD_LINES + TAIL_LINES ? [...input.lines.slice(0, HEAD_LINES), ...input.lines.slice(-TAIL_LINES)] : input.lines;
   const lines: Line[] = [];
   const add = (text: string, overwritten: boolean): void => {
     const plain = plainText(text.length > MATCHED_LENGTH ? text.slice(0, MATCHED_LENGTH) : text);
@@ -138,7 +137,9 @@ function findSshMessage(lines: readonly Line[], input: DiagnosisInput, establish
     }
   }
   // A supporting line (a key that did not load) counts only beside a line that is not.
-  const counted = matched.filter((m) => !SSH_MESSAGES[m.index].supporting || matched.some((o) => o.reason === m.reason && !SSH_MESSAGES[o.index].supporting));
+  const counted = matched.filter(
+    (m) => !SSH_MESSAGES[m.index].supporting || matched.some((o) => o.reason === m.reason && !SSH_MESSAGES[o.index].supporting),
+  );
   if (counted.length === 0) return undefined;
   const best = counted.reduce((a, b) => (b.index < a.index ? b : a));
   const message = SSH_MESSAGES[best.index];
@@ -181,8 +182,8 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const exit = input.exit;
   const program = input.program;
 
-  const established = input.bytesReceived > 0
-    || lines.some((line) => SSH_AUTHENTICATED.test(line.plain) || SSH_DEBUG_EVIDENCE.session.test(line.plain));
+  const established =
+    input.bytesReceived > 0 || lines.some((line) => SSH_AUTHENTICATED.test(line.plain) || SSH_DEBUG_EVIDENCE.session.test(line.plain));
 
   if (exit?.signal) {
     const ssh = findSshMessage(lines, input, established);
@@ -197,8 +198,15 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   }
   if (code !== null && code !== SSH_FAILURE_STATUS) {
     const { lines: telling } = remoteLines(lines);
-    return result('remote-command-failed', withLine(`the remote command failed with exit code ${code}`, telling), telling,
-      rsyncHint(code, telling.map((line) => line.plain)));
+    return result(
+      'remote-command-failed',
+      withLine(`the remote command failed with exit code ${code}`, telling),
+      telling,
+      rsyncHint(
+        code,
+        telling.map((line) => line.plain),
+      ),
+    );
   }
 
   // 255, or no status at all: ssh's own failure, if it said which.
@@ -206,8 +214,12 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   if (ssh) return result(ssh.reason, ssh.summary, ssh.lines, ssh.hint);
   const signalled = lines.filter((line) => SSH_DEBUG_EVIDENCE.remoteSignal.test(line.plain));
   if (signalled.length > 0) {
-    return result('killed', `the remote command was killed by a signal (${program} exited with code ${code})`, [...remoteLines(lines).lines, ...signalled],
-      'A signal ended the remote command on the remote host: the out-of-memory killer, a timeout, or an administrator.');
+    return result(
+      'killed',
+      `the remote command was killed by a signal (${program} exited with code ${code})`,
+      [...remoteLines(lines).lines, ...signalled],
+      'A signal ended the remote command on the remote host: the out-of-memory killer, a timeout, or an administrator.',
+    );
   }
   const remote = remoteLines(lines);
   if (established && remote.errors) {
@@ -216,11 +228,21 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   if (established && code === SSH_FAILURE_STATUS) {
     // ssh says why when it fails on its own; silent with a session up, the 255 is the remote
     // command's: its own status, or its death by a signal (which ssh reports as 255).
-    return result('remote-command-failed',
-      withLine(`the remote command failed with exit code 255, or was killed by a signal (${program} does not say which without -v)`, remote.lines),
-      remote.lines, 'Run ssh with -v to see whether the remote command exited with 255 or was killed by a signal.');
+    return result(
+      'remote-command-failed',
+      withLine(
+        `the remote command failed with exit code 255, or was killed by a signal (${program} does not say which without -v)`,
+        remote.lines,
+      ),
+      remote.lines,
+      'Run ssh with -v to see whether the remote command exited with 255 or was killed by a signal.',
+    );
   }
   const how = code === null ? `${program} ended` : `${program} exited with code ${code}`;
-  return result('unknown', `connection unexpectedly closed${received(input)}: ${how}`, remote.lines,
-    program.startsWith('ssh') ? HINTS.unknown : 'The remote shell gave no reason; run it by hand to see what it says.');
+  return result(
+    'unknown',
+    `connection unexpectedly closed${received(input)}: ${how}`,
+    remote.lines,
+    program.startsWith('ssh') ? HINTS.unknown : 'The remote shell gave no reason; run it by hand to see what it says.',
+  );
 }

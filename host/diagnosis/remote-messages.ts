@@ -16,19 +16,32 @@ export const REMOTE_MESSAGES: readonly RemoteMessage[] = [
   // bash says "bash: line 1: X: command not found", dash "sh: 1: X: not found".
   { example: 'bash: line 1: rsyncx: command not found', pattern: /^[a-z]*sh(?:: line \d+|: \d+)?: (.+): (?:command )?not found$/, rank: 1 },
   { example: 'zsh:1: command not found: rsyncx', pattern: /^\S+:\d+: command not found: (.+)$/, rank: 1 },
-  { example: 'bash: line 1: /etc/passwd: Permission denied', pattern: /^[a-z]*sh(?:: line \d+|: \d+)?: (.+): (?:Permission denied|cannot execute.*|Is a directory)$/, rank: 1 },
+  {
+    example: 'bash: line 1: /etc/passwd: Permission denied',
+    pattern: /^[a-z]*sh(?:: line \d+|: \d+)?: (.+): (?:Permission denied|cannot execute.*|Is a directory)$/,
+    rank: 1,
+  },
   // rsync: the cause, then its summary.
   { example: 'rsync: [sender] change_dir "/srv/data" failed: Permission denied (13)', pattern: /^rsync: /, rank: 1 },
-  { example: 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.5.0]', pattern: /^rsync (?:error|warning): /, rank: 2 },
+  {
+    example: 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.5.0]',
+    pattern: /^rsync (?:error|warning): /,
+    rank: 2,
+  },
   // git and the many tools that speak like it.
   { example: "fatal: '/srv/repo.git' does not appear to be a git repository", pattern: /^fatal: /, rank: 1 },
   { example: 'error: remote unpack failed: unable to create temporary object directory', pattern: /^(?:error|ERROR|Error): /, rank: 1 },
   // A shell reporting how the program it ran died.
-  { example: 'bash: line 1: 4242 Segmentation fault      (core dumped) ./backup', pattern: /\b(?:Segmentation fault|Bus error|Illegal instruction|Aborted|Killed)\b(?: +\(core dumped\))?/, rank: 1 },
+  {
+    example: 'bash: line 1: 4242 Segmentation fault      (core dumped) ./backup',
+    pattern: /\b(?:Segmentation fault|Bus error|Illegal instruction|Aborted|Killed)\b(?: +\(core dumped\))?/,
+    rank: 1,
+  },
   // Anything else shaped like "program: what went wrong", but not a warning or a note.
   {
     example: 'tar: backup.tar: Cannot open: No such file or directory',
-    pattern: /^(?!(?:warning|info|note|notice|debug\d?)\b)[\w./-]+(?:\[\d+\])?: (?!(?:warning|info|note|notice)\b).*\b(?:error|failed|denied|not found|No such file or directory|cannot|can't|unable|refused|invalid|aborted|full)\b/i,
+    pattern:
+      /^(?!(?:warning|info|note|notice|debug\d?)\b)[\w./-]+(?:\[\d+\])?: (?!(?:warning|info|note|notice)\b).*\b(?:error|failed|denied|not found|No such file or directory|cannot|can't|unable|refused|invalid|aborted|full)\b/i,
     rank: 3,
   },
 ];

@@ -169,7 +169,8 @@ export const SSH_MESSAGES: readonly SshMessage[] = [
     example: 'command-line: line 0: Bad configuration option: nosuchoption',
     // "command-line: line N:" or "FILE line N:" (a path without a colon: bash writes "FILE: line N:"),
     // then one of the errors that make ssh stop; "Unsupported option" and the like are warnings.
-    pattern: /^(command-line|[/~]\S*[^:\s]):? line (\d+): (Bad configuration option: .+|[Mm]issing argument.*|.*no argument after keyword.*|garbage at end of line.*|Bad .+|[Ii]nvalid .+)$/,
+    pattern:
+      /^(command-line|[/~]\S*[^:\s]):? line (\d+): (Bad configuration option: .+|[Mm]issing argument.*|.*no argument after keyword.*|garbage at end of line.*|Bad .+|[Ii]nvalid .+)$/,
     reason: 'invalid-input',
     summary: (m, p) => `${p} refused its configuration (${m[1]} line ${m[2]}): ${bare(m[3])}`,
     hint: 'Check the ssh options given in rsh (or the ssh_config file named there).',

@@ -48,7 +48,15 @@ export class ControlMaster {
     this.socket = socket;
     // ssh takes the first value of an option: these come before any the rsh words give.
     this.argv = Object.freeze([
-      program, '-o', 'ControlMaster=yes', '-o', `ControlPath=${socket}`, '-o', `ControlPersist=${Math.ceil(persistMs / 1000)}`, '-N', ...rest,
+      program,
+      '-o',
+      'ControlMaster=yes',
+      '-o',
+      `ControlPath=${socket}`,
+      '-o',
+      `ControlPersist=${Math.ceil(persistMs / 1000)}`,
+      '-N',
+      ...rest,
     ]);
     this.#controlArgv = [program, '-o', `ControlPath=${socket}`, '-O', 'check', ...rest];
     this.#env = options.env;
@@ -126,7 +134,9 @@ export class ControlMaster {
       };
       probe.setTimeout(PROBE_TIMEOUT_MS, () => done(true));
       probe.once('connect', () => done(true));
-      probe.once('error', (err: NodeJS.ErrnoException) => done(err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED' && err.code !== 'ENOTSOCK'));
+      probe.once('error', (err: NodeJS.ErrnoException) =>
+        done(err.code !== 'ENOENT' && err.code !== 'ECONNREFUSED' && err.code !== 'ENOTSOCK'),
+      );
     });
   }
 

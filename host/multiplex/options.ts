@@ -29,9 +29,13 @@ export function checkMultiplex(value: unknown): MultiplexSettings | undefined {
     throw new TypeError(`multiplex must be true, false or { persistMs, dir }, got ${show(value)}`);
   }
   const unknown = Object.keys(value).filter((key) => key !== 'persistMs' && key !== 'dir');
-  if (unknown.length > 0) throw new TypeError(`multiplex has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: persistMs, dir)`);
+  if (unknown.length > 0)
+    throw new TypeError(`multiplex has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: persistMs, dir)`);
   const given = value as { persistMs?: unknown; dir?: unknown };
-  const persistMs = given.persistMs === undefined ? DEFAULT_PERSIST_MS : checkInteger('multiplex.persistMs', given.persistMs, 1, MAX_PERSIST_MS, ' of milliseconds');
+  const persistMs =
+    given.persistMs === undefined
+      ? DEFAULT_PERSIST_MS
+      : checkInteger('multiplex.persistMs', given.persistMs, 1, MAX_PERSIST_MS, ' of milliseconds');
   if (given.dir !== undefined && (typeof given.dir !== 'string' || given.dir === '' || given.dir.includes('\0'))) {
     throw new TypeError(`multiplex.dir must be a non-empty path without NUL bytes, got ${show(given.dir)}`);
   }

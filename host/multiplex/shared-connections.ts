@@ -37,10 +37,20 @@ let exitHook = false;
  * the session's own.
  * @throws RangeError when the directory is not private or its socket path would be too long.
  */
-export function shareConnection(target: readonly string[], argv: readonly string[], settings: MultiplexSettings, options: MasterOptions, masterTarget = target): SharedConnection {
+export function shareConnection(
+  target: readonly string[],
+  argv: readonly string[],
+  settings: MultiplexSettings,
+  options: MasterOptions,
+  masterTarget = target,
+): SharedConnection {
   // This process's own masters only: another process's, in the same directory, are its own to
   // replace and stop.
-  const key = (dir: string): string => createHash('sha256').update(JSON.stringify([process.pid, dir, ...target])).digest('hex').slice(0, 16);
+  const key = (dir: string): string =>
+    createHash('sha256')
+      .update(JSON.stringify([process.pid, dir, ...target]))
+      .digest('hex')
+      .slice(0, 16);
   const room = maxSocketPath(SSH_TEMPORARY_SUFFIX);
   let dir: string;
   if (settings.dir === undefined) dir = runtimeDir();
@@ -50,7 +60,9 @@ export function shareConnection(target: readonly string[], argv: readonly string
     checkPath('multiplex.dir', settings.dir, absolute);
     const length = Buffer.byteLength(`${absolute}/${key(absolute)}`);
     if (length > room) {
-      throw new RangeError(`multiplex.dir ${JSON.stringify(settings.dir)} is too long for a control socket (${length} bytes, at most ${room}): choose a shorter path`);
+      throw new RangeError(
+        `multiplex.dir ${JSON.stringify(settings.dir)} is too long for a control socket (${length} bytes, at most ${room}): choose a shorter path`,
+      );
     }
     dir = privateDir('multiplex.dir', settings.dir);
   }

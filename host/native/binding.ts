@@ -147,7 +147,11 @@ function chooseBinding(): NativeBinding {
     }
   }
   const platform = `${process.platform}-${process.arch}`;
-  return jsBinding(failures.length > 0 ? `no native addon loads on ${platform} (${failures.join('; ')})` : `no native addon for ${platform}: none was built or prebuilt`);
+  return jsBinding(
+    failures.length > 0
+      ? `no native addon loads on ${platform} (${failures.join('; ')})`
+      : `no native addon for ${platform}: none was built or prebuilt`,
+  );
 }
 
 // This platform's prebuilds, those for its C library first (a glibc build fails to load on musl).

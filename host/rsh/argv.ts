@@ -83,7 +83,9 @@ function remoteCommandArgs(target: RemoteShellTarget): string[] {
     if (typeof remoteCommand !== 'string' || remoteCommand === '') throw invalidCommand('remoteCommand must be a non-empty string');
     if (remoteCommand.includes('\0')) throw invalidCommand('remoteCommand holds a NUL byte, which no shell can receive');
     if (remoteCommand.startsWith('-')) {
-      throw invalidCommand(`remoteCommand may not begin with '-' (${JSON.stringify(remoteCommand.slice(0, 40))}): the remote shell would read it as one of its options; quote the command's name, or give command as words`);
+      throw invalidCommand(
+        `remoteCommand may not begin with '-' (${JSON.stringify(remoteCommand.slice(0, 40))}): the remote shell would read it as one of its options; quote the command's name, or give command as words`,
+      );
     }
     return [remoteCommand];
   }

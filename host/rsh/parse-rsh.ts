@@ -53,8 +53,10 @@ export function parseRsh(command: string): string[] {
       i++;
     }
     if (quote !== '') {
-      throw invalidInput('ERR_INVALID_RSH',
-        `Missing trailing-${quote} in remote-shell command (the quote opened at position ${openedAt + 1}): ${command}`);
+      throw invalidInput(
+        'ERR_INVALID_RSH',
+        `Missing trailing-${quote} in remote-shell command (the quote opened at position ${openedAt + 1}): ${command}`,
+      );
     }
     words.push(word);
   }

@@ -15,8 +15,28 @@ const PLAIN = /^[A-Za-z0-9_./:,+@%-][A-Za-z0-9_./=:,+@%-]*$/;
 
 // Reserved words of POSIX sh, bash, ksh and zsh that need no quoting to be one word.
 const KEYWORDS = new Set([
-  'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'if', 'in', 'then', 'until', 'while',
-  'function', 'select', 'time', 'coproc', 'repeat', 'foreach', 'end', 'nocorrect', 'noglob',
+  'case',
+  'do',
+  'done',
+  'elif',
+  'else',
+  'esac',
+  'fi',
+  'for',
+  'if',
+  'in',
+  'then',
+  'until',
+  'while',
+  'function',
+  'select',
+  'time',
+  'coproc',
+  'repeat',
+  'foreach',
+  'end',
+  'nocorrect',
+  'noglob',
 ]);
 
 /**

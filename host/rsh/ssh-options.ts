@@ -26,14 +26,25 @@ export interface SshOptions {
   multiplex?: boolean | MultiplexOptions;
 }
 
-export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set(['port', 'identityFile', 'sshOptions', 'connectTimeoutMs', 'batchMode', 'multiplex']);
+export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'port',
+  'identityFile',
+  'sshOptions',
+  'connectTimeoutMs',
+  'batchMode',
+  'multiplex',
+]);
 
 // Keywords that multiplex sets itself.
 const MULTIPLEX_KEYWORDS = new Set(['controlmaster', 'controlpath', 'controlpersist']);
 
 // The first-class options and the ssh_config keywords they set, which sshOptions may not repeat.
 const KEYWORDS: Readonly<Record<string, keyof SshOptions | 'user'>> = {
-  port: 'port', identityfile: 'identityFile', connecttimeout: 'connectTimeoutMs', batchmode: 'batchMode', user: 'user',
+  port: 'port',
+  identityfile: 'identityFile',
+  connecttimeout: 'connectTimeoutMs',
+  batchmode: 'batchMode',
+  user: 'user',
 };
 
 // Keywords refused in sshOptions: ssh refuses the first three on its command line, and HostName
@@ -57,7 +68,7 @@ export function isOpenSsh(words: readonly string[]): boolean {
 // `-o BatchMode=yes`, `-oBatchMode=yes`, `-o "BatchMode yes"` among the rsh words.
 function batchModeInWords(words: readonly string[]): boolean {
   return words.some((word, i) => {
-    const option = word === '-o' ? words[i + 1] ?? '' : word.startsWith('-o') ? word.slice(2) : '';
+    const option = word === '-o' ? (words[i + 1] ?? '') : word.startsWith('-o') ? word.slice(2) : '';
     return /^\s*batchmode\s*[=\s]\s*(yes|true)\s*$/i.test(option);
   });
 }
@@ -72,7 +83,8 @@ function optionValue(key: string, value: unknown): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'number') {
     // ssh's numbers are counts and seconds: whole and not negative.
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`sshOptions.${key} must be a whole number from 0 up, or a string, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new RangeError(`sshOptions.${key} must be a whole number from 0 up, or a string, got ${value}`);
     return String(value);
   }
   const text = checkText(`sshOptions.${key}`, value);
@@ -101,7 +113,9 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
   if (context.askpass) given.push('askpass');
   if (!isOpenSsh(rshWords)) {
     if (given.length === 0) return [];
-    throw new TypeError(`${given.join(', ')} ${given.length === 1 ? 'is an option' : 'are options'} of OpenSSH's ssh, and the remote shell is ${JSON.stringify(rshWords[0])}: give its own options in rsh`);
+    throw new TypeError(
+      `${given.join(', ')} ${given.length === 1 ? 'is an option' : 'are options'} of OpenSSH's ssh, and the remote shell is ${JSON.stringify(rshWords[0])}: give its own options in rsh`,
+    );
   }
   const args: string[] = [];
   const { port, identityFile, sshOptions, connectTimeoutMs, batchMode } = options;
@@ -111,10 +125,14 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
     const ms = checkInteger('connectTimeoutMs', connectTimeoutMs, 1, MAX_CONNECT_TIMEOUT_MS, ' of milliseconds');
     args.push('-o', `ConnectTimeout=${Math.ceil(ms / 1000)}`);
   }
-  if (batchMode !== undefined && typeof batchMode !== 'boolean') throw new TypeError(`batchMode must be true or false, got ${show(batchMode)}`);
-  if (batchMode === true && context.askpass) throw new TypeError('batchMode: true and askpass contradict each other: in batch mode ssh asks nothing');
+  if (batchMode !== undefined && typeof batchMode !== 'boolean')
+    throw new TypeError(`batchMode must be true or false, got ${show(batchMode)}`);
+  if (batchMode === true && context.askpass)
+    throw new TypeError('batchMode: true and askpass contradict each other: in batch mode ssh asks nothing');
   if (context.askpass && batchModeInWords(rshWords)) {
-    throw new TypeError('rsh sets BatchMode yes, which contradicts askpass (ssh takes the first value, and the rsh words come first): remove it from rsh');
+    throw new TypeError(
+      'rsh sets BatchMode yes, which contradicts askpass (ssh takes the first value, and the rsh words come first): remove it from rsh',
+    );
   }
   const prototype = typeof sshOptions === 'object' && sshOptions !== null ? Object.getPrototypeOf(sshOptions) : undefined;
   if (sshOptions !== undefined && prototype !== Object.prototype && prototype !== null) {
@@ -123,23 +141,28 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
   const entries = Object.entries(sshOptions ?? {});
   const seen = new Map<string, string>();
   for (const [key] of entries) {
-    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) throw new RangeError(`sshOptions has a key that is no ssh_config keyword: ${JSON.stringify(key)}`);
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key))
+      throw new RangeError(`sshOptions has a key that is no ssh_config keyword: ${JSON.stringify(key)}`);
     const lower = key.toLowerCase();
     if (REFUSED_KEYWORDS[lower] !== undefined) throw new RangeError(`sshOptions.${key} is refused: ${REFUSED_KEYWORDS[lower]}`);
-    if (seen.has(lower)) throw new TypeError(`sshOptions gives ${seen.get(lower)} and ${key}, the same keyword: ssh would take the first alone`);
+    if (seen.has(lower))
+      throw new TypeError(`sshOptions gives ${seen.get(lower)} and ${key}, the same keyword: ssh would take the first alone`);
     seen.set(lower, key);
     const own = KEYWORDS[lower];
     const given = own === 'user' ? context.user : own === undefined ? undefined : options[own];
     if (own !== undefined && given !== undefined) throw new TypeError(`sshOptions.${key} repeats the option ${own}: give one of them`);
     if (MULTIPLEX_KEYWORDS.has(lower) && options.multiplex !== undefined && options.multiplex !== false) {
-      throw new TypeError(`sshOptions.${key} and multiplex contradict each other: multiplex sets ControlMaster, ControlPath and ControlPersist itself`);
+      throw new TypeError(
+        `sshOptions.${key} and multiplex contradict each other: multiplex sets ControlMaster, ControlPath and ControlPersist itself`,
+      );
     }
     if (lower === 'batchmode' && context.askpass && /^(yes|true)$/i.test(String(sshOptions![key]))) {
       throw new TypeError(`sshOptions.${key} and askpass contradict each other: in batch mode ssh asks nothing`);
     }
   }
   // BatchMode given in sshOptions stands for batchMode; otherwise it is on unless told.
-  if (!entries.some(([key]) => key.toLowerCase() === 'batchmode')) args.push('-o', `BatchMode=${batchMode === false || (batchMode === undefined && context.askpass) ? 'no' : 'yes'}`);
+  if (!entries.some(([key]) => key.toLowerCase() === 'batchmode'))
+    args.push('-o', `BatchMode=${batchMode === false || (batchMode === undefined && context.askpass) ? 'no' : 'yes'}`);
   if (context.sessionEvidence && !seen.has('loglevel')) args.push('-o', 'LogLevel=VERBOSE');
   for (const [key, value] of entries) args.push('-o', `${key}=${optionValue(key, value)}`);
   return args;

@@ -16,7 +16,11 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { StderrCapture } from '../core/capture.js';
 import {
-  loadBinding, type EndpointBackend, type EndpointOptions, type NativeBinding, type NativePump,
+  loadBinding,
+  type EndpointBackend,
+  type EndpointOptions,
+  type NativeBinding,
+  type NativePump,
   type PumpEndReason,
 } from '../native/binding.js';
 

@@ -8,8 +8,17 @@ import { WriteStream } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import {
-  forEachLine, framePtr, frameWord, wordKind, wordLength, kindName, TERMINATORS, TERMINATOR_LENGTH,
-  type FrameConsumer, type FrameRound, type StderrLineKind,
+  forEachLine,
+  framePtr,
+  frameWord,
+  wordKind,
+  wordLength,
+  kindName,
+  TERMINATORS,
+  TERMINATOR_LENGTH,
+  type FrameConsumer,
+  type FrameRound,
+  type StderrLineKind,
 } from '../core/frames.js';
 import { decode } from '../core/snapshot.js';
 import { forTerminal, terminalSafe } from '../terminal-safe.js';
@@ -59,7 +68,11 @@ function sanitizes(sink: Writable, sanitize: SanitizeOption): boolean {
 }
 
 /** The forwarder of a checked `stderr` option (see checkShellOptions). */
-export function makeForwarder(option: StderrOption, staging: { offset: number; size: number }, sanitize: SanitizeOption = 'auto'): Forwarder {
+export function makeForwarder(
+  option: StderrOption,
+  staging: { offset: number; size: number },
+  sanitize: SanitizeOption = 'auto',
+): Forwarder {
   if (option === 'capture') return new NoForwarder();
   if (typeof option === 'function') return new CallbackForwarder(option, sanitize !== false);
   const sink = option === 'forward' ? process.stderr : option;
@@ -263,7 +276,10 @@ export class CallbackForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
   readonly live = true;
 
-  constructor(private readonly callback: StderrLineCallback, private readonly sanitize = true) {}
+  constructor(
+    private readonly callback: StderrLineCallback,
+    private readonly sanitize = true,
+  ) {}
 
   finish(): void {}
 

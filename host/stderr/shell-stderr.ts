@@ -69,7 +69,12 @@ export class ShellStderr implements RemoteShellStderr {
     }
   }
 
-  private constructor(capture: StderrCapture, settings: ShellStderrSettings, binding: NativeBinding, injectFailure?: EndpointOptions['injectFailure']) {
+  private constructor(
+    capture: StderrCapture,
+    settings: ShellStderrSettings,
+    binding: NativeBinding,
+    injectFailure?: EndpointOptions['injectFailure'],
+  ) {
     this.#capture = capture;
     this.#forwarder = makeForwarder(settings.stderr, capture.stagingArea, settings.sanitize);
     capture.setFrameConsumer(new FrameTee([this.#overwritten, this.#forwarder]));
@@ -149,8 +154,22 @@ export class ShellStderr implements RemoteShellStderr {
 
 /** The stderr of a remote shell that never ran: nothing seen, nothing to say. */
 export const NO_STDERR: RemoteShellStderr = Object.freeze({
-  snapshot: (): Snapshot => ({ text: '', head: '', tail: '', omittedBytes: 0, bytesSeen: 0, headBytes: new Uint8Array(0), tailBytes: new Uint8Array(0) }),
+  snapshot: (): Snapshot => ({
+    text: '',
+    head: '',
+    tail: '',
+    omittedBytes: 0,
+    bytesSeen: 0,
+    headBytes: new Uint8Array(0),
+    tailBytes: new Uint8Array(0),
+  }),
   stats: Object.freeze({
-    backend: null, fallbackReason: null, kernelBufferSize: 0, bytesSeen: 0, bytesDropped: 0, bytesForwarded: 0, bytesNotForwarded: 0,
+    backend: null,
+    fallbackReason: null,
+    kernelBufferSize: 0,
+    bytesSeen: 0,
+    bytesDropped: 0,
+    bytesForwarded: 0,
+    bytesNotForwarded: 0,
   }),
 });

@@ -44,7 +44,10 @@ export class ChildStdio {
   private constructor(binding: NativeBinding, sides: [Side, Side], pairs: [FdPair | undefined, FdPair | undefined]) {
     this.#binding = binding;
     this.#pairs = pairs;
-    this.spawnStdio = [0, 1].map((i) => (sides[i] !== 'pipe' ? sides[i] : pairs[i]?.childFd ?? 'pipe')) as [number | IOType, number | IOType];
+    this.spawnStdio = [0, 1].map((i) => (sides[i] !== 'pipe' ? sides[i] : (pairs[i]?.childFd ?? 'pipe'))) as [
+      number | IOType,
+      number | IOType,
+    ];
   }
 
   /** Makes a socketpair for each 'pipe' side; throws the system error (EMFILE...) and leaves no fd open. */

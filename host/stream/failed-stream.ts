@@ -14,7 +14,11 @@ export class FailedStream extends Duplex {
   }
 
   // Counted as they come, before the error is known and the run settles.
-  override write(chunk: unknown, encoding?: BufferEncoding | ((err?: Error | null) => void), callback?: (err?: Error | null) => void): boolean {
+  override write(
+    chunk: unknown,
+    encoding?: BufferEncoding | ((err?: Error | null) => void),
+    callback?: (err?: Error | null) => void,
+  ): boolean {
     this.bytesNotSent += byteLength(chunk, typeof encoding === 'string' ? encoding : undefined);
     return super.write(chunk, encoding as BufferEncoding, callback);
   }

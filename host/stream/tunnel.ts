@@ -196,11 +196,14 @@ export class Tunnel extends Duplex {
     stdout.resume();
     return new Promise((resolve) => {
       // A socket that is read takes at once what the kernel holds: quiet for `ms` means empty.
-      const timer = setTimeout(() => {
-        this.#readQuietly = this.#received === 0 && stdout.readableLength === 0;
-        this.#endRead = undefined;
-        resolve();
-      }, Math.max(ms, 20));
+      const timer = setTimeout(
+        () => {
+          this.#readQuietly = this.#received === 0 && stdout.readableLength === 0;
+          this.#endRead = undefined;
+          resolve();
+        },
+        Math.max(ms, 20),
+      );
       this.#endRead = () => {
         clearTimeout(timer);
         this.#endRead = undefined;
@@ -254,8 +257,7 @@ export class Tunnel extends Duplex {
 
   /** Whether a consumer ever attached: read(), 'data', 'readable', pipe(), pause() or resume(). */
   get hasReader(): boolean {
-    return this.#readCalled || this.readableFlowing !== null
-      || this.listenerCount('data') > 0 || this.listenerCount('readable') > 0;
+    return this.#readCalled || this.readableFlowing !== null || this.listenerCount('data') > 0 || this.listenerCount('readable') > 0;
   }
 
   /** The child's stdout reached its end (or will not be read further). */
@@ -387,8 +389,10 @@ export class Tunnel extends Duplex {
     }
     this.#touch();
     if (this.writableEnded || this.destroyed) {
-      const err = (this.#inputClosed ? this.#inputError() : undefined)
-        ?? (this.destroyed ? streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
+      const err =
+        (this.#inputClosed ? this.#inputError() : undefined) ??
+        (this.destroyed
+          ? streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
           : streamError('ERR_STREAM_WRITE_AFTER_END', 'write after end'));
       this.#notSent += byteLength(chunk, encoding);
       if (callback) process.nextTick(callback, err);
@@ -403,8 +407,7 @@ export class Tunnel extends Duplex {
           // Failed by the stream itself (still buffered when it was destroyed): never sent.
           this.#notSent += size;
           user(err);
-        }
-        else if (seq >= this.#failedFrom) user(this.#inputError());
+        } else if (seq >= this.#failedFrom) user(this.#inputError());
         else if (seq < this.#confirmedBelow) user(null);
         else this.#waiting.set(seq, user);
       });

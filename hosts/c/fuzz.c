@@ -37,18 +37,14 @@ typedef struct {
   size_t size, pos;
 } reader;
 
-static uint8_t next_u8(reader* r) {
-  return r->pos < r->size ? r->data[r->pos++] : 0;
-}
+static uint8_t next_u8(reader* r) { return r->pos < r->size ? r->data[r->pos++] : 0; }
 
 static uint16_t next_u16(reader* r) {
   uint16_t lo = next_u8(r);
   return (uint16_t)(lo | next_u8(r) << 8);
 }
 
-static int more(const reader* r) {
-  return r->pos < r->size;
-}
+static int more(const reader* r) { return r->pos < r->size; }
 
 /* ---- tracing commands as test vectors (replay only) ---- */
 
@@ -74,8 +70,8 @@ static void broken(const char* format, ...) {
   abort();
 }
 
-#define CHECK(cond, ...) \
-  do {                   \
+#define CHECK(cond, ...)              \
+  do {                                \
     if (!(cond)) broken(__VA_ARGS__); \
   } while (0)
 
@@ -101,9 +97,7 @@ typedef struct {
 
 static const char* const KIND_NAME[] = {"?", "LF", "CRLF", "CR", "CUT", "PARTIAL"};
 
-static const uint8_t* mem(harness* x) {
-  return core_memory(&x->core);
-}
+static const uint8_t* mem(harness* x) { return core_memory(&x->core); }
 
 /* Takes the model's next frame and checks it against stream bytes and kind the core gave. */
 static void expect_frame(harness* x, capture* c, int kind, const uint8_t* bytes, size_t len, int index) {
@@ -127,7 +121,8 @@ static void expect_frame(harness* x, capture* c, int kind, const uint8_t* bytes,
 /* Checks the records of one round against layout, limits and the model. */
 static void check_round(harness* x, capture* c, int32_t n, const char* call) {
   CHECK(n >= 0, "capture %d: %s returned %d", c->life, call, n);
-  CHECK((uint32_t)n <= x->frames_max, "capture %d: %s gave %d records, frames_max is %u", c->life, call, n, x->frames_max);
+  CHECK((uint32_t)n <= x->frames_max, "capture %d: %s gave %d records, frames_max is %u", c->life, call, n,
+        x->frames_max);
   uint32_t staging = w2c_core_staging_ptr(&x->core, (uint32_t)c->h);
   uint32_t records = w2c_core_frames_ptr(&x->core, (uint32_t)c->h);
   uint32_t carry_a = staging - 2 * x->carry_stride, carry_b = staging - x->carry_stride;
@@ -140,7 +135,8 @@ static void check_round(harness* x, capture* c, int32_t n, const char* call) {
     int in_staging = ptr >= staging && end <= (uint64_t)staging + x->staging;
     int in_carry = (ptr >= carry_a && end <= (uint64_t)carry_a + x->line_max) ||
                    (ptr >= carry_b && end <= (uint64_t)carry_b + x->line_max);
-    CHECK(in_staging || in_carry, "capture %d: %s record %d at %u+%u lies outside staging and carries", c->life, call, i, ptr, len);
+    CHECK(in_staging || in_carry, "capture %d: %s record %d at %u+%u lies outside staging and carries", c->life, call,
+          i, ptr, len);
     const uint8_t* bytes = mem(x) + ptr;
     if (kind != CORE_LF) {
       CHECK(len <= x->line_max, "capture %d: %s frame of %u bytes, line_max %u", c->life, call, len, x->line_max);
@@ -151,7 +147,8 @@ static void check_round(harness* x, capture* c, int32_t n, const char* call) {
     uint32_t start = 0;
     for (uint32_t j = 0; j <= len; j++) {
       if (j < len && bytes[j] != '\n') continue;
-      CHECK(j - start < x->line_max, "capture %d: %s line of %u bytes in an LF frame, line_max %u", c->life, call, j - start, x->line_max);
+      CHECK(j - start < x->line_max, "capture %d: %s line of %u bytes in an LF frame, line_max %u", c->life, call,
+            j - start, x->line_max);
       expect_frame(x, c, CORE_LF, bytes + start, j - start, i);
       start = j + 1;
     }
@@ -239,7 +236,7 @@ static void write_bytes(harness* x, capture* c, const uint8_t* bytes, size_t n, 
 }
 
 static void flush(harness* x, capture* c, int final) {
-  int32_t r = (int32_t)w2c_core_flush(&x->core, (uint32_t)c->h, (uint32_t)final);
+  int32_t r = (int32_t)w2c_core_flush(&x->core, (uint32_t)c->h, (uint32_t) final);
   if (r == CORE_ERR_BUSY) {
     CHECK(c->outstanding, "capture %d: flush refused as busy after resume said 0", c->life);
     return;
@@ -255,8 +252,8 @@ static void flush(harness* x, capture* c, int final) {
 
 static void snapshot(harness* x, capture* c) {
   int32_t length = (int32_t)w2c_core_snapshot(&x->core, (uint32_t)c->h);
-  CHECK(length >= 0 && (uint32_t)length <= x->head + x->ring, "capture %d: snapshot of %d bytes, head + ring %u", c->life,
-        length, x->head + x->ring);
+  CHECK(length >= 0 && (uint32_t)length <= x->head + x->ring, "capture %d: snapshot of %d bytes, head + ring %u",
+        c->life, length, x->head + x->ring);
   traced(c->life, "snapshot", NULL, 0);
   uint32_t info = w2c_core_snapshot_info_ptr(&x->core);
   uint32_t text = core_u32(&x->core, info + CORE_SNAP_PTR);
@@ -312,7 +309,10 @@ static void run(harness* x, reader* r, uint8_t* buffer, size_t buffer_size) {
     uint8_t code = next_u8(r);
     capture* c = NULL;
     switch (code % 10) {
-      case 0: case 1: case 2: case 3: {
+      case 0:
+      case 1:
+      case 2:
+      case 3: {
         c = pick(x, r);
         uint8_t how = next_u8(r);
         size_t room = x->budget < buffer_size ? x->budget : buffer_size;
@@ -329,10 +329,12 @@ static void run(harness* x, reader* r, uint8_t* buffer, size_t buffer_size) {
           check_round(x, c, n, "resume");
           c->outstanding = n > 0;
         } else {
-          CHECK(w2c_core_resume(&x->core, (uint32_t)c->h) == 0, "capture %d: resume gave records after saying 0", c->life);
+          CHECK(w2c_core_resume(&x->core, (uint32_t)c->h) == 0, "capture %d: resume gave records after saying 0",
+                c->life);
         }
         break;
-      case 5: case 6:
+      case 5:
+      case 6:
         c = pick(x, r);
         flush(x, c, code % 10 == 6);
         break;

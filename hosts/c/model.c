@@ -102,9 +102,7 @@ void model_flush(model* m, int final) {
   }
 }
 
-const model_frame* model_next(const model* m) {
-  return m->queue_head < m->queue_len ? &m->queue[m->queue_head] : NULL;
-}
+const model_frame* model_next(const model* m) { return m->queue_head < m->queue_len ? &m->queue[m->queue_head] : NULL; }
 
 void model_take(model* m) {
   if (m->queue_head < m->queue_len) m->queue_head++;

@@ -45,7 +45,10 @@ describe('the rsh-transport command', function () {
   it("exits with the remote shell's status after one clear last line on failure", async () => {
     const { status, stderr } = await cli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255']);
     assert.equal(status, 255);
-    assert.equal(stderr, 'Permission denied (publickey).\nrsh-transport: stand-in-ssh.mjs could not authenticate: Permission denied (publickey)\n');
+    assert.equal(
+      stderr,
+      'Permission denied (publickey).\nrsh-transport: stand-in-ssh.mjs could not authenticate: Permission denied (publickey)\n',
+    );
     assert.equal((await cli([standIn, 'host', 'exit 3'])).status, 3);
   });
 
@@ -69,9 +72,15 @@ describe('the rsh-transport command', function () {
 ' >&2; exit 3`;
     const raw = await cli([standIn, 'host', hostile]);
     assert.equal(raw.status, 3);
-    assert.equal(raw.stderr, 'a\x1b]0;t\x07b \x1b[31mred\x1b[0m\nx: error: \x1b[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n');
+    assert.equal(
+      raw.stderr,
+      'a\x1b]0;t\x07b \x1b[31mred\x1b[0m\nx: error: \x1b[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n',
+    );
     const safe = await cli(['--sanitize=always', standIn, 'host', hostile]);
-    assert.equal(safe.stderr, 'a^[]0;t^Gb \x1b[31mred\x1b[0m\x1b[m\nx: error: ^[[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n');
+    assert.equal(
+      safe.stderr,
+      'a^[]0;t^Gb \x1b[31mred\x1b[0m\x1b[m\nx: error: ^[[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n',
+    );
     const quiet = await cli(['--quiet-stderr', standIn, 'host', hostile]);
     assert.equal(quiet.stderr, raw.stderr, '--quiet-stderr writes the held-back bytes by the same rule');
     const quietSafe = await cli(['--quiet-stderr', '--sanitize=always', standIn, 'host', hostile]);
@@ -98,7 +107,10 @@ describe('the rsh-transport command', function () {
 
   it('prints --help and --version', async () => {
     assert.match((await cli(['--help'])).stdout.toString(), /^usage: rsh-transport \[--rsh=CMD\]/);
-    assert.match((await cli(['--version'])).stdout.toString(), /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: pipe; addon built from source\)\n$/);
+    assert.match(
+      (await cli(['--version'])).stdout.toString(),
+      /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: pipe; addon built from source\)\n$/,
+    );
   });
 
   it('works as rsync -e, pushing and pulling a tree', () => {
@@ -116,7 +128,7 @@ describe('the rsh-transport command', function () {
     assert.deepEqual(tree(`${root}/pulled`), tree(src));
   });
 
-  it('works as GIT_SSH_COMMAND, through git\'s probe of the ssh variant', () => {
+  it("works as GIT_SSH_COMMAND, through git's probe of the ssh variant", () => {
     const root = mkdtempSync(path.join(tmpdir(), 'rsh-cli-git-'));
     const git = (args: string[], env: NodeJS.ProcessEnv = {}) => {
       const r = spawnSync('git', args, { cwd: root, encoding: 'utf8', env: cliEnv({ GIT_CONFIG_NOSYSTEM: '1', HOME: root, ...env }) });

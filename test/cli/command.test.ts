@@ -23,7 +23,7 @@ function bash(script: string, env = cliEnv()): { out: string; ms: number } {
 describe('the command: zero-copy stdio', function () {
   this.timeout(60_000);
 
-  it('the remote shell holds the caller\'s own stdin and stdout; the launcher and Node hold neither', async () => {
+  it("the remote shell holds the caller's own stdin and stdout; the launcher and Node hold neither", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rsh-zero-copy-'));
     const input = path.join(dir, 'in');
     const output = path.join(dir, 'out');
@@ -34,7 +34,10 @@ describe('the command: zero-copy stdio', function () {
     const remote = await childMatching(node, (argv) => argv[0] === 'sleep');
     // Node lets go of its copies right after the spawn returns.
     for (let i = 0; i < 100 && fdTarget(node, 1) !== '/dev/null'; i++) await sleep(10);
-    for (const [fd, file] of [[0, input], [1, output]] as const) {
+    for (const [fd, file] of [
+      [0, input],
+      [1, output],
+    ] as const) {
       assert.equal(fdTarget(remote, fd), file, `the remote shell's fd ${fd} is the caller's own`);
       assert.equal(fdTarget(node, fd), '/dev/null', `Node let go of fd ${fd}`);
       assert.equal(fdTarget(child.pid!, fd), '/dev/null', `the launcher let go of fd ${fd}`);
@@ -52,7 +55,9 @@ describe('the command: zero-copy stdio', function () {
 
   it('the caller sees EOF when the remote shell exits, not when the command has drained stderr', () => {
     // A grandchild holds stderr, and the command would drain it for 3 s.
-    const { out, ms } = bash(`${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 0' </dev/null | { cat; echo EOF; }`);
+    const { out, ms } = bash(
+      `${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 0' </dev/null | { cat; echo EOF; }`,
+    );
     assert.equal(out, 'hi\nEOF');
     // The bash returns once the command has exited too, 3 s later: the EOF came first.
     assert.ok(ms > 2500, `${Math.round(ms)} ms`);
@@ -62,7 +67,7 @@ describe('the command: zero-copy stdio', function () {
     assert.equal(bash(`${CLI} '${standIn}' host 'echo ran' <&-`).out, 'ran');
   });
 
-  it('ends promptly with the remote shell\'s status when its reader goes (| head -c 10)', () => {
+  it("ends promptly with the remote shell's status when its reader goes (| head -c 10)", () => {
     const anchor = bash(`${process.execPath} ${STAND_IN} host yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`);
     const ours = bash(`${CLI} '${standIn}' host yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`);
     assert.equal(ours.out, anchor.out, 'the same status as the remote shell alone');
@@ -73,7 +78,7 @@ describe('the command: zero-copy stdio', function () {
 describe('the command: environment', function () {
   this.timeout(30_000);
 
-  it('gives the remote shell the caller\'s environment as it was, NODE_EXTRA_CA_CERTS included (which Node itself starts without)', async () => {
+  it("gives the remote shell the caller's environment as it was, NODE_EXTRA_CA_CERTS included (which Node itself starts without)", async () => {
     const show = 'echo "[${NODE_EXTRA_CA_CERTS-unset}] [${RSH_TRANSPORT_NODE_EXTRA_CA_CERTS-unset}] [${DEMO_VARIABLE-unset}]"';
     const cases: Array<[NodeJS.ProcessEnv, string]> = [
       [{ NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/extra.pem' }, '[/etc/ssl/certs/extra.pem] [unset] [kept]'],
@@ -106,7 +111,9 @@ describe('the command: signals', function () {
         rmSync(marker, { force: true });
         const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.3; touch ${marker}`], { stdio: 'ignore', env: cliEnv() });
         const started = process.hrtime.bigint();
-        while (Number(process.hrtime.bigint() - started) / 1e6 < delay) { /* a busy wait: timers are too coarse */ }
+        while (Number(process.hrtime.bigint() - started) / 1e6 < delay) {
+          /* a busy wait: timers are too coarse */
+        }
         child.kill(signal);
         const status = await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
         if (status === 0 || existsSync(marker)) lost.push(`${signal} at ${delay} ms (exit ${status})`);
@@ -127,7 +134,7 @@ describe('the command: signals', function () {
     assert.equal(alive(remote), false, 'the remote shell ended');
   });
 
-  it('the launcher exits with Node\'s status even when Node ends the moment a signal reaches it', async () => {
+  it("the launcher exits with Node's status even when Node ends the moment a signal reaches it", async () => {
     // A stand-in for Node that exits 3 as soon as it gets SIGTERM.
     const fakeNode = path.join(dir, 'fake-node');
     writeFileSync(fakeNode, '#!/bin/sh\ntrap "exit 3" TERM\nsleep 100 & wait\n', { mode: 0o755 });
@@ -211,7 +218,11 @@ describe('the command: never itself', function () {
   const dir = mkdtempSync(path.join(tmpdir(), 'rsh-self-'));
 
   it('ignores RSYNC_RSH, even when it names this command; its own default is $RSH_TRANSPORT_RSH, else ssh', async () => {
-    const result = await runCli(['host', 'echo reached'], '', cliEnv({ RSYNC_RSH: CLI, RSH_TRANSPORT_RSH: `${process.execPath} ${STAND_IN}` }));
+    const result = await runCli(
+      ['host', 'echo reached'],
+      '',
+      cliEnv({ RSYNC_RSH: CLI, RSH_TRANSPORT_RSH: `${process.execPath} ${STAND_IN}` }),
+    );
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.toString(), 'reached\n');
   });
@@ -221,7 +232,9 @@ describe('the command: never itself', function () {
     spawnSync('mkdir', ['-p', src]);
     writeFileSync(path.join(src, 'file'), 'through RSYNC_RSH\n');
     const r = spawnSync('rsync', ['-a', `${src}/`, `localhost:${dir}/dst/`], {
-      encoding: 'utf8', timeout: 20_000, env: cliEnv({ RSYNC_RSH: CLI, RSH_TRANSPORT_RSH: `${process.execPath} ${STAND_IN}` }),
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: cliEnv({ RSYNC_RSH: CLI, RSH_TRANSPORT_RSH: `${process.execPath} ${STAND_IN}` }),
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(path.join(dir, 'dst', 'file'), 'utf8'), 'through RSYNC_RSH\n');
@@ -234,7 +247,10 @@ describe('the command: never itself', function () {
       const started = performance.now();
       const result = await runCli([`--rsh=${rsh}`, 'host', 'true']);
       assert.equal(result.status, 255, rsh);
-      assert.match(result.stderr, /^rsh-transport: the remote shell ".*" is rsh-transport itself \(".*"\), which would start itself without end; name the real one, such as --rsh=ssh\n$/);
+      assert.match(
+        result.stderr,
+        /^rsh-transport: the remote shell ".*" is rsh-transport itself \(".*"\), which would start itself without end; name the real one, such as --rsh=ssh\n$/,
+      );
       assert.ok(performance.now() - started < 3000);
     }
     const viaDefault = await runCli(['host', 'true'], '', cliEnv({ RSH_TRANSPORT_RSH: link }));
@@ -257,7 +273,10 @@ describe('the command: never itself', function () {
     writeFileSync(wrapper, `#!/bin/sh\necho "$$" >> ${log}\nexec ${CLI} --rsh=${wrapper} "$@"\n`, { mode: 0o755 });
     const result = await runCli([`--rsh=${wrapper}`, 'host', 'true']);
     assert.equal(result.status, 255);
-    assert.match(result.stderr, /refusing to run ".*wrapper" again: an rsh-transport earlier in this process chain already ran this very remote shell/);
+    assert.match(
+      result.stderr,
+      /refusing to run ".*wrapper" again: an rsh-transport earlier in this process chain already ran this very remote shell/,
+    );
     assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, 1, 'the wrapper ran once');
   });
 });

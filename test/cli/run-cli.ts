@@ -71,4 +71,3 @@ export async function checkPipelined(run: CliRun): Promise<void> {
   assert.equal(received, 1_000_000);
   assert.equal(wrong, 0);
 }
-

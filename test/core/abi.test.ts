@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { CORE_WASM_URL, instantiateCore, Wasm, type CoreExports } from '../../host/core/abi.js';
 
-const ERR = { BAD_HANDLE: -1, NO_SLOT: -2, NO_MEMORY: -3, BUSY: -4, RANGE: -5, NOT_INITIALISED: -6, ALREADY_INITIALISED: -7, BAD_CONFIG: -8 };
+const ERR = {
+  BAD_HANDLE: -1,
+  NO_SLOT: -2,
+  NO_MEMORY: -3,
+  BUSY: -4,
+  RANGE: -5,
+  NOT_INITIALISED: -6,
+  ALREADY_INITIALISED: -7,
+  BAD_CONFIG: -8,
+};
 
 function core(...geometry: number[]): CoreExports {
   const exports = instantiateCore();
@@ -13,11 +22,21 @@ function core(...geometry: number[]): CoreExports {
 describe('core ABI', () => {
   it('imports nothing and exports its memory and plain integer functions', () => {
     const module = new Wasm.Module(readFileSync(CORE_WASM_URL));
-    const api = (globalThis as unknown as { WebAssembly: { Module: { imports(m: unknown): unknown[]; exports(m: unknown): { name: string; kind: string }[] } } }).WebAssembly;
+    const api = (
+      globalThis as unknown as {
+        WebAssembly: { Module: { imports(m: unknown): unknown[]; exports(m: unknown): { name: string; kind: string }[] } };
+      }
+    ).WebAssembly;
     assert.equal(api.Module.imports(module).length, 0);
     const exports = api.Module.exports(module);
-    assert.deepEqual(exports.filter((e) => e.kind === 'memory').map((e) => e.name), ['memory']);
-    assert.deepEqual(exports.filter((e) => e.kind !== 'memory' && e.kind !== 'function'), []);
+    assert.deepEqual(
+      exports.filter((e) => e.kind === 'memory').map((e) => e.name),
+      ['memory'],
+    );
+    assert.deepEqual(
+      exports.filter((e) => e.kind !== 'memory' && e.kind !== 'function'),
+      [],
+    );
   });
 
   it('keeps the same memory size after 100 MiB of traffic as after creation', () => {

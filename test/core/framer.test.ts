@@ -4,7 +4,10 @@ import { capture, enc, reassemble, shape } from './helpers.js';
 describe('framer', () => {
   it('ends a line at LF', () => {
     using c = capture();
-    assert.deepEqual(c.write(enc('one\ntwo\n')).map(shape), [['line', 'one', '\n'], ['line', 'two', '\n']]);
+    assert.deepEqual(c.write(enc('one\ntwo\n')).map(shape), [
+      ['line', 'one', '\n'],
+      ['line', 'two', '\n'],
+    ]);
   });
 
   it('ends a line at CRLF without the CR in its content', () => {
@@ -15,7 +18,9 @@ describe('framer', () => {
   it('treats a lone CR followed by text as a progress segment the next one replaces', () => {
     using c = capture();
     assert.deepEqual(c.write(enc(' 10%\r 55%\r100%\n')).map(shape), [
-      ['progress', ' 10%', '\r'], ['progress', ' 55%', '\r'], ['line', '100%', '\n'],
+      ['progress', ' 10%', '\r'],
+      ['progress', ' 55%', '\r'],
+      ['line', '100%', '\n'],
     ]);
   });
 
@@ -40,7 +45,11 @@ describe('framer', () => {
     using c = capture({ lineMax: 16 });
     const long = 'x'.repeat(40);
     const lines = c.write(enc(`${long}\n`));
-    assert.deepEqual(lines.map(shape), [['cut', 'x'.repeat(16), ''], ['cut', 'x'.repeat(16), ''], ['line', 'x'.repeat(8), '\n']]);
+    assert.deepEqual(lines.map(shape), [
+      ['cut', 'x'.repeat(16), ''],
+      ['cut', 'x'.repeat(16), ''],
+      ['line', 'x'.repeat(8), '\n'],
+    ]);
     assert.deepEqual(reassemble(lines), enc(`${long}\n`));
   });
 
@@ -84,7 +93,10 @@ describe('framer', () => {
     assert.deepEqual(b.end().map(shape), [['progress', '50%', '\r']]);
     using d = capture();
     d.write(Uint8Array.of(0x61, 0xe2, 0x82));
-    assert.deepEqual(d.end().map((l) => [...l.bytes]), [[0x61, 0xe2, 0x82]]);
+    assert.deepEqual(
+      d.end().map((l) => [...l.bytes]),
+      [[0x61, 0xe2, 0x82]],
+    );
   });
 
   it('keeps an idle flush before a CR consistent with the CRLF that follows', () => {

@@ -32,21 +32,37 @@ const piece: fc.Arbitrary<readonly number[]> = fc.oneof(
   { weight: 6, arbitrary: fc.array(fc.integer({ min: 0x20, max: 0x7e }), { minLength: 1, maxLength: 12 }) },
   { weight: 3, arbitrary: fc.constantFrom([0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xed, 0x9f, 0xbf]) },
   { weight: 2, arbitrary: fc.constantFrom([0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0x80], [0xbf, 0xbf], [0xc0], [0xff], [0xf5, 0x80]) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 1, max: 2500 })).map(([b, n]) => new Array<number>(n).fill(b)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 1, max: 2500 }))
+      .map(([b, n]) => new Array<number>(n).fill(b)),
+  },
   // Other control bytes (tab, NUL, ...): neither line ends nor ordinary text to a prefilter.
   { weight: 1, arbitrary: fc.array(fc.constantFrom(0x00, 0x07, 0x08, 0x09, 0x0b, 0x0c, 0x1b), { minLength: 1, maxLength: 3 }) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0x0a, 0x0d), fc.integer({ min: 1, max: 40 })).map(([b, n]) => new Array<number>(n).fill(b)) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constantFrom(0x0a, 0x0d), fc.integer({ min: 1, max: 40 })).map(([b, n]) => new Array<number>(n).fill(b)),
+  },
   // Lines of a length around the run scanner's block and bound.
-  { weight: 2, arbitrary: fc.array(fc.integer({ min: 0, max: 260 }), { minLength: 1, maxLength: 8 })
-      .map((lengths) => lengths.flatMap((n) => [...new Array<number>(n).fill(0x61), 0x0a])) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(fc.integer({ min: 0, max: 260 }), { minLength: 1, maxLength: 8 })
+      .map((lengths) => lengths.flatMap((n) => [...new Array<number>(n).fill(0x61), 0x0a])),
+  },
 );
 
 const bytesArb: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
   { weight: 8, arbitrary: fc.array(piece, { maxLength: 30 }).map((pieces) => Uint8Array.from(pieces.flat())) },
   // Several times the capacity in one write: a batch larger than the ring.
-  { weight: 1, arbitrary: fc.tuple(fc.array(piece, { minLength: 1, maxLength: 20 }), fc.integer({ min: 2, max: 40 }))
-      .map(([pieces, times]) => Uint8Array.from(new Array(times).fill(pieces.flat()).flat())) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.array(piece, { minLength: 1, maxLength: 20 }), fc.integer({ min: 2, max: 40 }))
+      .map(([pieces, times]) => Uint8Array.from(new Array(times).fill(pieces.flat()).flat())),
+  },
 );
 
 export type Command =
@@ -122,5 +138,8 @@ export function runScenario({ geometry, commands }: { geometry: number; commands
 }
 
 export function fuzzCore(numRuns: number, seed?: number): void {
-  fc.assert(fc.property(scenarioArb, (scenario) => runScenario(scenario)), { numRuns, seed });
+  fc.assert(
+    fc.property(scenarioArb, (scenario) => runScenario(scenario)),
+    { numRuns, seed },
+  );
 }

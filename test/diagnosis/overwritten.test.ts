@@ -21,7 +21,9 @@ function stage(capture: StderrCapture, text: string): number {
 
 describe('segments a carriage return overwrote', () => {
   it('keeps those that read like text, not meters, in order', () => {
-    assert.deepEqual(watch('  10%\r  20%\ralice@h: Permission denied (publickey).\rall good\n'), ['alice@h: Permission denied (publickey).']);
+    assert.deepEqual(watch('  10%\r  20%\ralice@h: Permission denied (publickey).\rall good\n'), [
+      'alice@h: Permission denied (publickey).',
+    ]);
   });
 
   it('lets a repeated segment take one place, so an older message is not pushed out by a spinner', () => {
@@ -33,6 +35,9 @@ describe('segments a carriage return overwrote', () => {
     const storm = Array.from({ length: 100 }, (_, i) => `Downloading part ${i}\r`).join('');
     const kept = watch(storm.slice(0, 700), storm.slice(700), `${'L'.repeat(2000)}\rend\n`);
     assert.equal(kept.length, KEPT_SEGMENTS);
-    assert.deepEqual(kept, Array.from({ length: KEPT_SEGMENTS }, (_, i) => `Downloading part ${100 - KEPT_SEGMENTS + i}`));
+    assert.deepEqual(
+      kept,
+      Array.from({ length: KEPT_SEGMENTS }, (_, i) => `Downloading part ${100 - KEPT_SEGMENTS + i}`),
+    );
   });
 });

@@ -31,7 +31,8 @@ describe('the table of OpenSSH messages', () => {
   });
 
   it('classifies each example alone with status 255 as its entry says (a supporting one only beside another)', () => {
-    const at255 = (lines: string[], bytesReceived = 0) => diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived, stdoutHandedOver: false });
+    const at255 = (lines: string[], bytesReceived = 0) =>
+      diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived, stdoutHandedOver: false });
     for (const message of SSH_MESSAGES) {
       const match = message.pattern.exec(message.example)!;
       const reason = typeof message.reason === 'function' ? message.reason(match) : message.reason;
@@ -50,15 +51,26 @@ describe('the table of OpenSSH messages', () => {
   });
 
   it('believes no "never connected" message once the session was up: it was a warning ssh went past', () => {
-    const lines = ['Load key "/k": bad permissions', 'command-line: line 0: Bad configuration option: x', 'alice@h: Permission denied (publickey).'];
+    const lines = [
+      'Load key "/k": bad permissions',
+      'command-line: line 0: Bad configuration option: x',
+      'alice@h: Permission denied (publickey).',
+    ];
     const found = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 6, stdoutHandedOver: false });
     assert.equal(found.reason, 'remote-command-failed');
-    const lost = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines: ['Load key "/k": invalid format', 'Connection to 10.0.0.1 closed by remote host.'], bytesReceived: 1e6, stdoutHandedOver: false });
+    const lost = diagnose({
+      program: 'ssh',
+      exit: { code: 255, signal: null },
+      lines: ['Load key "/k": invalid format', 'Connection to 10.0.0.1 closed by remote host.'],
+      bytesReceived: 1e6,
+      stdoutHandedOver: false,
+    });
     assert.equal(lost.reason, 'connection-lost');
   });
 
   it('takes neither a bash error nor an ssh warning about its config for a refused configuration', () => {
-    const at255 = (line: string) => diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines: [line], bytesReceived: 0, stdoutHandedOver: false }).reason;
+    const at255 = (line: string) =>
+      diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines: [line], bytesReceived: 0, stdoutHandedOver: false }).reason;
     assert.notEqual(at255('/srv/deploy.sh: line 3: nosuchcmd: command not found'), 'invalid-input');
     assert.notEqual(at255('/tmp/ssh_config line 1: Unsupported option "rsaauthentication"'), 'invalid-input');
     assert.equal(at255('/tmp/ssh_config line 1: Bad configuration option: nosuch'), 'invalid-input');
@@ -66,7 +78,8 @@ describe('the table of OpenSSH messages', () => {
   });
 
   it('matches only the start of a long line (no OpenSSH message is longer), and bounds the first line', () => {
-    const at255 = (lines: string[]) => diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: false });
+    const at255 = (lines: string[]) =>
+      diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: false });
     // What a hostile remote may write costs a bounded match, however long the line.
     assert.equal(at255([`${'a'.repeat(3000)}@h: Permission denied (publickey).`]).reason, 'unknown');
     assert.equal(at255(['@'.repeat(65536)]).reason, 'unknown');
@@ -88,16 +101,24 @@ describe('the table of OpenSSH messages', () => {
 
   it('never takes an overwritten segment for the last line', () => {
     const found = diagnose({
-      program: 'ssh', exit: { code: 3, signal: null }, lines: ['Copying file 3 of 3', 'disk quota exceeded'],
-      overwritten: ['Copying file 1 of 3', 'Copying file 2 of 3'], bytesReceived: 0, stdoutHandedOver: false,
+      program: 'ssh',
+      exit: { code: 3, signal: null },
+      lines: ['Copying file 3 of 3', 'disk quota exceeded'],
+      overwritten: ['Copying file 1 of 3', 'Copying file 2 of 3'],
+      bytesReceived: 0,
+      stdoutHandedOver: false,
     });
     assert.equal(found.summary, 'the remote command failed with exit code 3: disk quota exceeded');
   });
 
-  it('gives each remote example a rank, and none of them is taken for one of ssh\'s own', () => {
+  it("gives each remote example a rank, and none of them is taken for one of ssh's own", () => {
     for (const message of REMOTE_MESSAGES) {
       assert.ok(message.pattern.test(message.example), message.example);
-      assert.equal(SSH_MESSAGES.find((m) => m.pattern.test(message.example)), undefined, message.example);
+      assert.equal(
+        SSH_MESSAGES.find((m) => m.pattern.test(message.example)),
+        undefined,
+        message.example,
+      );
     }
   });
 });
@@ -111,24 +132,106 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
     extra?: Partial<DiagnosisInput>;
   }
   const cases: Case[] = [
-    { file: 'connect-refused', reason: 'connect-refused', summary: /^ssh could not connect to 127\.0\.0\.1 port \d+: connection refused$/, telling: /^ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused$/ },
-    { file: 'host-not-found', reason: 'host-not-found', summary: /^ssh could not resolve the host name nosuchhost\.invalid: Name or service not known$/, telling: /^ssh: Could not resolve hostname/ },
-    { file: 'connect-timeout', reason: 'connect-timeout', summary: /^ssh could not connect to 127\.0\.0\.1 port \d+: the server did not answer in time$/, telling: /^Connection timed out during banner exchange$/ },
-    { file: 'auth-failed', reason: 'auth-failed', summary: /^ssh could not authenticate to root@127\.0\.0\.1: Permission denied \(publickey\)$/, telling: /^root@127\.0\.0\.1: Permission denied \(publickey\)\.$/ },
-    { file: 'host-key-unknown', reason: 'host-key-unknown', summary: /^ssh does not know the host key of \[127\.0\.0\.1\]:\d+, and strict host key checking is on$/, telling: /^Host key verification failed\.$/ },
-    { file: 'host-key-changed', reason: 'host-key-changed', summary: /^the host key of \[127\.0\.0\.1\]:\d+ has changed, and ssh refused to connect/, telling: /REMOTE HOST IDENTIFICATION HAS CHANGED/ },
-    { file: 'negotiation-failed-kex', reason: 'negotiation-failed', summary: /^ssh could not negotiate with 127\.0\.0\.1 port \d+: no matching key exchange method found$/, telling: /^Unable to negotiate/ },
-    { file: 'negotiation-failed-hostkey', reason: 'negotiation-failed', summary: /: no matching host key type found$/, telling: /^Unable to negotiate/ },
-    { file: 'negotiation-failed-cipher', reason: 'negotiation-failed', summary: /: no matching cipher found$/, telling: /^Unable to negotiate/ },
-    { file: 'closed-by-http-server', reason: 'closed-by-remote', summary: /^the server closed the connection before the session began \(kex_exchange_identification: Connection closed by remote host\)$/, telling: /^Connection closed by 127\.0\.0\.1 port \d+$/ },
-    { file: 'reset-before-banner', reason: 'closed-by-remote', summary: /Connection reset by peer/, telling: /^Connection reset by 127\.0\.0\.1 port \d+$/ },
-    { file: 'remote-127', reason: 'remote-command-not-found', summary: /^the remote command was not found \(exit 127\): bash: line 1: rsyncx: command not found$/, telling: /^bash: line 1: rsyncx: command not found$/ },
-    { file: 'remote-126', reason: 'remote-command-not-executable', summary: /^the remote command could not be executed \(exit 126\): bash: line 1: \/etc\/passwd: Permission denied$/, telling: /Permission denied$/ },
-    { file: 'remote-23', reason: 'remote-command-failed', summary: /^the remote command failed with exit code 23: rsync: change_dir "\/srv\/data" failed: Permission denied \(13\)$/, telling: /^rsync: change_dir/ },
-    { file: 'bad-option', reason: 'invalid-input', summary: /^ssh refused its configuration \(command-line line 0\): Bad configuration option: nosuchoption$/, telling: /^command-line: line 0: Bad configuration option/ },
+    {
+      file: 'connect-refused',
+      reason: 'connect-refused',
+      summary: /^ssh could not connect to 127\.0\.0\.1 port \d+: connection refused$/,
+      telling: /^ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused$/,
+    },
+    {
+      file: 'host-not-found',
+      reason: 'host-not-found',
+      summary: /^ssh could not resolve the host name nosuchhost\.invalid: Name or service not known$/,
+      telling: /^ssh: Could not resolve hostname/,
+    },
+    {
+      file: 'connect-timeout',
+      reason: 'connect-timeout',
+      summary: /^ssh could not connect to 127\.0\.0\.1 port \d+: the server did not answer in time$/,
+      telling: /^Connection timed out during banner exchange$/,
+    },
+    {
+      file: 'auth-failed',
+      reason: 'auth-failed',
+      summary: /^ssh could not authenticate to root@127\.0\.0\.1: Permission denied \(publickey\)$/,
+      telling: /^root@127\.0\.0\.1: Permission denied \(publickey\)\.$/,
+    },
+    {
+      file: 'host-key-unknown',
+      reason: 'host-key-unknown',
+      summary: /^ssh does not know the host key of \[127\.0\.0\.1\]:\d+, and strict host key checking is on$/,
+      telling: /^Host key verification failed\.$/,
+    },
+    {
+      file: 'host-key-changed',
+      reason: 'host-key-changed',
+      summary: /^the host key of \[127\.0\.0\.1\]:\d+ has changed, and ssh refused to connect/,
+      telling: /REMOTE HOST IDENTIFICATION HAS CHANGED/,
+    },
+    {
+      file: 'negotiation-failed-kex',
+      reason: 'negotiation-failed',
+      summary: /^ssh could not negotiate with 127\.0\.0\.1 port \d+: no matching key exchange method found$/,
+      telling: /^Unable to negotiate/,
+    },
+    {
+      file: 'negotiation-failed-hostkey',
+      reason: 'negotiation-failed',
+      summary: /: no matching host key type found$/,
+      telling: /^Unable to negotiate/,
+    },
+    {
+      file: 'negotiation-failed-cipher',
+      reason: 'negotiation-failed',
+      summary: /: no matching cipher found$/,
+      telling: /^Unable to negotiate/,
+    },
+    {
+      file: 'closed-by-http-server',
+      reason: 'closed-by-remote',
+      summary:
+        /^the server closed the connection before the session began \(kex_exchange_identification: Connection closed by remote host\)$/,
+      telling: /^Connection closed by 127\.0\.0\.1 port \d+$/,
+    },
+    {
+      file: 'reset-before-banner',
+      reason: 'closed-by-remote',
+      summary: /Connection reset by peer/,
+      telling: /^Connection reset by 127\.0\.0\.1 port \d+$/,
+    },
+    {
+      file: 'remote-127',
+      reason: 'remote-command-not-found',
+      summary: /^the remote command was not found \(exit 127\): bash: line 1: rsyncx: command not found$/,
+      telling: /^bash: line 1: rsyncx: command not found$/,
+    },
+    {
+      file: 'remote-126',
+      reason: 'remote-command-not-executable',
+      summary: /^the remote command could not be executed \(exit 126\): bash: line 1: \/etc\/passwd: Permission denied$/,
+      telling: /Permission denied$/,
+    },
+    {
+      file: 'remote-23',
+      reason: 'remote-command-failed',
+      summary: /^the remote command failed with exit code 23: rsync: change_dir "\/srv\/data" failed: Permission denied \(13\)$/,
+      telling: /^rsync: change_dir/,
+    },
+    {
+      file: 'bad-option',
+      reason: 'invalid-input',
+      summary: /^ssh refused its configuration \(command-line line 0\): Bad configuration option: nosuchoption$/,
+      telling: /^command-line: line 0: Bad configuration option/,
+    },
     { file: 'illegal-option', reason: 'invalid-input', summary: /^ssh does not take the option -Z$/, telling: /^unknown option -- Z$/ },
     { file: 'bad-port', reason: 'invalid-input', summary: /^ssh refused the port "abc"$/, telling: /^Bad port 'abc'$/ },
-    { file: 'server-not-responding', reason: 'connection-lost', summary: /^connection unexpectedly closed \(3 bytes received so far\): the server 127\.0\.0\.1 stopped responding$/, telling: /^Timeout, server 127\.0\.0\.1 not responding\.$/, extra: { bytesReceived: 3 } },
+    {
+      file: 'server-not-responding',
+      reason: 'connection-lost',
+      summary: /^connection unexpectedly closed \(3 bytes received so far\): the server 127\.0\.0\.1 stopped responding$/,
+      telling: /^Timeout, server 127\.0\.0\.1 not responding\.$/,
+      extra: { bytesReceived: 3 },
+    },
   ];
   const files = new Set(readdirSync(RECORDED).map((f) => f.replace(/\.txt$/, '')));
 
@@ -140,7 +243,10 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
         const found = diagnose(input(file, c.extra));
         assert.equal(found.reason, c.reason);
         assert.match(found.summary, c.summary);
-        assert.ok(found.tellingLines.some((line) => c.telling.test(line)), `telling lines: ${JSON.stringify(found.tellingLines)}`);
+        assert.ok(
+          found.tellingLines.some((line) => c.telling.test(line)),
+          `telling lines: ${JSON.stringify(found.tellingLines)}`,
+        );
         for (const line of found.tellingLines) {
           assert.doesNotMatch(line, /^(debug\d|Transferred|Bytes per second|OpenSSH_|Authenticated to)/);
         }
@@ -180,7 +286,10 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
     const base = { program: 'ssh', exit: { code: 255, signal: null }, bytesReceived: 0, stdoutHandedOver: false };
     const debug = Array.from({ length: 200 }, (_, i) => `debug3: chatter ${i}`);
     assert.equal(diagnose({ ...base, lines: ['ssh: connect to host h port 22: Connection refused', ...debug] }).reason, 'connect-refused');
-    assert.equal(diagnose({ ...base, lines: ['all good'], overwritten: ['alice@h: Permission denied (publickey).'] }).reason, 'auth-failed');
+    assert.equal(
+      diagnose({ ...base, lines: ['all good'], overwritten: ['alice@h: Permission denied (publickey).'] }).reason,
+      'auth-failed',
+    );
     // A colour around the message does not hide it; the telling line shows the escape visibly.
     const coloured = diagnose({ ...base, lines: ['\x1b[31malice@h: Permission denied (publickey).\x1b[0m'] });
     assert.equal(coloured.reason, 'auth-failed');
@@ -188,9 +297,16 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
     assert.equal(plainText(coloured.tellingLines[0]), coloured.tellingLines[0]);
   });
 
-  it('picks the cause over the summary among a remote program\'s lines, and the last line when none is an error', () => {
+  it("picks the cause over the summary among a remote program's lines, and the last line when none is an error", () => {
     const base = { program: 'ssh', exit: { code: 23, signal: null }, bytesReceived: 0, stdoutHandedOver: false };
-    const rsync = diagnose({ ...base, lines: ['rsync error: some files/attrs were not transferred (code 23)', 'rsync: [sender] send_files failed to open "/a": Permission denied (13)', 'debug1: Exit status 23'] });
+    const rsync = diagnose({
+      ...base,
+      lines: [
+        'rsync error: some files/attrs were not transferred (code 23)',
+        'rsync: [sender] send_files failed to open "/a": Permission denied (13)',
+        'debug1: Exit status 23',
+      ],
+    });
     assert.match(rsync.summary, /: rsync: \[sender\] send_files failed/);
     assert.match(rsync.hint!, /partial transfer due to error/);
     const plain = diagnose({ ...base, lines: ['one', 'two', 'three', 'Transferred: sent 1, received 2 bytes, in 0.1 seconds'] });
@@ -200,11 +316,18 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
 
   it('takes a crash reported by the shell over a warning, and a failure over a note', () => {
     const base = { program: 'ssh', exit: { code: 139, signal: null }, bytesReceived: 0, stdoutHandedOver: false };
-    const crash = diagnose({ ...base, lines: ['backup: warning: /etc/shadow: Permission denied', 'bash: line 1: 4242 Segmentation fault      (core dumped) ./backup'] });
+    const crash = diagnose({
+      ...base,
+      lines: ['backup: warning: /etc/shadow: Permission denied', 'bash: line 1: 4242 Segmentation fault      (core dumped) ./backup'],
+    });
     assert.match(crash.summary, /Segmentation fault/);
     const dash = diagnose({ ...base, exit: { code: 127, signal: null }, lines: ['sh: 1: rsyncx: not found'] });
     assert.equal(dash.summary, 'the remote command was not found (exit 127): sh: 1: rsyncx: not found');
-    const full = diagnose({ ...base, exit: { code: 1, signal: null }, lines: ['info: 0 files failed verification', 'backup: aborted: disk full'] });
+    const full = diagnose({
+      ...base,
+      exit: { code: 1, signal: null },
+      lines: ['info: 0 files failed verification', 'backup: aborted: disk full'],
+    });
     assert.match(full.summary, /: backup: aborted: disk full$/);
   });
 

@@ -4,7 +4,6 @@ import { StderrCapture } from '../../host/core/capture.js';
 import { plainText, terminalSafe } from '../../host/terminal-safe.js';
 import { CONTROL_CHARACTERS } from '../transport/helpers.js';
 
-
 const SEED = Number(process.env.RSH_TERMINAL_SEED ?? Date.now() % 2 ** 31);
 
 describe('terminal-safe text', () => {
@@ -56,14 +55,22 @@ describe('terminal-safe text', () => {
   });
 
   it(`never leaves a control character, and is idempotent (fast-check, seed ${SEED})`, () => {
-    const text = fc.string({ unit: fc.oneof(fc.constantFrom('\x1b', '[', '3', '1', ';', 'm', ']', '\x07', '\r', '\n', '\t', '\u009b', '\u202e'), fc.string({ unit: 'binary', maxLength: 1 })) });
-    fc.assert(fc.property(text, fc.boolean(), (input, colours) => {
-      const safe = terminalSafe(input, { colours });
-      const withoutSgr = colours ? safe.replace(/\x1b\[[0-9;:]*m/g, '') : safe;
-      assert.doesNotMatch(withoutSgr, CONTROL_CHARACTERS);
-      assert.equal(terminalSafe(safe, { colours }), safe);
-      assert.doesNotMatch(plainText(input), CONTROL_CHARACTERS);
-    }), { seed: SEED, numRuns: 2000 });
+    const text = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom('\x1b', '[', '3', '1', ';', 'm', ']', '\x07', '\r', '\n', '\t', '\u009b', '\u202e'),
+        fc.string({ unit: 'binary', maxLength: 1 }),
+      ),
+    });
+    fc.assert(
+      fc.property(text, fc.boolean(), (input, colours) => {
+        const safe = terminalSafe(input, { colours });
+        const withoutSgr = colours ? safe.replace(/\x1b\[[0-9;:]*m/g, '') : safe;
+        assert.doesNotMatch(withoutSgr, CONTROL_CHARACTERS);
+        assert.equal(terminalSafe(safe, { colours }), safe);
+        assert.doesNotMatch(plainText(input), CONTROL_CHARACTERS);
+      }),
+      { seed: SEED, numRuns: 2000 },
+    );
   });
 
   it('plainText removes whole escape sequences, for matching', () => {

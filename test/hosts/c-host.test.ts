@@ -31,8 +31,10 @@ describe('the core in C (wasm2c)', function () {
   it('runs the example of assembly/README.md, which shows hosts/c/example.c as it is', () => {
     const result = spawnSync(path.join(C_HOST_DIR, 'example'), { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(result.stdout, '1 "debug1: Connecting"\n3 " 50%"\n1 "100%"\n1 "Permission denied"\n'
-      + 'snapshot: "debug1: Connecting\n100%\nPermission denied\n"\n');
+    assert.equal(
+      result.stdout,
+      '1 "debug1: Connecting"\n3 " 50%"\n1 "100%"\n1 "Permission denied"\n' + 'snapshot: "debug1: Connecting\n100%\nPermission denied\n"\n',
+    );
     const source = readFileSync(path.join(ROOT, 'hosts/c/example.c'), 'utf8');
     const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');
     const shown = readme.slice(readme.indexOf('## A host in C')).match(/```c\n([\s\S]*?)```/)?.[1];

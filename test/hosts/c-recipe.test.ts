@@ -19,7 +19,10 @@ describe("assembly/README.md's recipe for a C host", function () {
       assert.ok(recipe, 'the README has the recipe');
       const scratch = mkdtempSync(path.join(tmpdir(), 'rsh-recipe-'));
       try {
-        const script = recipe.replace(/\bout\//g, `${scratch}/`).replace(/\bout\b/g, scratch).replace(/^cc /m, `${compiler} `);
+        const script = recipe
+          .replace(/\bout\//g, `${scratch}/`)
+          .replace(/\bout\b/g, scratch)
+          .replace(/^cc /m, `${compiler} `);
         const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: ROOT, encoding: 'utf8' });
         assert.equal(run.status, 0, run.stderr);
         assert.equal(run.stdout.split('\n').slice(0, 4).join('\n'), '1 "debug1: Connecting"\n3 " 50%"\n1 "100%"\n1 "Permission denied"');

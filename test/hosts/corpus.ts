@@ -14,15 +14,18 @@ export interface CorpusEntry {
 }
 
 export function corpus(): CorpusEntry[] {
-  return readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.vec')).sort().map((file) => {
-    const vecPath = path.join(CORPUS_DIR, file);
-    return {
-      name: file.slice(0, -'.vec'.length),
-      vecPath,
-      vec: readFileSync(vecPath, 'utf8'),
-      expected: readFileSync(vecPath.replace(/\.vec$/, '.out'), 'utf8'),
-    };
-  });
+  return readdirSync(CORPUS_DIR)
+    .filter((f) => f.endsWith('.vec'))
+    .sort()
+    .map((file) => {
+      const vecPath = path.join(CORPUS_DIR, file);
+      return {
+        name: file.slice(0, -'.vec'.length),
+        vecPath,
+        vec: readFileSync(vecPath, 'utf8'),
+        expected: readFileSync(vecPath.replace(/\.vec$/, '.out'), 'utf8'),
+      };
+    });
 }
 
 /** The first line where two outputs differ, for a readable failure. */

@@ -10,7 +10,9 @@ export const C_HOST_DIR = fileURLToPath(new URL('../../build/c-host/', import.me
 export function buildCHost(...flags: string[]): void {
   const result = spawnSync(process.execPath, ['scripts/build-c-host.mjs', ...flags], { cwd: ROOT, encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`building the C host failed (Debian packages it needs: clang libclang-rt-14-dev libsimde-dev; `
-      + `npm devDependency: wabt):\n${result.stderr || result.stdout || result.error?.message}`);
+    throw new Error(
+      `building the C host failed (Debian packages it needs: clang libclang-rt-14-dev libsimde-dev; ` +
+        `npm devDependency: wabt):\n${result.stderr || result.stdout || result.error?.message}`,
+    );
   }
 }

@@ -19,7 +19,10 @@ describe('test vectors in Node', () => {
   it('matches the reference model on every vector (the .out files are current)', () => {
     for (const { name, vec, expected } of entries) {
       const actual = runOnModel(parseVector(vec));
-      assert.ok(actual === expected, `${name}: the model disagrees with ${name}.out (run \`npm run vectors\`): ${firstDifference(actual, expected)}`);
+      assert.ok(
+        actual === expected,
+        `${name}: the model disagrees with ${name}.out (run \`npm run vectors\`): ${firstDifference(actual, expected)}`,
+      );
     }
   });
 

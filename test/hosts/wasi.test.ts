@@ -22,11 +22,17 @@ const RUNNER = path.join(ROOT, 'test/hosts/wasi-run.mjs');
 
 /** Builds build/core-wasi.wasm when it is missing or older than a source of the core. */
 function buildWasi(): void {
-  const sources = [...readdirSync(path.join(ROOT, 'assembly')).map((f) => path.join(ROOT, 'assembly', f)), path.join(ROOT, 'asconfig.wasi.json')];
+  const sources = [
+    ...readdirSync(path.join(ROOT, 'assembly')).map((f) => path.join(ROOT, 'assembly', f)),
+    path.join(ROOT, 'asconfig.wasi.json'),
+  ];
   const newest = Math.max(...sources.map((p) => statSync(p).mtimeMs));
   if (existsSync(WASI_WASM) && statSync(WASI_WASM).mtimeMs >= newest) return;
-  const result = spawnSync(process.execPath, ['node_modules/assemblyscript/bin/asc.js', 'assembly/wasi.ts',
-    '--config', 'asconfig.wasi.json', '--target', 'release'], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(
+    process.execPath,
+    ['node_modules/assemblyscript/bin/asc.js', 'assembly/wasi.ts', '--config', 'asconfig.wasi.json', '--target', 'release'],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`npm run build:wasi failed:\n${result.stderr}${result.stdout}`);
 }
 
@@ -62,7 +68,7 @@ describe('the core as a WASI command (node:wasi)', function () {
 
   const run = (args: string[], stdin: string): Run => runAll([{ args, stdin }])[0];
 
-  it('imports nothing but WASI preview 1, and has no allocator to hand out the core\'s memory', () => {
+  it("imports nothing but WASI preview 1, and has no allocator to hand out the core's memory", () => {
     const api = (globalThis as unknown as { WebAssembly: { Module: { imports(m: unknown): { module: string }[] } } }).WebAssembly;
     const modules = new Set(api.Module.imports(module).map((i) => i.module));
     assert.deepEqual([...modules], ['wasi_snapshot_preview1']);

@@ -5,14 +5,27 @@ import { readlinkSync, readdirSync } from 'node:fs';
 import { StderrCapture } from '../../host/core/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
-import { BACKENDS, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds, runWithChannel, SOCKETPAIR_BINDING_PATH } from './helpers.js';
+import {
+  BACKENDS,
+  execed,
+  fdFlags,
+  inheritedFds,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  openFds,
+  runWithChannel,
+  SOCKETPAIR_BINDING_PATH,
+} from './helpers.js';
 
 const MiB = 1024 * 1024;
 
 describe('native builds', () => {
   it('the default build uses pipes and the feature build socketpairs', () => {
-    assert.equal(loadBinding(DEFAULT_BINDING_PATH).features.socketpairStderr, false,
-      'build/Release was built with --ssh-socketpair-stderr: rebuild it without (npm run build:native)');
+    assert.equal(
+      loadBinding(DEFAULT_BINDING_PATH).features.socketpairStderr,
+      false,
+      'build/Release was built with --ssh-socketpair-stderr: rebuild it without (npm run build:native)',
+    );
     assert.equal(loadBinding(SOCKETPAIR_BINDING_PATH).features.socketpairStderr, true);
   });
 });
@@ -41,7 +54,9 @@ for (const backend of BACKENDS) {
       const before = new Set(openFds());
       const channel = new StderrChannel(capture, { binding: backend.binding() });
       try {
-        const added = openFds().filter((fd) => !before.has(fd)).map(Number);
+        const added = openFds()
+          .filter((fd) => !before.has(fd))
+          .map(Number);
         const parentFd = added.find((fd) => fd !== channel.childFd)!;
         for (const fd of [parentFd, channel.childFd]) {
           const flags = fdFlags(fd);
@@ -67,7 +82,13 @@ for (const backend of BACKENDS) {
         const fds = readdirSync(`/proc/${child.pid}/fd`).sort((a, b) => Number(a) - Number(b));
         assert.deepEqual(fds, ['0', '1', '2', ...inherited]);
         assert.equal(readlinkSync(`/proc/${child.pid}/fd/2`), target);
-        const ours = (() => { try { return readlinkSync(`/proc/self/fd/${channel.childFd}`); } catch { return null; } })();
+        const ours = (() => {
+          try {
+            return readlinkSync(`/proc/self/fd/${channel.childFd}`);
+          } catch {
+            return null;
+          }
+        })();
         assert.notEqual(ours, target, "the parent's copy of the child's end is closed");
       } finally {
         child.kill('SIGKILL');
@@ -81,7 +102,9 @@ for (const backend of BACKENDS) {
     it('drains 256 MiB of stderr while nobody reads stdout for 2 s, counting every byte', async function () {
       // The child floods stderr and, at the same time, writes 4 MiB to a stdout nobody reads.
       const total = 256 * MiB;
-      const run = runWithChannel(backend, 'sh', ['-c', `head -c ${total} /dev/zero >&2 & head -c ${4 * MiB} /dev/zero; wait`], { stdout: 'pipe' });
+      const run = runWithChannel(backend, 'sh', ['-c', `head -c ${total} /dev/zero >&2 & head -c ${4 * MiB} /dev/zero; wait`], {
+        stdout: 'pipe',
+      });
       await new Promise((resolve) => setTimeout(resolve, 2000));
       let stdout = 0;
       run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.length));
@@ -158,7 +181,11 @@ describe('stderr endpoint fallback', () => {
       const capture = new StderrCapture();
       const before = openFds().length;
       assert.throws(
-        () => new StderrChannel(capture, { binding: backend.binding(), injectFailure: { socketpair: constants.errno.ENOBUFS, pipe: constants.errno.ENFILE } }),
+        () =>
+          new StderrChannel(capture, {
+            binding: backend.binding(),
+            injectFailure: { socketpair: constants.errno.ENOBUFS, pipe: constants.errno.ENFILE },
+          }),
         (err: NodeJS.ErrnoException & { fallbackReason?: string }) => {
           assert.equal(err.message, 'cannot create the stderr endpoint: pipe2 failed: ENFILE (file table overflow)');
           assert.equal(err.code, 'ENFILE');

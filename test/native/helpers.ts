@@ -20,10 +20,12 @@ export interface Backend {
  * other run needs the addon: one that cannot load fails, rather than turn into this run. */
 export const NO_ADDON = !['', '0', undefined].includes(process.env.RSH_TRANSPORT_NO_ADDON);
 
-export const BACKENDS: Backend[] = NO_ADDON ? [{ name: 'js', binding: () => loadBinding() }] : [
-  { name: 'pipe', binding: () => loadBinding(DEFAULT_BINDING_PATH) },
-  { name: 'socketpair', binding: () => loadBinding(SOCKETPAIR_BINDING_PATH) },
-];
+export const BACKENDS: Backend[] = NO_ADDON
+  ? [{ name: 'js', binding: () => loadBinding() }]
+  : [
+      { name: 'pipe', binding: () => loadBinding(DEFAULT_BINDING_PATH) },
+      { name: 'socketpair', binding: () => loadBinding(SOCKETPAIR_BINDING_PATH) },
+    ];
 
 /** This process's open fds and what each refers to (`socket:[...]`, `pipe:[...]`, a path). */
 export function fdTargets(): Map<string, string> {
@@ -53,7 +55,9 @@ export function fdFlags(fd: number | string, pid: number | 'self' = 'self'): num
 /** Besides 0, 1 and 2, a child can only hold fds this process inherited without close-on-exec
  * from whoever started it (a test harness may leave some open). */
 export function inheritedFds(): string[] {
-  return openFds().filter((fd) => Number(fd) > 2 && !(fdFlags(fd) & O_CLOEXEC)).sort((a, b) => Number(a) - Number(b));
+  return openFds()
+    .filter((fd) => Number(fd) > 2 && !(fdFlags(fd) & O_CLOEXEC))
+    .sort((a, b) => Number(a) - Number(b));
 }
 
 /** Waits until a child spawned from this process runs `program` (it has exec'd): until then it
@@ -81,7 +85,9 @@ export interface Run {
 
 /** Spawns `command` with its stderr on a channel of the given backend, as the transport does. */
 export function runWithChannel(
-  backend: Backend, command: string, args: string[],
+  backend: Backend,
+  command: string,
+  args: string[],
   options: { drainTimeoutMs?: number; stdout?: 'pipe' | 'ignore'; channel?: StderrChannelOptions } = {},
 ): Run {
   const capture = new StderrCapture();
@@ -98,7 +104,10 @@ export function runWithChannel(
     });
   });
   const done = Promise.all([exit, channel.ended]).then(([{ code }, end]) => ({
-    end, exitedAt, endedAt: performance.now(), code,
+    end,
+    exitedAt,
+    endedAt: performance.now(),
+    code,
   }));
   return { child, channel, capture, exit, done };
 }

@@ -31,7 +31,7 @@ describe('the addon with the portable POSIX calls', () => {
     }
   });
 
-  it('falls back to a pipe made with pipe() and fcntl(), at the kernel\'s default size', () => {
+  it("falls back to a pipe made with pipe() and fcntl(), at the kernel's default size", () => {
     const endpoint = binding().createEndpoint!({ injectFailure: { socketpair: constants.errno.EAFNOSUPPORT } });
     try {
       assert.equal(endpoint.backend, 'pipe');
@@ -49,8 +49,14 @@ describe('the addon with the portable POSIX calls', () => {
 
   it('calls pipe(), not pipe2(): the portable branch is the one compiled (the default build calls pipe2)', () => {
     const failing = { injectFailure: { socketpair: constants.errno.EAFNOSUPPORT, pipe: constants.errno.EMFILE } };
-    assert.throws(() => binding().createEndpoint!(failing), (err: NodeJS.ErrnoException) => err.syscall === 'pipe' && err.code === 'EMFILE');
-    assert.throws(() => loadBinding(DEFAULT_BINDING_PATH).createEndpoint!(failing), (err: NodeJS.ErrnoException) => err.syscall === 'pipe2');
+    assert.throws(
+      () => binding().createEndpoint!(failing),
+      (err: NodeJS.ErrnoException) => err.syscall === 'pipe' && err.code === 'EMFILE',
+    );
+    assert.throws(
+      () => loadBinding(DEFAULT_BINDING_PATH).createEndpoint!(failing),
+      (err: NodeJS.ErrnoException) => err.syscall === 'pipe2',
+    );
     // What the file links against says the same, where binutils' nm is there to ask.
     const nm = spawnSync('nm', ['-D', '--undefined-only', PORTABLE_BINDING_PATH], { encoding: 'utf8' });
     if (nm.status === 0) {
@@ -73,7 +79,11 @@ describe('the addon with the portable POSIX calls', () => {
   it('runs a remote shell end to end, and leaves no fd', async () => {
     const run = async (): Promise<void> => {
       const shell = openRemoteShell({
-        host: 'local', rsh: standIn('-v'), command: ['cat'], stderr: 'capture', [internal]: { binding: binding() },
+        host: 'local',
+        rsh: standIn('-v'),
+        command: ['cat'],
+        stderr: 'capture',
+        [internal]: { binding: binding() },
       } as Parameters<typeof openRemoteShell>[0]);
       shell.stream.end('through the portable build\n');
       const [out] = await Promise.all([collect(shell.stream), shell.finished]);

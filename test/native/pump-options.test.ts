@@ -12,8 +12,17 @@ describe('new Pump({ fd, memory, offset, size, onBatch, onEnd })', () => {
   const noop = (): void => {};
 
   it('refuses what is not an options object, or a missing or mistyped option, naming them all', () => {
-    for (const bad of [undefined, 3, { fd: 0 }, { fd: '3', memory, offset: 0, size: 16, onBatch: noop, onEnd: noop }, { fd: 3, memory: new Uint8Array(4), offset: 0, size: 16, onBatch: noop, onEnd: noop }]) {
-      assert.throws(() => new Pump(bad as never), (err: Error) => err instanceof TypeError && /Pump\(\{ fd, memory, offset, size, onBatch, onEnd \}\)/.test(err.message));
+    for (const bad of [
+      undefined,
+      3,
+      { fd: 0 },
+      { fd: '3', memory, offset: 0, size: 16, onBatch: noop, onEnd: noop },
+      { fd: 3, memory: new Uint8Array(4), offset: 0, size: 16, onBatch: noop, onEnd: noop },
+    ]) {
+      assert.throws(
+        () => new Pump(bad as never),
+        (err: Error) => err instanceof TypeError && /Pump\(\{ fd, memory, offset, size, onBatch, onEnd \}\)/.test(err.message),
+      );
     }
     const endpoint = binding.createEndpoint!();
     try {
@@ -24,14 +33,24 @@ describe('new Pump({ fd, memory, offset, size, onBatch, onEnd })', () => {
     }
   });
 
-  for (const [name, path] of [['pipe', DEFAULT_BINDING_PATH], ['socketpair', SOCKETPAIR_BINDING_PATH]] as const) {
+  for (const [name, path] of [
+    ['pipe', DEFAULT_BINDING_PATH],
+    ['socketpair', SOCKETPAIR_BINDING_PATH],
+  ] as const) {
     it(`drains a ${name} endpoint to its end, and ends as that kind of fd does`, async () => {
       const native = loadBinding(path);
       const endpoint = native.createEndpoint!();
       assert.equal(endpoint.backend, name);
       let bytes = 0;
       const ended = new Promise<string>((resolve) => {
-        const pump = new native.Pump!({ fd: endpoint.parentFd, memory, offset: 0, size: 65536, onBatch: (n) => (bytes += n), onEnd: (reason) => resolve(reason) });
+        const pump = new native.Pump!({
+          fd: endpoint.parentFd,
+          memory,
+          offset: 0,
+          size: 65536,
+          onBatch: (n) => (bytes += n),
+          onEnd: (reason) => resolve(reason),
+        });
         pump.start();
         // The write end stays open: only a socket's shutdown ends the drain before the deadline.
         pump.finish(name === 'socketpair' ? 60_000 : 50);

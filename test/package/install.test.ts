@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../transport/helpers.js';
 
-const NPM = process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['npm'];
+const NPM =
+  process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['npm'];
 
 function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
   const started = performance.now();
@@ -61,11 +62,16 @@ function use(project: string, env: NodeJS.ProcessEnv = process.env): Use {
   const run = (args: string[]): string => execFileSync(process.execPath, args, { cwd: project, env, encoding: 'utf8' });
   const esm = JSON.parse(run(['--input-type=module', '-e', `import { openRemoteShell } from 'rsh-transport'; await ${REPORT}(${USE});`]));
   const cjs = JSON.parse(run(['-e', `const { openRemoteShell } = require('rsh-transport'); ${REPORT}(${USE});`]));
-  for (const got of [esm, cjs]) assert.deepEqual({ ...got, backend: undefined }, { code: 0, out: 'got ping\n', err: 'chatty\n', backend: undefined });
+  for (const got of [esm, cjs])
+    assert.deepEqual({ ...got, backend: undefined }, { code: 0, out: 'got ping\n', err: 'chatty\n', backend: undefined });
   assert.equal(esm.backend, cjs.backend);
   const command = path.join(project, 'node_modules/.bin/rsh-transport');
   const version = execFileSync(command, ['--version'], { cwd: project, env, encoding: 'utf8' });
-  const through = spawnSync(command, ['--rsh=sh -c \'echo "command $1"; echo said >&2\' sh', 'x', 'y'], { cwd: project, env, encoding: 'utf8' });
+  const through = spawnSync(command, ['--rsh=sh -c \'echo "command $1"; echo said >&2\' sh', 'x', 'y'], {
+    cwd: project,
+    env,
+    encoding: 'utf8',
+  });
   assert.equal(through.status, 0, through.stderr);
   assert.equal(through.stdout, 'command x\n');
   assert.equal(through.stderr, 'said\n');
@@ -96,7 +102,10 @@ describe('the package as users install it', function () {
     const dir = path.join(scratch, name);
     mkdirSync(dir);
     const allowScripts = { [`file:${tarball}`]: true, 'rsh-transport': true };
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, ...(scripts ? { allowScripts } : {}) }));
+    writeFileSync(
+      path.join(dir, 'package.json'),
+      JSON.stringify({ name, version: '1.0.0', private: true, ...(scripts ? { allowScripts } : {}) }),
+    );
     return dir;
   };
   const install = (dir: string, args: string[] = [], env?: NodeJS.ProcessEnv): SpawnSyncReturns<string> => {
@@ -107,17 +116,38 @@ describe('the package as users install it', function () {
   };
 
   it('holds what users run and nothing else', () => {
-    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((file) => file.replace(/^package\//, ''));
-    for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/bundle.js', 'bin/rsh-transport.js',
-      'build/core.wasm', 'build/core-wasi.wasm', 'binding.gyp', 'native/addon.cc', 'scripts/install.mjs', 'scripts/build-native.mjs',
-      `prebuilds/${process.platform}-${process.arch}/node.napi.glibc.node`]) {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((file) => file.replace(/^package\//, ''));
+    for (const needed of [
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/bundle.js',
+      'bin/rsh-transport.js',
+      'build/core.wasm',
+      'build/core-wasi.wasm',
+      'binding.gyp',
+      'native/addon.cc',
+      'scripts/install.mjs',
+      'scripts/build-native.mjs',
+      `prebuilds/${process.platform}-${process.arch}/node.napi.glibc.node`,
+    ]) {
       assert.ok(files.includes(needed), `${needed} is in the package`);
     }
     for (const file of files) {
-      assert.doesNotMatch(file, /^(test|bench|examples|hosts|\.ci|build\/Release|build\/variants|scripts\/(fuzz|build-c-host))|\.fuzz/, `${file} is not for users`);
+      assert.doesNotMatch(
+        file,
+        /^(test|bench|examples|hosts|\.ci|build\/Release|build\/variants|scripts\/(fuzz|build-c-host))|\.fuzz/,
+        `${file} is not for users`,
+      );
       // Nothing built from a source that is gone.
       const source = /^dist\/(.*)\.(?:js|d\.ts|js\.map)$/.exec(file)?.[1];
-      if (source !== undefined && source !== 'cli/bundle') assert.ok(files.includes(`host/${source}.ts`), `${file} has its source in host/`);
+      if (source !== undefined && source !== 'cli/bundle')
+        assert.ok(files.includes(`host/${source}.ts`), `${file} has its source in host/`);
     }
   });
 

@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
-import { closeMultiplexedConnections, openRemoteShell, type AskpassRequest, type OpenRemoteShellOptions, type RemoteShell } from '../../host/index.js';
+import {
+  closeMultiplexedConnections,
+  openRemoteShell,
+  type AskpassRequest,
+  type OpenRemoteShellOptions,
+  type RemoteShell,
+} from '../../host/index.js';
 import { askpassRequest } from '../../host/askpass/request.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
 import { collect, rejection, sleep } from '../transport/helpers.js';
@@ -32,13 +38,21 @@ function askable(options: string[]): string[] {
  * the argv and environment of ssh and of the askpass helper it runs, and this process's. */
 function placesWhileAsking(shell: RemoteShell): string[] {
   const pid = shell.pid!;
-  const helpers = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((entry) => {
-    try {
-      return Number(readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]) === pid;
-    } catch {
-      return false;
-    }
-  });
+  const helpers = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return (
+          Number(
+            readFileSync(`/proc/${entry}/stat`, 'utf8')
+              .replace(/^.*\) /s, '')
+              .split(' ')[1],
+          ) === pid
+        );
+      } catch {
+        return false;
+      }
+    });
   assert.ok(helpers.length > 0, 'ssh runs the askpass helper while it waits');
   return [
     shell.argv.join('\n'),
@@ -48,7 +62,10 @@ function placesWhileAsking(shell: RemoteShell): string[] {
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir).map((name) => path.join(dir, name)).filter((file) => statSync(file).isFile()).map((file) => readFileSync(file, 'latin1'));
+  return readdirSync(dir)
+    .map((name) => path.join(dir, name))
+    .filter((file) => statSync(file).isFile())
+    .map((file) => readFileSync(file, 'latin1'));
 }
 
 function assertNowhere(secret: string, places: string[]): void {
@@ -69,20 +86,26 @@ describe('askpass through a real sshd', function () {
   });
 
   const target = (extra: Partial<OpenRemoteShellOptions>): OpenRemoteShellOptions => ({
-    host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...askable(peer.sshd.sshOptionsWith({ key: lockedKey }))], stderr: 'capture', ...extra,
+    host: peer.sshd.host,
+    user: peer.sshd.user,
+    rsh: ['ssh', ...askable(peer.sshd.sshOptionsWith({ key: lockedKey }))],
+    stderr: 'capture',
+    ...extra,
   });
 
   it('answers the passphrase of a key, and the passphrase is nowhere but in ssh', async () => {
     const asked: AskpassRequest[] = [];
     let places: string[] = [];
-    const shell: RemoteShell = openRemoteShell(target({
-      command: ['echo', 'unlocked'],
-      askpass: (request) => {
-        asked.push(request);
-        places = placesWhileAsking(shell);
-        return passphrase;
-      },
-    }));
+    const shell: RemoteShell = openRemoteShell(
+      target({
+        command: ['echo', 'unlocked'],
+        askpass: (request) => {
+          asked.push(request);
+          places = placesWhileAsking(shell);
+          return passphrase;
+        },
+      }),
+    );
     assert.ok(shell.argv.includes('BatchMode=no'), 'askpass turns BatchMode off');
     const output = collect(shell.stream);
     await shell.finished;
@@ -116,7 +139,14 @@ describe('askpass through a real sshd', function () {
 
   it('a callback that throws cancels the prompt, and its error is the cause', async () => {
     const failure = new Error('no keyring');
-    const shell = openRemoteShell(target({ command: ['true'], askpass: async () => { throw failure; } }));
+    const shell = openRemoteShell(
+      target({
+        command: ['true'],
+        askpass: async () => {
+          throw failure;
+        },
+      }),
+    );
     const err = await rejection(shell.finished);
     assert.equal(err.reason, 'auth-failed');
     assert.equal(err.cause, failure);
@@ -138,7 +168,10 @@ describe('askpass through a real sshd', function () {
     const output = collect(shell.stream);
     await shell.finished;
     assert.equal((await output).toString(), 'trusted\n');
-    assert.deepEqual(asked.map((request) => request.kind), ['host-key']);
+    assert.deepEqual(
+      asked.map((request) => request.kind),
+      ['host-key'],
+    );
     assert.match(asked[0].prompt, /authenticity of host .* can't be established[\s\S]*SHA256:[\s\S]*continue connecting/);
     assert.match(readFileSync(knownHosts, 'utf8'), /ssh-ed25519/);
   });
@@ -154,16 +187,19 @@ describe('askpass through a real sshd', function () {
 
   it('the channel answers no one without the token of a live shell', async () => {
     let asked = 0;
-    const shell = openRemoteShell(target({ command: ['sleep', '5'], killGraceMs: 100, askpass: async () => (asked++, await sleep(10), passphrase) }));
+    const shell = openRemoteShell(
+      target({ command: ['sleep', '5'], killGraceMs: 100, askpass: async () => (asked++, await sleep(10), passphrase) }),
+    );
     const environ = readFileSync(`/proc/${shell.pid}/environ`, 'utf8').split('\0');
     const socket = environ.find((entry) => entry.startsWith('RSH_TRANSPORT_ASKPASS_SOCKET='))!.split('=')[1];
-    const ask = (token: string) => new Promise<string>((resolve) => {
-      const connection = createConnection(socket);
-      let reply = '';
-      connection.on('data', (chunk) => (reply += chunk));
-      connection.on('connect', () => connection.write(`${JSON.stringify({ token, prompt: 'Password:' })}\n`));
-      connection.on('close', () => resolve(reply));
-    });
+    const ask = (token: string) =>
+      new Promise<string>((resolve) => {
+        const connection = createConnection(socket);
+        let reply = '';
+        connection.on('data', (chunk) => (reply += chunk));
+        connection.on('connect', () => connection.write(`${JSON.stringify({ token, prompt: 'Password:' })}\n`));
+        connection.on('close', () => resolve(reply));
+      });
     // ssh's own prompt is there, and its answer held back while strangers knock.
     for (let i = 0; i < 200 && asked === 0; i++) await sleep(20);
     const token = environ.find((entry) => entry.startsWith('RSH_TRANSPORT_ASKPASS_TOKEN='))!.split('=')[1];
@@ -173,43 +209,65 @@ describe('askpass through a real sshd', function () {
     // Another shell keeps the channel open: the settled shell's token is void, not the socket.
     const other = openRemoteShell(target({ command: ['sleep', '5'], killGraceMs: 100, askpass: () => new Promise(() => {}) }));
     await shell.close();
-    assert.equal(asked, 1, 'only ssh\'s own prompt reached the callback');
+    assert.equal(asked, 1, "only ssh's own prompt reached the callback");
     assert.equal(await ask(token), '{"answer":null}', 'the token of a settled shell is void');
     assert.equal(asked, 1);
     await other.close();
   });
 
   it("the README's example answers the passphrase", async () => {
-    const code = readmeBlock('const shell = openRemoteShell({\n  host: \'backup.example.org\', user: \'alice\', command: [\'uptime\'],');
+    const code = readmeBlock("const shell = openRemoteShell({\n  host: 'backup.example.org', user: 'alice', command: ['uptime'],");
     const given = "host: 'backup.example.org', user: 'alice',";
     const keys: string[] = [];
-    const { result } = await runBlock(code.replace(given, 'host: exampleTarget.host, user: exampleTarget.user, rsh: exampleTarget.rsh, stderr: \'capture\','), {
-      openRemoteShell,
-      exampleTarget: target({}),
-      keyring: { get: (name: string) => (keys.push(name), passphrase) },
-      confirmFingerprint: async () => false,
-    }, '(async () => { shell.stream.resume(); return shell.finished; })()');
+    const { result } = await runBlock(
+      code.replace(given, "host: exampleTarget.host, user: exampleTarget.user, rsh: exampleTarget.rsh, stderr: 'capture',"),
+      {
+        openRemoteShell,
+        exampleTarget: target({}),
+        keyring: { get: (name: string) => (keys.push(name), passphrase) },
+        confirmFingerprint: async () => false,
+      },
+      '(async () => { shell.stream.resume(); return shell.finished; })()',
+    );
     assert.equal((result as { code: number }).code, 0);
     assert.deepEqual(keys, ['backup key']);
   });
 
   it('refuses askpass with batchMode, and with another remote shell', () => {
-    assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, batchMode: true })), /batchMode: true and askpass contradict/);
-    assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, sshOptions: { BatchMode: 'yes' } })), /sshOptions.BatchMode and askpass contradict/);
-    assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, rsh: 'rsh' })), /askpass is an option of OpenSSH's ssh/);
+    assert.throws(
+      () => openRemoteShell(target({ command: ['true'], askpass: () => null, batchMode: true })),
+      /batchMode: true and askpass contradict/,
+    );
+    assert.throws(
+      () => openRemoteShell(target({ command: ['true'], askpass: () => null, sshOptions: { BatchMode: 'yes' } })),
+      /sshOptions.BatchMode and askpass contradict/,
+    );
+    assert.throws(
+      () => openRemoteShell(target({ command: ['true'], askpass: () => null, rsh: 'rsh' })),
+      /askpass is an option of OpenSSH's ssh/,
+    );
     assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: 'secret' as never })), /askpass must be a function/);
     for (const words of [['-o', 'BatchMode=yes'], ['-oBatchMode=yes'], ['-o', 'batchmode yes']]) {
-      assert.throws(() => openRemoteShell(target({ command: ['true'], askpass: () => null, rsh: ['ssh', ...words] })), /rsh sets BatchMode yes, which contradicts askpass/);
+      assert.throws(
+        () => openRemoteShell(target({ command: ['true'], askpass: () => null, rsh: ['ssh', ...words] })),
+        /rsh sets BatchMode yes, which contradicts askpass/,
+      );
     }
   });
 
   it("a server's keyboard-interactive prompt is never taken for ssh's own", () => {
     assert.deepEqual(askpassRequest("(alice@backup.example.org) Enter passphrase for key '/home/alice/.ssh/id_ed25519': "), {
-      prompt: "(alice@backup.example.org) Enter passphrase for key '/home/alice/.ssh/id_ed25519': ", kind: 'other', fromServer: true,
+      prompt: "(alice@backup.example.org) Enter passphrase for key '/home/alice/.ssh/id_ed25519': ",
+      kind: 'other',
+      fromServer: true,
     });
     assert.equal(askpassRequest('(alice@backup.example.org) Password: ').kind, 'password');
     assert.equal(askpassRequest('(alice@backup.example.org) Are you sure you want to continue connecting (yes/no)? ').kind, 'other');
-    assert.deepEqual(askpassRequest("alice@backup.example.org's password: "), { prompt: "alice@backup.example.org's password: ", kind: 'password', fromServer: false });
+    assert.deepEqual(askpassRequest("alice@backup.example.org's password: "), {
+      prompt: "alice@backup.example.org's password: ",
+      kind: 'password',
+      fromServer: false,
+    });
     assert.equal(askpassRequest('(alice@h) \x1b]0;owned\x07Code: ').prompt, '(alice@h) ^[]0;owned^GCode: ');
   });
 
@@ -234,25 +292,38 @@ describe('askpass through a real sshd', function () {
     });
 
     const login = (extra: Partial<OpenRemoteShellOptions>): OpenRemoteShellOptions => ({
-      host: server.host, user, stderr: 'capture', command: ['id', '-un'],
-      rsh: ['ssh', ...askable(server.sshOptions.filter((word, i, all) => word !== '-i' && all[i - 1] !== '-i')), '-o', 'PubkeyAuthentication=no'],
+      host: server.host,
+      user,
+      stderr: 'capture',
+      command: ['id', '-un'],
+      rsh: [
+        'ssh',
+        ...askable(server.sshOptions.filter((word, i, all) => word !== '-i' && all[i - 1] !== '-i')),
+        '-o',
+        'PubkeyAuthentication=no',
+      ],
       ...extra,
     });
 
     it('answers the password, which is nowhere but in ssh', async () => {
       const asked: AskpassRequest[] = [];
       let places: string[] = [];
-      const shell: RemoteShell = openRemoteShell(login({
-        askpass: (request) => {
-          asked.push(request);
-          places = placesWhileAsking(shell);
-          return password;
-        },
-      }));
+      const shell: RemoteShell = openRemoteShell(
+        login({
+          askpass: (request) => {
+            asked.push(request);
+            places = placesWhileAsking(shell);
+            return password;
+          },
+        }),
+      );
       const output = collect(shell.stream);
       await shell.finished;
       assert.equal((await output).toString(), `${user}\n`);
-      assert.deepEqual(asked.map((request) => request.kind), ['password']);
+      assert.deepEqual(
+        asked.map((request) => request.kind),
+        ['password'],
+      );
       assert.match(asked[0].prompt, new RegExp(`^${user}@127\\.0\\.0\\.1's password: $`));
       assertNowhere(password, [...places, shell.stderr.snapshot().text, ...filesUnder(runtimeDir()), server.log()]);
     });
@@ -260,11 +331,13 @@ describe('askpass through a real sshd', function () {
     it('with multiplex, the master asks once for every session', async () => {
       let asked = 0;
       const shells = Array.from({ length: 3 }, () => openRemoteShell(login({ multiplex: true, askpass: () => (asked++, password) })));
-      const outputs = await Promise.all(shells.map(async (shell) => {
-        const output = collect(shell.stream);
-        await shell.finished;
-        return (await output).toString();
-      }));
+      const outputs = await Promise.all(
+        shells.map(async (shell) => {
+          const output = collect(shell.stream);
+          await shell.finished;
+          return (await output).toString();
+        }),
+      );
       assert.deepEqual(outputs, [`${user}\n`, `${user}\n`, `${user}\n`]);
       assert.equal(asked, 1);
       assert.equal(mastersUnder(runtimeDir()).length, 1);
@@ -273,7 +346,9 @@ describe('askpass through a real sshd', function () {
     });
 
     it('a wrong password fails with auth-failed', async () => {
-      const shell = openRemoteShell(login({ askpass: (request) => (request.kind === 'password' ? 'not it' : null), sshOptions: { NumberOfPasswordPrompts: 1 } }));
+      const shell = openRemoteShell(
+        login({ askpass: (request) => (request.kind === 'password' ? 'not it' : null), sshOptions: { NumberOfPasswordPrompts: 1 } }),
+      );
       const err = await rejection(shell.finished);
       assert.equal(err.reason, 'auth-failed');
       assert.ok(!err.message.includes('not it'));

@@ -20,7 +20,11 @@ describe('the command in place of ssh, through a real sshd', function () {
   it('| head -c 10 ends promptly, with the status plain ssh has', () => {
     const run = (command: string) => {
       const started = performance.now();
-      const r = spawnSync('bash', ['-c', `${command} ${target().join(' ')} yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`], { encoding: 'utf8', env: cliEnv(), timeout: 20_000 });
+      const r = spawnSync('bash', ['-c', `${command} ${target().join(' ')} yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`], {
+        encoding: 'utf8',
+        env: cliEnv(),
+        timeout: 20_000,
+      });
       return { status: r.stdout.trim(), ms: performance.now() - started };
     };
     const ssh = run(peer.sshd.rsh);
@@ -33,7 +37,9 @@ describe('the command in place of ssh, through a real sshd', function () {
     const src = path.join(peer.scratch, 'rsync-rsh-src');
     makeTree(src, 50, 2 * 1024 * 1024);
     const r = spawnSync('rsync', ['-a', `${src}/`, `${peer.sshd.user}@${peer.sshd.host}:${peer.scratch}/rsync-rsh-dst/`], {
-      encoding: 'utf8', timeout: 60_000, env: cliEnv({ RSYNC_RSH: CLI, RSH_TRANSPORT_RSH: peer.sshd.rsh }),
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: cliEnv({ RSYNC_RSH: CLI, RSH_TRANSPORT_RSH: peer.sshd.rsh }),
     });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(checksums(`${peer.scratch}/rsync-rsh-dst`), checksums(src));

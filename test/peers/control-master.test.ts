@@ -15,8 +15,16 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
   this.timeout(60_000);
   const peer = useSshd();
 
-  const control = (name: string) => ['-o', 'ControlMaster=auto', '-o', `ControlPath=${path.join(peer.sshd.dir, `cm-${name}`)}`, '-o', 'ControlPersist=60'];
-  const ssh = (name: string, ...args: string[]) => spawnSync('ssh', [...peer.sshd.sshOptions, ...control(name), ...args, '-l', peer.sshd.user, peer.sshd.host], { encoding: 'utf8' });
+  const control = (name: string) => [
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${path.join(peer.sshd.dir, `cm-${name}`)}`,
+    '-o',
+    'ControlPersist=60',
+  ];
+  const ssh = (name: string, ...args: string[]) =>
+    spawnSync('ssh', [...peer.sshd.sshOptions, ...control(name), ...args, '-l', peer.sshd.user, peer.sshd.host], { encoding: 'utf8' });
   const masterPid = (name: string): number => {
     const check = ssh(name, '-O', 'check');
     const pid = /pid=(\d+)/.exec(check.stderr)?.[1];
@@ -28,8 +36,12 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
     it(`finished resolves within 1 s of the ssh client's exit while the master holds stderr (${backend.name})`, async () => {
       const name = backend.name;
       const shell = openRemoteShell({
-        host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
-        command: ['echo', 'first'], stderr: 'capture', [internal]: { binding: backend.binding() },
+        host: peer.sshd.host,
+        user: peer.sshd.user,
+        rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
+        command: ['echo', 'first'],
+        stderr: 'capture',
+        [internal]: { binding: backend.binding() },
       } as Parameters<typeof openRemoteShell>[0]);
       let endedAt = 0;
       const out: Buffer[] = [];
@@ -48,8 +60,12 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
 
         // A second connection multiplexes through it.
         const second = openRemoteShell({
-          host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
-          command: ['echo', 'second'], stderr: 'capture', [internal]: { binding: backend.binding() },
+          host: peer.sshd.host,
+          user: peer.sshd.user,
+          rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
+          command: ['echo', 'second'],
+          stderr: 'capture',
+          [internal]: { binding: backend.binding() },
         } as Parameters<typeof openRemoteShell>[0]);
         const secondOut: Buffer[] = [];
         second.stream.on('data', (chunk: Buffer) => secondOut.push(chunk));
@@ -64,7 +80,9 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
   }
 
   it("plain child_process.spawn: 'close' waits for the master, which is why the transport exists", async () => {
-    const child = spawn('ssh', [...peer.sshd.sshOptions, ...control('plain'), '-v', '-l', peer.sshd.user, peer.sshd.host, 'echo plain'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ssh', [...peer.sshd.sshOptions, ...control('plain'), '-v', '-l', peer.sshd.user, peer.sshd.host, 'echo plain'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.resume();
     child.stderr.resume();
     let closed = false;

@@ -90,48 +90,166 @@ describe('failure reasons through a real sshd', function () {
   });
 
   const cases: Case[] = [
-    { reason: 'connect-refused', name: 'a port nothing listens on', options: () => [], base: () => ({ port: refusedPort }), exitCode: 255,
-      first: /^ssh could not connect to 127\.0\.0\.1 port \d+: connection refused$/, telling: /^ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused$/ },
-    { reason: 'host-not-found', name: 'a name that cannot resolve', options: () => [], host: () => UNRESOLVABLE, exitCode: 255,
-      first: /^ssh could not resolve the host name x+\.invalid: Name or service not known$/, telling: /^ssh: Could not resolve hostname x+\.invalid: / },
-    { reason: 'connect-timeout', name: 'a listener that never speaks, ConnectTimeout=1', options: () => ['-o', 'ConnectTimeout=1'], base: () => ({ port: silentPort }), exitCode: 255,
-      first: /^ssh could not connect to 127\.0\.0\.1 port \d+: the server did not answer in time$/, telling: /^Connection timed out during banner exchange$/ },
-    { reason: 'auth-failed', name: 'a key the server does not accept', options: () => [], base: () => ({ key: peer.sshd.strangerKey }), exitCode: 255,
-      first: /^ssh could not authenticate to \S+@127\.0\.0\.1: Permission denied \(publickey\)$/, telling: /^\S+@127\.0\.0\.1: Permission denied \(publickey\)\.$/ },
-    { reason: 'host-key-unknown', name: 'an unknown host key with strict checking', options: () => [], base: () => ({ knownHosts: '/dev/null' }), exitCode: 255,
-      first: /^ssh does not know the host key of \[127\.0\.0\.1\]:\d+, and strict host key checking is on$/, telling: /^No ED25519 host key is known for/ },
-    { reason: 'host-key-changed', name: 'a changed host key', options: () => [], base: () => ({ knownHosts: peer.sshd.wrongKnownHosts }), exitCode: 255,
-      first: /^the host key of \[127\.0\.0\.1\]:\d+ has changed, and ssh refused to connect: this may be a man-in-the-middle attack$/, telling: /REMOTE HOST IDENTIFICATION HAS CHANGED/ },
-    { reason: 'negotiation-failed', name: 'no key exchange method in common', options: () => ['-o', 'KexAlgorithms=diffie-hellman-group1-sha1'], exitCode: 255,
-      first: /^ssh could not negotiate with 127\.0\.0\.1 port \d+: no matching key exchange method found$/, telling: /^Unable to negotiate with .*Their offer: / },
-    { reason: 'negotiation-failed', name: 'no host key type in common', options: () => ['-o', 'HostKeyAlgorithms=rsa-sha2-512'], exitCode: 255,
-      first: /^ssh could not negotiate with 127\.0\.0\.1 port \d+: no matching host key type found$/, telling: /^Unable to negotiate with / },
-    { reason: 'closed-by-remote', name: 'a server that closes the connection before authentication (LoginGraceTime)', options: () => [], base: () => ({ port: relayPort }), exitCode: 255,
-      first: /^the server (closed the connection before the session began|127\.0\.0\.1 port \d+ closed the connection before the session began)/, telling: /^(Connection closed by 127\.0\.0\.1 port \d+|kex_exchange_identification: )/ },
-    { reason: 'remote-command-not-found', name: 'a remote command that does not exist (127)', options: () => [], remoteCommand: 'rsyncx --server', exitCode: 127,
-      first: /^the remote command was not found \(exit 127\): bash: line 1: rsyncx: command not found$/, telling: /^bash: line 1: rsyncx: command not found$/ },
-    { reason: 'remote-command-not-executable', name: 'a remote command that cannot run (126)', options: () => [], remoteCommand: '/etc/passwd', exitCode: 126,
-      first: /^the remote command could not be executed \(exit 126\): bash: line 1: \/etc\/passwd: Permission denied$/, telling: /Permission denied$/ },
-    { reason: 'remote-command-failed', name: 'a remote command that fails with 23 after an rsync error line', options: () => [],
+    {
+      reason: 'connect-refused',
+      name: 'a port nothing listens on',
+      options: () => [],
+      base: () => ({ port: refusedPort }),
+      exitCode: 255,
+      first: /^ssh could not connect to 127\.0\.0\.1 port \d+: connection refused$/,
+      telling: /^ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused$/,
+    },
+    {
+      reason: 'host-not-found',
+      name: 'a name that cannot resolve',
+      options: () => [],
+      host: () => UNRESOLVABLE,
+      exitCode: 255,
+      first: /^ssh could not resolve the host name x+\.invalid: Name or service not known$/,
+      telling: /^ssh: Could not resolve hostname x+\.invalid: /,
+    },
+    {
+      reason: 'connect-timeout',
+      name: 'a listener that never speaks, ConnectTimeout=1',
+      options: () => ['-o', 'ConnectTimeout=1'],
+      base: () => ({ port: silentPort }),
+      exitCode: 255,
+      first: /^ssh could not connect to 127\.0\.0\.1 port \d+: the server did not answer in time$/,
+      telling: /^Connection timed out during banner exchange$/,
+    },
+    {
+      reason: 'auth-failed',
+      name: 'a key the server does not accept',
+      options: () => [],
+      base: () => ({ key: peer.sshd.strangerKey }),
+      exitCode: 255,
+      first: /^ssh could not authenticate to \S+@127\.0\.0\.1: Permission denied \(publickey\)$/,
+      telling: /^\S+@127\.0\.0\.1: Permission denied \(publickey\)\.$/,
+    },
+    {
+      reason: 'host-key-unknown',
+      name: 'an unknown host key with strict checking',
+      options: () => [],
+      base: () => ({ knownHosts: '/dev/null' }),
+      exitCode: 255,
+      first: /^ssh does not know the host key of \[127\.0\.0\.1\]:\d+, and strict host key checking is on$/,
+      telling: /^No ED25519 host key is known for/,
+    },
+    {
+      reason: 'host-key-changed',
+      name: 'a changed host key',
+      options: () => [],
+      base: () => ({ knownHosts: peer.sshd.wrongKnownHosts }),
+      exitCode: 255,
+      first: /^the host key of \[127\.0\.0\.1\]:\d+ has changed, and ssh refused to connect: this may be a man-in-the-middle attack$/,
+      telling: /REMOTE HOST IDENTIFICATION HAS CHANGED/,
+    },
+    {
+      reason: 'negotiation-failed',
+      name: 'no key exchange method in common',
+      options: () => ['-o', 'KexAlgorithms=diffie-hellman-group1-sha1'],
+      exitCode: 255,
+      first: /^ssh could not negotiate with 127\.0\.0\.1 port \d+: no matching key exchange method found$/,
+      telling: /^Unable to negotiate with .*Their offer: /,
+    },
+    {
+      reason: 'negotiation-failed',
+      name: 'no host key type in common',
+      options: () => ['-o', 'HostKeyAlgorithms=rsa-sha2-512'],
+      exitCode: 255,
+      first: /^ssh could not negotiate with 127\.0\.0\.1 port \d+: no matching host key type found$/,
+      telling: /^Unable to negotiate with /,
+    },
+    {
+      reason: 'closed-by-remote',
+      name: 'a server that closes the connection before authentication (LoginGraceTime)',
+      options: () => [],
+      base: () => ({ port: relayPort }),
+      exitCode: 255,
+      first:
+        /^the server (closed the connection before the session began|127\.0\.0\.1 port \d+ closed the connection before the session began)/,
+      telling: /^(Connection closed by 127\.0\.0\.1 port \d+|kex_exchange_identification: )/,
+    },
+    {
+      reason: 'remote-command-not-found',
+      name: 'a remote command that does not exist (127)',
+      options: () => [],
+      remoteCommand: 'rsyncx --server',
+      exitCode: 127,
+      first: /^the remote command was not found \(exit 127\): bash: line 1: rsyncx: command not found$/,
+      telling: /^bash: line 1: rsyncx: command not found$/,
+    },
+    {
+      reason: 'remote-command-not-executable',
+      name: 'a remote command that cannot run (126)',
+      options: () => [],
+      remoteCommand: '/etc/passwd',
+      exitCode: 126,
+      first: /^the remote command could not be executed \(exit 126\): bash: line 1: \/etc\/passwd: Permission denied$/,
+      telling: /Permission denied$/,
+    },
+    {
+      reason: 'remote-command-failed',
+      name: 'a remote command that fails with 23 after an rsync error line',
+      options: () => [],
       remoteCommand: `echo 'rsync: change_dir "/srv/data" failed: Permission denied (13)' >&2; echo 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.5.0]' >&2; exit 23`,
-      exitCode: 23, first: /^the remote command failed with exit code 23: rsync: change_dir "\/srv\/data" failed: Permission denied \(13\)$/, telling: /^rsync: change_dir/ },
-    { reason: 'killed', name: 'a remote command killed by a signal (seen with -v)', options: () => [], remoteCommand: 'kill -9 $$', exitCode: 255, variants: ['-v'],
-      first: /^the remote command was killed by a signal \(ssh exited with code 255\)$/, telling: /rtype exit-signal/ },
-    { reason: 'remote-command-failed', name: 'a remote command killed by a signal after some output (plain ssh tells no more)', options: () => [], remoteCommand: 'echo started; kill -9 $$', exitCode: 255, variants: ['plain'],
-      first: /^the remote command failed with exit code 255, or was killed by a signal \(ssh does not say which without -v\)$/, telling: /^$/,
+      exitCode: 23,
+      first: /^the remote command failed with exit code 23: rsync: change_dir "\/srv\/data" failed: Permission denied \(13\)$/,
+      telling: /^rsync: change_dir/,
+    },
+    {
+      reason: 'killed',
+      name: 'a remote command killed by a signal (seen with -v)',
+      options: () => [],
+      remoteCommand: 'kill -9 $$',
+      exitCode: 255,
+      variants: ['-v'],
+      first: /^the remote command was killed by a signal \(ssh exited with code 255\)$/,
+      telling: /rtype exit-signal/,
+    },
+    {
+      reason: 'remote-command-failed',
+      name: 'a remote command killed by a signal after some output (plain ssh tells no more)',
+      options: () => [],
+      remoteCommand: 'echo started; kill -9 $$',
+      exitCode: 255,
+      variants: ['plain'],
+      first: /^the remote command failed with exit code 255, or was killed by a signal \(ssh does not say which without -v\)$/,
+      telling: /^$/,
       // The command hands stdout over and cannot see that output came back.
-      cliFirst: /^connection unexpectedly closed: ssh exited with code 255$/ },
-    { reason: 'unknown', name: 'a remote command that exits with 255 and says nothing', options: () => [], remoteCommand: 'exit 255', exitCode: 255, variants: ['plain'],
-      first: /^connection unexpectedly closed \(0 bytes received so far\): ssh exited with code 255$/, telling: /^$/,
-      cliFirst: /^connection unexpectedly closed: ssh exited with code 255$/ },
-    { reason: 'invalid-input', name: 'an option ssh does not know', options: () => ['-o', 'NoSuchOption=1'], exitCode: 255,
-      first: /^ssh refused its configuration \(command-line line 0\): Bad configuration option: nosuchoption$/, telling: /Bad configuration option: nosuchoption/ },
+      cliFirst: /^connection unexpectedly closed: ssh exited with code 255$/,
+    },
+    {
+      reason: 'unknown',
+      name: 'a remote command that exits with 255 and says nothing',
+      options: () => [],
+      remoteCommand: 'exit 255',
+      exitCode: 255,
+      variants: ['plain'],
+      first: /^connection unexpectedly closed \(0 bytes received so far\): ssh exited with code 255$/,
+      telling: /^$/,
+      cliFirst: /^connection unexpectedly closed: ssh exited with code 255$/,
+    },
+    {
+      reason: 'invalid-input',
+      name: 'an option ssh does not know',
+      options: () => ['-o', 'NoSuchOption=1'],
+      exitCode: 255,
+      first: /^ssh refused its configuration \(command-line line 0\): Bad configuration option: nosuchoption$/,
+      telling: /Bad configuration option: nosuchoption/,
+    },
   ];
 
-  const rshFor = (c: Case, verbose: boolean): string[] =>
-    ['ssh', ...(verbose ? ['-v'] : []), ...c.options(), ...peer.sshd.sshOptionsWith(c.base?.() ?? {})];
+  const rshFor = (c: Case, verbose: boolean): string[] => [
+    'ssh',
+    ...(verbose ? ['-v'] : []),
+    ...c.options(),
+    ...peer.sshd.sshOptionsWith(c.base?.() ?? {}),
+  ];
   const target = (c: Case, verbose: boolean): OpenRemoteShellOptions => ({
-    host: c.host?.() ?? peer.sshd.host, user: peer.sshd.user, rsh: rshFor(c, verbose),
+    host: c.host?.() ?? peer.sshd.host,
+    user: peer.sshd.user,
+    rsh: rshFor(c, verbose),
     ...(c.remoteCommand !== undefined ? { remoteCommand: c.remoteCommand } : { command: ['true'] }),
   });
 
@@ -140,7 +258,10 @@ describe('failure reasons through a real sshd', function () {
       it(`${c.reason}: ${c.name} (ssh${variant === '-v' ? ' -v' : ''})`, async () => {
         for (const stderr of ['capture', 'live'] as const) {
           const lines: string[] = [];
-          const shell = openRemoteShell({ ...target(c, variant === '-v'), stderr: stderr === 'capture' ? 'capture' : (line) => lines.push(line) });
+          const shell = openRemoteShell({
+            ...target(c, variant === '-v'),
+            stderr: stderr === 'capture' ? 'capture' : (line) => lines.push(line),
+          });
           shell.stream.resume();
           const err = await rejection(shell.finished);
           const why = `${stderr}: ${err.message}\n--- tail:\n${err.stderrTail}`;
@@ -148,11 +269,25 @@ describe('failure reasons through a real sshd', function () {
           assert.equal(err.exitCode, c.exitCode, why);
           assert.match(err.shortMessage, c.first, why);
           if (c.telling.source === '^$') assert.ok(err.tellingLines.length <= 1, why);
-          else assert.ok(err.tellingLines.some((line) => c.telling.test(line)), why);
-          assert.ok(err.tellingLines.every((line) => !/^debug\d: (?!client_input_channel_req: channel \d+ rtype exit-signal)/.test(line)), why);
+          else
+            assert.ok(
+              err.tellingLines.some((line) => c.telling.test(line)),
+              why,
+            );
+          assert.ok(
+            err.tellingLines.every((line) => !/^debug\d: (?!client_input_channel_req: channel \d+ rtype exit-signal)/.test(line)),
+            why,
+          );
           if (stderr === 'live') {
             // The user saw every line: the message is the first line and the telling lines.
-            assert.deepEqual(err.message.split('\n').slice(1).every((line) => err.tellingLines.includes(line)), true, why);
+            assert.deepEqual(
+              err.message
+                .split('\n')
+                .slice(1)
+                .every((line) => err.tellingLines.includes(line)),
+              true,
+              why,
+            );
             assert.doesNotMatch(err.message, /debug1: Exit status|Transferred: sent/, why);
           }
         }
@@ -160,7 +295,13 @@ describe('failure reasons through a real sshd', function () {
     }
     if ((c.variants ?? ['plain']).includes('plain')) {
       it(`${c.reason}: ${c.name}: the command's last line says the same, with ssh's status`, async () => {
-        const { status, stderr } = await runCli([`--rsh=${rshFor(c, false).join(' ')}`, '-l', peer.sshd.user, c.host?.() ?? peer.sshd.host, c.remoteCommand ?? 'true']);
+        const { status, stderr } = await runCli([
+          `--rsh=${rshFor(c, false).join(' ')}`,
+          '-l',
+          peer.sshd.user,
+          c.host?.() ?? peer.sshd.host,
+          c.remoteCommand ?? 'true',
+        ]);
         assert.equal(status, c.exitCode, stderr);
         const last = stderr.trimEnd().split('\n').pop()!;
         assert.match(last.replace(/^rsh-transport: /, ''), c.cliFirst ?? c.first, stderr);
@@ -173,7 +314,9 @@ describe('failure reasons through a real sshd', function () {
    * session's sshd, the privileged monitor above it if there is one (there is none for root),
    * and the remote command, which outlives them and is ended by the test. */
   async function session(shell: { stream: NodeJS.ReadableStream }): Promise<{ sshd: number[]; command: number }> {
-    const [sshd, command] = await new Promise<number[]>((resolve) => shell.stream.once('data', (chunk: Buffer) => resolve(chunk.toString().trim().split(' ').map(Number))));
+    const [sshd, command] = await new Promise<number[]>((resolve) =>
+      shell.stream.once('data', (chunk: Buffer) => resolve(chunk.toString().trim().split(' ').map(Number))),
+    );
     const parent = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(sshd)], { encoding: 'utf8' }).trim());
     const parentArgs = execFileSync('ps', ['-o', 'args=', '-p', String(parent)], { encoding: 'utf8' });
     return { sshd: /\[priv\]/.test(parentArgs) ? [sshd, parent] : [sshd], command };
@@ -192,8 +335,11 @@ describe('failure reasons through a real sshd', function () {
   it('connection-lost: the session ends under an established connection (its sshd is killed)', async () => {
     for (const verbose of [false, true]) {
       const shell = openRemoteShell({
-        host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...(verbose ? ['-v'] : []), ...peer.sshd.sshOptions],
-        remoteCommand: 'echo $PPID $$; exec sleep 30', stderr: 'capture',
+        host: peer.sshd.host,
+        user: peer.sshd.user,
+        rsh: ['ssh', ...(verbose ? ['-v'] : []), ...peer.sshd.sshOptions],
+        remoteCommand: 'echo $PPID $$; exec sleep 30',
+        stderr: 'capture',
       });
       const { sshd, command } = await session(shell);
       shell.stream.resume();
@@ -211,8 +357,11 @@ describe('failure reasons through a real sshd', function () {
 
   it('connection-lost: the server stops responding (its session is stopped), ServerAliveInterval=1', async () => {
     const shell = openRemoteShell({
-      host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=1', ...peer.sshd.sshOptions],
-      remoteCommand: 'echo $PPID $$; exec sleep 30', stderr: 'capture',
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: ['ssh', '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=1', ...peer.sshd.sshOptions],
+      remoteCommand: 'echo $PPID $$; exec sleep 30',
+      stderr: 'capture',
     });
     const { sshd, command } = await session(shell);
     shell.stream.resume();
@@ -221,7 +370,10 @@ describe('failure reasons through a real sshd', function () {
     try {
       const err = await rejection(shell.finished);
       assert.equal(err.reason, 'connection-lost', err.message);
-      assert.match(err.shortMessage, /^connection unexpectedly closed \(\d+ bytes received so far\): the server 127\.0\.0\.1 stopped responding$/);
+      assert.match(
+        err.shortMessage,
+        /^connection unexpectedly closed \(\d+ bytes received so far\): the server 127\.0\.0\.1 stopped responding$/,
+      );
       assert.deepEqual(err.tellingLines, ['Timeout, server 127.0.0.1 not responding.']);
     } finally {
       killAll(stopped);
@@ -229,7 +381,13 @@ describe('failure reasons through a real sshd', function () {
   });
 
   it('killed: the local ssh killed by a signal', async () => {
-    const shell = openRemoteShell({ host: peer.sshd.host, user: peer.sshd.user, rsh: peer.sshd.rsh, remoteCommand: 'echo up; exec sleep 30', stderr: 'capture' });
+    const shell = openRemoteShell({
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: peer.sshd.rsh,
+      remoteCommand: 'echo up; exec sleep 30',
+      stderr: 'capture',
+    });
     await new Promise((resolve) => shell.stream.once('data', resolve));
     shell.kill('SIGKILL');
     const err = await rejection(shell.finished);
@@ -253,8 +411,11 @@ describe('failure reasons through a real sshd', function () {
 
   it('aborted: an AbortSignal during a connect that hangs, with what ssh said so far', async () => {
     const shell = openRemoteShell({
-      host: peer.sshd.host, rsh: ['ssh', '-v', ...peer.sshd.sshOptionsWith({ port: silentPort })], command: ['true'],
-      stderr: 'capture', signal: AbortSignal.timeout(1000),
+      host: peer.sshd.host,
+      rsh: ['ssh', '-v', ...peer.sshd.sshOptionsWith({ port: silentPort })],
+      command: ['true'],
+      stderr: 'capture',
+      signal: AbortSignal.timeout(1000),
     });
     const err = await rejection(shell.finished);
     assert.equal(err.reason, 'aborted');
@@ -263,25 +424,43 @@ describe('failure reasons through a real sshd', function () {
   });
 
   it('invalid-input: a host that ssh would read as an option, refused before anything runs', () => {
-    assert.throws(() => openRemoteShell({ host: '-oProxyCommand=touch /tmp/x', rsh: peer.sshd.rsh }), (err: RemoteShellError) => {
-      assert.equal(err.reason, 'invalid-input');
-      assert.equal(err.code, 'ERR_INVALID_HOST');
-      assert.equal(err.neverConnected, false);
-      return true;
-    });
+    assert.throws(
+      () => openRemoteShell({ host: '-oProxyCommand=touch /tmp/x', rsh: peer.sshd.rsh }),
+      (err: RemoteShellError) => {
+        assert.equal(err.reason, 'invalid-input');
+        assert.equal(err.code, 'ERR_INVALID_HOST');
+        assert.equal(err.neverConnected, false);
+        return true;
+      },
+    );
   });
 
   it('says which failures never reached the remote command', async () => {
-    const shell = openRemoteShell({ host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port: refusedPort })], command: ['true'], stderr: 'capture' });
+    const shell = openRemoteShell({
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port: refusedPort })],
+      command: ['true'],
+      stderr: 'capture',
+    });
     assert.equal((await rejection(shell.finished)).neverConnected, true);
-    const ran = openRemoteShell({ host: peer.sshd.host, user: peer.sshd.user, rsh: peer.sshd.rsh, remoteCommand: 'exit 3', stderr: 'capture' });
+    const ran = openRemoteShell({
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: peer.sshd.rsh,
+      remoteCommand: 'exit 3',
+      stderr: 'capture',
+    });
     assert.equal((await rejection(ran.finished)).neverConnected, false);
   });
 
   it('every reason is produced by a test here or in the unit tests', async () => {
     const { REASONS } = await import('../../host/index.js');
     const here = new Set([...cases.map((c) => c.reason), 'connection-lost', 'killed', 'spawn-failed', 'aborted', 'invalid-input']);
-    assert.deepEqual(REASONS.filter((reason) => !here.has(reason)), []);
+    assert.deepEqual(
+      REASONS.filter((reason) => !here.has(reason)),
+      [],
+    );
     await sleep(0);
   });
 });

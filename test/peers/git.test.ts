@@ -11,7 +11,11 @@ describe('git through a real sshd', function () {
   const peer = useSshd();
 
   const git = (args: string[], env: NodeJS.ProcessEnv = {}): string => {
-    const r = spawnSync('git', args, { cwd: peer.scratch, encoding: 'utf8', env: cliEnv({ HOME: peer.scratch, GIT_CONFIG_NOSYSTEM: '1', ...env }) });
+    const r = spawnSync('git', args, {
+      cwd: peer.scratch,
+      encoding: 'utf8',
+      env: cliEnv({ HOME: peer.scratch, GIT_CONFIG_NOSYSTEM: '1', ...env }),
+    });
     assert.equal(r.status, 0, `git ${args.join(' ')}:\n${r.stderr}`);
     return r.stdout;
   };

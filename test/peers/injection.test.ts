@@ -13,11 +13,27 @@ describe('remote command words against a real sshd and login shell', function ()
   it('arrive literally, and an injection never creates its marker file', async () => {
     const marker = path.join(mkdtempSync(path.join(tmpdir(), 'rsh-inject-')), 'pwned');
     const words = [
-      `; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `' ; touch ${marker}; '`, `" ; touch ${marker}; "`,
-      `&& touch ${marker}`, 'two  spaces', 'new\nline', '', '$HOME', '\\', "it's", '*', '#', '-o',
+      `; touch ${marker}`,
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `' ; touch ${marker}; '`,
+      `" ; touch ${marker}; "`,
+      `&& touch ${marker}`,
+      'two  spaces',
+      'new\nline',
+      '',
+      '$HOME',
+      '\\',
+      "it's",
+      '*',
+      '#',
+      '-o',
     ];
     const shell = openRemoteShell({
-      host: peer.sshd.host, user: peer.sshd.user, rsh: peer.sshd.rsh, stderr: 'capture',
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: peer.sshd.rsh,
+      stderr: 'capture',
       command: ['printf', '%s\\0', ...words],
     });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);

@@ -39,13 +39,15 @@ describe('the stream contract through a real sshd', function () {
       }
     })();
     let received = 0;
-    shell.stream.pipe(new Writable({
-      highWaterMark: 16 * 1024,
-      write(chunk: Buffer, _encoding, callback) {
-        received += chunk.filter((b) => b === 0x78).length;
-        setTimeout(callback, 20);
-      },
-    }));
+    shell.stream.pipe(
+      new Writable({
+        highWaterMark: 16 * 1024,
+        write(chunk: Buffer, _encoding, callback) {
+          received += chunk.filter((b) => b === 0x78).length;
+          setTimeout(callback, 20);
+        },
+      }),
+    );
     const result = await shell.finished;
     writing = false;
     await writer;
@@ -86,7 +88,10 @@ describe('the stream contract through a real sshd', function () {
       const failure = await rejection(shell.finished);
       // The remote shell looked for a command of that name: ssh ran it as the remote command.
       assert.equal(failure.exitCode, 127, `${command[0]}: ${failure.stderrTail}`);
-      assert.match(failure.stderrTail, new RegExp(`${command[0].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ((command )?not found|No such file or directory)`));
+      assert.match(
+        failure.stderrTail,
+        new RegExp(`${command[0].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ((command )?not found|No such file or directory)`),
+      );
       assert.doesNotMatch(failure.stderrTail, /OpenSSH_/, 'not ssh -V');
       assert.equal((await out).length, 0, 'not ssh -G printing its configuration');
     }

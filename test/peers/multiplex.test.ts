@@ -27,8 +27,12 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
   const peer = useSshd();
   let dir: string;
   const target = (extra: Partial<OpenRemoteShellOptions> = {}): OpenRemoteShellOptions => ({
-    host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions], stderr: 'capture',
-    multiplex: { dir }, ...extra,
+    host: peer.sshd.host,
+    user: peer.sshd.user,
+    rsh: ['ssh', ...peer.sshd.sshOptions],
+    stderr: 'capture',
+    multiplex: { dir },
+    ...extra,
   });
   const accepted = (): number => (peer.sshd.log().match(/Accepted publickey/g) ?? []).length;
   const run = async (extra: Partial<OpenRemoteShellOptions>): Promise<string> => {
@@ -50,7 +54,10 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
   it('concurrent opens to one target share one master, and one authentication', async () => {
     const before = accepted();
     const outputs = await Promise.all(Array.from({ length: 6 }, (_, i) => run({ command: ['echo', `session ${i}`] })));
-    assert.deepEqual(outputs, Array.from({ length: 6 }, (_, i) => `session ${i}\n`));
+    assert.deepEqual(
+      outputs,
+      Array.from({ length: 6 }, (_, i) => `session ${i}\n`),
+    );
     assert.equal(mastersUnder(dir).length, 1, 'one master process');
     assert.equal(multiplexedConnections().length, 1);
     assert.equal(accepted() - before, 1, 'the server authenticated one connection');
@@ -70,7 +77,10 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     shell.stream.end();
     const output = await collect(shell.stream);
     await shell.finished;
-    assert.deepEqual(await Promise.all(callbacks), chunks.map(() => null));
+    assert.deepEqual(
+      await Promise.all(callbacks),
+      chunks.map(() => null),
+    );
     assert.ok(output.equals(Buffer.concat(chunks)), `${output.length} bytes came back`);
     assert.match(shell.argv.join(' '), /ControlMaster=no -o ControlPath=/);
   });
@@ -108,7 +118,7 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
       assert.equal(err.reason, 'auth-failed');
       assert.match(err.shortMessage, /^the shared connection could not be made: /);
       assert.match(err.message, /Permission denied/);
-      assert.ok(err.argv.includes('ControlMaster=yes'), 'the argv is the master\'s');
+      assert.ok(err.argv.includes('ControlMaster=yes'), "the argv is the master's");
       assert.equal(err.neverConnected, true);
     }
     assert.equal(errors[0].bytesNotSent, 4);
@@ -124,7 +134,9 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     const knownHosts = path.join(peer.sshd.dir, 'mux_relay_known_hosts');
     writeFileSync(knownHosts, readFileSync(peer.sshd.knownHosts, 'utf8').replace(/^\[127\.0\.0\.1\]:\d+/, `[127.0.0.1]:${port}`));
     const rsh = ['ssh', ...peer.sshd.sshOptionsWith({ port, knownHosts })];
-    const shells = Array.from({ length: 2 }, () => openRemoteShell(target({ rsh, command: ['cat'], retry: { attempts: 20, delayMs: 200 } })));
+    const shells = Array.from({ length: 2 }, () =>
+      openRemoteShell(target({ rsh, command: ['cat'], retry: { attempts: 20, delayMs: 200 } })),
+    );
     shells.forEach((shell, i) => shell.stream.end(`written at once ${i}\n`));
     const outputs = shells.map((shell) => collect(shell.stream));
     await sleep(700);
@@ -141,9 +153,15 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
 
   it('the master start is retried, and gives up saying how often', async () => {
     const port = await freePort();
-    const shells = Array.from({ length: 2 }, (_, i) => openRemoteShell(target({
-      rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port })], command: ['echo', `${i}`], retry: { attempts: 2, delayMs: 100 },
-    })));
+    const shells = Array.from({ length: 2 }, (_, i) =>
+      openRemoteShell(
+        target({
+          rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port })],
+          command: ['echo', `${i}`],
+          retry: { attempts: 2, delayMs: 100 },
+        }),
+      ),
+    );
     const errors = await Promise.all(shells.map((shell) => rejection(shell.finished)));
     for (const err of errors) {
       assert.equal(err.reason, 'connect-refused');
@@ -201,13 +219,19 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
   it('a directory ssh could not take, or under a parent others may write to, is refused and not made', () => {
     for (const name of ['with space', 'per%cent', 'quo"te']) {
       const odd = path.join(dir, name);
-      assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: odd } })), /holds a character ssh would not take in a ControlPath/);
+      assert.throws(
+        () => openRemoteShell(target({ command: ['true'], multiplex: { dir: odd } })),
+        /holds a character ssh would not take in a ControlPath/,
+      );
       assert.equal(existsSync(odd), false);
     }
     const shared = path.join(dir, 'shared');
     mkdirSync(shared);
     chmodSync(shared, 0o777);
-    assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: path.join(shared, 'mine') } })), /is under .*shared, which others may write to/);
+    assert.throws(
+      () => openRemoteShell(target({ command: ['true'], multiplex: { dir: path.join(shared, 'mine') } })),
+      /is under .*shared, which others may write to/,
+    );
     assert.equal(existsSync(path.join(shared, 'mine')), false);
   });
 
@@ -215,7 +239,10 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     const open = path.join(dir, 'open');
     mkdirSync(open, { mode: 0o755 });
     chmodSync(open, 0o755);
-    assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: open } })), /multiplex.dir .* is open to others \(mode 755\): make it 0700/);
+    assert.throws(
+      () => openRemoteShell(target({ command: ['true'], multiplex: { dir: open } })),
+      /multiplex.dir .* is open to others \(mode 755\): make it 0700/,
+    );
     const long = path.join(dir, 'x'.repeat(80));
     assert.throws(() => openRemoteShell(target({ command: ['true'], multiplex: { dir: long } })), /too long for a control socket/);
     assert.equal(existsSync(long), false, 'a refused directory is not made');
@@ -243,10 +270,15 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     const given = /^const target = \{.*\};$/m;
     assert.match(code, given);
     const before = accepted();
-    const { logged } = await runBlock(code.replace(given, 'const target = exampleTarget;').replace('multiplex: true', 'multiplex: { dir: muxDir }'), {
-      openRemoteShell, closeMultiplexedConnections, muxDir: dir,
-      exampleTarget: { host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions] },
-    });
+    const { logged } = await runBlock(
+      code.replace(given, 'const target = exampleTarget;').replace('multiplex: true', 'multiplex: { dir: muxDir }'),
+      {
+        openRemoteShell,
+        closeMultiplexedConnections,
+        muxDir: dir,
+        exampleTarget: { host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptions] },
+      },
+    );
     assert.equal(logged.length, 1);
     const [sizes] = logged[0] as [string[]];
     assert.equal(sizes.length, 3);
@@ -260,7 +292,8 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
       const script = path.join(ROOT, 'test/peers/fixtures/multiplex-exit.ts');
       const { multiplex: _own, ...options } = target({ command: ['echo', 'from the child'] });
       const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ ...options, multiplex: true }), how], {
-        cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
       const output = collect(child.stdout!);
       const code = await new Promise((resolve) => child.on('exit', resolve));
@@ -271,5 +304,4 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
       assert.equal(existsSync(childDir), false, 'and so did its directory');
     });
   }
-
 });

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../transport/helpers.js';
 
-const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<unknown>;
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+  ...args: string[]
+) => (...values: unknown[]) => Promise<unknown>;
 
 /** The README's ts block that begins with `start`. */
 export function readmeBlock(start: string): string {
@@ -17,7 +19,11 @@ export function readmeBlock(start: string): string {
 
 /** Runs `code` with `names` bound to `values`; what it logged, and what its last expression
  * `result` (when `result` names a variable of it) holds. */
-export async function runBlock(code: string, bindings: Record<string, unknown>, result?: string): Promise<{ logged: unknown[][]; result: unknown }> {
+export async function runBlock(
+  code: string,
+  bindings: Record<string, unknown>,
+  result?: string,
+): Promise<{ logged: unknown[][]; result: unknown }> {
   const logged: unknown[][] = [];
   const body = code.replace(/^import .*$/gm, '').replace(/\bconsole\.log\(/g, 'log(') + (result ? `\nreturn ${result};` : '');
   const names = [...Object.keys(bindings), 'log'];

@@ -19,7 +19,11 @@ describe('retry of the connection through a real sshd', function () {
   this.timeout(60_000);
   const peer = useSshd();
   const target = (port: number, extra: Partial<OpenRemoteShellOptions> = {}): OpenRemoteShellOptions => ({
-    host: peer.sshd.host, user: peer.sshd.user, rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port })], stderr: 'capture', ...extra,
+    host: peer.sshd.host,
+    user: peer.sshd.user,
+    rsh: ['ssh', ...peer.sshd.sshOptionsWith({ port })],
+    stderr: 'capture',
+    ...extra,
   });
 
   it('succeeds once the port starts listening, the reader attached from the start', async () => {
@@ -63,7 +67,10 @@ describe('retry of the connection through a real sshd', function () {
   });
 
   it('never retries a failure that reached the server or the remote command', async () => {
-    const denied = openRemoteShell({ ...target(peer.sshd.port, { command: ['true'], retry: 3 }), rsh: ['ssh', ...peer.sshd.sshOptionsWith({ key: peer.sshd.strangerKey })] });
+    const denied = openRemoteShell({
+      ...target(peer.sshd.port, { command: ['true'], retry: 3 }),
+      rsh: ['ssh', ...peer.sshd.sshOptionsWith({ key: peer.sshd.strangerKey })],
+    });
     const auth = await rejection(denied.finished);
     assert.equal(auth.reason, 'auth-failed');
     assert.equal(auth.attempts, 1);
@@ -77,7 +84,10 @@ describe('retry of the connection through a real sshd', function () {
   it('never retries when output came back unread: a paused consumer still gets it, and the command ran once', async () => {
     const log = path.join(peer.scratch, `ran-${Date.now()}`);
     const shell = openRemoteShell({
-      host: 'h', rsh: standIn(), stderr: 'capture', retry: { attempts: 2, delayMs: 10 },
+      host: 'h',
+      rsh: standIn(),
+      stderr: 'capture',
+      retry: { attempts: 2, delayMs: 10 },
       remoteCommand: `echo ran >> ${log}; printf RESULT; echo "ssh: connect to host 127.0.0.1 port 9: Connection refused" >&2; exit 255`,
     });
     shell.stream.pause(); // a reader, not reading yet: the bytes wait in the socket and the kernel
@@ -89,11 +99,14 @@ describe('retry of the connection through a real sshd', function () {
     assert.equal(readFileSync(log, 'utf8'), 'ran\n');
   });
 
-  it('never takes a remote command\'s own ssh failure for its own: ssh says when it authenticated', async () => {
+  it("never takes a remote command's own ssh failure for its own: ssh says when it authenticated", async () => {
     const log = path.join(peer.scratch, `nested-${Date.now()}`);
-    const shell = openRemoteShell(target(peer.sshd.port, {
-      retry: { attempts: 3, delayMs: 10 }, remoteCommand: `echo ran >> ${log}; ssh -F /dev/null -o BatchMode=yes -p ${await freePort()} 127.0.0.1 true`,
-    }));
+    const shell = openRemoteShell(
+      target(peer.sshd.port, {
+        retry: { attempts: 3, delayMs: 10 },
+        remoteCommand: `echo ran >> ${log}; ssh -F /dev/null -o BatchMode=yes -p ${await freePort()} 127.0.0.1 true`,
+      }),
+    );
     assert.ok(shell.argv.includes('LogLevel=VERBOSE'));
     const err = await rejection(shell.finished);
     assert.equal(err.attempts, 1);
@@ -103,7 +116,12 @@ describe('retry of the connection through a real sshd', function () {
 
   it('holds no end back once output came: a half-closing protocol finishes as without retry', async () => {
     for (const retry of [undefined, 1]) {
-      const shell = openRemoteShell({ host: 'h', rsh: ['sh', '-c', 'printf answer; exec 1>&-; cat >/dev/null', 'sh'], stderr: 'capture', retry });
+      const shell = openRemoteShell({
+        host: 'h',
+        rsh: ['sh', '-c', 'printf answer; exec 1>&-; cat >/dev/null', 'sh'],
+        stderr: 'capture',
+        retry,
+      });
       shell.stream.on('end', () => shell.stream.end());
       assert.equal((await collect(shell.stream)).toString(), 'answer');
       await shell.finished;
@@ -128,11 +146,14 @@ describe('retry of the connection through a real sshd', function () {
     }
   });
 
-  it('a new attempt that cannot start ends the run with why, keeping the last attempt\'s stderr and exit', async () => {
+  it("a new attempt that cannot start ends the run with why, keeping the last attempt's stderr and exit", async () => {
     const port = await freePort();
     const wrapper = path.join(peer.scratch, `ssh-wrapper-${Date.now()}`);
     writeFileSync(wrapper, `#!/bin/sh\nexec ssh "$@"\n`, { mode: 0o755 });
-    const shell = openRemoteShell({ ...target(port, { command: ['true'], retry: { attempts: 3, delayMs: 500 } }), rsh: [wrapper, ...peer.sshd.sshOptionsWith({ port })] });
+    const shell = openRemoteShell({
+      ...target(port, { command: ['true'], retry: { attempts: 3, delayMs: 500 } }),
+      rsh: [wrapper, ...peer.sshd.sshOptionsWith({ port })],
+    });
     await sleep(200);
     rmSync(wrapper);
     const err = await rejection(shell.finished);
@@ -143,9 +164,18 @@ describe('retry of the connection through a real sshd', function () {
   });
 
   it('refuses retry with a handed-over fd, and a wrong value, before anything runs', () => {
-    assert.throws(() => openRemoteShell(target(1, { command: ['true'], retry: 1, stdin: 0 })), /^TypeError: retry needs stdin and stdout as 'pipe'/);
-    assert.throws(() => openRemoteShell(target(1, { command: ['true'], retry: -1 })), /^RangeError: retry must be a whole number from 0 to 100, got -1$/);
-    assert.throws(() => openRemoteShell(target(1, { command: ['true'], retry: { attempts: 1, delay: 5 } as never })), /^TypeError: retry has no option "delay"/);
+    assert.throws(
+      () => openRemoteShell(target(1, { command: ['true'], retry: 1, stdin: 0 })),
+      /^TypeError: retry needs stdin and stdout as 'pipe'/,
+    );
+    assert.throws(
+      () => openRemoteShell(target(1, { command: ['true'], retry: -1 })),
+      /^RangeError: retry must be a whole number from 0 to 100, got -1$/,
+    );
+    assert.throws(
+      () => openRemoteShell(target(1, { command: ['true'], retry: { attempts: 1, delay: 5 } as never })),
+      /^TypeError: retry has no option "delay"/,
+    );
   });
 
   const SEED = Number(process.env.RSH_RETRY_SEED ?? Date.now() % 2 ** 31);
@@ -159,35 +189,51 @@ describe('retry of the connection through a real sshd', function () {
       action: fc.constantFrom('none', 'abort', 'close', 'kill', 'write', 'end'),
       atMs: fc.integer({ min: 0, max: 400 }),
     });
-    await fc.assert(fc.asyncProperty(scenario, async ({ attempts, delayMs, action, atMs }) => {
-      const controller = new AbortController();
-      const started = Date.now();
-      const shell = openRemoteShell(target(port, { command: ['true'], retry: { attempts, delayMs }, signal: controller.signal, killGraceMs: 100, drainTimeoutMs: 50 }));
-      let actedAt = Infinity;
-      const act = sleep(atMs).then(() => {
-        actedAt = Date.now();
-        if (action === 'abort') controller.abort();
-        if (action === 'close') void shell.close();
-        if (action === 'kill') shell.kill();
-        if (action === 'write') shell.stream.write('x', () => {});
-        if (action === 'end') shell.stream.end();
-      });
-      const err = await rejection(shell.finished);
-      const took = Date.now() - started;
-      await act;
-      assert.ok(err.attempts >= 1 && err.attempts <= attempts + 1, `${err.attempts} attempts of ${attempts + 1}`);
-      assert.equal(err.attempts, shell.attempts);
-      const before = actedAt < started + took;
-      if (action === 'abort' && before) assert.equal(err.reason, 'aborted');
-      // A signal may reach ssh before it has failed on its own.
-      else if ((action === 'kill' || action === 'close') && before) assert.ok(['connect-refused', 'killed'].includes(err.reason), err.reason);
-      else assert.equal(err.reason, 'connect-refused');
-      // Once the caller acted, no new attempt starts.
-      if (action !== 'none' && before) assert.ok(err.attempts <= Math.ceil((actedAt - started) / Math.max(delayMs, 1)) + 1, `${err.attempts} attempts after acting at ${actedAt - started} ms`);
-      // Each attempt: ssh's refused connect, the stderr drain, the delay; plus scheduling.
-      const bound = (attempts + 1) * (delayMs + 50 + 1500) + 2000;
-      assert.ok(took < bound, `settled after ${took} ms, bound ${bound}`);
-    }), { seed: SEED, numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ attempts, delayMs, action, atMs }) => {
+        const controller = new AbortController();
+        const started = Date.now();
+        const shell = openRemoteShell(
+          target(port, {
+            command: ['true'],
+            retry: { attempts, delayMs },
+            signal: controller.signal,
+            killGraceMs: 100,
+            drainTimeoutMs: 50,
+          }),
+        );
+        let actedAt = Infinity;
+        const act = sleep(atMs).then(() => {
+          actedAt = Date.now();
+          if (action === 'abort') controller.abort();
+          if (action === 'close') void shell.close();
+          if (action === 'kill') shell.kill();
+          if (action === 'write') shell.stream.write('x', () => {});
+          if (action === 'end') shell.stream.end();
+        });
+        const err = await rejection(shell.finished);
+        const took = Date.now() - started;
+        await act;
+        assert.ok(err.attempts >= 1 && err.attempts <= attempts + 1, `${err.attempts} attempts of ${attempts + 1}`);
+        assert.equal(err.attempts, shell.attempts);
+        const before = actedAt < started + took;
+        if (action === 'abort' && before) assert.equal(err.reason, 'aborted');
+        // A signal may reach ssh before it has failed on its own.
+        else if ((action === 'kill' || action === 'close') && before)
+          assert.ok(['connect-refused', 'killed'].includes(err.reason), err.reason);
+        else assert.equal(err.reason, 'connect-refused');
+        // Once the caller acted, no new attempt starts.
+        if (action !== 'none' && before)
+          assert.ok(
+            err.attempts <= Math.ceil((actedAt - started) / Math.max(delayMs, 1)) + 1,
+            `${err.attempts} attempts after acting at ${actedAt - started} ms`,
+          );
+        // Each attempt: ssh's refused connect, the stderr drain, the delay; plus scheduling.
+        const bound = (attempts + 1) * (delayMs + 50 + 1500) + 2000;
+        assert.ok(took < bound, `settled after ${took} ms, bound ${bound}`);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
     await sleep(100);
     assert.equal(openFds().length, before, 'no fd left');
   });

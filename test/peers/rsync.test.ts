@@ -13,7 +13,10 @@ describe('rsync through a real sshd', function () {
   it("speaks rsync's protocol greeting with rsync --server over openRemoteShell", async () => {
     const local = /protocol version (\d+)/.exec(spawnSync('rsync', ['--version'], { encoding: 'utf8' }).stdout)![1];
     const shell = openRemoteShell({
-      host: peer.sshd.host, user: peer.sshd.user, rsh: peer.sshd.rsh, stderr: 'capture',
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: peer.sshd.rsh,
+      stderr: 'capture',
       command: ['rsync', '--server', '--sender', '-logDtpre.iLsfxCIvu', '.', peer.scratch],
     });
     const version = Buffer.alloc(4);
@@ -49,7 +52,10 @@ describe('rsync through a real sshd', function () {
   it('keeps the ring bounded through hundreds of KB of ssh -vvv and remote chatter, the transfer unaffected', async () => {
     // ssh -vvv alone says some 60 KB per 200 MB; the remote command adds 588 KB of its own.
     const shell = openRemoteShell({
-      host: peer.sshd.host, user: peer.sshd.user, rsh: `${peer.sshd.rsh} -vvv`, stderr: 'capture',
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: `${peer.sshd.rsh} -vvv`,
+      stderr: 'capture',
       command: ['sh', '-c', `seq 1 100000 >&2 & head -c ${20 * 1024 * 1024} /dev/zero; wait`],
     });
     let bytes = 0;

@@ -14,14 +14,23 @@ describe('ssh options through a real sshd', function () {
   this.timeout(60_000);
   const peer = useSshd();
   const known = () => ({
-    UserKnownHostsFile: peer.sshd.knownHosts, GlobalKnownHostsFile: '/dev/null', StrictHostKeyChecking: 'yes', IdentitiesOnly: true,
+    UserKnownHostsFile: peer.sshd.knownHosts,
+    GlobalKnownHostsFile: '/dev/null',
+    StrictHostKeyChecking: 'yes',
+    IdentitiesOnly: true,
   });
 
   it('port, identityFile, sshOptions and connectTimeoutMs reach ssh', async () => {
     const shell = openRemoteShell({
-      host: peer.sshd.host, user: peer.sshd.user, rsh: 'ssh -F /dev/null',
-      port: peer.sshd.port, identityFile: peer.sshd.clientKey, connectTimeoutMs: 5000, sshOptions: known(),
-      command: ['echo', 'reached'], stderr: 'capture',
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: 'ssh -F /dev/null',
+      port: peer.sshd.port,
+      identityFile: peer.sshd.clientKey,
+      connectTimeoutMs: 5000,
+      sshOptions: known(),
+      command: ['echo', 'reached'],
+      stderr: 'capture',
     });
     assert.deepEqual(shell.argv.slice(0, 8), ['ssh', '-F', '/dev/null', '-p', String(peer.sshd.port), '-i', peer.sshd.clientKey, '-o']);
     assert.equal((await collect(shell.stream)).toString(), 'reached\n');
@@ -39,7 +48,9 @@ describe('ssh options through a real sshd', function () {
     let lockedKey = '';
     before(() => {
       lockedKey = path.join(peer.sshd.dir, 'locked_ed25519');
-      const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a secret phrase', '-C', 'locked', '-f', lockedKey], { encoding: 'utf8' });
+      const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a secret phrase', '-C', 'locked', '-f', lockedKey], {
+        encoding: 'utf8',
+      });
       assert.equal(made.status, 0, made.stderr);
       appendFileSync(path.join(peer.sshd.dir, 'authorized_keys'), readFileSync(`${lockedKey}.pub`));
     });
@@ -48,15 +59,25 @@ describe('ssh options through a real sshd', function () {
     // can then open /dev/tty and ask there. Returns what the terminal showed and how it ended.
     function onTerminal(batchMode: boolean | undefined, waitMs: number): Promise<{ screen: string; outcome: string }> {
       const program = path.join(peer.sshd.dir, `prompt-${String(batchMode)}.mts`);
-      writeFileSync(program, `
+      writeFileSync(
+        program,
+        `
         import { openRemoteShell } from ${JSON.stringify(path.join(ROOT, 'host/index.ts'))};
         const shell = openRemoteShell(${JSON.stringify({
-          host: peer.sshd.host, user: peer.sshd.user, rsh: 'ssh -F /dev/null', port: peer.sshd.port, identityFile: lockedKey,
-          sshOptions: known(), command: ['true'], stderr: 'capture', ...(batchMode === undefined ? {} : { batchMode }),
+          host: peer.sshd.host,
+          user: peer.sshd.user,
+          rsh: 'ssh -F /dev/null',
+          port: peer.sshd.port,
+          identityFile: lockedKey,
+          sshOptions: known(),
+          command: ['true'],
+          stderr: 'capture',
+          ...(batchMode === undefined ? {} : { batchMode }),
         })});
         const timer = setTimeout(() => { console.log('OUTCOME still waiting'); shell.kill('SIGKILL'); }, ${waitMs});
         shell.finished.then(() => console.log('OUTCOME connected'), (err) => console.log('OUTCOME ' + err.reason)).finally(() => clearTimeout(timer));
-      `);
+      `,
+      );
       const command = `${process.execPath} --import tsx ${program}`;
       return new Promise((resolve, reject) => {
         const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });

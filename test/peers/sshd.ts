@@ -9,7 +9,8 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 
 export const SSHD = '/usr/sbin/sshd';
-const INSTALL = "install Debian's openssh-server, openssh-client, rsync and git (apt-get install -y openssh-server openssh-client rsync git)";
+const INSTALL =
+  "install Debian's openssh-server, openssh-client, rsync and git (apt-get install -y openssh-server openssh-client rsync git)";
 
 export interface Sshd {
   host: '127.0.0.1';
@@ -89,28 +90,31 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
 
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    writeFileSync(path.join(dir, 'sshd_config'), [
-      ...(options.config ?? []),
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${dir}/sshd.pid`,
-      `AuthorizedKeysFile ${dir}/authorized_keys`,
-      'UsePAM no',
-      'StrictModes no',
-      'PermitRootLogin prohibit-password',
-      'PubkeyAuthentication yes',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'AcceptEnv GIT_PROTOCOL',
-      'PrintMotd no',
-      'PrintLastLog no',
-      'UseDNS no',
-      'MaxStartups 200',
-      'MaxSessions 200',
-      'LogLevel VERBOSE',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(dir, 'sshd_config'),
+      [
+        ...(options.config ?? []),
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `PidFile ${dir}/sshd.pid`,
+        `AuthorizedKeysFile ${dir}/authorized_keys`,
+        'UsePAM no',
+        'StrictModes no',
+        'PermitRootLogin prohibit-password',
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'AcceptEnv GIT_PROTOCOL',
+        'PrintMotd no',
+        'PrintLastLog no',
+        'UseDNS no',
+        'MaxStartups 200',
+        'MaxSessions 200',
+        'LogLevel VERBOSE',
+        '',
+      ].join('\n'),
+    );
     const knownHosts = path.join(dir, 'known_hosts');
     const wrongKnownHosts = path.join(dir, 'wrong_known_hosts');
     writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostPub}\n`);
@@ -133,9 +137,24 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     }
 
     const sshOptionsWith = (change: { port?: number; key?: string; knownHosts?: string }): string[] => [
-      '-F', '/dev/null', '-p', String(change.port ?? port), '-i', change.key ?? clientKey, '-o', 'IdentitiesOnly=yes',
-      '-o', `UserKnownHostsFile=${change.knownHosts ?? knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10',
+      '-F',
+      '/dev/null',
+      '-p',
+      String(change.port ?? port),
+      '-i',
+      change.key ?? clientKey,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      `UserKnownHostsFile=${change.knownHosts ?? knownHosts}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=10',
     ];
     const sshOptions = sshOptionsWith({});
     return {

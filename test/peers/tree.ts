@@ -7,7 +7,7 @@ import path from 'node:path';
 /** About `totalBytes` in `files` files: mostly small text, a few large binaries, names with spaces. */
 export function makeTree(root: string, files: number, totalBytes: number): void {
   const big = Math.max(1, Math.floor(files / 500));
-  const smallBytes = Math.floor(totalBytes * 0.2 / (files - big));
+  const smallBytes = Math.floor((totalBytes * 0.2) / (files - big));
   const bigBytes = Math.floor((totalBytes * 0.8) / big);
   for (let i = 0; i < files; i++) {
     const dir = path.join(root, `dir ${i % 37}`, i % 3 === 0 ? 'sub dir' : 'sub');
@@ -28,7 +28,13 @@ export function checksums(root: string): Map<string, string> {
     for (const name of readdirSync(path.join(root, rel)).sort()) {
       const child = path.join(rel, name);
       if (statSync(path.join(root, child)).isDirectory()) walk(child);
-      else sums.set(child, createHash('sha256').update(readFileSync(path.join(root, child))).digest('hex'));
+      else
+        sums.set(
+          child,
+          createHash('sha256')
+            .update(readFileSync(path.join(root, child)))
+            .digest('hex'),
+        );
     }
   };
   walk('');

@@ -43,7 +43,10 @@ describe('a thousand transports at once', function () {
     // Every one is open and has echoed its payload before any is closed.
     await Promise.all(shells.map((s) => s.echoed));
     // Instances grow (4, 16, 64 slots, then the full count): three small ones more at most.
-    assert.ok(pool.instanceCount - instancesBefore <= Math.ceil(1000 / DEFAULT_GEOMETRY.slotsPerInstance) + 3, `${pool.instanceCount} core instances`);
+    assert.ok(
+      pool.instanceCount - instancesBefore <= Math.ceil(1000 / DEFAULT_GEOMETRY.slotsPerInstance) + 3,
+      `${pool.instanceCount} core instances`,
+    );
     for (const s of shells) s.shell.stream.end();
     const results = await Promise.all(shells.map((s) => s.shell.finished));
     shells.forEach((s, i) => {
@@ -76,7 +79,10 @@ describe('a thousand transports at once', function () {
       } finally {
         binding.setOpenFileLimit!(saved.soft);
       }
-      const err = await starved.finished.then(() => assert.fail(`${free} free fds: the spawn succeeded`), (e: RemoteShellError) => e);
+      const err = await starved.finished.then(
+        () => assert.fail(`${free} free fds: the spawn succeeded`),
+        (e: RemoteShellError) => e,
+      );
       assert.equal(err.code, 'ERR_SPAWN');
       assert.match(err.message, /^cannot start the remote shell: this process has too many open files \(EMFILE, [^)]+\)$/);
       assert.equal(err.reason, 'spawn-failed');

@@ -29,10 +29,13 @@ describe('a remote shell whose start waits', () => {
     g.open();
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.ok(out.equals(Buffer.concat(chunks)));
-    assert.deepEqual(await Promise.all(callbacks), chunks.map(() => null));
+    assert.deepEqual(
+      await Promise.all(callbacks),
+      chunks.map(() => null),
+    );
   });
 
-  it('a refusal fails every held write and the run with the master\'s reason, and spawns nothing', async () => {
+  it("a refusal fails every held write and the run with the master's reason, and spawns nothing", async () => {
     const g = gate();
     const shell = waiting(g.promise);
     const written = new Promise<Error | null | undefined>((resolve) => shell.stream.write('held', resolve));
@@ -74,7 +77,11 @@ describe('a remote shell whose start waits', () => {
     const g = gate();
     const shell = waiting(g.promise, { killGraceMs: 300 });
     // A child that ignores its stdin's end: only SIGTERM ends it.
-    const late = new RemoteShell([...standIn(), 'local', 'trap "" HUP; sleep 30'], { stderr: 'capture', killGraceMs: 300, [internal]: { startAfter: g.promise } } as never);
+    const late = new RemoteShell([...standIn(), 'local', 'trap "" HUP; sleep 30'], {
+      stderr: 'capture',
+      killGraceMs: 300,
+      [internal]: { startAfter: g.promise },
+    } as never);
     const started = performance.now();
     const closing = Promise.all([shell.close(), late.close()]);
     await sleep(150);

@@ -19,7 +19,13 @@ describe('openRemoteShell: stdin and stdout handed over', function () {
     const file = path.join(dir, 'out');
     const fd = openSync(file, 'w');
     try {
-      const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 500000 /dev/zero | tr "\\0" z', stderr: 'capture', stdout: fd });
+      const shell = openRemoteShell({
+        host: 'local',
+        rsh: standIn(),
+        remoteCommand: 'head -c 500000 /dev/zero | tr "\\0" z',
+        stderr: 'capture',
+        stdout: fd,
+      });
       const [out, result] = await Promise.all([collect(shell.stream), shell.finished]);
       assert.equal(out.length, 0);
       assert.equal(result.bytesReceived, 0);
@@ -58,7 +64,7 @@ describe('openRemoteShell: stdin and stdout handed over', function () {
     }
   });
 
-  it('a net.Socket (another child\'s stdin) as stdout: the remote shell writes straight into it', async () => {
+  it("a net.Socket (another child's stdin) as stdout: the remote shell writes straight into it", async () => {
     const counter = spawn('wc', ['-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const counted = collect(counter.stdout!);
     // The socket Node made is non-blocking, and the remote shell gets it so: a writer that

@@ -13,15 +13,49 @@ describe('remote command words against a real local shell', function () {
   const marker = path.join(dir, 'pwned');
 
   const hostile = [
-    ';', `a; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `&& touch ${marker}`, `| touch ${marker}`,
-    `> ${marker}`, "it's", "'", '"double"', '"', 'with space', '  leading and trailing  ', 'new\nline', 'tab\there',
-    'carriage\rreturn', '', '*', '~', '~root', '\\', '\\n', '$HOME', '${HOME}', '$((1+1))', '#comment', '!bang', '-n',
-    '--', '-e', '%s', 'ünïcödé ✓', '{a,b}', '[ab]', '?', `a'b"c\`d$e\\f`,
+    ';',
+    `a; touch ${marker}`,
+    `$(touch ${marker})`,
+    `\`touch ${marker}\``,
+    `&& touch ${marker}`,
+    `| touch ${marker}`,
+    `> ${marker}`,
+    "it's",
+    "'",
+    '"double"',
+    '"',
+    'with space',
+    '  leading and trailing  ',
+    'new\nline',
+    'tab\there',
+    'carriage\rreturn',
+    '',
+    '*',
+    '~',
+    '~root',
+    '\\',
+    '\\n',
+    '$HOME',
+    '${HOME}',
+    '$((1+1))',
+    '#comment',
+    '!bang',
+    '-n',
+    '--',
+    '-e',
+    '%s',
+    'ünïcödé ✓',
+    '{a,b}',
+    '[ab]',
+    '?',
+    `a'b"c\`d$e\\f`,
   ];
 
   it('delivers every word literally and runs none of it', async () => {
     const shell = openRemoteShell({
-      host: 'local', rsh: standIn(), stderr: 'capture',
+      host: 'local',
+      rsh: standIn(),
+      stderr: 'capture',
       command: ['sh', '-c', 'printf "%s\\0" "$@"', 'sh', ...hostile],
     });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
@@ -30,8 +64,16 @@ describe('remote command words against a real local shell', function () {
   });
 
   it('refuses a host or user that ssh would read as an option, before spawning', () => {
-    for (const target of [{ host: `-oProxyCommand=touch ${marker}` }, { host: 'h', user: `-oProxyCommand=touch ${marker}` }, { host: 'h -oProxyCommand=x' }, { host: 'h\n-oProxyCommand=x' }]) {
-      assert.throws(() => openRemoteShell({ ...target, rsh: standIn(), command: ['true'] }), (err: RemoteShellError) => err.code === 'ERR_INVALID_HOST');
+    for (const target of [
+      { host: `-oProxyCommand=touch ${marker}` },
+      { host: 'h', user: `-oProxyCommand=touch ${marker}` },
+      { host: 'h -oProxyCommand=x' },
+      { host: 'h\n-oProxyCommand=x' },
+    ]) {
+      assert.throws(
+        () => openRemoteShell({ ...target, rsh: standIn(), command: ['true'] }),
+        (err: RemoteShellError) => err.code === 'ERR_INVALID_HOST',
+      );
     }
     assert.equal(existsSync(marker), false);
   });

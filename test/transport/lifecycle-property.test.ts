@@ -78,12 +78,17 @@ const consumerArb: fc.Arbitrary<ConsumerPlan> = fc.record({
 // Runs that could never end are not generated: without a way out, the consumer ends its
 // writes (so a child reading its stdin gets EOF), and one that never reads gets output small
 // enough to fit the buffers on the way (else the child blocks on it for ever, as with any pipe).
-const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
-  backend: fc.integer({ min: 0, max: BACKENDS.length - 1 }),
-  child: childArb,
-  consumer: consumerArb,
-}).filter(({ child, consumer }) => consumer.wayOut !== 'none'
-  || (consumer.endAtMs !== null && (consumer.mode !== 'none' || child.chunks.reduce((a, b) => a + b, 0) <= 48_000)));
+const scenarioArb: fc.Arbitrary<Scenario> = fc
+  .record({
+    backend: fc.integer({ min: 0, max: BACKENDS.length - 1 }),
+    child: childArb,
+    consumer: consumerArb,
+  })
+  .filter(
+    ({ child, consumer }) =>
+      consumer.wayOut !== 'none' ||
+      (consumer.endAtMs !== null && (consumer.mode !== 'none' || child.chunks.reduce((a, b) => a + b, 0) <= 48_000)),
+  );
 
 function childScript(plan: ChildPlan, payload: string): string {
   const lines: string[] = [];
@@ -105,8 +110,12 @@ async function runScenario(scenario: Scenario, payloadFile: string): Promise<voi
   const { child, consumer } = scenario;
   const controller = new AbortController();
   const shell = openRemoteShell({
-    host: 'local', rsh: ['sh', '-c', childScript(child, payloadFile), 'sh'], stderr: 'capture',
-    killGraceMs: GRACE, drainTimeoutMs: DRAIN, signal: controller.signal,
+    host: 'local',
+    rsh: ['sh', '-c', childScript(child, payloadFile), 'sh'],
+    stderr: 'capture',
+    killGraceMs: GRACE,
+    drainTimeoutMs: DRAIN,
+    signal: controller.signal,
     ...{ [internal]: { binding: BACKENDS[scenario.backend].binding() } },
   });
   const planned = child.chunks.reduce((a, b) => a + b, 0);
@@ -211,9 +220,14 @@ describe('RemoteShell lifecycle: random interleavings', function () {
     await first.finished;
     await sleep(20);
     const fds = openFds().length;
-    await fc.assert(fc.asyncProperty(scenarioArb, (scenario) => runScenario(scenario, payloadFile)), {
-      numRuns, seed, endOnFailure: true,
-    });
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, (scenario) => runScenario(scenario, payloadFile)),
+      {
+        numRuns,
+        seed,
+        endOnFailure: true,
+      },
+    );
     await sleep(400); // grandchildren (sleep 0.3) hold nothing of ours, but let them go
     assert.equal(openFds().length, fds, 'no fd is left open');
   });

@@ -20,7 +20,13 @@ async function settlesWithin(promise: Promise<unknown>, ms: number, what: string
     timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
   });
   try {
-    await Promise.race([promise.then(() => {}, () => {}), late]);
+    await Promise.race([
+      promise.then(
+        () => {},
+        () => {},
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -55,7 +61,13 @@ for (const backend of BACKENDS) {
 
     describe('a failed write leaves the readable side alone', () => {
       it('delivers the reply of a child that answers and exits without reading, and settles', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo "error: bad request"; echo why >&2; exit 3', stderr: 'capture', ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          remoteCommand: 'echo "error: bad request"; echo why >&2; exit 3',
+          stderr: 'capture',
+          ...use,
+        });
         await shell.exited;
         const err = await write(shell, 'REQUEST\n');
         assert.equal((err as RemoteShellError | null)?.code, 'ERR_STREAM_CLOSED');
@@ -67,7 +79,13 @@ for (const backend of BACKENDS) {
       });
 
       it('delivers every byte of a child that sends 1,000,000 bytes and exits while the caller keeps writing and reads slowly', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 1000000 /dev/zero | tr "\\0" x', stderr: 'capture', ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          remoteCommand: 'head -c 1000000 /dev/zero | tr "\\0" x',
+          stderr: 'capture',
+          ...use,
+        });
         let writing = true;
         const failures: string[] = [];
         const writer = (async () => {
@@ -106,14 +124,20 @@ for (const backend of BACKENDS) {
         // full: taken is not yet sent.
         const block = Buffer.alloc(8 * 1024, 0x61);
         const count = 128;
-        const writes = Array.from({ length: count }, () => write(shell, block).then((err) => outcomes.push(err ? (err as RemoteShellError).code : null)));
+        const writes = Array.from({ length: count }, () =>
+          write(shell, block).then((err) => outcomes.push(err ? (err as RemoteShellError).code : null)),
+        );
         await sleep(200);
         // The child reads nothing: what the kernel holds is confirmed, nothing more.
         assert.ok(outcomes.length < count, `${outcomes.length} of ${count} writes confirmed before anyone read them`);
         await Promise.all(writes);
         const result = await shell.finished;
         const ok = outcomes.filter((o) => o === null).length;
-        assert.deepEqual(outcomes, [...Array(ok).fill(null), ...Array(count - ok).fill('ERR_STREAM_CLOSED')], 'successes, then failures, in order');
+        assert.deepEqual(
+          outcomes,
+          [...Array(ok).fill(null), ...Array(count - ok).fill('ERR_STREAM_CLOSED')],
+          'successes, then failures, in order',
+        );
         assert.equal(result.bytesSent + result.bytesNotSent, count * block.length);
         assert.equal(result.bytesSent, ok * block.length, 'a success is a chunk the kernel took');
       });
@@ -161,7 +185,15 @@ for (const backend of BACKENDS) {
       });
 
       it('close() with six unread bytes settles', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf sixbyt; cat >/dev/null', stderr: 'capture', killGraceMs: grace, drainTimeoutMs: drain, ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          remoteCommand: 'printf sixbyt; cat >/dev/null',
+          stderr: 'capture',
+          killGraceMs: grace,
+          drainTimeoutMs: drain,
+          ...use,
+        });
         await sleep(200);
         await settlesWithin(shell.close(), bound, 'close()');
       });
@@ -173,8 +205,13 @@ for (const backend of BACKENDS) {
           const fds = openFds().length;
           const controller = new AbortController();
           const shell = openRemoteShell({
-            host: 'local', rsh: ['sh', '-c', 'trap "" TERM; yes', 'sh'], stderr: 'capture',
-            killGraceMs: grace, drainTimeoutMs: drain, signal: controller.signal, ...use,
+            host: 'local',
+            rsh: ['sh', '-c', 'trap "" TERM; yes', 'sh'],
+            stderr: 'capture',
+            killGraceMs: grace,
+            drainTimeoutMs: drain,
+            signal: controller.signal,
+            ...use,
           });
           await sleep(200);
           const way = how === 'close' ? shell.close() : how === 'abort' ? controller.abort() : shell.kill('SIGKILL');
@@ -187,7 +224,15 @@ for (const backend of BACKENDS) {
       }
 
       it('close() on a consumer that paused with 64 KiB or more waiting settles in bound', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 300000 /dev/zero; exec cat', stderr: 'capture', killGraceMs: grace, drainTimeoutMs: drain, ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          remoteCommand: 'head -c 300000 /dev/zero; exec cat',
+          stderr: 'capture',
+          killGraceMs: grace,
+          drainTimeoutMs: drain,
+          ...use,
+        });
         let delivered = 0;
         shell.stream.on('data', (chunk: Buffer) => (delivered += chunk.length));
         shell.stream.pause();
@@ -204,7 +249,16 @@ for (const backend of BACKENDS) {
 
       it('an abort after the exit settles even though the consumer paused', async () => {
         const controller = new AbortController();
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 100000 /dev/zero', stderr: 'capture', signal: controller.signal, killGraceMs: grace, drainTimeoutMs: drain, ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          remoteCommand: 'head -c 100000 /dev/zero',
+          stderr: 'capture',
+          signal: controller.signal,
+          killGraceMs: grace,
+          drainTimeoutMs: drain,
+          ...use,
+        });
         shell.stream.on('data', () => {});
         shell.stream.pause();
         await shell.exited;
@@ -214,7 +268,15 @@ for (const backend of BACKENDS) {
       });
 
       it('kill() after the exit settles even though the consumer paused, and says the child is gone', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 100000 /dev/zero', stderr: 'capture', killGraceMs: grace, drainTimeoutMs: drain, ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          remoteCommand: 'head -c 100000 /dev/zero',
+          stderr: 'capture',
+          killGraceMs: grace,
+          drainTimeoutMs: drain,
+          ...use,
+        });
         let delivered = 0;
         shell.stream.on('data', (chunk: Buffer) => (delivered += chunk.length));
         shell.stream.pause();
@@ -230,7 +292,15 @@ for (const backend of BACKENDS) {
         let pid: number | undefined;
         const started = performance.now();
         await assert.rejects(async () => {
-          await using shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf unread; exec cat', stderr: 'capture', killGraceMs: grace, drainTimeoutMs: drain, ...use });
+          await using shell = openRemoteShell({
+            host: 'local',
+            rsh: standIn(),
+            remoteCommand: 'printf unread; exec cat',
+            stderr: 'capture',
+            killGraceMs: grace,
+            drainTimeoutMs: drain,
+            ...use,
+          });
           pid = shell.pid;
           await sleep(100);
           throw new Error('the block failed');
@@ -242,11 +312,15 @@ for (const backend of BACKENDS) {
       for (const reader of ['never reads', 'reads everything'] as const) {
         it(`a consumer that ${reader}: grandchildren that write to stdout for ever do not hold finished`, async () => {
           const shell = openRemoteShell({
-            host: 'local', rsh: ['sh', '-c', 'printf mine; for i in 1 2 3 4 5 6 7 8; do cat /dev/zero & done; exit 0', 'sh'],
-            stderr: 'capture', drainTimeoutMs: drain, ...use,
+            host: 'local',
+            rsh: ['sh', '-c', 'printf mine; for i in 1 2 3 4 5 6 7 8; do cat /dev/zero & done; exit 0', 'sh'],
+            stderr: 'capture',
+            drainTimeoutMs: drain,
+            ...use,
           });
           let delivered = Buffer.alloc(0);
-          if (reader === 'reads everything') shell.stream.on('data', (chunk: Buffer) => (delivered = delivered.length < 16 ? Buffer.concat([delivered, chunk]) : delivered));
+          if (reader === 'reads everything')
+            shell.stream.on('data', (chunk: Buffer) => (delivered = delivered.length < 16 ? Buffer.concat([delivered, chunk]) : delivered));
           await shell.exited;
           // Once the child's own bytes are in, stdout ends, and the writers lose their reader.
           await settlesWithin(shell.finished, drain + 1500, 'finished');
@@ -260,7 +334,15 @@ for (const backend of BACKENDS) {
         const fds = openFds().length;
         const shells = Array.from({ length: 100 }, () => {
           const controller = new AbortController();
-          const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'printf x; exec sleep 30', 'sh'], stderr: 'capture', signal: controller.signal, killGraceMs: grace, drainTimeoutMs: drain, ...use });
+          const shell = openRemoteShell({
+            host: 'local',
+            rsh: ['sh', '-c', 'printf x; exec sleep 30', 'sh'],
+            stderr: 'capture',
+            signal: controller.signal,
+            killGraceMs: grace,
+            drainTimeoutMs: drain,
+            ...use,
+          });
           return { shell, controller };
         });
         await sleep(300);
@@ -274,7 +356,13 @@ for (const backend of BACKENDS) {
     describe('finished comes after the consumer has the bytes', () => {
       it('piped into a slow Writable, nothing is still buffered when finished resolves', async () => {
         const total = 2 * MiB;
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: `head -c ${total} /dev/zero`, stderr: 'capture', ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          remoteCommand: `head -c ${total} /dev/zero`,
+          stderr: 'capture',
+          ...use,
+        });
         let written = 0;
         const slow = new Writable({
           highWaterMark: 1024,
@@ -296,7 +384,13 @@ for (const backend of BACKENDS) {
       });
 
       it('with an async iterator, every byte is in hand when finished resolves', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 1000000 /dev/zero', stderr: 'capture', ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          remoteCommand: 'head -c 1000000 /dev/zero',
+          stderr: 'capture',
+          ...use,
+        });
         let collected = 0;
         const reading = (async () => {
           for await (const chunk of shell.stream) {

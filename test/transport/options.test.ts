@@ -36,7 +36,12 @@ describe('openRemoteShell: options are checked before anything starts', function
     ['cwd empty', { cwd: '' }, TypeError, /^cwd must be a non-empty path/],
     ['cwd NUL', { cwd: '/tmp\0x' }, TypeError, /^cwd holds a NUL byte$/],
     ['cwd http URL', { cwd: new URL('http://example.invalid/') }, TypeError, /^cwd must be a path or a file: URL, got http: URL$/],
-    ['killGraceMs Infinity', { killGraceMs: Infinity }, RangeError, /^killGraceMs must be a whole number of milliseconds from 0 to 2147483647, got Infinity$/],
+    [
+      'killGraceMs Infinity',
+      { killGraceMs: Infinity },
+      RangeError,
+      /^killGraceMs must be a whole number of milliseconds from 0 to 2147483647, got Infinity$/,
+    ],
     ['killGraceMs 2^31', { killGraceMs: 2 ** 31 }, RangeError, /^killGraceMs must be .* got 2147483648$/],
     ['killGraceMs negative', { killGraceMs: -1 }, RangeError, /^killGraceMs must be .* got -1$/],
     ['killGraceMs NaN', { killGraceMs: NaN }, RangeError, /^killGraceMs must be .* got NaN$/],
@@ -46,28 +51,61 @@ describe('openRemoteShell: options are checked before anything starts', function
     ['idleFlushMs bigint', { idleFlushMs: 50n }, TypeError, /^idleFlushMs must be .* got 50n$/],
     ['capture string', { capture: 'big' }, TypeError, /^capture must be an object \{ capacity, headSize, lineMax \}, got "big"$/],
     ['capture unknown key', { capture: { size: 1 } }, TypeError, /^capture has no option "size" \(known: capacity, headSize, lineMax\)$/],
-    ['capacity not a power of two', { capture: { capacity: 100 } }, RangeError, /^capture\.capacity must be a power of two from 16 to 16777216, got 100$/],
-    ['capacity 2^32', { capture: { capacity: 2 ** 32 } }, RangeError, /^capture\.capacity must be a whole number of bytes from 16 to 16777216, got 4294967296$/],
-    ['headSize 2^32 + 7', { capture: { headSize: 2 ** 32 + 7 } }, RangeError, /^capture\.headSize must be a whole number of bytes from 0 to 16777216, got 4294967303$/],
+    [
+      'capacity not a power of two',
+      { capture: { capacity: 100 } },
+      RangeError,
+      /^capture\.capacity must be a power of two from 16 to 16777216, got 100$/,
+    ],
+    [
+      'capacity 2^32',
+      { capture: { capacity: 2 ** 32 } },
+      RangeError,
+      /^capture\.capacity must be a whole number of bytes from 16 to 16777216, got 4294967296$/,
+    ],
+    [
+      'headSize 2^32 + 7',
+      { capture: { headSize: 2 ** 32 + 7 } },
+      RangeError,
+      /^capture\.headSize must be a whole number of bytes from 0 to 16777216, got 4294967303$/,
+    ],
     ['headSize NaN', { capture: { headSize: NaN } }, RangeError, /^capture\.headSize must be .* got NaN$/],
-    ['lineMax too small', { capture: { lineMax: 4 } }, RangeError, /^capture\.lineMax must be a whole number of bytes from 8 to 1048576, got 4$/],
+    [
+      'lineMax too small',
+      { capture: { lineMax: 4 } },
+      RangeError,
+      /^capture\.lineMax must be a whole number of bytes from 8 to 1048576, got 4$/,
+    ],
     ['lineMax too large', { capture: { lineMax: 2 * MiB } }, RangeError, /^capture\.lineMax must be .* got 2097152$/],
     ['stdin negative fd', { stdin: -1 }, RangeError, /^stdin must be a whole number from 0 to 2147483647, got -1$/],
     ['stdin closed fd', { stdin: 987654 }, RangeError, /^stdin is fd 987654, which is not open \(EBADF\)$/],
     ['stdin inherit', { stdin: 'inherit' }, TypeError, /^stdin must be 'pipe', an fd or a stream that has one, got "inherit"$/],
-    ['stdout object without fd', { stdout: {} }, TypeError, /^stdout must be 'pipe', an fd or a stream that has one, got an object \(Object\) without an open file descriptor$/],
+    [
+      'stdout object without fd',
+      { stdout: {} },
+      TypeError,
+      /^stdout must be 'pipe', an fd or a stream that has one, got an object \(Object\) without an open file descriptor$/,
+    ],
     ['sanitize string', { sanitize: 'yes' }, TypeError, /^sanitize must be true, false or 'auto', got "yes"$/],
     ['sanitize number', { sanitize: 1 }, TypeError, /^sanitize must be true, false or 'auto', got 1$/],
-    ['unknown option', { killGrace: 5 }, TypeError, /^unknown option "killGrace" \(known: host, user, command, remoteCommand, rsh, port, identityFile, sshOptions, connectTimeoutMs, batchMode, multiplex, stderr, sanitize, signal, env, cwd, .*, retry, askpass\)$/],
+    [
+      'unknown option',
+      { killGrace: 5 },
+      TypeError,
+      /^unknown option "killGrace" \(known: host, user, command, remoteCommand, rsh, port, identityFile, sshOptions, connectTimeoutMs, batchMode, multiplex, stderr, sanitize, signal, env, cwd, .*, retry, askpass\)$/,
+    ],
   ];
 
   for (const [what, options, kind, message] of refused) {
     it(`${what}: ${kind.name} naming the option`, () => {
-      assert.throws(() => openRemoteShell({ ...base, ...options } as never), (err: Error) => {
-        assert.equal(err.constructor, kind, `${err.constructor.name}: ${err.message}`);
-        assert.match(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => openRemoteShell({ ...base, ...options } as never),
+        (err: Error) => {
+          assert.equal(err.constructor, kind, `${err.constructor.name}: ${err.message}`);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     });
   }
 
@@ -90,8 +128,14 @@ describe('openRemoteShell: options are checked before anything starts', function
   });
 
   it('the RemoteShell constructor checks its argv and options the same way', () => {
-    assert.throws(() => new RemoteShell([], {}), (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH');
-    assert.throws(() => new RemoteShell(['ssh', 'h', 'a\0b'], {}), (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH' && /word 2 holds a NUL byte/.test(err.message));
+    assert.throws(
+      () => new RemoteShell([], {}),
+      (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH',
+    );
+    assert.throws(
+      () => new RemoteShell(['ssh', 'h', 'a\0b'], {}),
+      (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH' && /word 2 holds a NUL byte/.test(err.message),
+    );
     assert.throws(() => new RemoteShell('ssh h' as never, {}), TypeError);
     assert.throws(() => new RemoteShell(['true'], { host: 'h' } as never), /unknown option "host"/);
     assert.throws(() => new RemoteShell(['true'], { killGraceMs: -5 }), RangeError);
@@ -127,9 +171,15 @@ describe('openRemoteShell: options are checked before anything starts', function
 
   it('a missing working directory is named as such, not as a missing program', async () => {
     const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', cwd: path.join(dir, 'nowhere') });
-    const err = await shell.finished.then(() => assert.fail('resolved'), (e: RemoteShellError) => e);
+    const err = await shell.finished.then(
+      () => assert.fail('resolved'),
+      (e: RemoteShellError) => e,
+    );
     assert.equal(err.code, 'ERR_SPAWN');
-    assert.equal(err.message, `cannot start the remote shell: the working directory ${JSON.stringify(path.join(dir, 'nowhere'))} does not exist`);
+    assert.equal(
+      err.message,
+      `cannot start the remote shell: the working directory ${JSON.stringify(path.join(dir, 'nowhere'))} does not exist`,
+    );
   });
 });
 
@@ -138,7 +188,10 @@ describe('openRemoteShell: the documented limits work', function () {
 
   it('the largest capture geometry: 16 MiB ring, 16 MiB head, 1 MiB lines', async () => {
     const shell = openRemoteShell({
-      host: 'local', rsh: standIn(), remoteCommand: 'head -c 40000000 /dev/zero | tr "\\0" y >&2; echo last >&2', stderr: 'capture',
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'head -c 40000000 /dev/zero | tr "\\0" y >&2; echo last >&2',
+      stderr: 'capture',
       capture: { capacity: 16 * MiB, headSize: 16 * MiB, lineMax: MiB },
     });
     await shell.finished;
@@ -151,7 +204,10 @@ describe('openRemoteShell: the documented limits work', function () {
   it('the smallest: 16-byte ring, no head, 8-byte lines', async () => {
     const lines: string[] = [];
     const shell = openRemoteShell({
-      host: 'local', rsh: standIn(), remoteCommand: 'echo "a rather long line" >&2', stderr: (line) => lines.push(line),
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'echo "a rather long line" >&2',
+      stderr: (line) => lines.push(line),
       capture: { capacity: 16, headSize: 0, lineMax: 8 },
     });
     await shell.finished;
@@ -161,20 +217,33 @@ describe('openRemoteShell: the documented limits work', function () {
 
   it('0 for every timer: no grace, no drain wait, no idle wait', async () => {
     const shell = openRemoteShell({
-      host: 'local', rsh: ['sh', '-c', 'trap "" TERM; echo ready; exec sleep 30', 'sh'], stderr: 'capture',
-      killGraceMs: 0, drainTimeoutMs: 0, idleFlushMs: 0,
+      host: 'local',
+      rsh: ['sh', '-c', 'trap "" TERM; echo ready; exec sleep 30', 'sh'],
+      stderr: 'capture',
+      killGraceMs: 0,
+      drainTimeoutMs: 0,
+      idleFlushMs: 0,
     });
     const ready = await new Promise<Buffer>((resolve) => shell.stream.once('data', resolve));
     assert.equal(ready.toString(), 'ready\n');
     const started = performance.now();
     await shell.close();
     assert.ok(performance.now() - started < 2000);
-    const err = await shell.finished.then(() => assert.fail('resolved'), (e: RemoteShellError) => e);
+    const err = await shell.finished.then(
+      () => assert.fail('resolved'),
+      (e: RemoteShellError) => e,
+    );
     assert.equal(err.signal, 'SIGKILL', 'SIGTERM is ignored, and SIGKILL follows without grace');
   });
 
   it('the largest timer is honoured, not fired at once', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'sleep 0.3; echo done', stderr: 'capture', killGraceMs: 2 ** 31 - 1 });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'sleep 0.3; echo done',
+      stderr: 'capture',
+      killGraceMs: 2 ** 31 - 1,
+    });
     const out = collect(shell.stream);
     await shell.close();
     assert.equal((await shell.finished).code, 0, 'close() let the child finish');

@@ -38,7 +38,13 @@ describe('openRemoteShell: the tunnel', function () {
   });
 
   it('resolves once the child exits even though a grandchild keeps its stdout open', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo started; sleep 30 & echo $! >&2', stderr: 'capture', drainTimeoutMs: 200 });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'echo started; sleep 30 & echo $! >&2',
+      stderr: 'capture',
+      drainTimeoutMs: 200,
+    });
     const out = collect(shell.stream);
     await shell.finished;
     assert.equal((await out).toString(), 'started\n');
@@ -51,7 +57,10 @@ describe('openRemoteShell: the tunnel', function () {
     await sleep(10); // handles closed in one tick leave the list in the next
     const fds = openFds().length;
     const before = resources();
-    for (const command of [['echo', 'ok'], ['sh', '-c', 'echo no >&2; exit 3']]) {
+    for (const command of [
+      ['echo', 'ok'],
+      ['sh', '-c', 'echo no >&2; exit 3'],
+    ]) {
       const shell = openRemoteShell({ host: 'local', rsh: standIn(), command, stderr: 'capture' });
       shell.stream.resume();
       await shell.finished.catch(() => {});
@@ -97,7 +106,13 @@ describe('openRemoteShell: the tunnel', function () {
 
   it('hides DISPLAY from the remote shell unless SSH_ASKPASS is set, as rsync does', async () => {
     const run = async (env: NodeJS.ProcessEnv) => {
-      const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo "[$DISPLAY]"', env: { PATH: process.env.PATH, ...env }, stderr: 'capture' });
+      const shell = openRemoteShell({
+        host: 'local',
+        rsh: standIn(),
+        remoteCommand: 'echo "[$DISPLAY]"',
+        env: { PATH: process.env.PATH, ...env },
+        stderr: 'capture',
+      });
       const [out] = await Promise.all([collect(shell.stream), shell.finished]);
       return out.toString().trim();
     };
@@ -112,7 +127,9 @@ describe('openRemoteShell: errors', function () {
   it('ERR_REMOTE_SHELL_EXIT: says why in the first line, then only the telling line when forwarded', async () => {
     const forwarded: string[] = [];
     const shell = openRemoteShell({
-      host: 'local', rsh: standIn(), remoteCommand: 'echo "first" >&2; echo "Permission denied (publickey)." >&2; exit 255',
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'echo "first" >&2; echo "Permission denied (publickey)." >&2; exit 255',
       stderr: (line) => forwarded.push(line),
     });
     shell.stream.resume();
@@ -131,7 +148,12 @@ describe('openRemoteShell: errors', function () {
   });
 
   it('ERR_REMOTE_SHELL_EXIT: once protocol bytes came back, an ssh-like line from the remote side is not taken for a refused connection', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf 12345; echo "Permission denied (publickey)." >&2; exit 255', stderr: 'capture' });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'printf 12345; echo "Permission denied (publickey)." >&2; exit 255',
+      stderr: 'capture',
+    });
     shell.stream.resume();
     const err = await rejection(shell.finished);
     assert.equal(err.bytesReceived, 5);
@@ -146,7 +168,10 @@ describe('openRemoteShell: errors', function () {
     assert.equal(lines[0], 'the remote command failed with exit code 1: 500');
     assert.equal(err.reason, 'remote-command-failed');
     assert.equal(lines[1], '[... 480 earlier lines of stderr not shown ...]');
-    assert.deepEqual(lines.slice(2), Array.from({ length: 20 }, (_, i) => String(481 + i)));
+    assert.deepEqual(
+      lines.slice(2),
+      Array.from({ length: 20 }, (_, i) => String(481 + i)),
+    );
     assert.ok(err.stderrTail.startsWith('1\n2\n3\n') && err.stderrTail.endsWith('499\n500\n'));
   });
 
@@ -184,13 +209,25 @@ describe('openRemoteShell: errors', function () {
   });
 
   it('ERR_INVALID_RSH and ERR_INVALID_HOST are thrown before anything is spawned', () => {
-    assert.throws(() => openRemoteShell({ host: 'h', rsh: `ssh -o 'x` }), (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH' && err.reason === 'invalid-input');
-    assert.throws(() => openRemoteShell({ host: '-oProxyCommand=touch /tmp/pwned', rsh: standIn() }), (err: RemoteShellError) => err.code === 'ERR_INVALID_HOST' && err.reason === 'invalid-input');
+    assert.throws(
+      () => openRemoteShell({ host: 'h', rsh: `ssh -o 'x` }),
+      (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH' && err.reason === 'invalid-input',
+    );
+    assert.throws(
+      () => openRemoteShell({ host: '-oProxyCommand=touch /tmp/pwned', rsh: standIn() }),
+      (err: RemoteShellError) => err.code === 'ERR_INVALID_HOST' && err.reason === 'invalid-input',
+    );
   });
 
   it('ERR_ABORTED: the AbortSignal sends SIGTERM and rejects with the reason as cause', async () => {
     const controller = new AbortController();
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo waiting >&2; exec sleep 30', stderr: 'capture', signal: controller.signal });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'echo waiting >&2; exec sleep 30',
+      stderr: 'capture',
+      signal: controller.signal,
+    });
     await sleep(300);
     controller.abort(new Error('user gave up'));
     const err = await rejection(shell.finished);
@@ -202,7 +239,13 @@ describe('openRemoteShell: errors', function () {
 
   it('ERR_ABORTED: SIGKILL follows after the grace when SIGTERM is ignored', async () => {
     const controller = new AbortController();
-    const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'trap "" TERM; sleep 30 & wait; sleep 30', 'sh'], stderr: 'capture', signal: controller.signal, killGraceMs: 300 });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: ['sh', '-c', 'trap "" TERM; sleep 30 & wait; sleep 30', 'sh'],
+      stderr: 'capture',
+      signal: controller.signal,
+      killGraceMs: 300,
+    });
     await sleep(200);
     controller.abort();
     const err = await rejection(shell.finished);
@@ -226,14 +269,21 @@ describe('openRemoteShell: errors', function () {
   });
 
   it('ERR_STREAM_CLOSED while writing: the child closes its stdin mid-stream and exits', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'head -c 1000 >/dev/null; echo done', stderr: 'capture' });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'head -c 1000 >/dev/null; echo done',
+      stderr: 'capture',
+    });
     const out = collect(shell.stream);
     let failure: Error | undefined;
     for (let i = 0; i < 64 && !failure; i++) {
-      const ok = await new Promise<boolean>((resolve) => shell.stream.write(Buffer.alloc(64 * 1024), (err) => {
-        failure = err ?? undefined;
-        resolve(!err);
-      }));
+      const ok = await new Promise<boolean>((resolve) =>
+        shell.stream.write(Buffer.alloc(64 * 1024), (err) => {
+          failure = err ?? undefined;
+          resolve(!err);
+        }),
+      );
       if (!ok) break;
     }
     assert.equal((failure as RemoteShellError | undefined)?.code, 'ERR_STREAM_CLOSED');
@@ -307,7 +357,9 @@ describe('openRemoteShell: stderr forwarding', function () {
 
   it('forwards a flood byte for byte to an fs.WriteStream and to a socket, whose buffers it reuses', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rsh-forward-'));
-    const expected = createHash('sha256').update(execFileSync('seq', ['1', '500000'], { maxBuffer: 64 * 1024 * 1024 })).digest('hex');
+    const expected = createHash('sha256')
+      .update(execFileSync('seq', ['1', '500000'], { maxBuffer: 64 * 1024 * 1024 }))
+      .digest('hex');
     // Bursts of about 600 KB, several full batches each (so that buffers are in flight when
     // the next batch comes), each given time to be written: the drain never waits for a sink,
     // and one that falls 1 MiB behind loses lines.
@@ -323,24 +375,47 @@ describe('openRemoteShell: stderr forwarding', function () {
     counter.stdin.end();
     await new Promise((resolve) => counter.on('close', resolve));
     for (const name of ['to-file', 'to-socket']) {
-      assert.equal(createHash('sha256').update(readFileSync(path.join(dir, name))).digest('hex'), expected, name);
+      assert.equal(
+        createHash('sha256')
+          .update(readFileSync(path.join(dir, name)))
+          .digest('hex'),
+        expected,
+        name,
+      );
     }
   });
 
   it('calls a line callback for every line, in order, with the partial last line at the end', async () => {
     const lines: Array<[string, string]> = [];
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'seq 1 5000 >&2; printf "10%%\\r20%%\\rdone" >&2', stderr: (line, { kind }) => lines.push([kind, line]) });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'seq 1 5000 >&2; printf "10%%\\r20%%\\rdone" >&2',
+      stderr: (line, { kind }) => lines.push([kind, line]),
+    });
     await shell.finished;
     assert.equal(lines.length, 5003);
-    assert.deepEqual(lines.slice(0, 2), [['line', '1'], ['line', '2']]);
-    assert.deepEqual(lines.slice(-3), [['progress', '10%'], ['progress', '20%'], ['partial', 'done']]);
+    assert.deepEqual(lines.slice(0, 2), [
+      ['line', '1'],
+      ['line', '2'],
+    ]);
+    assert.deepEqual(lines.slice(-3), [
+      ['progress', '10%'],
+      ['progress', '20%'],
+      ['partial', 'done'],
+    ]);
     assert.ok(lines.slice(0, 5000).every(([, line], i) => line === String(i + 1)));
   });
 
   it('forwards an unfinished line (a prompt) after a short quiet, before the child goes on', async () => {
     const seen: Array<[string, number]> = [];
     const started = Date.now();
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf "Password: " >&2; sleep 1; echo >&2', stderr: (line, { kind }) => seen.push([`${kind}:${line}`, Date.now() - started]) });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'printf "Password: " >&2; sleep 1; echo >&2',
+      stderr: (line, { kind }) => seen.push([`${kind}:${line}`, Date.now() - started]),
+    });
     await shell.finished;
     assert.equal(seen[0][0], 'partial:Password: ');
     assert.ok(seen[0][1] < seen[1][1] - 500, `the prompt came ${seen[1][1] - seen[0][1]} ms before the rest`);
@@ -349,25 +424,44 @@ describe('openRemoteShell: stderr forwarding', function () {
 
   it('lets many transports share one sink without piling listeners on it', async () => {
     const chunks: Buffer[] = [];
-    const sink = new Writable({ write(chunk, _encoding, callback) { chunks.push(chunk); callback(); } });
+    const sink = new Writable({
+      write(chunk, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
     process.on('warning', onWarning);
     try {
-      const shells = Array.from({ length: 30 }, (_, i) => openRemoteShell({ host: 'local', rsh: ['sh', '-c', `echo shell ${i} >&2`, 'sh'], stderr: sink }));
+      const shells = Array.from({ length: 30 }, (_, i) =>
+        openRemoteShell({ host: 'local', rsh: ['sh', '-c', `echo shell ${i} >&2`, 'sh'], stderr: sink }),
+      );
       assert.equal(sink.listenerCount('error'), 1);
       await Promise.all(shells.map((s) => s.finished));
       await sleep(10);
       assert.deepEqual(warnings, []);
-      assert.deepEqual(Buffer.concat(chunks).toString().split('\n').slice(0, -1).sort(), Array.from({ length: 30 }, (_, i) => `shell ${i}`).sort());
+      assert.deepEqual(
+        Buffer.concat(chunks).toString().split('\n').slice(0, -1).sort(),
+        Array.from({ length: 30 }, (_, i) => `shell ${i}`).sort(),
+      );
     } finally {
       process.off('warning', onWarning);
     }
   });
 
   it('stops forwarding to a sink that failed, and the transfer goes on', async () => {
-    const sink = new Writable({ write(_chunk, _encoding, callback) { callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })); } });
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'echo one >&2; sleep 0.2; echo two >&2; echo out', stderr: sink });
+    const sink = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      remoteCommand: 'echo one >&2; sleep 0.2; echo two >&2; echo out',
+      stderr: sink,
+    });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.toString(), 'out\n');
     assert.equal(shell.stderr.stats.bytesForwarded, 4);

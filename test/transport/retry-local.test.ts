@@ -11,14 +11,19 @@ import { collect } from './helpers.js';
 
 // Fails as a refused ssh connection for its first `failures` runs, counted in a file; `before`
 // runs before each failure.
-const flaky = (counter: string, failures: number, before = ':'): string[] => ['sh', '-c', [
-  'n=$(cat "$0" 2>/dev/null || echo 0); echo $((n + 1)) > "$0"',
-  `if [ "$n" -lt ${failures} ]; then`,
-  before,
-  '  echo "ssh: connect to host $1 port 22: Connection refused" >&2; exit 255',
-  'fi',
-  'echo reached',
-].join('\n'), counter];
+const flaky = (counter: string, failures: number, before = ':'): string[] => [
+  'sh',
+  '-c',
+  [
+    'n=$(cat "$0" 2>/dev/null || echo 0); echo $((n + 1)) > "$0"',
+    `if [ "$n" -lt ${failures} ]; then`,
+    before,
+    '  echo "ssh: connect to host $1 port 22: Connection refused" >&2; exit 255',
+    'fi',
+    'echo reached',
+  ].join('\n'),
+  counter,
+];
 
 describe('retry with a local stand-in', () => {
   let dir: string;
@@ -39,7 +44,10 @@ describe('retry with a local stand-in', () => {
   it('tries again when a grandchild still holds stdout after the refusal', async () => {
     const counter = path.join(dir, 'count');
     const shell = openRemoteShell({
-      host: 'local', rsh: flaky(counter, 1, '(exec 2>&-; sleep 0.3) &'), stderr: 'capture', retry: { attempts: 2, delayMs: 10 },
+      host: 'local',
+      rsh: flaky(counter, 1, '(exec 2>&-; sleep 0.3) &'),
+      stderr: 'capture',
+      retry: { attempts: 2, delayMs: 10 },
     });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.toString(), 'reached\n');
@@ -48,13 +56,21 @@ describe('retry with a local stand-in', () => {
 
   it('never after a byte came back, even unread: the byte is delivered', async () => {
     const counter = path.join(dir, 'count');
-    const shell = openRemoteShell({ host: 'local', rsh: flaky(counter, 1, 'printf X'), stderr: 'capture', retry: { attempts: 3, delayMs: 10 } });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: flaky(counter, 1, 'printf X'),
+      stderr: 'capture',
+      retry: { attempts: 3, delayMs: 10 },
+    });
     // A reader, paused: the byte waits unread in the socket or the kernel.
     shell.stream.pause();
     await new Promise((resolve) => shell.exited.then(resolve));
     await new Promise((resolve) => setTimeout(resolve, 200));
     const out = collect(shell.stream);
-    const err = await shell.finished.then(() => undefined, (e: Error) => e);
+    const err = await shell.finished.then(
+      () => undefined,
+      (e: Error) => e,
+    );
     assert.ok(err, 'the run failed');
     assert.equal((await out).toString(), 'X');
     assert.equal(shell.attempts, 1);

@@ -31,8 +31,14 @@ describe('parseRsh: -e/--rsh split as upstream rsync splits it', () => {
   }
 
   it('refuses an unclosed quote, naming the quote and where it opened', () => {
-    assert.throws(() => parseRsh(`ssh -o 'x`), invalid('ERR_INVALID_RSH', /^Missing trailing-' in remote-shell command \(the quote opened at position 8\): ssh -o 'x$/));
-    assert.throws(() => parseRsh(`ssh "a\\"b"`), invalid('ERR_INVALID_RSH', /^Missing trailing-" in remote-shell command \(the quote opened at position 10\)/));
+    assert.throws(
+      () => parseRsh(`ssh -o 'x`),
+      invalid('ERR_INVALID_RSH', /^Missing trailing-' in remote-shell command \(the quote opened at position 8\): ssh -o 'x$/),
+    );
+    assert.throws(
+      () => parseRsh(`ssh "a\\"b"`),
+      invalid('ERR_INVALID_RSH', /^Missing trailing-" in remote-shell command \(the quote opened at position 10\)/),
+    );
   });
 
   it('refuses a command that names no program', () => {
@@ -76,12 +82,17 @@ describe('argv building', () => {
 
   it('puts the rsh words, -l user, the host and the quoted command in rsync order', () => {
     assert.deepEqual(
-      buildRemoteShellArgv({ host: 'backup', user: 'alice', rsh: 'ssh -p 2222', command: ['rsync', '--server', '-logDtpre.iLsfxC', '.', 'my data/'] }),
+      buildRemoteShellArgv({
+        host: 'backup',
+        user: 'alice',
+        rsh: 'ssh -p 2222',
+        command: ['rsync', '--server', '-logDtpre.iLsfxC', '.', 'my data/'],
+      }),
       ['ssh', '-p', '2222', ...B, '-l', 'alice', 'backup', "rsync --server -logDtpre.iLsfxC . 'my data/'"],
     );
   });
 
-  it('takes ssh when no rsh is given, whatever RSYNC_RSH says (that is rsync\'s setting)', () => {
+  it("takes ssh when no rsh is given, whatever RSYNC_RSH says (that is rsync's setting)", () => {
     const saved = process.env.RSYNC_RSH;
     process.env.RSYNC_RSH = 'rsh -x';
     try {
@@ -106,10 +117,18 @@ describe('argv building', () => {
 
   it('refuses a host or user before anything is spawned', () => {
     for (const host of ['', '-oProxyCommand=touch /tmp/x', 'a b', 'a\tb', 'a\nb', 'h\x7f']) {
-      assert.throws(() => buildRemoteShellArgv({ host }), invalid('ERR_INVALID_HOST', /invalid remote host|Invalid remote host/i), JSON.stringify(host));
+      assert.throws(
+        () => buildRemoteShellArgv({ host }),
+        invalid('ERR_INVALID_HOST', /invalid remote host|Invalid remote host/i),
+        JSON.stringify(host),
+      );
     }
     for (const user of ['', '-oProxyCommand=x', 'a b', 'a\nb']) {
-      assert.throws(() => buildRemoteShellArgv({ host: 'h', user }), invalid('ERR_INVALID_HOST', /invalid remote user/), JSON.stringify(user));
+      assert.throws(
+        () => buildRemoteShellArgv({ host: 'h', user }),
+        invalid('ERR_INVALID_HOST', /invalid remote user/),
+        JSON.stringify(user),
+      );
     }
   });
 
@@ -136,7 +155,8 @@ describe('argv building', () => {
     assert.deepEqual(argv(['-V']), ['ssh', ...B, 'h', "'-V'"]);
     assert.deepEqual(argv(['--', 'x']), ['ssh', ...B, 'h', "'--' x"]);
     assert.deepEqual(argv(['rsync', '-V', '--server']), ['ssh', ...B, 'h', 'rsync -V --server']);
-    for (const words of [['-x'], ['-'], ['--help', 'a'], ['-oA=b', '-oC=d']]) assert.ok(!argv(words).at(-1)!.startsWith('-'), words.join(' '));
+    for (const words of [['-x'], ['-'], ['--help', 'a'], ['-oA=b', '-oC=d']])
+      assert.ok(!argv(words).at(-1)!.startsWith('-'), words.join(' '));
   });
 
   it('quotes a first word that the remote shell would read as a keyword or an assignment', () => {
@@ -174,14 +194,50 @@ describe('quoteForShell', () => {
 describe('ssh options', () => {
   const argv = (options: Parameters<typeof buildRemoteShellArgv>[0]) => buildRemoteShellArgv(options);
 
-  it('turns each into ssh\'s arguments before -l and the host, BatchMode on by default', () => {
+  it("turns each into ssh's arguments before -l and the host, BatchMode on by default", () => {
     assert.deepEqual(
-      argv({ host: 'h', user: 'u', port: 2222, identityFile: '/k/id', connectTimeoutMs: 1500, sshOptions: { StrictHostKeyChecking: 'yes', Compression: true, ServerAliveInterval: 5 }, command: ['true'] }),
-      ['ssh', '-p', '2222', '-i', '/k/id', '-o', 'ConnectTimeout=2', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'Compression=yes', '-o', 'ServerAliveInterval=5', '-l', 'u', 'h', 'true'],
+      argv({
+        host: 'h',
+        user: 'u',
+        port: 2222,
+        identityFile: '/k/id',
+        connectTimeoutMs: 1500,
+        sshOptions: { StrictHostKeyChecking: 'yes', Compression: true, ServerAliveInterval: 5 },
+        command: ['true'],
+      }),
+      [
+        'ssh',
+        '-p',
+        '2222',
+        '-i',
+        '/k/id',
+        '-o',
+        'ConnectTimeout=2',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'Compression=yes',
+        '-o',
+        'ServerAliveInterval=5',
+        '-l',
+        'u',
+        'h',
+        'true',
+      ],
     );
     assert.deepEqual(argv({ host: 'h', batchMode: false }), ['ssh', '-o', 'BatchMode=no', 'h']);
-    assert.deepEqual(argv({ host: 'h', sshOptions: { batchmode: 'no' } }), ['ssh', '-o', 'batchmode=no', 'h'], 'BatchMode in sshOptions stands for batchMode');
-    assert.deepEqual(argv({ host: 'h', rsh: '/usr/bin/ssh -v', port: 22 }), ['/usr/bin/ssh', '-v', '-p', '22', '-o', 'BatchMode=yes', 'h'], 'the rsh words come first, and win');
+    assert.deepEqual(
+      argv({ host: 'h', sshOptions: { batchmode: 'no' } }),
+      ['ssh', '-o', 'batchmode=no', 'h'],
+      'BatchMode in sshOptions stands for batchMode',
+    );
+    assert.deepEqual(
+      argv({ host: 'h', rsh: '/usr/bin/ssh -v', port: 22 }),
+      ['/usr/bin/ssh', '-v', '-p', '22', '-o', 'BatchMode=yes', 'h'],
+      'the rsh words come first, and win',
+    );
   });
 
   it('refuses values ssh would misread or read as an option, naming the option', () => {
@@ -201,19 +257,29 @@ describe('ssh options', () => {
       [{ sshOptions: { User: 'root' }, user: 'alice' }, TypeError, /^sshOptions\.User repeats the option user/],
       [{ sshOptions: { HostName: '127.0.0.2' } }, RangeError, /^sshOptions\.HostName is refused: it would connect elsewhere than host/],
       [{ sshOptions: { Include: '/etc/x' } }, RangeError, /^sshOptions\.Include is refused/],
-      [{ sshOptions: { ServerAliveInterval: 5, serveraliveinterval: 10 } }, TypeError, /^sshOptions gives ServerAliveInterval and serveraliveinterval, the same keyword/],
+      [
+        { sshOptions: { ServerAliveInterval: 5, serveraliveinterval: 10 } },
+        TypeError,
+        /^sshOptions gives ServerAliveInterval and serveraliveinterval, the same keyword/,
+      ],
       [{ sshOptions: new Map([['Port', 22]]) }, TypeError, /^sshOptions must be a plain object/],
       [{ sshOptions: { ServerAliveInterval: -1 } }, RangeError, /^sshOptions\.ServerAliveInterval must be a whole number from 0 up/],
       [{ sshOptions: { ServerAliveInterval: 1e21 } }, RangeError, /must be a whole number from 0 up/],
     ];
     for (const [options, kind, message] of refused) {
-      assert.throws(() => argv({ host: 'h', ...options } as never), (err: Error) => err.constructor === kind && message.test(err.message), JSON.stringify(options));
+      assert.throws(
+        () => argv({ host: 'h', ...options } as never),
+        (err: Error) => err.constructor === kind && message.test(err.message),
+        JSON.stringify(options),
+      );
     }
   });
 
-  it('refuses them for a remote shell that is not OpenSSH\'s, and adds nothing to one', () => {
+  it("refuses them for a remote shell that is not OpenSSH's, and adds nothing to one", () => {
     assert.deepEqual(argv({ host: 'h', rsh: 'rsh' }), ['rsh', 'h']);
-    assert.throws(() => argv({ host: 'h', rsh: 'plink -batch', port: 22, batchMode: true }),
-      /^TypeError: port, batchMode are options of OpenSSH's ssh, and the remote shell is "plink": give its own options in rsh$/);
+    assert.throws(
+      () => argv({ host: 'h', rsh: 'plink -batch', port: 22, batchMode: true }),
+      /^TypeError: port, batchMode are options of OpenSSH's ssh, and the remote shell is "plink": give its own options in rsh$/,
+    );
   });
 });

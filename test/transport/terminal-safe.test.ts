@@ -5,11 +5,12 @@ import { openRemoteShell } from '../../host/index.js';
 import { CLI, cliEnv } from '../cli/run-cli.js';
 import { CONTROL_CHARACTERS, rejection, STAND_IN, standIn } from './helpers.js';
 
-
 // The remote side hides its real reason: a CR, then a new title, a cleared screen, and a lie;
 // then a coloured line and a bidi override.
 const HOSTILE = String.raw`printf 'alice@h: Permission denied (publickey).\r\033]0;pwned\007\033[2Jall good\n\033[32mgreen\033[0m \342\200\256txt\n' >&2; exit 255`;
-const HOSTILE_BYTES = Buffer.from('alice@h: Permission denied (publickey).\r\x1b]0;pwned\x07\x1b[2Jall good\n\x1b[32mgreen\x1b[0m \u202etxt\n');
+const HOSTILE_BYTES = Buffer.from(
+  'alice@h: Permission denied (publickey).\r\x1b]0;pwned\x07\x1b[2Jall good\n\x1b[32mgreen\x1b[0m \u202etxt\n',
+);
 
 class Sink extends Writable {
   chunks: Buffer[] = [];
@@ -32,7 +33,9 @@ describe('the remote side cannot drive the terminal', function () {
     it(`the error (${stderr}) is terminal-safe, and still says why: the line a CR overwrote counts`, async () => {
       const lines: string[] = [];
       const shell = openRemoteShell({
-        host: 'h', rsh: standIn(), remoteCommand: HOSTILE,
+        host: 'h',
+        rsh: standIn(),
+        remoteCommand: HOSTILE,
         stderr: stderr === 'capture' ? 'capture' : (line) => lines.push(line),
       });
       const err = await rejection(shell.finished);
@@ -55,17 +58,30 @@ describe('the remote side cannot drive the terminal', function () {
 
   it('forwards to a terminal with control characters shown and colours kept, progress meters working', async () => {
     const tty = new Sink(true);
-    const shell = openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: `${HOSTILE.replace('; exit 255', '')}; printf ' 50%%\\r100%%\\n' >&2`, stderr: tty });
+    const shell = openRemoteShell({
+      host: 'h',
+      rsh: standIn(),
+      remoteCommand: `${HOSTILE.replace('; exit 255', '')}; printf ' 50%%\\r100%%\\n' >&2`,
+      stderr: tty,
+    });
     await shell.finished;
-    assert.equal(tty.bytes.toString(), 'alice@h: Permission denied (publickey).\r^[]0;pwned^G^[[2Jall good\n\x1b[32mgreen\x1b[0m <U+202E>txt\x1b[m\n 50%\r100%\n');
+    assert.equal(
+      tty.bytes.toString(),
+      'alice@h: Permission denied (publickey).\r^[]0;pwned^G^[[2Jall good\n\x1b[32mgreen\x1b[0m <U+202E>txt\x1b[m\n 50%\r100%\n',
+    );
     assert.equal(shell.stderr.stats.bytesForwarded, HOSTILE_BYTES.length + 10);
   });
 
   it('lets colours through to a terminal but not concealed or blinking text, and resets after a coloured line', async () => {
     const tty = new Sink(true);
-    const shell = openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: String.raw`printf 'working [8m
+    const shell = openRemoteShell({
+      host: 'h',
+      rsh: standIn(),
+      remoteCommand: String.raw`printf 'working [8m
 [5mblink[0m [1;38;5;196mred
-' >&2; exit 255`, stderr: tty });
+' >&2; exit 255`,
+      stderr: tty,
+    });
     const err = await rejection(shell.finished);
     assert.equal(tty.bytes.toString(), 'working ^[[8m\n^[[5mblink\x1b[0m \x1b[1;38;5;196mred\x1b[m\n');
     assert.doesNotMatch(err.message, CONTROL_CHARACTERS);
@@ -73,7 +89,12 @@ describe('the remote side cannot drive the terminal', function () {
 
   it('a write that fails once the child exited says why the child failed, as finished does', async () => {
     for (let i = 0; i < 10; i++) {
-      const shell = openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: `printf 'alice@h: Permission denied (publickey).\n' >&2; exit 255`, stderr: 'capture' });
+      const shell = openRemoteShell({
+        host: 'h',
+        rsh: standIn(),
+        remoteCommand: `printf 'alice@h: Permission denied (publickey).\n' >&2; exit 255`,
+        stderr: 'capture',
+      });
       await shell.exited;
       const failed = await rejection(shell.finished);
       const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write('x', resolve));
@@ -89,7 +110,14 @@ describe('the remote side cannot drive the terminal', function () {
       const shell = openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: HOSTILE, stderr: file, sanitize });
       await rejection(shell.finished);
       if (sanitize === 'auto') assert.deepEqual(file.bytes, HOSTILE_BYTES);
-      else assert.doesNotMatch(file.bytes.toString().replace(/\x1b\[[0-9;]*m/g, '').replace(/[\r\n]/g, ''), CONTROL_CHARACTERS);
+      else
+        assert.doesNotMatch(
+          file.bytes
+            .toString()
+            .replace(/\x1b\[[0-9;]*m/g, '')
+            .replace(/[\r\n]/g, ''),
+          CONTROL_CHARACTERS,
+        );
     }
     const tty = new Sink(true);
     await rejection(openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: HOSTILE, stderr: tty, sanitize: false }).finished);
@@ -100,7 +128,10 @@ describe('the remote side cannot drive the terminal', function () {
     for (const sanitize of ['auto', false] as const) {
       const seen: { line: string; bytes: Buffer }[] = [];
       const shell = openRemoteShell({
-        host: 'h', rsh: standIn(), remoteCommand: HOSTILE, sanitize,
+        host: 'h',
+        rsh: standIn(),
+        remoteCommand: HOSTILE,
+        sanitize,
         stderr: (line, info) => seen.push({ line, bytes: Buffer.from(info.bytes) }),
       });
       await rejection(shell.finished);
@@ -112,7 +143,9 @@ describe('the remote side cannot drive the terminal', function () {
   });
 
   it('the command on a real terminal (a pty) shows the remote control characters visibly, and its last line says why', async () => {
-    const command = [CLI, `--rsh=${process.execPath} ${STAND_IN}`, 'h', HOSTILE].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+    const command = [CLI, `--rsh=${process.execPath} ${STAND_IN}`, 'h', HOSTILE]
+      .map((word) => `'${word.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn('script', ['-qec', command, '/dev/null'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';

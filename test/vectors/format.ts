@@ -24,12 +24,7 @@ export interface VectorGeometry {
   framesMax: number;
 }
 
-export type VectorCommand =
-  | { op: 'write'; bytes: Uint8Array }
-  | { op: 'flush' }
-  | { op: 'end' }
-  | { op: 'snapshot' }
-  | { op: 'stats' };
+export type VectorCommand = { op: 'write'; bytes: Uint8Array } | { op: 'flush' } | { op: 'end' } | { op: 'snapshot' } | { op: 'stats' };
 
 export interface Vector {
   geometry: VectorGeometry;

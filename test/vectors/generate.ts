@@ -24,7 +24,9 @@ function main(): void {
   }
   let count = 0;
   let bytes = 0;
-  for (const file of readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.vec')).sort()) {
+  for (const file of readdirSync(CORPUS_DIR)
+    .filter((f) => f.endsWith('.vec'))
+    .sort()) {
     const text = readFileSync(path.join(CORPUS_DIR, file), 'utf8');
     const out = runOnModel(parseVector(text));
     writeFileSync(path.join(CORPUS_DIR, file.replace(/\.vec$/, '.out')), out);

@@ -51,8 +51,12 @@ export function runOnWasm({ geometry: g, commands }: Vector): string {
         const headLen = view.getUint32(info + SnapInfo.HEAD_LEN, true);
         const tailLen = view.getUint32(info + SnapInfo.TAIL_LEN, true);
         if (headLen + tailLen !== length) throw new Error(`snapshot length ${length} != ${headLen} + ${tailLen}`);
-        out.snapshot(view.getBigUint64(info + SnapInfo.OMITTED, true), view.getBigUint64(info + SnapInfo.SEEN, true),
-          memory.subarray(ptr, ptr + headLen), memory.subarray(ptr + headLen, ptr + length));
+        out.snapshot(
+          view.getBigUint64(info + SnapInfo.OMITTED, true),
+          view.getBigUint64(info + SnapInfo.SEEN, true),
+          memory.subarray(ptr, ptr + headLen),
+          memory.subarray(ptr + headLen, ptr + length),
+        );
         break;
       }
       case 'stats':
