@@ -32,36 +32,32 @@ describe('retry with a local stand-in', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  // A shell through the stand-in, which fails `failures` times before it reaches the command.
+  const flakyShell = (failures: number, before: string, attempts: number) =>
+    openRemoteShell({
+      host: 'local',
+      rsh: flaky(path.join(dir, 'count'), failures, before),
+      stderr: 'capture',
+      retry: { attempts, delayMs: 10 },
+    });
+
   it('tries again after refused connections, and the same stream carries on', async () => {
-    const counter = path.join(dir, 'count');
-    const shell = openRemoteShell({ host: 'local', rsh: flaky(counter, 2), stderr: 'capture', retry: { attempts: 3, delayMs: 10 } });
+    const shell = flakyShell(2, ':', 3);
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.toString(), 'reached\n');
     assert.equal(shell.attempts, 3);
-    assert.equal(readFileSync(counter, 'utf8').trim(), '3');
+    assert.equal(readFileSync(path.join(dir, 'count'), 'utf8').trim(), '3');
   });
 
   it('tries again when a grandchild still holds stdout after the refusal', async () => {
-    const counter = path.join(dir, 'count');
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: flaky(counter, 1, '(exec 2>&-; sleep 0.3) &'),
-      stderr: 'capture',
-      retry: { attempts: 2, delayMs: 10 },
-    });
+    const shell = flakyShell(1, '(exec 2>&-; sleep 0.3) &', 2);
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.toString(), 'reached\n');
     assert.equal(shell.attempts, 2);
   });
 
   it('never after a byte came back, even unread: the byte is delivered', async () => {
-    const counter = path.join(dir, 'count');
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: flaky(counter, 1, 'printf X'),
-      stderr: 'capture',
-      retry: { attempts: 3, delayMs: 10 },
-    });
+    const shell = flakyShell(1, 'printf X', 3);
     // A reader, paused: the byte waits unread in the socket or the kernel.
     shell.stream.pause();
     await new Promise((resolve) => shell.exited.then(resolve));
