@@ -4,7 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { ROOT } from '../helpers/root.js';
+
+export { ROOT };
 export const C_HOST_DIR = fileURLToPath(new URL('../../build/c-host/', import.meta.url));
 
 export function buildCHost(...flags: string[]): void {

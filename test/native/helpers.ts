@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { StderrCapture } from '../../host/core/index.js';
 import { DEFAULT_BINDING_PATH, loadBinding, type NativeBinding } from '../../host/native/binding.js';
 import { StderrChannel, type ChannelEnd, type StderrChannelOptions } from '../../host/stderr/channel.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { ROOT as root } from '../helpers/root.js';
 
 /** The default build (pipe) and the ssh-socketpair-stderr build that `npm test` makes first. */
 export const SOCKETPAIR_BINDING_PATH = path.join(root, 'build/variants/socketpair/build/Release/rsh_transport.node');

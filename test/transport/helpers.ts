@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { RemoteShellError } from '../../host/index.js';
+import { ROOT } from '../helpers/root.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT };
 export const STAND_IN = path.join(ROOT, 'examples/stand-in-ssh.mjs');
 
 /** The stand-in remote shell as rsh words: it runs the command with a real local `sh -c`. */
