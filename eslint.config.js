@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'node_modules/', 'hosts/c/wasm2c-runtime/', '.fuzz/', 'prebuilds/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'third_party/wasm2c-runtime/', '.fuzz/', 'prebuilds/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

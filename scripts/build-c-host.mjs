@@ -2,16 +2,16 @@
 // Builds the C hosts of the core: build/core.wasm translated to C by wasm2c, compiled with
 // the wasm2c runtime into
 //
-//   build/c-host/vector-host   runs a test vector (hosts/c/vector-host.c)
-//   build/c-host/example       the example of assembly/README.md (hosts/c/example.c)
-//   build/c-host/fuzz          libFuzzer harness, ASan + UBSan (hosts/c/fuzz.c; with --fuzz)
+//   build/c-host/vector-host   runs a test vector (core-hosts/c/vector-host.c)
+//   build/c-host/example       the example of assembly/README.md (core-hosts/c/example.c)
+//   build/c-host/fuzz          libFuzzer harness, ASan + UBSan (core-hosts/c/fuzz.c; with --fuzz)
 //   build/c-host/fuzz-replay   turns a fuzzer input into vectors (the same file; with --fuzz)
 //
 //   node scripts/build-c-host.mjs [--fuzz] [--force]
 //
 // wasm2c comes from the npm package `wabt` (a devDependency, pinned): Debian 12's wabt 1.0.32
 // has a wasm2c without SIMD, which aborts on the core's v128 code. The runtime it needs is the
-// one of the same wabt version, kept in hosts/c/wasm2c-runtime/. The SIMD operations compile
+// one of the same wabt version, kept in third_party/wasm2c-runtime/. The SIMD operations compile
 // through SIMDe (Debian package libsimde-dev). Nothing is rebuilt that is newer than its inputs.
 
 import { spawnSync } from 'node:child_process';
@@ -21,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'build/c-host');
-const sources = path.join(root, 'hosts/c');
-const runtime = path.join(sources, 'wasm2c-runtime');
+const sources = path.join(root, 'core-hosts/c');
+const runtime = path.join(root, 'third_party/wasm2c-runtime');
 const wasm = path.join(root, 'build/core.wasm');
 const wasm2c = path.join(root, 'node_modules/wabt/bin/wasm2c');
 const WABT_VERSION = '1.0.36';
@@ -79,7 +79,7 @@ const core = path.join(out, 'core.c');
 if (stale(core, [wasm, wasm2c])) {
   const version = run(process.execPath, [wasm2c, '--version'], 'wasm2c --version').trim();
   if (version !== WABT_VERSION)
-    fail(`wasm2c ${version} found, ${WABT_VERSION} needed to match hosts/c/wasm2c-runtime: run \`npm install\``);
+    fail(`wasm2c ${version} found, ${WABT_VERSION} needed to match third_party/wasm2c-runtime: run \`npm install\``);
   run(process.execPath, [wasm2c, wasm, '-n', 'core', '-o', core], 'wasm2c');
 }
 

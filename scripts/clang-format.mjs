@@ -11,8 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const GENERATED = new Set(['hosts/c/core-abi-constants.h']);
-const files = ['native', 'hosts/c']
+const GENERATED = new Set(['core-hosts/c/core-abi-constants.h']);
+const files = ['native', 'core-hosts/c']
   .flatMap((dir) =>
     readdirSync(path.join(root, dir))
       .filter((name) => /\.(c|cc|h)$/.test(name))

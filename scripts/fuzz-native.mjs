@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Coverage-guided fuzzing of the core's wasm2c translation (hosts/c/fuzz.c) with libFuzzer:
+// Coverage-guided fuzzing of the core's wasm2c translation (core-hosts/c/fuzz.c) with libFuzzer:
 //
 //   npm run fuzz:native -- [SECONDS]     (default 60)
 //
 // Builds build/c-host/fuzz, then fuzzes for SECONDS with the corpus in .fuzz/native/corpus
 // (kept between runs, gitignored). A finding is saved as .fuzz/native/crash-*; the exit status
-// is then 1, and hosts/c/README.md says how to turn it into a test vector.
+// is then 1, and core-hosts/c/README.md says how to turn it into a test vector.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -76,7 +76,7 @@ fuzzer.on('close', (code, signal) => {
   process.exit(1);
 });
 
-// A few inputs in hosts/c/fuzz.c's encoding, so that a first run starts from long lines,
+// A few inputs in core-hosts/c/fuzz.c's encoding, so that a first run starts from long lines,
 // cuts and CR storms instead of finding them by chance.
 function writeSeeds(dir) {
   const u16 = (v) => [v & 0xff, v >> 8];

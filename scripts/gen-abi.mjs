@@ -3,7 +3,7 @@
 // copy from it, as Go's mkerrors.sh makes zerrors_*.go:
 //
 //   host/core/abi-constants.ts    the TypeScript host's
-//   hosts/c/core-abi-constants.h  the C hosts'
+//   core-hosts/c/core-abi-constants.h  the C hosts'
 //
 //   node scripts/gen-abi.mjs          writes both
 //   node scripts/gen-abi.mjs --check  exits 1, naming the file, when one differs from layout.ts
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LAYOUT = 'assembly/layout.ts';
-const OUTPUTS = { ts: 'host/core/abi-constants.ts', c: 'hosts/c/core-abi-constants.h' };
+const OUTPUTS = { ts: 'host/core/abi-constants.ts', c: 'core-hosts/c/core-abi-constants.h' };
 
 /** `export const NAME: type = value; // comment` lines of the ABI's groups, in order. */
 export function readLayout(source) {

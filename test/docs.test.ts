@@ -58,6 +58,16 @@ describe('documented examples', function () {
     assert.deepEqual(new Function('buildRemoteShellArgv', `return ${call}`)(buildRemoteShellArgv), shown);
   });
 
+  it('README.md: the map of the folders names every folder of the tree, and only those', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const mapped = [...readme.matchAll(/^\| `([a-z_-]+)\/` \| /gm)].map((m) => m[1]).sort();
+    const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((file) => file.includes('/'));
+    const folders = [...new Set(tracked.map((file) => file.split('/')[0]))].filter((name) => !name.startsWith('.')).sort();
+    assert.deepEqual(mapped, folders);
+  });
+
   it('examples/capture-demo.mjs: the core alone overflows its small ring and says so', () => {
     const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/capture-demo.mjs')], { encoding: 'utf8' });
     assert.match(out, /\[\.\.\. \d+ bytes of stderr omitted \.\.\.\]/);

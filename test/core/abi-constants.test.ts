@@ -26,7 +26,7 @@ describe('the ABI constants, written once', () => {
     const after = generated(changed) as Record<string, string>;
     for (const file of Object.keys(before)) assert.notEqual(after[file], before[file], file);
     assert.match(after['host/core/abi-constants.ts'], /CR: 9,/);
-    assert.match(after['hosts/c/core-abi-constants.h'], /CORE_CR = 9,/);
+    assert.match(after['core-hosts/c/core-abi-constants.h'], /CORE_CR = 9,/);
   });
 
   it('every constant of layout.ts reaches the TypeScript host with its value', () => {

@@ -14,7 +14,7 @@
 //                                                          which may join lines, is split at LF
 //   snapshot OMITTED SEEN HEADHEX TAILHEX
 //   stats SEEN DROPPED
-// The format is plain enough for a small C program to read and write (hosts/c/vector-host.c).
+// The format is plain enough for a small C program to read and write (core-hosts/c/vector-host.c).
 
 export interface VectorGeometry {
   ringLog2: number;

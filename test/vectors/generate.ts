@@ -1,7 +1,7 @@
 // Writes the vector corpus: `npm run vectors`.
 //
 // test/vectors/corpus/rule-*.vec and random-*.vec come from scenarios.ts; any other .vec there
-// (a fuzzing finding turned into a vector, see hosts/c/README.md) is kept as it is. Every .out
+// (a fuzzing finding turned into a vector, see core-hosts/c/README.md) is kept as it is. Every .out
 // is what the reference model gives for its .vec.
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

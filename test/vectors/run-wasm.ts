@@ -1,5 +1,5 @@
 // Runs a vector through build/core.wasm in Node with nothing but the raw ABI, the way
-// hosts/c/vector-host.c does in C, so that both give the same bytes.
+// core-hosts/c/vector-host.c does in C, so that both give the same bytes.
 
 import { FRAME_LEN_MASK, FRAME_SIZE, SnapInfo, check, instantiateCore } from '../../host/core/abi.js';
 import { RecordWriter, type Vector } from './format.js';

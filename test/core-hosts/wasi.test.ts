@@ -2,7 +2,7 @@
 // vector (`--vec` mode) must give byte for byte what build/core.wasm gives in Node, and the
 // plain filter mode the records of the whole input framed at once.
 //
-// The runs happen in a child Node process (test/hosts/wasi-run.mjs), which collects garbage as it
+// The runs happen in a child Node process (test/core-hosts/wasi-run.mjs), which collects garbage as it
 // goes: hundreds of WASI instances without a collection crash Node 20 with SIGSEGV, and in the
 // test process itself that took the whole suite down (see the runner's header).
 
@@ -18,7 +18,7 @@ import { corpus, firstDifference } from './corpus.js';
 import { ROOT } from './native-build.js';
 
 const WASI_WASM = path.join(ROOT, 'build/core-wasi.wasm');
-const RUNNER = path.join(ROOT, 'test/hosts/wasi-run.mjs');
+const RUNNER = path.join(ROOT, 'test/core-hosts/wasi-run.mjs');
 
 /** Builds build/core-wasi.wasm when it is missing or older than a source of the core. */
 function buildWasi(): void {

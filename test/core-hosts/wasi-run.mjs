@@ -1,6 +1,6 @@
 // Runs build/core-wasi.wasm under node:wasi for each run of a plan (JSON: { wasm, runs: [{ args,
 // stdin, stdout, stderr }] }), each with files as its stdio, and prints the exit codes as JSON.
-// A process of its own for the WASI tests (see test/hosts/wasi.test.ts).
+// A process of its own for the WASI tests (see test/core-hosts/wasi.test.ts).
 //
 // Each run makes a new instance, whose memory the core reserves whole; a few hundred of them
 // without a garbage collection in between exhaust what V8 reserves for Wasm memories, and Node 20

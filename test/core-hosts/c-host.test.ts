@@ -1,4 +1,4 @@
-// build/core.wasm translated to C by wasm2c (hosts/c/vector-host.c): every vector must give
+// build/core.wasm translated to C by wasm2c (core-hosts/c/vector-host.c): every vector must give
 // byte for byte what the same module gives in Node.
 
 import assert from 'node:assert/strict';
@@ -28,17 +28,17 @@ describe('the core in C (wasm2c)', function () {
     }
   });
 
-  it('runs the example of assembly/README.md, which shows hosts/c/example.c as it is', () => {
+  it('runs the example of assembly/README.md, which shows core-hosts/c/example.c as it is', () => {
     const result = spawnSync(path.join(C_HOST_DIR, 'example'), { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(
       result.stdout,
       '1 "debug1: Connecting"\n3 " 50%"\n1 "100%"\n1 "Permission denied"\n' + 'snapshot: "debug1: Connecting\n100%\nPermission denied\n"\n',
     );
-    const source = readFileSync(path.join(ROOT, 'hosts/c/example.c'), 'utf8');
+    const source = readFileSync(path.join(ROOT, 'core-hosts/c/example.c'), 'utf8');
     const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');
     const shown = readme.slice(readme.indexOf('## A host in C')).match(/```c\n([\s\S]*?)```/)?.[1];
-    assert.ok(shown && source.endsWith(shown), 'the README shows another program than hosts/c/example.c');
+    assert.ok(shown && source.endsWith(shown), 'the README shows another program than core-hosts/c/example.c');
   });
 
   it('reports an export error by its exit status, not by output', () => {

@@ -14,7 +14,7 @@
  *
  * A broken check prints what broke and aborts: libFuzzer saves the input as a crash.
  * Built with -DFUZZ_REPLAY_MAIN instead, the same decoder replays one input and writes each
- * capture's commands as a test vector (hosts/c/README.md: from a finding to a vector). */
+ * capture's commands as a test vector (core-hosts/c/README.md: from a finding to a vector). */
 
 #include <stdarg.h>
 #include <stdio.h>

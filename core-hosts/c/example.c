@@ -1,5 +1,5 @@
 /* The example of assembly/README.md ("A host in C"): the core's ABI from C, through the wasm2c
- * translation of build/core.wasm. test/hosts/c-host.test.ts runs it and checks its output. */
+ * translation of build/core.wasm. test/core-hosts/c-host.test.ts runs it and checks its output. */
 
 #include <stdio.h>
 #include <string.h>
