@@ -102,7 +102,7 @@ function serve(connection: Socket): void {
       if (received.length > MAX_REQUEST) connection.destroy();
       return;
     }
-    let request: { token?: unknown; prompt?: unknown };
+    let request: { token?: unknown; prompt?: unknown; hint?: unknown };
     try {
       request = JSON.parse(received.slice(0, end));
     } catch {
@@ -115,7 +115,7 @@ function serve(connection: Socket): void {
       return;
     }
     holder.open.add(connection);
-    void answer(holder, typeof request.prompt === 'string' ? request.prompt : '').then((text) => {
+    void answer(holder, typeof request.prompt === 'string' ? request.prompt : '', typeof request.hint === 'string' ? request.hint : '').then((text) => {
       if (!connection.destroyed) connection.end(JSON.stringify({ answer: text }));
     });
   });
@@ -128,10 +128,10 @@ function holderOf(token: unknown): Holder | undefined {
   return undefined;
 }
 
-async function answer(holder: Holder, prompt: string): Promise<string | null> {
+async function answer(holder: Holder, prompt: string, hint: string): Promise<string | null> {
   holder.asked++;
   try {
-    const text = await holder.callback(askpassRequest(prompt));
+    const text = await holder.callback(askpassRequest(prompt, hint));
     if (text === null) return null;
     if (typeof text !== 'string')
       throw new TypeError(`the askpass callback must answer a string or null, got ${text === undefined ? 'undefined' : typeof text}`);

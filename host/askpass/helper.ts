@@ -20,7 +20,7 @@ const connection = net.createConnection(socket);
 let reply = '';
 connection.setEncoding('utf8');
 connection.on('connect', () => {
-  connection.write(JSON.stringify({ token, prompt: process.argv[2] || '' }) + '\\n');
+  connection.write(JSON.stringify({ token, prompt: process.argv[2] || '', hint: process.env.SSH_ASKPASS_PROMPT || '' }) + '\\n');
 });
 connection.on('data', (text) => {
   reply += text;

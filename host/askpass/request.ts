@@ -17,6 +17,11 @@ export interface AskpassRequest {
    * `Password:`), whether to trust an unknown host key (answer `yes`, `no` or the fingerprint),
    * or something else (a one-time code, a confirmation). */
   readonly kind: AskpassKind;
+  /** What ssh does with the answer (its SSH_ASKPASS_PROMPT): 'answer' (the text is used),
+   * 'confirm' (only whether a string or null came back counts: a yes or no, such as ssh-agent's
+   * confirmation of a key's use), or 'notice' (nothing is awaited: ssh shows a message, such as
+   * "Confirm user presence" for a FIDO key, and ends the helper itself). */
+  readonly expects: 'answer' | 'confirm' | 'notice';
 }
 
 /** Answers the prompt: the text (one line), or null to cancel it. A callback that throws, or
@@ -40,6 +45,8 @@ export function promptKind(prompt: string): AskpassKind {
   return 'other';
 }
 
-export function askpassRequest(prompt: string): AskpassRequest {
-  return Object.freeze({ prompt: terminalSafe(prompt), kind: promptKind(prompt), fromServer: fromServer(prompt) });
+export function askpassRequest(prompt: string, askpassPrompt = ''): AskpassRequest {
+  const expects = askpassPrompt === 'confirm' ? 'confirm' : askpassPrompt === 'none' ? 'notice' : 'answer';
+  const kind = expects === 'answer' ? promptKind(prompt) : 'other';
+  return Object.freeze({ prompt: terminalSafe(prompt), kind, fromServer: fromServer(prompt), expects });
 }

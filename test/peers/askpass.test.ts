@@ -4,7 +4,7 @@
 // error.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -215,6 +215,40 @@ describe('askpass through a real sshd', function () {
     await other.close();
   });
 
+  it("the helper passes ssh's SSH_ASKPASS_PROMPT, and prints the answer for ssh", async () => {
+    const requests: AskpassRequest[] = [];
+    const shell = openRemoteShell(
+      target({
+        command: ['sleep', '5'],
+        killGraceMs: 100,
+        askpass: (request) => (requests.push(request), request.expects === 'confirm' ? 'yes' : passphrase),
+      }),
+    );
+    const environ = readFileSync(`/proc/${shell.pid}/environ`, 'utf8').split('\0');
+    const env = Object.fromEntries(
+      environ
+        .filter((entry) => entry.startsWith('RSH_TRANSPORT_ASKPASS_') || entry.startsWith('SSH_ASKPASS='))
+        .map((entry) => entry.split(/=(.*)/s).slice(0, 2)),
+    );
+    // Asynchronously: the channel's server is this process, which must go on running.
+    const helper = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(env.SSH_ASKPASS, ['Allow use of key test?'], {
+        env: { ...env, SSH_ASKPASS_PROMPT: 'confirm', PATH: process.env.PATH },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    assert.equal(helper.status, 0, helper.stderr);
+    assert.equal(helper.stdout, 'yes\n');
+    const asked = requests.find((request) => request.prompt === 'Allow use of key test?');
+    assert.equal(asked?.expects, 'confirm');
+    assert.equal(asked?.kind, 'other');
+    await shell.close();
+  });
+
   it("the README's example answers the passphrase", async () => {
     const code = readmeBlock("const shell = openRemoteShell({\n  host: 'backup.example.org', user: 'alice', command: ['uptime'],");
     const given = "host: 'backup.example.org', user: 'alice',";
@@ -260,6 +294,7 @@ describe('askpass through a real sshd', function () {
       prompt: "(alice@backup.example.org) Enter passphrase for key '/home/alice/.ssh/id_ed25519': ",
       kind: 'other',
       fromServer: true,
+      expects: 'answer',
     });
     assert.equal(askpassRequest('(alice@backup.example.org) Password: ').kind, 'password');
     assert.equal(askpassRequest('(alice@backup.example.org) Are you sure you want to continue connecting (yes/no)? ').kind, 'other');
@@ -267,6 +302,15 @@ describe('askpass through a real sshd', function () {
       prompt: "alice@backup.example.org's password: ",
       kind: 'password',
       fromServer: false,
+      expects: 'answer',
+    });
+    // SSH_ASKPASS_PROMPT: a yes or no (ssh-agent's confirmation), a notice ssh does not wait for.
+    assert.equal(askpassRequest('Allow use of key /home/alice/.ssh/id_ed25519?', 'confirm').expects, 'confirm');
+    assert.deepEqual(askpassRequest('Confirm user presence for key ED25519-SK SHA256:x', 'none'), {
+      prompt: 'Confirm user presence for key ED25519-SK SHA256:x',
+      kind: 'other',
+      fromServer: false,
+      expects: 'notice',
     });
     assert.equal(askpassRequest('(alice@h) \x1b]0;owned\x07Code: ').prompt, '(alice@h) ^[]0;owned^GCode: ');
   });
