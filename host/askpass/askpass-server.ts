@@ -115,7 +115,11 @@ function serve(connection: Socket): void {
       return;
     }
     holder.open.add(connection);
-    void answer(holder, typeof request.prompt === 'string' ? request.prompt : '', typeof request.hint === 'string' ? request.hint : '').then((text) => {
+    void answer(
+      holder,
+      typeof request.prompt === 'string' ? request.prompt : '',
+      typeof request.hint === 'string' ? request.hint : '',
+    ).then((text) => {
       if (!connection.destroyed) connection.end(JSON.stringify({ answer: text }));
     });
   });
