@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CLI, cliEnv } from '../test/cli/run-cli.js';
 import { startSshd, type Sshd } from '../test/peers/sshd.js';
-import { interleaved, sample, MiB, type Options, type Row, type Sample } from './harness.js';
+import { interleaved, sample, skipped, MiB, type Options, type Row, type Sample } from './harness.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -97,16 +97,7 @@ export async function run(options: Options): Promise<Row[]> {
   try {
     sshd = await startSshd();
   } catch (err) {
-    rows.push({
-      group: 'command',
-      name: 'rsync through the command',
-      unit: '',
-      figure: sample([0]),
-      baselineName: 'plain ssh',
-      baseline: sample([0]),
-      higherIsBetter: true,
-      note: `skipped: ${(err as Error).message.split('\n')[0]}`,
-    });
+    rows.push(skipped('command', 'rsync through the command', 'plain ssh', err));
     return rows;
   }
   const cleanup: Array<() => void> = [];

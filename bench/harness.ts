@@ -74,3 +74,18 @@ export const GiB = 1024 * MiB;
 export function throughput(bytes: number, ms: number): number {
   return bytes / MiB / (ms / 1000);
 }
+
+/** The row of a benchmark that could not run (no sshd here, say): why, in its note. */
+export function skipped(group: string, name: string, baselineName: string, err: unknown): Row {
+  const why = (err as Error).message.split('\n')[0];
+  return {
+    group,
+    name,
+    unit: '',
+    figure: sample([0]),
+    baselineName,
+    baseline: sample([0]),
+    higherIsBetter: false,
+    note: `skipped: ${why}`,
+  };
+}

@@ -4,7 +4,7 @@
 
 import { closeMultiplexedConnections, openRemoteShell, type OpenRemoteShellOptions } from '../host/index.js';
 import { startSshd, type Sshd } from '../test/peers/sshd.js';
-import { interleaved, sample, type Options, type Row } from './harness.js';
+import { interleaved, sample, skipped, type Options, type Row } from './harness.js';
 
 const SESSIONS = 20;
 
@@ -29,18 +29,7 @@ export async function run(options: Options): Promise<Row[]> {
   try {
     sshd = await startSshd();
   } catch (err) {
-    return [
-      {
-        group: 'multiplex',
-        name: `${SESSIONS} sequential sessions`,
-        unit: '',
-        figure: sample([0]),
-        baselineName: 'a connection each',
-        baseline: sample([0]),
-        higherIsBetter: false,
-        note: `skipped: ${(err as Error).message.split('\n')[0]}`,
-      },
-    ];
+    return [skipped('multiplex', `${SESSIONS} sequential sessions`, 'a connection each', err)];
   }
   try {
     const count = options.quick ? 3 : SESSIONS;

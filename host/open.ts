@@ -58,12 +58,14 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   if (!multiplex) return new RemoteShell(argv, shellOptions);
 
   const target = { ...options, command: undefined, remoteCommand: undefined };
+  const connection = buildRemoteShellArgv(target, { askpass });
   const shared = shareConnection(
-    buildRemoteShellArgv(target, { askpass }),
+    connection,
     argv,
     multiplex,
     { env: settings.env, cwd: settings.cwd, retry: options.retry, askpass: settings.askpass, capture: options.capture },
-    buildRemoteShellArgv(target, { sessionEvidence: retrying, askpass }),
+    // The master's own argv differs only when its start may be retried (LogLevel VERBOSE).
+    retrying ? buildRemoteShellArgv(target, { sessionEvidence: true, askpass }) : connection,
   );
   const { retry: _retry, ...sessionOptions } = shellOptions;
   const given = (options as { [internal]?: InternalOptions })[internal];

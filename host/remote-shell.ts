@@ -51,6 +51,8 @@ export interface RemoteShellResult extends ByteCounts {
   signal: null;
 }
 
+const DESTROYED_BEFORE_START = 'the stream was destroyed before the remote shell started';
+
 // How often to look again whether a slow consumer has taken in what the child wrote.
 const RECHECK_MS = 20;
 
@@ -147,8 +149,7 @@ export class RemoteShell implements AsyncDisposable {
    */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     checkKillSignal(signal);
-    if (signal !== 0 && this.#waiting)
-      this.#failUnstarted(() => abortError(this.#facts(), new Error(`killed (${signal}) before it started`)));
+    if (signal !== 0 && this.#waiting) this.#giveUpStart(new Error(`killed (${signal}) before it started`));
     if (signal !== 0) this.#abandon();
     return this.#signal(signal);
   }
@@ -170,9 +171,7 @@ export class RemoteShell implements AsyncDisposable {
       this.#closedAt = performance.now();
       if (this.#waiting) {
         const bound = this.#settings.killGraceMs * 2;
-        this.#timers.after(bound, () =>
-          this.#failUnstarted(() => abortError(this.#facts(), new Error(`closed, and not started within ${bound} ms`))),
-        );
+        this.#timers.after(bound, () => this.#giveUpStart(new Error(`closed, and not started within ${bound} ms`)));
       } else {
         this.#terminate(this.#settings.killGraceMs);
       }
@@ -235,8 +234,7 @@ export class RemoteShell implements AsyncDisposable {
     tunnel.once('end', () => this.#onStdoutDone());
     tunnel.once('close', () => {
       // Destroyed before its child could start: it never will.
-      if (this.#waiting)
-        this.#failUnstarted(() => abortError(this.#facts(), new Error('the stream was destroyed before the remote shell started')));
+      if (this.#waiting) this.#giveUpStart(new Error(DESTROYED_BEFORE_START));
       this.#onStdoutDone();
     });
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -253,7 +251,7 @@ export class RemoteShell implements AsyncDisposable {
     }
     if (this.#tunnel!.destroyed) {
       // Destroyed in the same turn: its 'close' is still to come, and no child may start.
-      this.#failUnstarted(() => abortError(this.#facts(), new Error('the stream was destroyed before the remote shell started')));
+      this.#giveUpStart(new Error(DESTROYED_BEFORE_START));
       return;
     }
     this.#waiting = false;
@@ -267,6 +265,11 @@ export class RemoteShell implements AsyncDisposable {
     this.#tunnel!.attach(started.stdin, started.stdout);
     // close() came while it waited: SIGTERM when it would have come had the child been running.
     if (this.#closing) this.#terminate(Math.max(0, Math.ceil(this.#closedAt + this.#settings.killGraceMs - performance.now())));
+  }
+
+  // The caller gave up on a start that waits (`why` is the abort error's cause).
+  #giveUpStart(why: unknown): void {
+    this.#failUnstarted(() => abortError(this.#facts(), why));
   }
 
   // No child will run: what waited to be written fails with the error, and the run settles
@@ -463,7 +466,7 @@ export class RemoteShell implements AsyncDisposable {
   #abort(): void {
     if (this.#settled) return;
     this.#aborted = true;
-    if (this.#waiting) this.#failUnstarted(() => abortError(this.#facts(), this.#settings.signal?.reason));
+    if (this.#waiting) this.#giveUpStart(this.#settings.signal?.reason);
     this.#abandon();
     this.#terminate(0);
   }

@@ -33,7 +33,8 @@ export class ControlMaster {
   readonly argv: readonly string[];
   /** Resolves once the master is ready, with nothing; or with why it could not be made. */
   readonly ready: Promise<RemoteShellError | undefined>;
-  readonly #controlArgv: readonly string[];
+  // `ssh -O command` to this master: its argv.
+  readonly #controlCommand: (command: 'check' | 'exit') => string[];
   readonly #env: NodeJS.ProcessEnv | undefined;
   #starter: RemoteShell | undefined;
   #stderr: RemoteShellStderr | undefined;
@@ -58,7 +59,7 @@ export class ControlMaster {
       '-N',
       ...rest,
     ]);
-    this.#controlArgv = [program, '-o', `ControlPath=${socket}`, '-O', 'check', ...rest];
+    this.#controlCommand = (command) => [program, '-o', `ControlPath=${socket}`, '-O', command, ...rest];
     this.#env = options.env;
     this.ready = this.#start(options, after);
   }
@@ -115,12 +116,6 @@ export class ControlMaster {
       const [program, ...args] = this.#controlCommand(command);
       execFile(program, args, { env: this.#env, timeout: CONTROL_TIMEOUT_MS }, (_err, _stdout, stderr) => resolve(String(stderr)));
     });
-  }
-
-  #controlCommand(command: 'check' | 'exit'): string[] {
-    const args = [...this.#controlArgv];
-    args[args.indexOf('-O') + 1] = command;
-    return args;
   }
 
   /** Whether the master takes connections on its socket. Only a socket that is missing or

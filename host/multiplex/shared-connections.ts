@@ -26,11 +26,16 @@ export interface SharedConnection {
 const SSH_TEMPORARY_SUFFIX = 17;
 
 const masters = new Map<string, ControlMaster>();
-// Masters being stopped, by socket: a new master on the same socket starts once the old is gone;
-// at exit, they are stopped at once like the others.
-const stopping = new Map<string, Promise<void>>();
-const beingStopped = new Set<ControlMaster>();
+// Masters being stopped, oldest first: a new master on the same socket starts once the last of
+// them is gone; at exit, they are stopped at once like the others.
+const stopping = new Map<ControlMaster, Promise<void>>();
 let exitHook = false;
+
+function lastStopOn(socket: string): Promise<void> | undefined {
+  let last: Promise<void> | undefined;
+  for (const [master, stopped] of stopping) if (master.socket === socket) last = stopped;
+  return last;
+}
 
 /**
  * The shared connection of a session: `target` is its argv without the remote command, `argv`
@@ -44,31 +49,25 @@ export function shareConnection(
   options: MasterOptions,
   masterTarget = target,
 ): SharedConnection {
+  const dir = settings.dir === undefined ? runtimeDir() : path.resolve(settings.dir);
+  // Everything is checked before a directory of the caller's is made: a refused call leaves nothing.
+  if (settings.dir !== undefined) checkPath('multiplex.dir', settings.dir, dir);
   // This process's own masters only: another process's, in the same directory, are its own to
   // replace and stop.
-  const key = (dir: string): string =>
-    createHash('sha256')
-      .update(JSON.stringify([process.pid, dir, ...target]))
-      .digest('hex')
-      .slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify([process.pid, dir, ...target]))
+    .digest('hex')
+    .slice(0, 16);
+  const socket = `${dir}/${key}`;
   const room = maxSocketPath(SSH_TEMPORARY_SUFFIX);
-  let dir: string;
-  if (settings.dir === undefined) dir = runtimeDir();
-  else {
-    // Everything is checked before the directory is made: a refused call leaves nothing.
-    const absolute = path.resolve(settings.dir);
-    checkPath('multiplex.dir', settings.dir, absolute);
-    const length = Buffer.byteLength(`${absolute}/${key(absolute)}`);
-    if (length > room) {
-      throw new RangeError(
-        `multiplex.dir ${JSON.stringify(settings.dir)} is too long for a control socket (${length} bytes, at most ${room}): choose a shorter path`,
-      );
-    }
-    dir = privateDir('multiplex.dir', settings.dir);
+  if (Buffer.byteLength(socket) > room) {
+    throw new RangeError(
+      `multiplex.dir ${JSON.stringify(settings.dir)} is too long for a control socket (${Buffer.byteLength(socket)} bytes, at most ${room}): choose a shorter path`,
+    );
   }
-  const socket = `${dir}/${key(dir)}`;
+  if (settings.dir !== undefined) privateDir('multiplex.dir', settings.dir);
   const make = (): ControlMaster => {
-    const master = new ControlMaster(masterTarget, socket, settings.persistMs, options, stopping.get(socket));
+    const master = new ControlMaster(masterTarget, socket, settings.persistMs, options, lastStopOn(socket));
     masters.set(socket, master);
     if (!exitHook) {
       exitHook = true;
@@ -105,12 +104,8 @@ async function readyMaster(key: string, make: () => ControlMaster, replaced = fa
 
 function stopMaster(master: ControlMaster): Promise<void> {
   const stopped = master.stop();
-  beingStopped.add(master);
-  stopping.set(master.socket, stopped);
-  return stopped.finally(() => {
-    beingStopped.delete(master);
-    if (stopping.get(master.socket) === stopped) stopping.delete(master.socket);
-  });
+  stopping.set(master, stopped);
+  return stopped.finally(() => stopping.delete(master));
 }
 
 /**
@@ -130,6 +125,6 @@ export function multiplexedConnections(): readonly ControlMaster[] {
 }
 
 function stopAllNow(): void {
-  for (const master of [...masters.values(), ...beingStopped]) master.stopNow();
+  for (const master of [...masters.values(), ...stopping.keys()]) master.stopNow();
   masters.clear();
 }

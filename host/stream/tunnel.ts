@@ -112,10 +112,7 @@ export class Tunnel extends Duplex {
   attach(stdin: Writable | null, stdout: Readable | null): void {
     if (!this.#unattached) throw new Error('the stream already has its child');
     this.#unattached = false;
-    this.#stdin = stdin;
-    this.#stdout = stdout;
-    this.#wire(stdin, stdout);
-    if (this.#readWanted) stdout?.resume();
+    this.#adopt(stdin, stdout);
     const parked = this.#parked;
     this.#parked = undefined;
     if (parked) this.#writeToChild(parked.seq, parked.chunk, parked.done);
@@ -238,12 +235,16 @@ export class Tunnel extends Duplex {
 
   /** Goes on with a new child's sockets, the last child's being let go (nothing crossed them). */
   reattach(stdin: Writable | null, stdout: Readable | null): void {
-    const old = [this.#stdin, this.#stdout];
-    this.#stdin = stdin;
-    this.#stdout = stdout;
+    for (const socket of [this.#stdin, this.#stdout]) socket?.destroy();
     this.#endHeld = false;
     this.#readQuietly = false;
-    for (const socket of old) socket?.destroy();
+    this.#adopt(stdin, stdout);
+  }
+
+  // A child's sockets become the stream's, read at once if the consumer is waiting for data.
+  #adopt(stdin: Writable | null, stdout: Readable | null): void {
+    this.#stdin = stdin;
+    this.#stdout = stdout;
     this.#wire(stdin, stdout);
     if (this.#readWanted || this.#discarding) stdout?.resume();
   }
@@ -289,7 +290,7 @@ export class Tunnel extends Duplex {
       return false;
     }
     const now = performance.now();
-    this.#quietSince = Math.min(this.#quietSince, Math.max(now, this.#lastReceived));
+    this.#quietSince = Math.min(this.#quietSince, now);
     return now - Math.max(this.#quietSince, this.#lastReceived) >= quietMs;
   }
 

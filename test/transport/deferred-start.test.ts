@@ -95,6 +95,35 @@ describe('a remote shell whose start waits', () => {
     assert.equal(err.signal, 'SIGTERM', err.message);
   });
 
+  // Within what the kernel holds: a child that writes more waits for a reader, as with Node's own stdio.
+  it('a consumer that never reads: once started late, the output is drained and discarded, and finished settles', async () => {
+    const g = gate();
+    const shell = new RemoteShell([...standIn(), 'local', 'head -c 20000 /dev/zero'], {
+      stderr: 'capture',
+      [internal]: { startAfter: g.promise },
+    } as never);
+    await sleep(30);
+    g.open();
+    const result = await shell.finished;
+    assert.equal(result.bytesReceived, 20_000);
+    assert.equal(result.bytesDiscarded, 20_000);
+  });
+
+  it('after the exit of a late start: kill() is false, a write fails and is counted, nothing is left open', async () => {
+    const before = openFds().length;
+    const g = gate();
+    const shell = new RemoteShell([...standIn(), 'local', 'true'], { stderr: 'capture', [internal]: { startAfter: g.promise } } as never);
+    g.open();
+    shell.stream.resume();
+    await shell.finished;
+    assert.equal(shell.kill('SIGTERM'), false);
+    assert.equal(shell.kill('SIGKILL'), false);
+    const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write('late', resolve));
+    assert.ok(err instanceof Error, 'a write after the end fails through its callback');
+    await sleep(20);
+    assert.equal(openFds().length, before);
+  });
+
   it('close() gives up on a start that does not come within killGraceMs * 2', async () => {
     const shell = waiting(new Promise(() => {}), { killGraceMs: 100 });
     const started = performance.now();
