@@ -12,13 +12,27 @@
 // line moves into the other; when both are in use the round ends early and resume() goes on.
 
 import {
-  framesMax, lineMax, offFrames, FRAME_SIZE, carryAt,
-  KIND_LF, KIND_CRLF, KIND_CR, KIND_CUT, KIND_PARTIAL,
-  ST_SCAN_POS, ST_SCAN_END, ST_FRAMES, ST_CARRY_REFS, ST_CARRY_LEN, ST_CARRY_CUR,
-  ST_PENDING_CR, ST_BUSY,
-} from "./layout";
-import { findLineEnd, isLF } from "./scan";
-import { utf8HoldBack } from "./utf8";
+  framesMax,
+  lineMax,
+  offFrames,
+  FRAME_SIZE,
+  carryAt,
+  KIND_LF,
+  KIND_CRLF,
+  KIND_CR,
+  KIND_CUT,
+  KIND_PARTIAL,
+  ST_SCAN_POS,
+  ST_SCAN_END,
+  ST_FRAMES,
+  ST_CARRY_REFS,
+  ST_CARRY_LEN,
+  ST_CARRY_CUR,
+  ST_PENDING_CR,
+  ST_BUSY,
+} from './layout';
+import { findLineEnd, isLF } from './scan';
+import { utf8HoldBack } from './utf8';
 
 const BLOCK: usize = 64;
 // The run scanner cuts at most one line per block, which needs lines of two blocks or more.
@@ -33,7 +47,7 @@ let frames: u32 = 0;
 @inline function record(ptr: usize, len: usize, kind: u32): void {
   const at = base + <usize>frames * FRAME_SIZE;
   store<u32>(at, <u32>ptr);
-  store<u32>(at, <u32>len | (kind << 24), 4);
+  store<u32>(at, (<u32>len) | (kind << 24), 4);
   frames++;
 }
 
@@ -57,9 +71,15 @@ export function runFramer(slot: usize): i32 {
     if (pendingCR) {
       // The segment before a batch-final CR waits in the carry for the byte that tells
       // a CRLF line end from a lone CR.
-      if (p >= end) { done = true; break; }
+      if (p >= end) {
+        done = true;
+        break;
+      }
       let kind = KIND_CR;
-      if (isLF(p)) { kind = KIND_CRLF; p++; }
+      if (isLF(p)) {
+        kind = KIND_CRLF;
+        p++;
+      }
       record(carryAt(slot, cur), carryLen, kind);
       refs |= 1 << cur;
       pendingCR = 0;
@@ -71,7 +91,10 @@ export function runFramer(slot: usize): i32 {
       // Only one frame of a round may point into the carry it is completing; a second one
       // waits for the next round.
       if (refs != 0) break;
-      if (p >= end) { done = true; break; }
+      if (p >= end) {
+        done = true;
+        break;
+      }
       const carry = carryAt(slot, cur);
       const room = limitLen - carryLen;
       const limit = end - p > room ? p + room : end;
@@ -94,7 +117,7 @@ export function runFramer(slot: usize): i32 {
           break;
         }
         refs |= 1 << cur;
-          carryLen = 0;
+        carryLen = 0;
         continue;
       }
       if (carryLen == limitLen) {
@@ -119,11 +142,17 @@ export function runFramer(slot: usize): i32 {
       break;
     }
 
-    if (p >= end) { done = true; break; }
+    if (p >= end) {
+      done = true;
+      break;
+    }
     if (runs && end - p >= BLOCK && frames + RUN_FRAMES_RESERVE <= max) {
       p = scanRun(p, end);
       if (frames >= max) break;
-      if (p >= end) { done = true; break; }
+      if (p >= end) {
+        done = true;
+        break;
+      }
     }
     const limit = end - p > limitLen ? p + limitLen : end;
     const q = findLineEnd(p, limit);
@@ -131,13 +160,13 @@ export function runFramer(slot: usize): i32 {
       if (isLF(q)) {
         record(p, q - p, KIND_LF);
         p = q + 1;
-          continue;
+        continue;
       }
       if (q + 1 < end) {
         const crlf = isLF(q + 1);
         record(p, q - p, crlf ? KIND_CRLF : KIND_CR);
         p = q + (crlf ? 2 : 1);
-          continue;
+        continue;
       }
       const into = freeCarry(refs, cur);
       if (into < 0) break;
@@ -262,16 +291,18 @@ function cut(runStart: usize, lineStart: usize): usize {
 // exactly, whose rare false alarms (tabs, other controls) the exact test then clears.
 @inline function hasControl128(p: usize): bool {
   const top = i8x16.splat(0x0d);
-  return v128.any_true(v128.or(
+  return v128.any_true(
     v128.or(
-      v128.or(i8x16.le_u(v128.load(p), top), i8x16.le_u(v128.load(p, 16), top)),
-      v128.or(i8x16.le_u(v128.load(p, 32), top), i8x16.le_u(v128.load(p, 48), top)),
+      v128.or(
+        v128.or(i8x16.le_u(v128.load(p), top), i8x16.le_u(v128.load(p, 16), top)),
+        v128.or(i8x16.le_u(v128.load(p, 32), top), i8x16.le_u(v128.load(p, 48), top)),
+      ),
+      v128.or(
+        v128.or(i8x16.le_u(v128.load(p, 64), top), i8x16.le_u(v128.load(p, 80), top)),
+        v128.or(i8x16.le_u(v128.load(p, 96), top), i8x16.le_u(v128.load(p, 112), top)),
+      ),
     ),
-    v128.or(
-      v128.or(i8x16.le_u(v128.load(p, 64), top), i8x16.le_u(v128.load(p, 80), top)),
-      v128.or(i8x16.le_u(v128.load(p, 96), top), i8x16.le_u(v128.load(p, 112), top)),
-    ),
-  ));
+  );
 }
 
 @inline function hasLineEnd(p: usize): bool {
@@ -281,19 +312,23 @@ function cut(runStart: usize, lineStart: usize): usize {
   const b = v128.load(p, 16);
   const c = v128.load(p, 32);
   const d = v128.load(p, 48);
-  return v128.any_true(v128.or(
-    v128.or(v128.or(i8x16.eq(a, lfv), i8x16.eq(a, crv)), v128.or(i8x16.eq(b, lfv), i8x16.eq(b, crv))),
-    v128.or(v128.or(i8x16.eq(c, lfv), i8x16.eq(c, crv)), v128.or(i8x16.eq(d, lfv), i8x16.eq(d, crv))),
-  ));
+  return v128.any_true(
+    v128.or(
+      v128.or(v128.or(i8x16.eq(a, lfv), i8x16.eq(a, crv)), v128.or(i8x16.eq(b, lfv), i8x16.eq(b, crv))),
+      v128.or(v128.or(i8x16.eq(c, lfv), i8x16.eq(c, crv)), v128.or(i8x16.eq(d, lfv), i8x16.eq(d, crv))),
+    ),
+  );
 }
 
 // Bit i set where byte p+i of the 64-byte block at p is an LF.
 function lfBits(p: usize): u64 {
   const lfv = i8x16.splat(0x0a);
-  return <u64>(<u32>i8x16.bitmask(i8x16.eq(v128.load(p), lfv))) |
-    (<u64>(<u32>i8x16.bitmask(i8x16.eq(v128.load(p, 16), lfv))) << 16) |
-    (<u64>(<u32>i8x16.bitmask(i8x16.eq(v128.load(p, 32), lfv))) << 32) |
-    (<u64>(<u32>i8x16.bitmask(i8x16.eq(v128.load(p, 48), lfv))) << 48);
+  return (
+    (<u64>(<u32>i8x16.bitmask(i8x16.eq(v128.load(p), lfv)))) |
+    ((<u64>(<u32>i8x16.bitmask(i8x16.eq(v128.load(p, 16), lfv)))) << 16) |
+    ((<u64>(<u32>i8x16.bitmask(i8x16.eq(v128.load(p, 32), lfv)))) << 32) |
+    ((<u64>(<u32>i8x16.bitmask(i8x16.eq(v128.load(p, 48), lfv)))) << 48)
+  );
 }
 
 // A carry buffer that no frame of this round points into, or -1 when both are in use.

@@ -2,22 +2,56 @@
 // The ABI (every export, the memory layout, error codes) is documented in assembly/README.md.
 
 import {
-  initialised, maxCaptures, stagingSize, ringCapacity, headSize, lineMax, framesMax, snapInfo,
-  slotAt, setGeometry, offStaging, offFrames,
-  ERR_BAD_HANDLE, ERR_NO_SLOT, ERR_NO_MEMORY, ERR_BUSY, ERR_RANGE, ERR_NOT_INITIALISED,
-  ERR_ALREADY_INITIALISED, ERR_BAD_CONFIG,
-  DEFAULT_MAX_CAPTURES, DEFAULT_RING_LOG2, DEFAULT_HEAD_SIZE, DEFAULT_STAGING_SIZE,
-  DEFAULT_LINE_MAX, DEFAULT_FRAMES_MAX, MAX_CAPTURES_LIMIT, RING_LOG2_MIN, RING_LOG2_MAX,
-  HEAD_SIZE_MAX, STAGING_SIZE_MIN, STAGING_SIZE_MAX, LINE_MAX_MIN, LINE_MAX_LIMIT,
-  FRAMES_MAX_LIMIT, STATE_SIZE,
-  ST_OPEN, ST_GENERATION, ST_SEEN, ST_SCAN_POS, ST_SCAN_END, ST_BUSY, ST_FRAMES,
+  initialised,
+  maxCaptures,
+  stagingSize,
+  ringCapacity,
+  headSize,
+  lineMax,
+  framesMax,
+  snapInfo,
+  slotAt,
+  setGeometry,
+  markInitialised,
+  offStaging,
+  offFrames,
+  ERR_BAD_HANDLE,
+  ERR_NO_SLOT,
+  ERR_NO_MEMORY,
+  ERR_BUSY,
+  ERR_RANGE,
+  ERR_NOT_INITIALISED,
+  ERR_ALREADY_INITIALISED,
+  ERR_BAD_CONFIG,
+  DEFAULT_MAX_CAPTURES,
+  DEFAULT_RING_LOG2,
+  DEFAULT_HEAD_SIZE,
+  DEFAULT_STAGING_SIZE,
+  DEFAULT_LINE_MAX,
+  DEFAULT_FRAMES_MAX,
+  MAX_CAPTURES_LIMIT,
+  RING_LOG2_MIN,
+  RING_LOG2_MAX,
+  HEAD_SIZE_MAX,
+  STAGING_SIZE_MIN,
+  STAGING_SIZE_MAX,
+  LINE_MAX_MIN,
+  LINE_MAX_LIMIT,
+  FRAMES_MAX_LIMIT,
+  STATE_SIZE,
+  ST_OPEN,
+  ST_GENERATION,
+  ST_SEEN,
+  ST_SCAN_POS,
+  ST_SCAN_END,
+  ST_BUSY,
+  ST_FRAMES,
   ST_CARRY_REFS,
-} from "./layout";
-import * as layout from "./layout";
-import { retain } from "./ring";
-import { runFramer, flushLine } from "./framer";
-import { takeSnapshot } from "./snapshot";
-import "./abort";
+} from './layout';
+import { retain } from './ring';
+import { runFramer, flushLine } from './framer';
+import { takeSnapshot } from './snapshot';
+import './abort';
 
 const PAGE: usize = 65536;
 const HANDLE_INDEX_MASK: i32 = 0xffff;
@@ -28,10 +62,7 @@ const GENERATION_MASK: u32 = 0x7fff;
 }
 
 // Reserves memory for `max_captures` captures of one geometry (0 = default for each field).
-export function init(
-  max_captures: i32, ring_log2: i32, head_size: i32, staging_size: i32, line_max: i32,
-  frames_max: i32,
-): i32 {
+export function init(max_captures: i32, ring_log2: i32, head_size: i32, staging_size: i32, line_max: i32, frames_max: i32): i32 {
   if (initialised) return ERR_ALREADY_INITIALISED;
   const captures = orDefault(max_captures, DEFAULT_MAX_CAPTURES);
   const log2 = orDefault(ring_log2, DEFAULT_RING_LOG2);
@@ -53,7 +84,7 @@ export function init(
     const pages = <i32>((end - have + <u64>PAGE - 1) / <u64>PAGE);
     if (memory.grow(pages) < 0) return ERR_NO_MEMORY;
   }
-  layout.initialised = true;
+  markInitialised();
   return 0;
 }
 
@@ -64,7 +95,7 @@ function slotOf(handle: i32): usize {
   if (index >= maxCaptures) return 0;
   const slot = slotAt(index);
   if (load<u32>(slot + ST_OPEN) == 0) return 0;
-  if (load<u32>(slot + ST_GENERATION) != (<u32>handle >>> 16)) return 0;
+  if (load<u32>(slot + ST_GENERATION) != (<u32>handle) >>> 16) return 0;
   return slot;
 }
 
@@ -161,9 +192,21 @@ export function snapshot_info_ptr(): i32 {
   return initialised ? <i32>snapInfo : ERR_NOT_INITIALISED;
 }
 
-export function ring_capacity(): i32 { return <i32>ringCapacity; }
-export function head_size(): i32 { return <i32>headSize; }
-export function staging_size(): i32 { return <i32>stagingSize; }
-export function line_max(): i32 { return <i32>lineMax; }
-export function frames_max(): i32 { return <i32>framesMax; }
-export function max_captures(): i32 { return <i32>maxCaptures; }
+export function ring_capacity(): i32 {
+  return <i32>ringCapacity;
+}
+export function head_size(): i32 {
+  return <i32>headSize;
+}
+export function staging_size(): i32 {
+  return <i32>stagingSize;
+}
+export function line_max(): i32 {
+  return <i32>lineMax;
+}
+export function frames_max(): i32 {
+  return <i32>framesMax;
+}
+export function max_captures(): i32 {
+  return <i32>maxCaptures;
+}

@@ -83,6 +83,11 @@ export let stagingSize: u32 = 0;
 export let lineMax: u32 = 0;
 export let framesMax: u32 = 0;
 
+// Once init() has reserved the memory; never undone (a module is initialised once).
+export function markInitialised(): void {
+  initialised = true;
+}
+
 export let snapInfo: usize = 0;
 export let snapBuffer: usize = 0;
 export let slotsBase: usize = 0;
@@ -98,9 +103,7 @@ export let offFrames: usize = 0;
 
 // Lays the instance out; returns the end of the last slot, computed in 64 bits so that a
 // geometry larger than the 4 GiB address space is seen as such instead of wrapping.
-export function setGeometry(
-  captures: u32, ringLog2: u32, head: u32, staging: u32, lineLimit: u32, frames: u32,
-): u64 {
+export function setGeometry(captures: u32, ringLog2: u32, head: u32, staging: u32, lineLimit: u32, frames: u32): u64 {
   maxCaptures = captures;
   ringCapacity = (<u32>1) << ringLog2;
   ringMask = ringCapacity - 1;

@@ -3,7 +3,7 @@
 // Stream byte i lives at ring[i & mask] while i >= seen - capacity, and at head[i] while
 // i < headSize.
 
-import { offHead, offRing, ringCapacity, ringMask, headSize, ST_SEEN } from "./layout";
+import { offHead, offRing, ringCapacity, ringMask, headSize, ST_SEEN } from './layout';
 
 // Keeps what matters of the n bytes at src, which follow the `seen` bytes already committed.
 // Of a batch larger than the ring, only its last `capacity` bytes are copied.
@@ -15,7 +15,7 @@ export function retain(slot: usize, src: usize, n: u32): void {
   }
   const skip: u32 = n > ringCapacity ? n - ringCapacity : 0;
   const count = n - skip;
-  const at = <u32>((seen + <u64>skip) & <u64>ringMask);
+  const at = <u32>((seen + <u64>skip) & (<u64>ringMask));
   const first = count < ringCapacity - at ? count : ringCapacity - at;
   const ring = slot + offRing;
   memory.copy(ring + <usize>at, src + <usize>skip, <usize>first);
@@ -26,7 +26,7 @@ export function retain(slot: usize, src: usize, n: u32): void {
 // Copies stream bytes [from, to) out of the ring into dst; they must still be in the ring.
 export function copyFromRing(slot: usize, from: u64, to: u64, dst: usize): void {
   const n = <u32>(to - from);
-  const at = <u32>(from & <u64>ringMask);
+  const at = <u32>(from & (<u64>ringMask));
   const first = n < ringCapacity - at ? n : ringCapacity - at;
   const ring = slot + offRing;
   memory.copy(dst, ring + <usize>at, <usize>first);

@@ -19,10 +19,10 @@ export function findLineEnd(p: usize, end: usize): usize {
     const md = v128.or(i8x16.eq(d, lf), i8x16.eq(d, cr));
     if (v128.any_true(v128.or(v128.or(ma, mb), v128.or(mc, md)))) {
       const bits: u64 =
-        <u64>(<u32>i8x16.bitmask(ma)) |
-        (<u64>(<u32>i8x16.bitmask(mb)) << 16) |
-        (<u64>(<u32>i8x16.bitmask(mc)) << 32) |
-        (<u64>(<u32>i8x16.bitmask(md)) << 48);
+        (<u64>(<u32>i8x16.bitmask(ma))) |
+        ((<u64>(<u32>i8x16.bitmask(mb))) << 16) |
+        ((<u64>(<u32>i8x16.bitmask(mc))) << 32) |
+        ((<u64>(<u32>i8x16.bitmask(md))) << 48);
       return p + <usize>ctz(bits);
     }
     p += 64;
@@ -44,4 +44,3 @@ export function findLineEnd(p: usize, end: usize): usize {
 @inline export function isLF(p: usize): bool {
   return load<u8>(p) == LF;
 }
-

@@ -7,11 +7,20 @@
 // non-empty one remains (a progress meter's final state).
 
 import {
-  ringCapacity, headSize, snapBuffer, snapInfo, offHead,
-  ST_SEEN, SNAP_PTR, SNAP_HEAD_LEN, SNAP_TAIL_LEN, SNAP_OMITTED, SNAP_SEEN,
-} from "./layout";
-import { copyFromRing } from "./ring";
-import { utf8HoldBack, utf8SkipContinuation } from "./utf8";
+  ringCapacity,
+  headSize,
+  snapBuffer,
+  snapInfo,
+  offHead,
+  ST_SEEN,
+  SNAP_PTR,
+  SNAP_HEAD_LEN,
+  SNAP_TAIL_LEN,
+  SNAP_OMITTED,
+  SNAP_SEEN,
+} from './layout';
+import { copyFromRing } from './ring';
+import { utf8HoldBack, utf8SkipContinuation } from './utf8';
 
 const LF: u8 = 0x0a;
 const CR: u8 = 0x0d;

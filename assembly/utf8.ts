@@ -23,6 +23,6 @@ export function utf8HoldBack(ptr: usize, len: u32): u32 {
 // whose lead byte was cut away.
 export function utf8SkipContinuation(ptr: usize, len: u32): u32 {
   let i: u32 = 0;
-  while (i < len && i < 3 && (<u32>load<u8>(ptr + <usize>i) & 0xc0) == 0x80) i++;
+  while (i < len && i < 3 && ((<u32>load<u8>(ptr + <usize>i)) & 0xc0) == 0x80) i++;
   return i;
 }
