@@ -1,5 +1,7 @@
 // Core ingest + framing throughput against a plain Uint8Array.prototype.set copy of the same
-// bytes, for 80-byte lines and for line-free bytes.
+// bytes, for 80-byte lines and for line-free bytes; then the two forms of StderrCapture's line
+// callback (onLine, one object a line; onLines, one batch a round) against the core committing
+// in place, which is what the callback adds to.
 
 import { performance } from 'node:perf_hooks';
 import { instantiateCore } from '../host/core/abi.js';
@@ -63,7 +65,37 @@ export async function run(options: Options): Promise<Row[]> {
       }
       return throughput(total, performance.now() - t0);
     };
-    const [base, place, copying, wrapped] = await interleaved(options.runs, [copy, inPlace, copied, wrapper]);
+    // The callbacks are slower by far: a smaller volume keeps the run short.
+    const callbackTotal = options.quick ? 16 * MiB : 256 * MiB;
+    let seen = 0;
+    const perLine = new StderrCapture({
+      onLine: (line) => {
+        seen += line.bytes.length;
+      },
+    });
+    const perBatch = new StderrCapture({
+      onLines: (batch) => {
+        const offsets = batch.offsets;
+        for (let i = 0; i < batch.length; i++) seen += offsets[2 * i + 1] - offsets[2 * i];
+      },
+    });
+    const callback = (target: StderrCapture) => (): number => {
+      const t0 = performance.now();
+      for (let i = 0; i < callbackTotal / STAGING; i++) {
+        const at = (i * 4099) % MiB;
+        target.write(source.subarray(at, at + STAGING));
+      }
+      return throughput(callbackTotal, performance.now() - t0);
+    };
+    const [base, place, copying, wrapped, oneByOne, batched] = await interleaved(options.runs, [
+      copy,
+      inPlace,
+      copied,
+      wrapper,
+      callback(perLine),
+      callback(perBatch),
+    ]);
+    if (seen === 0) throw new Error('the line callbacks saw no bytes');
     const label = kind === 'lines' ? '80-byte lines' : 'line-free bytes';
     const target_ = kind === 'lines' ? '>= 0.3x' : '>= 0.5x';
     rows.push(
@@ -96,7 +128,29 @@ export async function run(options: Options): Promise<Row[]> {
         higherIsBetter: true,
       },
     );
+    rows.push(
+      {
+        group: 'core',
+        name: `${label}, StderrCapture onLine (one object a line)`,
+        unit: 'MiB/s',
+        figure: oneByOne,
+        baselineName: 'committed in place',
+        baseline: place,
+        higherIsBetter: true,
+      },
+      {
+        group: 'core',
+        name: `${label}, StderrCapture onLines (one batch a round)`,
+        unit: 'MiB/s',
+        figure: batched,
+        baselineName: 'committed in place',
+        baseline: place,
+        higherIsBetter: true,
+      },
+    );
     capture.close();
+    perLine.close();
+    perBatch.close();
   }
   return rows;
 }

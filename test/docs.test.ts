@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { HINTS, REASONS } from '../host/diagnosis/reasons.js';
 import { buildRemoteShellArgv } from '../host/index.js';
 import { ROOT } from './transport/helpers.js';
@@ -66,6 +67,36 @@ describe('documented examples', function () {
       .filter((file) => file.includes('/'));
     const folders = [...new Set(tracked.map((file) => file.split('/')[0]))].filter((name) => !name.startsWith('.')).sort();
     assert.deepEqual(mapped, folders);
+  });
+
+  it('README.md: the examples of the core on its own give what their comments show', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The core, on its own'), readme.indexOf('## Choosing the stderr endpoint'));
+    const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    assert.equal(blocks.length, 2);
+    // `EXPRESSION; // VALUE` becomes an assertion wherever VALUE is a literal; other comments stay.
+    let checks = 0;
+    const program = blocks
+      .join('\n')
+      .replace("from 'rsh-transport/core'", `from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/core/index.js')).href)}`)
+      .split('\n')
+      .map((line) => {
+        const m = /^(\S.*?);\s+\/\/ (.*)$/.exec(line);
+        if (!m) return line;
+        try {
+          new Function(`return (${m[2]});`);
+        } catch {
+          return line;
+        }
+        checks++;
+        return `assert.deepStrictEqual(${m[1]}, (${m[2]}));`;
+      })
+      .join('\n');
+    assert.equal(checks, 3);
+    execFileSync(process.execPath, ['--input-type=module', '-e', `import assert from 'node:assert';\n${program}`], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
   });
 
   it('examples/capture-demo.mjs: the core alone overflows its small ring and says so', () => {

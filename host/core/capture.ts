@@ -12,6 +12,7 @@ import { check } from './abi.js';
 import { poolFor, type CorePool, type CoreInstance, type Geometry } from './pool.js';
 import { forEachLine, kindName, TERMINATORS, type FrameConsumer, type FrameRound, type StderrLineKind, type Terminator } from './frames.js';
 import { decode, readSnapshot, type Snapshot } from './snapshot.js';
+import { BatchCollector, type StderrLineBatch } from './line-batch.js';
 
 export interface StderrLine {
   /** The line's bytes as received, without the terminator. */
@@ -39,8 +40,13 @@ export interface StderrCaptureOptions {
   headSize?: number;
   /** Longest line before it is cut and continued. Default 4 KiB. */
   lineMax?: number;
-  /** Receives every line; without it, write(), flush() and end() return them. */
+  /** Receives every line; without it (and without onLines), write(), flush() and end() return them. */
   onLine?: (line: StderrLine) => void;
+  /**
+   * Receives the lines of each round of the core at once, as offsets into one buffer: one call
+   * and no object per line, for streams of many short lines. Not with onLine.
+   */
+  onLines?: (batch: StderrLineBatch) => void;
   /** Every other field of the core's geometry, for tests and benchmarks. @internal */
   geometry?: Partial<Geometry>;
 }
@@ -107,6 +113,12 @@ export class StderrCapture {
     if (options.onLine !== undefined && typeof options.onLine !== 'function') {
       throw new TypeError('onLine must be a function');
     }
+    if (options.onLines !== undefined && typeof options.onLines !== 'function') {
+      throw new TypeError('onLines must be a function');
+    }
+    if (options.onLine !== undefined && options.onLines !== undefined) {
+      throw new TypeError('onLine and onLines are two forms of the same callback: give one');
+    }
     const { capacity, headSize, lineMax } = options;
     this.#pool = poolFor({ ...options.geometry, ...definedOnly({ capacity, headSize, lineMax }) });
     const { instance, handle } = this.#pool.acquire();
@@ -115,10 +127,10 @@ export class StderrCapture {
     this.#staging = check('staging_ptr', instance.exports.staging_ptr(handle));
     this.#records = check('frames_ptr', instance.exports.frames_ptr(handle));
     this.#collector = new LineCollector(options.onLine);
-    this.#consumer = this.#collector;
+    this.#consumer = options.onLines ? new BatchCollector(options.onLines) : this.#collector;
   }
 
-  /** Copies bytes into the capture; returns the lines they completed (none with onLine). */
+  /** Copies bytes into the capture; returns the lines they completed (none with onLine or onLines). */
   write(bytes: Uint8Array): StderrLine[] {
     this.#assertWritable('write');
     const size = this.#instance.geometry.stagingSize;

@@ -12,6 +12,7 @@
 export { StderrCapture } from './capture.js';
 export type { StderrLine, CaptureStats, StderrCaptureOptions, StagingArea } from './capture.js';
 export type { Snapshot } from './snapshot.js';
+export type { StderrLineBatch } from './line-batch.js';
 export type { StderrLineKind, Terminator } from './frames.js';
 export { CoreError, CORE_WASM_URL, FrameKind } from './abi.js';
 export { DEFAULT_GEOMETRY } from './pool.js';
