@@ -2,7 +2,11 @@
 // documented in native/README.md and typed in host/native/binding.ts.
 //
 // Built with C++ exceptions off (NAPI_DISABLE_CPP_EXCEPTIONS): every failure becomes a pending
-// JavaScript exception, checked where it can arise, so no C++ exception crosses into Node.
+// JavaScript exception, so no C++ exception crosses into Node. node-addon-api's Maybe API is on
+// (NODE_ADDON_API_ENABLE_MAYBE): a call that can run JavaScript (a getter, a setter up the
+// prototype chain, a callback) returns a Maybe, so where an exception can arise is in the types
+// and a value that may not exist cannot be used unchecked, instead of resting on an
+// IsExceptionPending() someone remembered. On Nothing the exception is pending: return at once.
 
 #include <napi.h>
 
@@ -22,14 +26,17 @@
 
 #include "endpoint.h"
 #include "errors.h"
+#include "properties.h"
 #include "pump.h"
 
 namespace rsh {
 namespace {
 
-int OptionalErrno(Napi::Object options, const char* key) {
-  Napi::Value value = options.Get(key);
-  return value.IsNumber() ? value.As<Napi::Number>().Int32Value() : 0;
+// options[key] when it is a number, else 0; Nothing when its getter threw.
+Napi::Maybe<int> OptionalErrno(Napi::Object options, const char* key) {
+  Napi::Value value;
+  if (!options.Get(key).UnwrapTo(&value)) return Napi::Nothing<int>();
+  return Napi::Just(value.IsNumber() ? value.As<Napi::Number>().Int32Value() : 0);
 }
 
 // createEndpoint({ injectFailure?: { socketpair?: errno, pipe?: errno } })
@@ -37,29 +44,46 @@ Napi::Value CreateEndpointJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   FaultInjection faults;
   if (info.Length() > 0 && info[0].IsObject()) {
-    Napi::Value inject = info[0].As<Napi::Object>().Get("injectFailure");
+    Napi::Value inject;
+    if (!info[0].As<Napi::Object>().Get("injectFailure").UnwrapTo(&inject)) return env.Undefined();
     if (inject.IsObject()) {
-      faults.socketpair_errno = OptionalErrno(inject.As<Napi::Object>(), "socketpair");
-      faults.pipe_errno = OptionalErrno(inject.As<Napi::Object>(), "pipe");
+      if (!OptionalErrno(inject.As<Napi::Object>(), "socketpair").UnwrapTo(&faults.socketpair_errno) ||
+          !OptionalErrno(inject.As<Napi::Object>(), "pipe").UnwrapTo(&faults.pipe_errno)) {
+        return env.Undefined();
+      }
     }
   }
   Endpoint endpoint;
   EndpointError error;
   if (!CreateEndpoint(faults, &endpoint, &error)) {
-    Napi::Error e = SystemError(env, std::string("cannot create the stderr endpoint: ") + error.syscall + " failed",
-                                error.syscall, error.err);
-    if (!error.fallback_reason.empty()) e.Set("fallbackReason", Napi::String::New(env, error.fallback_reason));
+    Napi::Error e;
+    if (!SystemError(env, std::string("cannot create the stderr endpoint: ") + error.syscall + " failed", error.syscall,
+                     error.err)
+             .UnwrapTo(&e)) {
+      return env.Undefined();
+    }
+    if (!error.fallback_reason.empty() &&
+        e.Set("fallbackReason", Napi::String::New(env, error.fallback_reason)).IsNothing()) {
+      return env.Undefined();
+    }
     e.ThrowAsJavaScriptException();
     return env.Undefined();
   }
   Napi::Object result = Napi::Object::New(env);
-  result.Set("parentFd", Napi::Number::New(env, endpoint.parent_fd));
-  result.Set("childFd", Napi::Number::New(env, endpoint.child_fd));
-  result.Set("backend", Napi::String::New(env, endpoint.backend == Backend::kSocketpair ? "socketpair" : "pipe"));
-  result.Set("kernelBufferSize", Napi::Number::New(env, static_cast<double>(endpoint.kernel_buffer)));
-  result.Set("fallbackReason", endpoint.fallback_reason.empty()
-                                   ? env.Null()
-                                   : Napi::Value(Napi::String::New(env, endpoint.fallback_reason)));
+  if (!SetProperties(
+          result,
+          {{"parentFd", Napi::Number::New(env, endpoint.parent_fd)},
+           {"childFd", Napi::Number::New(env, endpoint.child_fd)},
+           {"backend", Napi::String::New(env, endpoint.backend == Backend::kSocketpair ? "socketpair" : "pipe")},
+           {"kernelBufferSize", Napi::Number::New(env, static_cast<double>(endpoint.kernel_buffer))},
+           {"fallbackReason", endpoint.fallback_reason.empty()
+                                  ? env.Null()
+                                  : Napi::Value(Napi::String::New(env, endpoint.fallback_reason))}})) {
+    // The caller never learns the fds: they are closed here, not leaked.
+    CloseFd(endpoint.parent_fd);
+    CloseFd(endpoint.child_fd);
+    return env.Undefined();
+  }
   return result;
 }
 
@@ -70,13 +94,16 @@ Napi::Value CreateStdioPairJs(const Napi::CallbackInfo& info) {
   int parent_fd = -1;
   int child_fd = -1;
   if (int err = CreateStdioPair(&parent_fd, &child_fd); err != 0) {
-    SystemError(env, "cannot create the remote shell's stdio: socketpair failed", "socketpair", err)
-        .ThrowAsJavaScriptException();
+    ThrowSystemError(env, "cannot create the remote shell's stdio: socketpair failed", "socketpair", err);
     return env.Undefined();
   }
   Napi::Object result = Napi::Object::New(env);
-  result.Set("parentFd", Napi::Number::New(env, parent_fd));
-  result.Set("childFd", Napi::Number::New(env, child_fd));
+  if (!SetProperties(
+          result, {{"parentFd", Napi::Number::New(env, parent_fd)}, {"childFd", Napi::Number::New(env, child_fd)}})) {
+    CloseFd(parent_fd);
+    CloseFd(child_fd);
+    return env.Undefined();
+  }
   return result;
 }
 #endif
@@ -90,7 +117,7 @@ Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   int err = CloseFd(info[0].As<Napi::Number>().Int32Value());
-  if (err != 0) SystemError(env, "cannot close the stderr fd", "close", err).ThrowAsJavaScriptException();
+  if (err != 0) ThrowSystemError(env, "cannot close the stderr fd", "close", err);
   return env.Undefined();
 }
 
@@ -105,7 +132,7 @@ Napi::Value PendingBytesJs(const Napi::CallbackInfo& info) {
   }
   int pending = 0;
   if (ioctl(info[0].As<Napi::Number>().Int32Value(), FIONREAD, &pending) != 0) {
-    SystemError(env, "cannot tell how many bytes wait on the fd", "ioctl", errno).ThrowAsJavaScriptException();
+    ThrowSystemError(env, "cannot tell how many bytes wait on the fd", "ioctl", errno);
     return env.Undefined();
   }
   return Napi::Number::New(env, pending);
@@ -123,7 +150,7 @@ Napi::Value RedirectToNullJs(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0) {
-    SystemError(env, "cannot open /dev/null", "open", errno).ThrowAsJavaScriptException();
+    ThrowSystemError(env, "cannot open /dev/null", "open", errno);
     return env.Undefined();
   }
   int rc;
@@ -132,7 +159,7 @@ Napi::Value RedirectToNullJs(const Napi::CallbackInfo& info) {
   } while (rc < 0 && errno == EINTR);
   int err = errno;
   close(null_fd);
-  if (rc < 0) SystemError(env, "cannot point the fd at /dev/null", "dup2", err).ThrowAsJavaScriptException();
+  if (rc < 0) ThrowSystemError(env, "cannot point the fd at /dev/null", "dup2", err);
   return env.Undefined();
 }
 
@@ -156,7 +183,7 @@ Napi::Value SetParentDeathSignalJs(const Napi::CallbackInfo& info) {
 // RLIMIT_NOFILE, or false with a JavaScript exception pending.
 bool ReadOpenFileLimit(Napi::Env env, struct rlimit* limit) {
   if (getrlimit(RLIMIT_NOFILE, limit) == 0) return true;
-  SystemError(env, "cannot read the open file limit", "getrlimit", errno).ThrowAsJavaScriptException();
+  ThrowSystemError(env, "cannot read the open file limit", "getrlimit", errno);
   return false;
 }
 
@@ -169,8 +196,9 @@ Napi::Value OpenFileLimitJs(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, value == RLIM_INFINITY ? INFINITY : static_cast<double>(value));
   };
   Napi::Object result = Napi::Object::New(env);
-  result.Set("soft", number(limit.rlim_cur));
-  result.Set("hard", number(limit.rlim_max));
+  if (!SetProperties(result, {{"soft", number(limit.rlim_cur)}, {"hard", number(limit.rlim_max)}})) {
+    return env.Undefined();
+  }
   return result;
 }
 
@@ -190,30 +218,40 @@ Napi::Value SetOpenFileLimitJs(const Napi::CallbackInfo& info) {
   if (limit.rlim_cur > OPEN_MAX) limit.rlim_cur = OPEN_MAX;
 #endif
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    SystemError(env, "cannot set the open file limit", "setrlimit", errno).ThrowAsJavaScriptException();
+    ThrowSystemError(env, "cannot set the open file limit", "setrlimit", errno);
   }
   return env.Undefined();
 }
 #endif
 
+#ifdef _WIN32
+constexpr bool kHasPump = false;
+#else
+constexpr bool kHasPump = true;
+#endif
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object features = Napi::Object::New(env);
-  features.Set("socketpairStderr", Napi::Boolean::New(env, SocketpairFeature()));
-#ifdef _WIN32
-  features.Set("pump", Napi::Boolean::New(env, false));
-#else
-  features.Set("pump", Napi::Boolean::New(env, true));
-  exports.Set("Pump", Pump::Define(env));
-  exports.Set("createStdioPair", Napi::Function::New<CreateStdioPairJs>(env, "createStdioPair"));
-  exports.Set("pendingBytes", Napi::Function::New<PendingBytesJs>(env, "pendingBytes"));
-  exports.Set("redirectToNull", Napi::Function::New<RedirectToNullJs>(env, "redirectToNull"));
-  exports.Set("setParentDeathSignal", Napi::Function::New<SetParentDeathSignalJs>(env, "setParentDeathSignal"));
-  exports.Set("openFileLimit", Napi::Function::New<OpenFileLimitJs>(env, "openFileLimit"));
-  exports.Set("setOpenFileLimit", Napi::Function::New<SetOpenFileLimitJs>(env, "setOpenFileLimit"));
+  if (!SetProperties(features, {{"socketpairStderr", Napi::Boolean::New(env, SocketpairFeature())},
+                                {"pump", Napi::Boolean::New(env, kHasPump)}})) {
+    return exports;
+  }
+  // The exports are returned either way: an exception a set left pending fails the require().
+  SetProperties(exports,
+                {
+#ifndef _WIN32
+                    {"Pump", Pump::Define(env)},
+                    {"createStdioPair", Napi::Function::New<CreateStdioPairJs>(env, "createStdioPair")},
+                    {"pendingBytes", Napi::Function::New<PendingBytesJs>(env, "pendingBytes")},
+                    {"redirectToNull", Napi::Function::New<RedirectToNullJs>(env, "redirectToNull")},
+                    {"setParentDeathSignal", Napi::Function::New<SetParentDeathSignalJs>(env, "setParentDeathSignal")},
+                    {"openFileLimit", Napi::Function::New<OpenFileLimitJs>(env, "openFileLimit")},
+                    {"setOpenFileLimit", Napi::Function::New<SetOpenFileLimitJs>(env, "setOpenFileLimit")},
 #endif
-  exports.Set("features", features);
-  exports.Set("createEndpoint", Napi::Function::New<CreateEndpointJs>(env, "createEndpoint"));
-  exports.Set("closeFd", Napi::Function::New<CloseFdJs>(env, "closeFd"));
+                    {"features", features},
+                    {"createEndpoint", Napi::Function::New<CreateEndpointJs>(env, "createEndpoint")},
+                    {"closeFd", Napi::Function::New<CloseFdJs>(env, "closeFd")},
+                });
   return exports;
 }
 

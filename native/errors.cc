@@ -2,6 +2,8 @@
 
 #include <uv.h>
 
+#include "properties.h"
+
 namespace rsh {
 
 // libuv's error names are negated errno values on POSIX and translated ones on Windows.
@@ -17,12 +19,20 @@ std::string ErrnoName(int err) { return uv_err_name(ToUvError(err)); }
 
 std::string DescribeErrno(int err) { return ErrnoName(err) + " (" + uv_strerror(ToUvError(err)) + ")"; }
 
-Napi::Error SystemError(Napi::Env env, const std::string& message, const char* syscall, int err) {
+Napi::Maybe<Napi::Error> SystemError(Napi::Env env, const std::string& message, const char* syscall, int err) {
   Napi::Error error = Napi::Error::New(env, message + ": " + DescribeErrno(err));
-  error.Set("code", Napi::String::New(env, ErrnoName(err)));
-  error.Set("errno", Napi::Number::New(env, -err));
-  error.Set("syscall", Napi::String::New(env, syscall));
-  return error;
+  if (!SetProperties(error.Value(), {{"code", Napi::String::New(env, ErrnoName(err))},
+                                     {"errno", Napi::Number::New(env, -err)},
+                                     {"syscall", Napi::String::New(env, syscall)}})) {
+    return Napi::Nothing<Napi::Error>();
+  }
+  return Napi::Just(error);
+}
+
+void ThrowSystemError(Napi::Env env, const std::string& message, const char* syscall, int err) {
+  Napi::Error error;
+  // Nothing: throwing would abort the process (napi_throw refuses while an exception is pending).
+  if (SystemError(env, message, syscall, err).UnwrapTo(&error)) error.ThrowAsJavaScriptException();
 }
 
 }  // namespace rsh

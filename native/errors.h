@@ -13,7 +13,11 @@ std::string ErrnoName(int err);
 // "EMFILE (too many open files)".
 std::string DescribeErrno(int err);
 
-// A JavaScript Error with `code`, `errno` and `syscall` set, for the caller to throw.
-Napi::Error SystemError(Napi::Env env, const std::string& message, const char* syscall, int err);
+// A JavaScript Error with `code`, `errno` and `syscall` set, for the caller to throw; Nothing
+// when setting them threw, that exception then pending instead.
+Napi::Maybe<Napi::Error> SystemError(Napi::Env env, const std::string& message, const char* syscall, int err);
+
+// Throws SystemError(...), or leaves pending what building it threw.
+void ThrowSystemError(Napi::Env env, const std::string& message, const char* syscall, int err);
 
 }  // namespace rsh

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "errors.h"
+#include "properties.h"
 
 namespace rsh {
 
@@ -49,9 +50,12 @@ Pump::Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
     return;
   }
   Napi::Object options = info[0].As<Napi::Object>();
-  Napi::Value fd = options.Get("fd"), memory = options.Get("memory"), offset_value = options.Get("offset");
-  Napi::Value size_value = options.Get("size"), on_batch = options.Get("onBatch"), on_end = options.Get("onEnd");
-  if (env.IsExceptionPending()) return;  // a getter threw
+  Napi::Value fd, memory, offset_value, size_value, on_batch, on_end;
+  if (!options.Get("fd").UnwrapTo(&fd) || !options.Get("memory").UnwrapTo(&memory) ||
+      !options.Get("offset").UnwrapTo(&offset_value) || !options.Get("size").UnwrapTo(&size_value) ||
+      !options.Get("onBatch").UnwrapTo(&on_batch) || !options.Get("onEnd").UnwrapTo(&on_end)) {
+    return;
+  }
   if (!fd.IsNumber() || !memory.IsArrayBuffer() || !offset_value.IsNumber() || !size_value.IsNumber() ||
       !on_batch.IsFunction() || !on_end.IsFunction()) {
     Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
@@ -70,7 +74,7 @@ Pump::Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
   // deadline): asked of the fd itself rather than told.
   struct stat st;
   if (fstat(fd_, &st) != 0) {
-    SystemError(env, "Pump: cannot inspect the stderr fd", "fstat", errno).ThrowAsJavaScriptException();
+    ThrowSystemError(env, "Pump: cannot inspect the stderr fd", "fstat", errno);
     return;
   }
   socket_ = S_ISSOCK(st.st_mode);
@@ -96,7 +100,7 @@ Napi::Value Pump::Start(const Napi::CallbackInfo& info) {
   napi_get_uv_event_loop(env, &loop);
   int rc = uv_poll_init(loop, &poll_, fd_);
   if (rc != 0) {
-    SystemError(env, "Pump: cannot watch the stderr fd", "uv_poll_init", -rc).ThrowAsJavaScriptException();
+    ThrowSystemError(env, "Pump: cannot watch the stderr fd", "uv_poll_init", -rc);
     return env.Undefined();
   }
   uv_timer_init(loop, &timer_);
@@ -139,11 +143,13 @@ Napi::Value Pump::Close(const Napi::CallbackInfo& info) {
 Napi::Value Pump::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object stats = Napi::Object::New(env);
-  stats.Set("bytes", Napi::Number::New(env, static_cast<double>(bytes_)));
-  stats.Set("reads", Napi::Number::New(env, static_cast<double>(reads_)));
-  stats.Set("batches", Napi::Number::New(env, static_cast<double>(batches_)));
-  stats.Set("wakeups", Napi::Number::New(env, static_cast<double>(wakeups_)));
-  stats.Set("ended", Napi::Boolean::New(env, state_ == State::kEnded));
+  if (!SetProperties(stats, {{"bytes", Napi::Number::New(env, static_cast<double>(bytes_))},
+                             {"reads", Napi::Number::New(env, static_cast<double>(reads_))},
+                             {"batches", Napi::Number::New(env, static_cast<double>(batches_))},
+                             {"wakeups", Napi::Number::New(env, static_cast<double>(wakeups_))},
+                             {"ended", Napi::Boolean::New(env, state_ == State::kEnded)}})) {
+    return env.Undefined();
+  }
   return stats;
 }
 
@@ -222,10 +228,9 @@ void Pump::Deliver() {
   batches_++;
   Napi::Env env = on_batch_.Env();
   Napi::HandleScope scope(env);
-  on_batch_.MakeCallback(Value(), {Napi::Number::New(env, static_cast<double>(n))}, *async_context_);
-  if (env.IsExceptionPending()) {
-    // Nobody above this libuv callback can catch it: report it as Node reports any error
-    // thrown by a callback, and stop reading.
+  if (on_batch_.MakeCallback(Value(), {Napi::Number::New(env, static_cast<double>(n))}, *async_context_).IsNothing()) {
+    // onBatch threw, and nobody above this libuv callback can catch it: report it as Node
+    // reports any error thrown by a callback, and stop reading.
     Napi::Error error = env.GetAndClearPendingException();
     End("error", 0, false);
     napi_fatal_exception(env, error.Value());
@@ -253,8 +258,9 @@ void Pump::End(const char* reason, int err, bool notify) {
   Napi::Env env = on_end_.Env();
   Napi::HandleScope scope(env);
   Napi::Value errName = err != 0 ? Napi::Value(Napi::String::New(env, ErrnoName(err))) : env.Null();
-  on_end_.MakeCallback(Value(), {Napi::String::New(env, reason), errName}, *async_context_);
-  if (env.IsExceptionPending()) napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+  if (on_end_.MakeCallback(Value(), {Napi::String::New(env, reason), errName}, *async_context_).IsNothing()) {
+    napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+  }
 }
 
 void Pump::OnHandleClosed(uv_handle_t* handle) {

@@ -1,9 +1,9 @@
 // The pump: drains the parent's end of the stderr endpoint straight into a staging area inside
 // a WebAssembly.Memory, with no JavaScript Buffer per chunk, and hands each batch to JS.
 //
-//   const pump = new native.Pump(fd, memory.buffer, stagingOffset, stagingSize, isSocket,
-//                                (n) => capture.commitStaged(n),   // bytes now in staging
-//                                (reason, errno) => ...);           // 'eof' | 'deadline' | 'error'
+//   const pump = new native.Pump({ fd, memory: memory.buffer, offset, size,
+//                                  onBatch: (n) => capture.commitStaged(n),   // bytes now in staging
+//                                  onEnd: (reason, errno) => ... });          // 'eof' | 'deadline' | 'error'
 //   pump.start();
 //   ...child exits...
 //   pump.finish(100);   // socket: shutdown(SHUT_RD); pipe: drain until EOF or 100 ms
