@@ -89,7 +89,13 @@ describe('a remote shell whose start waits', () => {
     await closing;
     const took = performance.now() - started;
     assert.ok(took < 300 * 2 + 100 + 500, `close() took ${took.toFixed(0)} ms`);
-    await shell.finished;
+    // cat ends at the end of its stdin, unless its stand-in is still starting when the grace
+    // ends (a loaded machine): then SIGTERM, which is the bound being kept.
+    const outcome = await shell.finished.then(
+      () => 'exited',
+      (e: RemoteShellError) => e.signal,
+    );
+    assert.ok(outcome === 'exited' || outcome === 'SIGTERM', String(outcome));
     // As close() does to a running child that ignores the end of its stdin.
     const err = await rejection(late.finished);
     assert.equal(err.signal, 'SIGTERM', err.message);
