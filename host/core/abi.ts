@@ -1,9 +1,10 @@
-// The core's ABI as TypeScript sees it: export signatures, and the constants and error codes
-// that abi-constants.ts has from assembly/layout.ts (assembly/README.md documents them for every
-// host).
+// The core's ABI as TypeScript sees it: the exports' type (abi-exports.ts) and the constants and
+// error codes (abi-constants.ts), both generated from the core's sources by scripts/gen-abi.mjs
+// (assembly/README.md documents them for every host); the error texts, loading, instantiating.
 
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES, FRAME_KINDS, SNAP_INFO } from './abi-constants.js';
+import type { CoreExports } from './abi-exports.js';
 
 /** The parts of the WebAssembly global the host uses, typed here so that declarations need no DOM lib. */
 export interface WasmModule {
@@ -15,27 +16,7 @@ interface WasmApi {
 }
 export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-export interface CoreExports {
-  memory: { readonly buffer: ArrayBuffer };
-  init(maxCaptures: number, ringLog2: number, headSize: number, stagingSize: number, lineMax: number, framesMax: number): number;
-  capture_open(): number;
-  capture_close(handle: number): number;
-  staging_ptr(handle: number): number;
-  frames_ptr(handle: number): number;
-  commit(handle: number, n: number): number;
-  resume(handle: number): number;
-  flush(handle: number, final: number): number;
-  bytes_seen(handle: number): bigint;
-  bytes_dropped(handle: number): bigint;
-  snapshot(handle: number): number;
-  snapshot_info_ptr(): number;
-  ring_capacity(): number;
-  head_size(): number;
-  staging_size(): number;
-  line_max(): number;
-  frames_max(): number;
-  max_captures(): number;
-}
+export type { CoreExports } from './abi-exports.js';
 
 export { FRAME_LEN_MASK, FRAME_SIZE } from './abi-constants.js';
 

@@ -2,9 +2,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const CORPUS_DIR = fileURLToPath(new URL('../vectors/corpus/', import.meta.url));
+import { CORPUS_DIR } from '../vectors/format.js';
 
 export interface CorpusEntry {
   name: string;

@@ -1,17 +1,25 @@
-// The core's ABI constants are written once (assembly/layout.ts); the TypeScript and C copies are
-// generated from it, and the copies that stay hand-written (the tables of assembly/README.md)
-// are held to it here.
+// The core's ABI is written once: constants in assembly/layout.ts, signatures in
+// assembly/index.ts, what each export does in assembly/README.md. The TypeScript and C copies
+// are generated from them, and what stays hand-written (the README's tables) is held to them
+// here; the exports' type is also held to the declarations the AssemblyScript compiler emits.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ERROR_CODES, FRAME_KINDS, SNAP_INFO } from '../../host/core/abi-constants.js';
 import { ROOT } from '../transport/helpers.js';
 // @ts-expect-error: a plain script, without declarations
-import { generated, readLayout } from '../../scripts/gen-abi.mjs';
+import { generated, readExports, readLayout } from '../../scripts/gen-abi.mjs';
 
 const layout = readFileSync(path.join(ROOT, 'assembly/layout.ts'), 'utf8');
+const index = readFileSync(path.join(ROOT, 'assembly/index.ts'), 'utf8');
+const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');
+const EXPORTS_FILE = 'host/core/abi-exports.ts';
+
+/** `name(params): type` of every function in a TypeScript declaration text, in order. */
+const signatures = (text: string): string[] => [...text.matchAll(/^\s*(?:export function )?([a-z_]+\([^)]*\): \w+);$/gm)].map((m) => m[1]);
 
 describe('the ABI constants, written once', () => {
   it('the generated files are what assembly/layout.ts gives (npm run gen:abi)', () => {
@@ -19,14 +27,70 @@ describe('the ABI constants, written once', () => {
     assert.equal(check.status, 0, check.stderr);
   });
 
-  it('a change to layout.ts changes both generated files', () => {
+  it('a change to layout.ts changes both generated files of constants', () => {
     const changed = layout.replace('export const KIND_CR: u32 = 3;', 'export const KIND_CR: u32 = 9;');
     assert.notEqual(changed, layout);
-    const before = generated(layout) as Record<string, string>;
-    const after = generated(changed) as Record<string, string>;
-    for (const file of Object.keys(before)) assert.notEqual(after[file], before[file], file);
+    const before = generated(layout, index, readme) as Record<string, string>;
+    const after = generated(changed, index, readme) as Record<string, string>;
+    for (const file of Object.keys(before).filter((f) => f !== EXPORTS_FILE)) assert.notEqual(after[file], before[file], file);
     assert.match(after['host/core/abi-constants.ts'], /CR: 9,/);
     assert.match(after['core-hosts/c/core-abi-constants.h'], /CORE_CR = 9,/);
+  });
+
+  it("a change to an export's signature or its README row changes the exports' type", () => {
+    const before = generated(layout, index, readme)[EXPORTS_FILE] as string;
+    const retyped = generated(
+      layout,
+      index.replace('export function resume(handle: i32): i32 {', 'export function resume(handle: i32): i64 {'),
+      readme,
+    );
+    assert.match(retyped[EXPORTS_FILE], /^ {2}resume\(handle: number\): bigint;$/m);
+    const redescribed = generated(layout, index, readme.replace('| `capture_open()` | a handle,', '| `capture_open()` | one handle,'));
+    assert.match(redescribed[EXPORTS_FILE], /\/\*\* one handle, or `ERR_NO_SLOT`/);
+    assert.notEqual(retyped[EXPORTS_FILE], before);
+  });
+
+  it('an export the README does not describe, or a row for no export, is refused by name', () => {
+    const added = `${index}\nexport function frames_left(handle: i32): i32 {\n  return handle;\n}\n`;
+    assert.throws(() => generated(layout, added, readme), /the Exports table does not describe frames_left/);
+    const extra = readme.replace('| `capture_open()` |', '| `capture_reopen(h)` | again |\n| `capture_open()` |');
+    assert.throws(() => generated(layout, index, extra), /describes capture_reopen, which assembly\/index.ts does not export/);
+    assert.throws(() => readExports('export function f(x: f64): i32 {'), /x is of type f64, not a Wasm value type/);
+  });
+
+  it("the exports' type has the signatures the AssemblyScript compiler declares, and build/core.wasm's exports", () => {
+    const scratch = mkdtempSync(path.join(tmpdir(), 'core-bindings-'));
+    try {
+      const asc = spawnSync(
+        process.execPath,
+        [
+          'node_modules/assemblyscript/bin/asc.js',
+          'assembly/index.ts',
+          '--target',
+          'release',
+          '-o',
+          path.join(scratch, 'core.wasm'),
+          '--bindings',
+          'raw',
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
+      assert.equal(asc.status, 0, asc.stderr);
+      const declared = signatures(readFileSync(path.join(scratch, 'core.d.ts'), 'utf8'));
+      const ours = signatures(readFileSync(path.join(ROOT, EXPORTS_FILE), 'utf8'));
+      assert.ok(ours.length >= 18, ours.join('\n'));
+      assert.deepEqual(ours, declared);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    const wasm = new WebAssembly.Module(readFileSync(path.join(ROOT, 'build/core.wasm')));
+    const functions = WebAssembly.Module.exports(wasm)
+      .filter((e) => e.kind === 'function')
+      .map((e) => e.name);
+    assert.deepEqual(
+      functions,
+      (readExports(index) as Array<{ name: string }>).map((e) => e.name),
+    );
   });
 
   it('every constant of layout.ts reaches the TypeScript host with its value', () => {

@@ -16,6 +16,11 @@
 //   stats SEEN DROPPED
 // The format is plain enough for a small C program to read and write (core-hosts/c/vector-host.c).
 
+import { fileURLToPath } from 'node:url';
+
+/** test/vectors/corpus: the vectors and their expected records. */
+export const CORPUS_DIR = fileURLToPath(new URL('./corpus/', import.meta.url));
+
 export interface VectorGeometry {
   ringLog2: number;
   headSize: number;

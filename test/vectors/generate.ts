@@ -7,11 +7,10 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatVector, parseVector } from './format.js';
+import { CORPUS_DIR, formatVector, parseVector } from './format.js';
 import { runOnModel } from './run-model.js';
 import { allScenarios } from './scenarios.js';
 
-export const CORPUS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'corpus');
 const GENERATED = /^(rule|random)-/;
 
 function main(): void {
