@@ -1,6 +1,14 @@
-// The native addon's whole surface, typed in one place (its C++ side: native/, its contract:
-// native/README.md), and where it is loaded from. Where no addon can be had, a stand-in of the
-// same shape without the native parts lets everything run on Node's own pipes.
+// The native addon's contract, written once: every call, what it returns and what it throws
+// (its C++ side: native/; the reasons behind it: native/README.md), and where it is loaded
+// from. Where no addon can be had, a stand-in of the same shape without the native parts lets
+// everything run on Node's own pipes.
+//
+// Every error the addon throws for a failed system call has `code` (the errno name, 'EMFILE'),
+// `errno` (negative, as Node's) and `syscall`, and a message that says what could not be done,
+// then the call and the errno: `cannot create the stderr endpoint: pipe2 failed: EMFILE (too
+// many open files)`. No call that throws leaves an fd it made open. An exception thrown by
+// JavaScript the addon runs (an option's getter, a setter up the prototype chain of a result)
+// reaches the caller as it was thrown.
 
 import { closeSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +20,10 @@ export type EndpointBackend = 'pipe' | 'socketpair' | 'js';
 export interface NativeEndpoint {
   /** Read end: non-blocking, close-on-exec; owned by a Pump once one is made. */
   parentFd: number;
-  /** Write end: close-on-exec; becomes the child's fd 2, then the parent closes it. */
+  /** Write end: blocking, close-on-exec; becomes the child's fd 2, then the parent closes it. */
   childFd: number;
   backend: EndpointBackend;
-  /** Pipe capacity, or the socket's SO_RCVBUF, in bytes. */
+  /** Pipe capacity (F_GETPIPE_SZ, raised towards 1 MiB on Linux), or the socket's SO_RCVBUF, in bytes. */
   kernelBufferSize: number;
   /** Why a socketpair was wanted and a pipe was made; null when nothing fell back. */
   fallbackReason: string | null;
@@ -37,8 +45,19 @@ export interface PumpStats {
 }
 
 export interface NativePump {
+  /**
+   * Watches the fd on Node's event loop and reads it into the staging area: onBatch(n) once 64
+   * KiB wait there (or the area is full), else 1 ms after the first byte of a small batch. A
+   * wake-up reads at most 16 areas before yielding to the loop.
+   * @throws Error (`syscall` 'uv_poll_init') when the fd cannot be watched.
+   */
   start(): void;
-  /** The child has exited: socket -> shutdown(SHUT_RD); pipe -> EOF or the deadline ends it. */
+  /**
+   * The child has exited. A socket is shut for reading (shutdown(SHUT_RD)): EOF comes once the
+   * queued bytes are read, whoever else holds the other end. A pipe is read on until EOF or
+   * `drainTimeoutMs`; then a last pass takes what is queued (at most 8 areas). The fd is closed
+   * before onEnd.
+   */
   finish(drainTimeoutMs: number): void;
   /** Stops at once and closes the fd; onEnd is not called. */
   close(): void;
@@ -54,29 +73,61 @@ export interface NativePumpOptions {
   /** The staging area: offset and size in `memory`. */
   offset: number;
   size: number;
-  /** Each batch read into the staging area, `bytes` long, before the next read. */
+  /** Each batch read into the staging area, `bytes` long: it must be consumed before the call
+   * returns (the next read overwrites it). */
   onBatch(bytes: number): void;
-  /** Once, when the pump stops reading (not after close()). */
+  /** Once, when the pump stops reading (not after close()): 'eof', 'deadline', or 'error' with
+   * the errno's name. */
   onEnd(reason: PumpEndReason, errno: string | null): void;
 }
 
 export interface NativePumpConstructor {
+  /**
+   * Owns `fd` from now on. An exception thrown by onBatch or onEnd stops the pump and is reported
+   * as any error thrown by a callback is (process 'uncaughtException').
+   * @throws TypeError for a missing or mistyped option, naming every option.
+   * @throws RangeError for a staging area outside `memory`.
+   * @throws Error (`syscall` 'fstat') when the fd cannot be inspected.
+   */
   new (options: NativePumpOptions): NativePump;
 }
 
 export interface NativeBinding {
+  /** The build feature (`ssh-socketpair-stderr`), and whether Pump exists (not on Windows). */
   features: { socketpairStderr: boolean; pump: boolean };
-  /** Absent without the addon: the child's stderr is then Node's own pipe, read from JavaScript. */
+  /**
+   * The child's stderr endpoint: a pipe (pipe2, O_CLOEXEC), or with the socketpair feature an
+   * AF_UNIX socketpair, shut for writing on the parent's end and for reading on the child's. A
+   * socketpair that fails, whatever the errno, is replaced by a pipe, and fallbackReason says
+   * why. Windows: an anonymous pipe. Absent without the addon: the child's stderr is then Node's
+   * own pipe, read from JavaScript.
+   * @throws Error (`syscall` 'pipe2', or 'pipe'; `fallbackReason` when a socketpair failed first)
+   * when no endpoint can be made.
+   */
   createEndpoint?(options?: EndpointOptions): NativeEndpoint;
-  /** A socketpair for the child's stdin or stdout; parentFd non-blocking, both close-on-exec.
-   * Absent on Windows, where Node's own stdio pipes are used. */
+  /**
+   * A socketpair for the child's stdin or stdout, as Node's stdio 'pipe' makes; parentFd
+   * non-blocking, both close-on-exec. Absent on Windows, where Node's own stdio pipes are used.
+   * @throws Error (`syscall` 'socketpair').
+   */
   createStdioPair?(): { parentFd: number; childFd: number };
-  /** Closes an fd the addon made: an endpoint's or a stdio pair's end that no stream or pump
-   * owns (yet, or any more). */
+  /**
+   * Closes an fd the addon made that nothing owns: an endpoint's or a stdio pair's child end
+   * after the spawn, or both ends when the spawn failed. Once a Pump or a net.Socket owns an
+   * fd, that owner closes it.
+   * @throws Error (`syscall` 'close'): 'EBADF' for an fd that is not open.
+   */
   closeFd(fd: number): void;
-  /** Bytes waiting in the kernel to be read from `fd` (ioctl FIONREAD); not on Windows. */
+  /**
+   * Bytes waiting in the kernel to be read from `fd` (ioctl FIONREAD); not on Windows.
+   * @throws Error (`syscall` 'ioctl') for an fd that is not open.
+   */
   pendingBytes?(fd: number): number;
-  /** Points `fd` at /dev/null (dup2), letting go of what it was; not on Windows. */
+  /**
+   * Points `fd` at /dev/null (dup2), letting go of what it was while the number stays taken; not
+   * on Windows.
+   * @throws Error (`syscall` 'open' or 'dup2').
+   */
   redirectToNull?(fd: number): void;
   /** Asks for `signal` when the parent process exits (Linux's PR_SET_PDEATHSIG); false where
    * the system cannot. Not on Windows. */
@@ -85,7 +136,8 @@ export interface NativeBinding {
   Pump?: NativePumpConstructor;
   /** RLIMIT_NOFILE (not on Windows). */
   openFileLimit?(): { soft: number; hard: number };
-  /** Sets the soft RLIMIT_NOFILE, at most the hard one (not on Windows). */
+  /** Sets the soft RLIMIT_NOFILE, at most the hard one (OPEN_MAX on macOS; not on Windows).
+   * @throws Error (`syscall` 'setrlimit'). */
   setOpenFileLimit?(soft: number): void;
   /** Where the binding was loaded from; '' for the JavaScript stand-in. */
   path: string;
