@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CLI, cliEnv } from '../test/cli/run-cli.js';
+import { CLI, cliEnv } from '../test/helpers/cli.js';
 import { startSshd, type Sshd } from '../test/peers/sshd.js';
 import { interleaved, sample, skipped, MiB, type Options, type Row, type Sample } from './harness.js';
 

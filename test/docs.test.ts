@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HINTS, REASONS } from '../host/diagnosis/reasons.js';
 import { buildRemoteShellArgv } from '../host/index.js';
-import { ROOT } from './transport/helpers.js';
+import { ROOT } from './helpers/root.js';
 
 // The documentation's examples are programs: they run, and say what their comments say.
 describe('documented examples', function () {

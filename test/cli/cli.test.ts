@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { STAND_IN } from '../transport/helpers.js';
-import { CLI, cliEnv, runCli as cli } from './run-cli.js';
+import { CLI, cliEnv, runCli as cli } from '../helpers/cli.js';
+import { STAND_IN } from '../helpers/stand-in.js';
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
 

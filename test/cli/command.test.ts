@@ -6,8 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sleep, STAND_IN } from '../transport/helpers.js';
-import { checkPipelined, CLI, cliEnv, runCli, startCli } from './run-cli.js';
+import { checkPipelined, CLI, cliEnv, runCli, startCli } from '../helpers/cli.js';
+import { sleep } from '../helpers/promises.js';
+import { STAND_IN } from '../helpers/stand-in.js';
 import { alive, childMatching, childrenOf, fdTarget } from './procs.js';
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;

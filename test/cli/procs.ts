@@ -2,7 +2,7 @@
 // remote shell; the tests look at each.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { sleep } from '../transport/helpers.js';
+import { sleep } from '../helpers/promises.js';
 
 /** The pids whose parent is `pid`. */
 export function childrenOf(pid: number): number[] {

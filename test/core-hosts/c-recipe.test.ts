@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../transport/helpers.js';
+import { ROOT } from '../helpers/root.js';
 
 const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');
 const recipe = /<!-- c-host-recipe -->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];

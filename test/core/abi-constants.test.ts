@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ERROR_CODES, FRAME_KINDS, SNAP_INFO } from '../../host/core/abi-constants.js';
-import { ROOT } from '../transport/helpers.js';
+import { ROOT } from '../helpers/root.js';
 // @ts-expect-error: a plain script, without declarations
 import { generated, readExports, readLayout } from '../../scripts/gen-abi.mjs';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { StderrCapture } from '../../host/core/capture.js';
 import { plainText, terminalSafe } from '../../host/terminal-safe.js';
-import { CONTROL_CHARACTERS } from '../transport/helpers.js';
+import { CONTROL_CHARACTERS } from '../helpers/terminal.js';
 
 const SEED = Number(process.env.RSH_TERMINAL_SEED ?? Date.now() % 2 ** 31);
 

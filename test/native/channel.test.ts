@@ -5,17 +5,9 @@ import { readlinkSync, readdirSync } from 'node:fs';
 import { StderrCapture } from '../../host/core/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
-import {
-  BACKENDS,
-  execed,
-  fdFlags,
-  inheritedFds,
-  O_CLOEXEC,
-  O_NONBLOCK,
-  openFds,
-  runWithChannel,
-  SOCKETPAIR_BINDING_PATH,
-} from './helpers.js';
+import { BACKENDS, SOCKETPAIR_BINDING_PATH } from '../helpers/backends.js';
+import { execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds } from '../helpers/proc.js';
+import { runWithChannel } from './helpers.js';
 
 const MiB = 1024 * 1024;
 

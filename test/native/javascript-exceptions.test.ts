@@ -5,7 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { loadBinding, DEFAULT_BINDING_PATH } from '../../host/native/binding.js';
-import { fdTargets, SOCKETPAIR_BINDING_PATH } from './helpers.js';
+import { SOCKETPAIR_BINDING_PATH } from '../helpers/backends.js';
+import { fdTargets } from '../helpers/proc.js';
 
 /** Runs `body` with a setter for `key` on Object.prototype that throws `error`. */
 function withThrowingSetter(key: string, error: Error, body: () => void): void {

@@ -9,8 +9,10 @@ import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
-import { collect, ROOT, standIn } from '../transport/helpers.js';
-import { fdFlags, O_CLOEXEC, O_NONBLOCK, openFds } from './helpers.js';
+import { fdFlags, O_CLOEXEC, O_NONBLOCK, openFds } from '../helpers/proc.js';
+import { ROOT } from '../helpers/root.js';
+import { standIn } from '../helpers/stand-in.js';
+import { collect } from '../helpers/streams.js';
 
 export const PORTABLE_BINDING_PATH = path.join(ROOT, 'build/variants/portable/build/Release/rsh_transport.node');
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { loadBinding, DEFAULT_BINDING_PATH } from '../../host/native/binding.js';
-import { SOCKETPAIR_BINDING_PATH } from './helpers.js';
+import { SOCKETPAIR_BINDING_PATH } from '../helpers/backends.js';
 
 describe('new Pump({ fd, memory, offset, size, onBatch, onEnd })', () => {
   const binding = loadBinding(DEFAULT_BINDING_PATH);

@@ -18,7 +18,8 @@ import {
 } from '../../host/index.js';
 import { askpassRequest } from '../../host/askpass/request.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
-import { collect, rejection, sleep } from '../transport/helpers.js';
+import { rejection, sleep } from '../helpers/promises.js';
+import { collect } from '../helpers/streams.js';
 import { mastersUnder } from './masters.js';
 import { readmeBlock, runBlock } from './readme-example.js';
 import { startSshd, useSshd, type Sshd } from './sshd.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { checkPipelined, CLI, cliEnv, startCli } from '../cli/run-cli.js';
+import { checkPipelined, CLI, cliEnv, startCli } from '../helpers/cli.js';
 import { useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
 

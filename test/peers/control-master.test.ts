@@ -4,8 +4,8 @@ import { readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
-import { BACKENDS } from '../native/helpers.js';
-import { sleep } from '../transport/helpers.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { sleep } from '../helpers/promises.js';
 import { useSshd } from './sshd.js';
 
 // The first connection with ControlMaster=auto and ControlPersist leaves a master process that

@@ -10,8 +10,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, RemoteShellError, type OpenRemoteShellOptions } from '../../host/index.js';
-import { runCli } from '../cli/run-cli.js';
-import { rejection, sleep } from '../transport/helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { rejection, sleep } from '../helpers/promises.js';
 import { freePort, startSshd, useSshd, type Sshd } from './sshd.js';
 
 async function listen(onConnection: (socket: Socket) => void): Promise<Server> {

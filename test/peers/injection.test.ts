@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
-import { collect } from '../transport/helpers.js';
+import { collect } from '../helpers/streams.js';
 import { useSshd } from './sshd.js';
 
 describe('remote command words against a real sshd and login shell', function () {

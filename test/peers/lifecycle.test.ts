@@ -9,8 +9,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openRemoteShell, type RemoteShellError } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
-import { BACKENDS } from '../native/helpers.js';
-import { collect, rejection, sleep } from '../transport/helpers.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { rejection, sleep } from '../helpers/promises.js';
+import { collect } from '../helpers/streams.js';
 import { useSshd } from './sshd.js';
 
 describe('the stream contract through a real sshd', function () {

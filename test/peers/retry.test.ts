@@ -10,8 +10,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
-import { openFds } from '../native/helpers.js';
-import { collect, rejection, sleep, standIn } from '../transport/helpers.js';
+import { openFds } from '../helpers/proc.js';
+import { rejection, sleep } from '../helpers/promises.js';
+import { standIn } from '../helpers/stand-in.js';
+import { collect } from '../helpers/streams.js';
 import { relay } from './relay.js';
 import { freePort, useSshd } from './sshd.js';
 

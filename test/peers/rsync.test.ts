@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
-import { CLI, cliEnv } from '../cli/run-cli.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
 import { useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
 

@@ -7,7 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
-import { collect, rejection, ROOT } from '../transport/helpers.js';
+import { rejection } from '../helpers/promises.js';
+import { ROOT } from '../helpers/root.js';
+import { collect } from '../helpers/streams.js';
 import { useSshd } from './sshd.js';
 
 describe('ssh options through a real sshd', function () {

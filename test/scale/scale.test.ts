@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { openFileLimit, openRemoteShell, raiseOpenFileLimit, RemoteShellError, type RemoteShell } from '../../host/index.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
 import { loadBinding } from '../../host/native/binding.js';
-import { fdTargets, openFds } from '../native/helpers.js';
-import { sleep } from '../transport/helpers.js';
+import { fdTargets, openFds } from '../helpers/proc.js';
+import { sleep } from '../helpers/promises.js';
 
 // A light stand-in remote shell: chatty on stderr (20 lines naming itself), then an echo.
 const CHATTY_ECHO = ['sh', '-c', 'i=0; while [ $i -lt 20 ]; do echo "shell $$ says line $i" >&2; i=$((i+1)); done; exec cat', 'sh'];

@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { RemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
 import { RemoteShellError } from '../../host/remote-shell-error.js';
-import { openFds } from '../native/helpers.js';
-import { collect, rejection, sleep, standIn } from './helpers.js';
+import { openFds } from '../helpers/proc.js';
+import { rejection, sleep } from '../helpers/promises.js';
+import { standIn } from '../helpers/stand-in.js';
+import { collect } from '../helpers/streams.js';
 
 function gate(): { promise: Promise<RemoteShellError | undefined>; open(refusal?: RemoteShellError): void } {
   let open!: (refusal?: RemoteShellError) => void;

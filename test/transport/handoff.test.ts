@@ -9,7 +9,8 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, type RemoteShellError } from '../../host/index.js';
-import { collect, standIn } from './helpers.js';
+import { standIn } from '../helpers/stand-in.js';
+import { collect } from '../helpers/streams.js';
 
 describe('openRemoteShell: stdin and stdout handed over', function () {
   this.timeout(30_000);

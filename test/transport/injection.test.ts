@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
-import { collect, standIn } from './helpers.js';
+import { standIn } from '../helpers/stand-in.js';
+import { collect } from '../helpers/streams.js';
 
 // Each word goes through the stand-in remote shell to a real `sh -c`, as ssh hands the joined
 // command to the remote user's shell; it must come back as it went.

@@ -18,8 +18,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, RemoteShellError, type ByteCounts } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
-import { BACKENDS, openFds } from '../native/helpers.js';
-import { sleep } from './helpers.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { openFds } from '../helpers/proc.js';
+import { sleep } from '../helpers/promises.js';
 
 const GRACE = 100;
 const DRAIN = 50;

@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { openRemoteShell, RemoteShellError, type RemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
-import { BACKENDS, openFds } from '../native/helpers.js';
-import { collect, rejection, sleep, standIn } from './helpers.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { openFds } from '../helpers/proc.js';
+import { rejection, sleep } from '../helpers/promises.js';
+import { standIn } from '../helpers/stand-in.js';
+import { collect } from '../helpers/streams.js';
 
 const MiB = 1024 * 1024;
 

@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, RemoteShell, RemoteShellError } from '../../host/index.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
-import { openFds } from '../native/helpers.js';
-import { collect, sleep, standIn } from './helpers.js';
+import { openFds } from '../helpers/proc.js';
+import { sleep } from '../helpers/promises.js';
+import { standIn } from '../helpers/stand-in.js';
+import { collect } from '../helpers/streams.js';
 
 const MiB = 1024 * 1024;
 

@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
-import { execed, fdFlags, inheritedFds, NO_ADDON, O_NONBLOCK, openFds } from '../native/helpers.js';
-import { collect, rejection, resources, sha256, sleep, standIn } from './helpers.js';
+import { NO_ADDON } from '../helpers/backends.js';
+import { execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources } from '../helpers/proc.js';
+import { rejection, sleep } from '../helpers/promises.js';
+import { standIn } from '../helpers/stand-in.js';
+import { collect, sha256 } from '../helpers/streams.js';
 
 const MiB = 1024 * 1024;
 

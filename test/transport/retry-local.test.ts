@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
-import { collect } from './helpers.js';
+import { collect } from '../helpers/streams.js';
 
 // Fails as a refused ssh connection for its first `failures` runs, counted in a file; `before`
 // runs before each failure.

@@ -5,7 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { openRemoteShell } from '../../host/index.js';
-import { sleep, standIn } from './helpers.js';
+import { sleep } from '../helpers/promises.js';
+import { standIn } from '../helpers/stand-in.js';
 
 describe('a consumer slower than the child', function () {
   this.timeout(60_000);

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { openRemoteShell } from '../../host/index.js';
-import { CLI, cliEnv } from '../cli/run-cli.js';
-import { CONTROL_CHARACTERS, rejection, STAND_IN, standIn } from './helpers.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
+import { rejection } from '../helpers/promises.js';
+import { STAND_IN, standIn } from '../helpers/stand-in.js';
+import { CONTROL_CHARACTERS } from '../helpers/terminal.js';
 
 // The remote side hides its real reason: a CR, then a new title, a cleared screen, and a lie;
 // then a coloured line and a bidi override.

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { ROOT, sleep } from '../transport/helpers.js';
+import { sleep } from './promises.js';
+import { ROOT } from './root.js';
 
 export const CLI = path.join(ROOT, 'bin/rsh-transport.js');
 
