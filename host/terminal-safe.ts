@@ -27,13 +27,15 @@ function visible(code: number): string {
 
 const SHOWN = Array.from({ length: 0xa0 }, (_, code) => visible(code));
 
+// Joined rather than appended: 64 KiB of NULs appended one by one make a rope of 65,536 nodes
+// (2 MiB) where the flat text is 128 KiB.
 function showRun(run: string): string {
-  let out = '';
+  const shown = new Array<string>(run.length);
   for (let i = 0; i < run.length; i++) {
     const code = run.charCodeAt(i);
-    out += code < 0xa0 ? SHOWN[code] : visible(code);
+    shown[i] = code < 0xa0 ? SHOWN[code] : visible(code);
   }
-  return out;
+  return shown.join('');
 }
 
 export interface TerminalSafeOptions {

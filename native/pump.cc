@@ -86,9 +86,15 @@ Pump::Pump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pump>(info) {
   on_batch_ = Napi::Persistent(on_batch.As<Napi::Function>());
   on_end_ = Napi::Persistent(on_end.As<Napi::Function>());
   async_context_ = new Napi::AsyncContext(env, "RshTransportStderrPump");
+  owns_fd_ = true;
 }
 
-Pump::~Pump() { delete async_context_; }
+Pump::~Pump() {
+  // A pump collected without start() or close() would otherwise keep its fd open for the life
+  // of the process. A started pump holds a reference to itself until End has closed the fd.
+  if (owns_fd_ && state_ == State::kIdle) close(fd_);
+  delete async_context_;
+}
 
 Napi::Value Pump::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -254,13 +260,20 @@ void Pump::End(const char* reason, int err, bool notify) {
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Pump::OnHandleClosed);
     uv_close(reinterpret_cast<uv_handle_t*>(&coalesce_), &Pump::OnHandleClosed);
   }
-  if (!notify) return;
-  Napi::Env env = on_end_.Env();
-  Napi::HandleScope scope(env);
-  Napi::Value errName = err != 0 ? Napi::Value(Napi::String::New(env, ErrnoName(err))) : env.Null();
-  if (on_end_.MakeCallback(Value(), {Napi::String::New(env, reason), errName}, *async_context_).IsNothing()) {
-    napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+  if (notify) {
+    Napi::Env env = on_end_.Env();
+    Napi::HandleScope scope(env);
+    Napi::Value errName = err != 0 ? Napi::Value(Napi::String::New(env, ErrnoName(err))) : env.Null();
+    if (on_end_.MakeCallback(Value(), {Napi::String::New(env, reason), errName}, *async_context_).IsNothing()) {
+      napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+    }
   }
+  // Nothing of JavaScript is needed any more. These references are roots for the collector, and
+  // the callbacks reach whatever holds this pump (the channel, its capture): kept, they would
+  // keep all of it, and the pump, alive for the life of the process.
+  on_batch_.Reset();
+  on_end_.Reset();
+  memory_.Reset();
 }
 
 void Pump::OnHandleClosed(uv_handle_t* handle) {

@@ -49,8 +49,11 @@ class Pump : public Napi::ObjectWrap<Pump> {
   void Deliver();
   void End(const char* reason, int err, bool notify);
 
-  int fd_;
-  bool socket_;
+  int fd_ = -1;
+  // Set once the constructor has succeeded: from then on the pump closes fd_ (End, or the
+  // destructor for a pump never started).
+  bool owns_fd_ = false;
+  bool socket_ = false;
   uint8_t* staging_;
   size_t staging_size_;
   size_t filled_ = 0;

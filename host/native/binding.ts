@@ -8,7 +8,8 @@
 // then the call and the errno: `cannot create the stderr endpoint: pipe2 failed: EMFILE (too
 // many open files)`. No call that throws leaves an fd it made open. An exception thrown by
 // JavaScript the addon runs (an option's getter, a setter up the prototype chain of a result)
-// reaches the caller as it was thrown.
+// reaches the caller as it was thrown. A call given an argument of the wrong type throws a
+// TypeError that shows how it is called (`closeFd(fd)`).
 
 import { closeSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,8 @@ export interface NativeEndpoint {
   /** Write end: blocking, close-on-exec; becomes the child's fd 2, then the parent closes it. */
   childFd: number;
   backend: EndpointBackend;
-  /** Pipe capacity (F_GETPIPE_SZ, raised towards 1 MiB on Linux), or the socket's SO_RCVBUF, in bytes. */
+  /** Pipe capacity (F_GETPIPE_SZ, raised towards 1 MiB on Linux; 0 where the system cannot tell), or
+   * the socket's SO_RCVBUF, in bytes. */
   kernelBufferSize: number;
   /** Why a socketpair was wanted and a pipe was made; null when nothing fell back. */
   fallbackReason: string | null;
@@ -49,6 +51,7 @@ export interface NativePump {
    * Watches the fd on Node's event loop and reads it into the staging area: onBatch(n) once 64
    * KiB wait there (or the area is full), else 1 ms after the first byte of a small batch. A
    * wake-up reads at most 16 areas before yielding to the loop.
+   * @throws Error `Pump: already started` for a second start(), or one after close().
    * @throws Error (`syscall` 'uv_poll_init') when the fd cannot be watched.
    */
   start(): void;
@@ -83,10 +86,13 @@ export interface NativePumpOptions {
 
 export interface NativePumpConstructor {
   /**
-   * Owns `fd` from now on. An exception thrown by onBatch or onEnd stops the pump and is reported
-   * as any error thrown by a callback is (process 'uncaughtException').
+   * Owns `fd` once made: it closes it when it ends, on close(), or when it is collected without
+   * having been started. A constructor that throws owns nothing: the caller still closes `fd`.
+   * Once ended, the pump lets go of the callbacks and the memory. An exception thrown by onBatch
+   * or onEnd stops the pump and is reported as any error thrown by a callback is (process
+   * 'uncaughtException').
    * @throws TypeError for a missing or mistyped option, naming every option.
-   * @throws RangeError for a staging area outside `memory`.
+   * @throws RangeError for a negative fd, an empty staging area, or one outside `memory`.
    * @throws Error (`syscall` 'fstat') when the fd cannot be inspected.
    */
   new (options: NativePumpOptions): NativePump;
@@ -101,8 +107,8 @@ export interface NativeBinding {
    * socketpair that fails, whatever the errno, is replaced by a pipe, and fallbackReason says
    * why. Windows: an anonymous pipe. Absent without the addon: the child's stderr is then Node's
    * own pipe, read from JavaScript.
-   * @throws Error (`syscall` 'pipe2', or 'pipe'; `fallbackReason` when a socketpair failed first)
-   * when no endpoint can be made.
+   * @throws Error (`syscall` 'pipe2', 'pipe' or 'fcntl', '_pipe' on Windows; `fallbackReason` when
+   * a socketpair failed first) when no endpoint can be made.
    */
   createEndpoint?(options?: EndpointOptions): NativeEndpoint;
   /**
@@ -134,10 +140,11 @@ export interface NativeBinding {
   setParentDeathSignal?(signal: number): boolean;
   /** Absent on Windows, where the stderr pipe is read from JavaScript. */
   Pump?: NativePumpConstructor;
-  /** RLIMIT_NOFILE (not on Windows). */
+  /** RLIMIT_NOFILE (not on Windows).
+   * @throws Error (`syscall` 'getrlimit'). */
   openFileLimit?(): { soft: number; hard: number };
   /** Sets the soft RLIMIT_NOFILE, at most the hard one (OPEN_MAX on macOS; not on Windows).
-   * @throws Error (`syscall` 'setrlimit'). */
+   * @throws Error (`syscall` 'getrlimit' or 'setrlimit'). */
   setOpenFileLimit?(soft: number): void;
   /** Where the binding was loaded from; '' for the JavaScript stand-in. */
   path: string;

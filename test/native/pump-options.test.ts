@@ -2,8 +2,11 @@
 // socket (which decides how finish() ends the drain).
 
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { loadBinding, DEFAULT_BINDING_PATH } from '../../host/native/binding.js';
 import { SOCKETPAIR_BINDING_PATH } from '../helpers/backends.js';
+import { fdTargets } from '../helpers/proc.js';
 
 describe('new Pump({ fd, memory, offset, size, onBatch, onEnd })', () => {
   const binding = loadBinding(DEFAULT_BINDING_PATH);
@@ -61,4 +64,20 @@ describe('new Pump({ fd, memory, offset, size, onBatch, onEnd })', () => {
       native.closeFd(endpoint.childFd);
     });
   }
+
+  it('a pump made and dropped without start() or close() closes its fd when collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const endpoint = binding.createEndpoint!();
+    const fd = String(endpoint.parentFd);
+    (() => {
+      new Pump({ fd: endpoint.parentFd, memory, offset: 0, size: 4096, onBatch: noop, onEnd: noop });
+    })();
+    for (let i = 0; i < 50 && fdTargets().has(fd); i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(fdTargets().has(fd), false, 'the dropped pump still holds its fd');
+    binding.closeFd(endpoint.childFd);
+  });
 });

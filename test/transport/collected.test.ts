@@ -1,0 +1,82 @@
+// What a remote shell leaves behind once it has finished and nobody holds it: nothing. The
+// pump's references to its callbacks are roots for the collector, and the callbacks reach the
+// channel and its capture; kept after the end, they kept every finished shell's capture (and
+// its snapshot) alive for the life of the process.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { StderrCapture } from '../../host/core/index.js';
+import { openRemoteShell } from '../../host/index.js';
+import { StderrChannel } from '../../host/stderr/channel.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { sleep } from '../helpers/promises.js';
+import { standIn } from '../helpers/stand-in.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Whether every referent is collected within a few collections (finalizers may run later). */
+async function collected(refs: WeakRef<object>[]): Promise<boolean> {
+  for (let i = 0; i < 20; i++) {
+    gc();
+    if (refs.every((ref) => ref.deref() === undefined)) return true;
+    await sleep(10);
+  }
+  return false;
+}
+
+describe('a finished remote shell is collected', () => {
+  for (const backend of BACKENDS) {
+    it(`${backend.name}: a channel that has ended lets go of its capture`, async () => {
+      const refs: WeakRef<object>[] = [];
+      await (async () => {
+        const capture = new StderrCapture();
+        capture.setFrameConsumer({ consume() {} });
+        const channel = new StderrChannel(capture, { binding: backend.binding() });
+        const child = spawn('sh', ['-c', 'head -c 300000 /dev/zero >&2'], { stdio: ['ignore', 'ignore', channel.childFd] });
+        channel.spawned(child);
+        child.on('exit', () => channel.finish(100));
+        await channel.ended;
+        assert.equal(capture.stats.bytesSeen, 300_000);
+        capture.close();
+        refs.push(new WeakRef(capture), new WeakRef(channel), new WeakRef(capture.snapshot()));
+      })();
+      assert.ok(await collected(refs), 'the capture, the channel and the snapshot are still reachable');
+    });
+
+    it(`${backend.name}: a channel closed before its end lets go of its capture`, async () => {
+      const refs: WeakRef<object>[] = [];
+      await (async () => {
+        const capture = new StderrCapture();
+        const channel = new StderrChannel(capture, { binding: backend.binding() });
+        const child = spawn('sh', ['-c', 'echo started >&2; sleep 5'], { stdio: ['ignore', 'ignore', channel.childFd] });
+        channel.spawned(child);
+        await sleep(50);
+        channel.close();
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.on('exit', resolve));
+        capture.close();
+        refs.push(new WeakRef(capture), new WeakRef(channel));
+      })();
+      assert.ok(await collected(refs));
+    });
+  }
+
+  it('openRemoteShell: a shell that has finished, and its stderr, are collected', async () => {
+    const refs: WeakRef<object>[] = [];
+    await (async () => {
+      const shell = openRemoteShell({
+        host: 'local',
+        rsh: standIn(),
+        command: ['sh', '-c', 'head -c 200000 /dev/zero >&2; echo out'],
+        stderr: 'capture',
+      });
+      shell.stream.resume();
+      await shell.finished;
+      refs.push(new WeakRef(shell), new WeakRef(shell.stderr));
+    })();
+    assert.ok(await collected(refs));
+  });
+});
