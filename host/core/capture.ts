@@ -75,13 +75,21 @@ class LineCollector implements FrameConsumer {
   collected: StderrLine[] = [];
   constructor(private readonly onLine: ((line: StderrLine) => void) | undefined) {}
   consume(round: FrameRound): void {
+    let failure: { error: unknown } | undefined;
     forEachLine(round, (start, end, kind) => {
-      this.#push(new Line(round.memory.slice(start, end), kindName(kind), TERMINATORS[kind]));
+      const line = new Line(round.memory.slice(start, end), kindName(kind), TERMINATORS[kind]);
+      if (!this.onLine) {
+        this.collected.push(line);
+        return;
+      }
+      // One line's failure does not cost the callback the round's other lines.
+      try {
+        this.onLine(line);
+      } catch (error) {
+        failure ??= { error };
+      }
     });
-  }
-  #push(line: StderrLine): void {
-    if (this.onLine) this.onLine(line);
-    else this.collected.push(line);
+    if (failure) throw failure.error;
   }
   take(): StderrLine[] {
     const lines = this.collected;
@@ -106,6 +114,10 @@ export class StderrCapture {
   #consumer: FrameConsumer;
   #ended = false;
   #closed = false;
+  // While a batch's lines are being handed out: the staging area and the core's rounds are in
+  // use, so a write from a callback would overwrite bytes not yet framed.
+  #delivering = false;
+  #closeWhenDelivered = false;
   #lastSnapshot: Snapshot | undefined;
   #lastStats: CaptureStats | undefined;
 
@@ -130,31 +142,39 @@ export class StderrCapture {
     this.#consumer = options.onLines ? new BatchCollector(options.onLines) : this.#collector;
   }
 
-  /** Copies bytes into the capture; returns the lines they completed (none with onLine or onLines). */
+  /**
+   * Copies bytes into the capture; returns the lines they completed (none with onLine or onLines).
+   *
+   * A callback that throws does not stop the capture: every byte is still taken and every line
+   * still handed out, then the first exception is thrown from here. A callback may not write to
+   * the capture it is called by (an Error says so); it may close it, which takes effect once the
+   * batch being handed out is done: no line after it is handed out, no byte after it taken.
+   */
   write(bytes: Uint8Array): StderrLine[] {
     this.#assertWritable('write');
     const size = this.#instance.geometry.stagingSize;
-    for (let at = 0; at < bytes.length; at += size) {
+    let failure: { error: unknown } | undefined;
+    for (let at = 0; at < bytes.length && !this.#closed; at += size) {
       const chunk = bytes.subarray(at, Math.min(at + size, bytes.length));
       this.#instance.bytes.set(chunk, this.#staging);
-      this.commitStaged(chunk.length);
+      failure ??= this.#run('commit', () => this.#instance.exports.commit(this.#handle, chunk.length));
     }
-    return this.#collector.take();
+    return this.#lines(failure);
   }
 
   /** Emits the unfinished last line (as kind 'partial'), holding back a split UTF-8 sequence. */
   flush(): StderrLine[] {
     this.#assertWritable('flush');
-    this.#deliver(check('flush', this.#instance.exports.flush(this.#handle, 0)));
-    return this.#collector.take();
+    return this.#lines(this.#run('flush', () => this.#instance.exports.flush(this.#handle, 0)));
   }
 
   /** Marks the end of the stream: the unfinished line is emitted whole. */
   end(): StderrLine[] {
     if (this.#ended || this.#closed) return EMPTY;
-    this.#deliver(check('flush', this.#instance.exports.flush(this.#handle, 1)));
+    this.#assertNotDelivering('end');
+    const failure = this.#run('flush', () => this.#instance.exports.flush(this.#handle, 1));
     this.#ended = true;
-    return this.#collector.take();
+    return this.#lines(failure);
   }
 
   /** The retained head and tail as a terminal would show them. Valid after close() too. */
@@ -177,9 +197,14 @@ export class StderrCapture {
     return this.#closed;
   }
 
-  /** Frees the capture's slot; snapshot() and stats keep their last values. */
+  /** Frees the capture's slot; snapshot() and stats keep their last values. From a line
+   * callback, once the batch being handed out is done. */
   close(): void {
     if (this.#closed) return;
+    if (this.#delivering) {
+      this.#closeWhenDelivered = true;
+      return;
+    }
     this.#lastSnapshot = this.snapshot();
     this.#lastStats = this.stats;
     this.#closed = true;
@@ -203,19 +228,50 @@ export class StderrCapture {
   /** Frames the n bytes a pump wrote at stagingArea.offset. @internal */
   commitStaged(n: number): void {
     this.#assertWritable('commit');
-    this.#deliver(check('commit', this.#instance.exports.commit(this.#handle, n)));
+    const failure = this.#run('commit', () => this.#instance.exports.commit(this.#handle, n));
+    if (failure) throw failure.error;
   }
 
-  #deliver(count: number): void {
+  /**
+   * Runs one core call and hands every round of frames it makes to the consumer, to the last:
+   * the core's rounds must all be read before it takes more bytes. Returns the first exception
+   * the consumer threw, if any, for the caller to throw once its own work is done.
+   */
+  #run(call: string, start: () => number): { error: unknown } | undefined {
     const instance = this.#instance;
-    while (count > 0) {
-      this.#consumer.consume({ memory: instance.bytes, view: instance.view, records: this.#records, count });
-      count = check('resume', instance.exports.resume(this.#handle));
+    let failure: { error: unknown } | undefined;
+    this.#delivering = true;
+    try {
+      for (let count = check(call, start()); count > 0; count = check('resume', instance.exports.resume(this.#handle))) {
+        if (this.#closeWhenDelivered) continue;
+        try {
+          this.#consumer.consume({ memory: instance.bytes, view: instance.view, records: this.#records, count });
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    } finally {
+      this.#delivering = false;
     }
+    if (this.#closeWhenDelivered) this.close();
+    return failure;
+  }
+
+  #lines(failure: { error: unknown } | undefined): StderrLine[] {
+    const lines = this.#collector.take();
+    if (failure) throw failure.error;
+    return lines;
   }
 
   #assertWritable(what: string): void {
     if (this.#closed) throw new Error(`cannot ${what}: the capture is closed`);
     if (this.#ended) throw new Error(`cannot ${what}: the capture has ended`);
+    this.#assertNotDelivering(what);
+  }
+
+  #assertNotDelivering(what: string): void {
+    if (this.#delivering) {
+      throw new Error(`cannot ${what} from a line callback of the same capture: the lines of the last batch are still being handed out`);
+    }
   }
 }
