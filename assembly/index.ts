@@ -12,6 +12,7 @@ import {
   snapInfo,
   slotAt,
   setGeometry,
+  clearGeometry,
   markInitialised,
   offStaging,
   offFrames,
@@ -61,6 +62,11 @@ const GENERATION_MASK: u32 = 0x7fff;
   return value == 0 ? fallback : value;
 }
 
+function noMemory(): i32 {
+  clearGeometry();
+  return ERR_NO_MEMORY;
+}
+
 // Reserves memory for `max_captures` captures of one geometry (0 = default for each field).
 export function init(max_captures: i32, ring_log2: i32, head_size: i32, staging_size: i32, line_max: i32, frames_max: i32): i32 {
   if (initialised) return ERR_ALREADY_INITIALISED;
@@ -78,11 +84,11 @@ export function init(max_captures: i32, ring_log2: i32, head_size: i32, staging_
   if (frames < 1 || frames > FRAMES_MAX_LIMIT) return ERR_BAD_CONFIG;
 
   const end = setGeometry(<u32>captures, <u32>log2, <u32>head, <u32>staging, <u32>lines, <u32>frames);
-  if (end > <u64>0xffff_0000) return ERR_NO_MEMORY;
+  if (end > <u64>0xffff_0000) return noMemory();
   const have = <u64>memory.size() * <u64>PAGE;
   if (end > have) {
     const pages = <i32>((end - have + <u64>PAGE - 1) / <u64>PAGE);
-    if (memory.grow(pages) < 0) return ERR_NO_MEMORY;
+    if (memory.grow(pages) < 0) return noMemory();
   }
   markInitialised();
   return 0;

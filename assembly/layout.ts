@@ -83,6 +83,18 @@ export let stagingSize: u32 = 0;
 export let lineMax: u32 = 0;
 export let framesMax: u32 = 0;
 
+// After an init() that could not reserve its memory: the geometry getters say 0 again, as
+// before any init().
+export function clearGeometry(): void {
+  maxCaptures = 0;
+  ringCapacity = 0;
+  ringMask = 0;
+  headSize = 0;
+  stagingSize = 0;
+  lineMax = 0;
+  framesMax = 0;
+}
+
 // Once init() has reserved the memory; never undone (a module is initialised once).
 export function markInitialised(): void {
   initialised = true;

@@ -108,23 +108,42 @@ function c(constants) {
   ].join('\n');
 }
 
-// Wasm value types as JavaScript sees them.
-const JS_TYPES = { i32: 'number', u32: 'number', usize: 'number', bool: 'number', i64: 'bigint', u64: 'bigint', void: 'void' };
+// Wasm value types as JavaScript sees them, by the AssemblyScript types that compile to them.
+const JS_TYPES = {
+  i32: 'number',
+  u32: 'number',
+  usize: 'number',
+  bool: 'number',
+  f32: 'number',
+  f64: 'number',
+  i64: 'bigint',
+  u64: 'bigint',
+  void: 'void',
+};
+const SIGNATURE = /^export function ([a-z_][a-z0-9_]*)\(([^)]*)\): (\w+) \{$/;
 
 /** The `export function name(params): type` of index.ts, in order: [{ name, params: [{ name, type }], result }]. */
 export function readExports(source) {
   const exports = [];
-  for (const [, name, params, result] of source.matchAll(/^export function ([a-z_][a-z0-9_]*)\(([^)]*)\): (\w+) \{/gm)) {
+  // A declaration spread over lines is joined first; any export this does not read is refused,
+  // so that none is left out of the type unseen.
+  const declarations = source.replace(/\(\s*\n([^)]*)\)/g, (_, params) => `(${params.replace(/\s*\n\s*/g, ' ').trim()})`);
+  for (const line of declarations.split('\n')) {
+    if (!/^\s*(@\w+(\([^)]*\))?\s+)*export\b/.test(line)) continue;
+    const match = SIGNATURE.exec(line);
+    if (!match) throw new Error(`${INDEX}: cannot read this export as \`export function name(param: type, ...): type {\`: ${line.trim()}`);
+    const [, name, params, result] = match;
     const list = params
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean)
       .map((p) => {
-        const [param, type] = p.split(/\s*:\s*/);
-        return { name: param, type };
+        const parsed = /^([a-z_][a-z0-9_]*)\s*:\s*(\w+)$/i.exec(p);
+        if (!parsed) throw new Error(`${INDEX}: ${name}(): cannot read the parameter \`${p}\` (name: type, no default)`);
+        return { name: parsed[1], type: parsed[2] };
       });
     for (const { name: param, type } of [...list, { name: 'result', type: result }]) {
-      if (!(type in JS_TYPES)) throw new Error(`${INDEX}: ${name}(): ${param} is of type ${type}, not a Wasm value type`);
+      if (!(type in JS_TYPES)) throw new Error(`${INDEX}: ${name}(): ${param} is of type ${type}, which no export may take or return`);
     }
     exports.push({ name, params: list, result });
   }

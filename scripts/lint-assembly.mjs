@@ -15,11 +15,24 @@ import * as prettier from 'prettier';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIRS = ['assembly', 'test/core-hosts/wasi-vector'];
-const FUNCTION_DECORATOR = /^(\s*)@(inline|global|lazy|unsafe|external\([^)]*\))(\s+)(?=(export\s+)?function\b)/gm;
-const HIDDEN = /^(\s*)\/\*@(inline|global|lazy|unsafe|external\([^)]*\))\*\/(\s+)/gm;
+// A decorator (`@inline`, `@external("env", "f")`) at the start of a line, before a declaration
+// or another decorator. Each is hidden as a comment no person writes, and only those come back.
+const DECORATOR =
+  /^([ \t]*(?:\/\*@asc-decorator [^\n]*? \*\/[ \t]+)*)@([a-z]+(?:\([^)\n]*\))?)([ \t]+)(?=@|(?:export\s+)?(?:declare\s+)?(?:function|const|let|var|class|namespace)\b)/gm;
+const MARK = '/*@asc-decorator ';
+const HIDDEN = /\/\*@asc-decorator ((?:[^*]|\*(?!\/))*) \*\/([ \t]+)/g;
 
-const hide = (text) => text.replace(FUNCTION_DECORATOR, '$1/*@$2*/$3');
-const unhide = (text) => text.replace(HIDDEN, '$1@$2$3');
+function hide(text, file) {
+  if (text.includes(MARK)) throw new Error(`${file}: holds the marker ${MARK}, which this script keeps for itself`);
+  let hidden = text;
+  // Stacked decorators: each pass hides the next of each line's stack.
+  for (let previous; previous !== hidden;) {
+    previous = hidden;
+    hidden = hidden.replace(DECORATOR, (_, indent, decorator, space) => `${indent}${MARK}${decorator.replaceAll('*/', '* /')} */${space}`);
+  }
+  return hidden;
+}
+const unhide = (text) => text.replace(HIDDEN, (_, decorator, space) => `@${decorator}${space}`);
 
 const check = process.argv.includes('--check');
 const files = DIRS.flatMap((dir) =>
@@ -32,9 +45,23 @@ const eslint = new ESLint({ cwd: root, ignore: false });
 let failed = false;
 for (const file of files) {
   const source = readFileSync(file, 'utf8');
-  const hidden = hide(source);
+  let hidden;
+  try {
+    hidden = hide(source, path.relative(root, file));
+  } catch (err) {
+    console.error(err.message);
+    failed = true;
+    continue;
+  }
   const options = { ...(await prettier.resolveConfig(file)), filepath: file };
-  const formatted = unhide(await prettier.format(hidden, options));
+  let formatted;
+  try {
+    formatted = unhide(await prettier.format(hidden, options));
+  } catch (err) {
+    console.error(`${path.relative(root, file)}: ${String(err.message).split('\n')[0]}`);
+    failed = true;
+    continue;
+  }
   const relative = path.relative(root, file);
   if (formatted !== source) {
     if (check) {
@@ -44,7 +71,7 @@ for (const file of files) {
       writeFileSync(file, formatted);
     }
   }
-  const [result] = await eslint.lintText(hide(check ? source : formatted), { filePath: file });
+  const [result] = await eslint.lintText(hide(check ? source : formatted, file), { filePath: file });
   for (const m of result.messages) {
     console.error(`${relative}:${m.line}:${m.column}: ${m.message} (${m.ruleId ?? 'parse'})`);
     failed = true;

@@ -74,7 +74,8 @@ describe('documented examples', function () {
     const section = readme.slice(readme.indexOf('## The core, on its own'), readme.indexOf('## Choosing the stderr endpoint'));
     const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     assert.equal(blocks.length, 2);
-    // `EXPRESSION; // VALUE` becomes an assertion wherever VALUE is a literal; other comments stay.
+    // `EXPRESSION; // VALUE` becomes an assertion wherever VALUE parses as an expression (the
+    // values shown: strings, arrays, objects); a comment in words stays a comment.
     let checks = 0;
     const program = blocks
       .join('\n')

@@ -5,7 +5,7 @@
 export interface CoreExports {
   /** The instance's linear memory: every pointer an export returns is an offset into it. */
   memory: { readonly buffer: ArrayBuffer };
-  /** `0`, or an error. Once per instance (`ERR_ALREADY_INITIALISED` after). `0` in any argument means its default (`head_size`: any negative value means its default, `0` means no head). An `init` refused with `ERR_BAD_CONFIG` leaves the instance uninitialised: it may be called again with other arguments. */
+  /** `0`, or an error. Once per instance (`ERR_ALREADY_INITIALISED` after). `0` in any argument means its default (`head_size`: any negative value means its default, `0` means no head). An `init` refused with `ERR_BAD_CONFIG` or `ERR_NO_MEMORY` leaves the instance uninitialised, its geometry getters at `0`: it may be called again with other arguments. */
   init(max_captures: number, ring_log2: number, head_size: number, staging_size: number, line_max: number, frames_max: number): number;
   /** a handle, or `ERR_NO_SLOT` when all slots are taken */
   capture_open(): number;

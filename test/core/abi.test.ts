@@ -108,12 +108,18 @@ describe('core ABI', () => {
     assert.equal(fresh.init(1, 0, 0, 0, 7, 0), ERR.BAD_CONFIG, 'line_max below 8');
     assert.equal(fresh.init(70000, 0, 0, 0, 0, 0), ERR.BAD_CONFIG, 'too many captures');
     assert.equal(fresh.init(65535, 24, 1 << 24, 1 << 24, 0, 0), ERR.NO_MEMORY, 'more than 4 GiB');
+    const geometry = () => [
+      fresh.max_captures(),
+      fresh.ring_capacity(),
+      fresh.head_size(),
+      fresh.staging_size(),
+      fresh.line_max(),
+      fresh.frames_max(),
+    ];
+    assert.deepEqual(geometry(), [0, 0, 0, 0, 0, 0], 'a refused init leaves no geometry behind');
     assert.equal(fresh.init(0, 0, -1, 0, 0, 0), 0, 'defaults');
     assert.equal(fresh.init(0, 0, 0, 0, 0, 0), ERR.ALREADY_INITIALISED);
-    assert.deepEqual(
-      [fresh.max_captures(), fresh.ring_capacity(), fresh.head_size(), fresh.staging_size(), fresh.line_max(), fresh.frames_max()],
-      [64, 65536, 4096, 262144, 4096, 256],
-    );
+    assert.deepEqual(geometry(), [64, 65536, 4096, 262144, 4096, 256]);
   });
 
   it('counts bytes in 64 bits: 5 GiB committed are counted exactly', function () {

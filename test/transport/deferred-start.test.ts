@@ -95,7 +95,7 @@ describe('a remote shell whose start waits', () => {
     // ends (a loaded machine): then SIGTERM, which is the bound being kept.
     const outcome = await shell.finished.then(
       () => 'exited',
-      (e: RemoteShellError) => e.signal,
+      (e: RemoteShellError) => e.signal ?? e.message,
     );
     assert.ok(outcome === 'exited' || outcome === 'SIGTERM', String(outcome));
     // As close() does to a running child that ignores the end of its stdin.
