@@ -2,7 +2,7 @@
 // as offsets into one buffer, instead of one object per line.
 //
 // A line object costs an allocation, a copy of its bytes into a buffer of its own and a call;
-// for short lines those dominate (80-byte lines: 110-135 MiB/s through onLine, 500-700 MiB/s
+// for short lines those dominate (80-byte lines: 110-150 MiB/s through onLine, 500-800 MiB/s
 // through onLines, `npm run bench -- --only=core`). A batch copies
 // each frame once into one buffer and writes two offsets and a kind per line. It owns its
 // arrays: a consumer may keep a batch, or any line of it, after the call.
