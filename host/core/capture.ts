@@ -10,21 +10,12 @@
 
 import { check } from './abi.js';
 import { poolFor, type CorePool, type CoreInstance, type Geometry } from './pool.js';
-import { forEachLine, kindName, TERMINATORS, type FrameConsumer, type FrameRound, type StderrLineKind, type Terminator } from './frames.js';
-import { decode, readSnapshot, type Snapshot } from './snapshot.js';
+import { forEachLine, type FrameConsumer, type FrameRound } from './frames.js';
+import { readSnapshot, type Snapshot } from './snapshot.js';
 import { BatchCollector, type StderrLineBatch } from './line-batch.js';
+import { lineOf, type StderrLine } from './line.js';
 
-export interface StderrLine {
-  /** The line's bytes as received, without the terminator. */
-  readonly bytes: Uint8Array;
-  /** 'line' ended by LF or CRLF; 'progress' ended by a lone CR (the next one replaces it);
-   * 'cut' reached lineMax and 'partial' was flushed early: both continue in the next line. */
-  readonly kind: StderrLineKind;
-  /** The terminator as received: '\n', '\r\n', '\r', or '' for 'cut' and 'partial'. */
-  readonly terminator: Terminator;
-  /** The bytes decoded as UTF-8, invalid sequences replaced by U+FFFD. */
-  readonly text: string;
-}
+export type { StderrLine } from './line.js';
 
 export interface CaptureStats {
   /** Bytes written to the capture. */
@@ -58,18 +49,6 @@ export interface StagingArea {
   readonly size: number;
 }
 
-class Line implements StderrLine {
-  #text: string | undefined;
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly kind: StderrLineKind,
-    readonly terminator: Terminator,
-  ) {}
-  get text(): string {
-    return (this.#text ??= decode(this.bytes));
-  }
-}
-
 /** Turns each frame into StderrLines (an LF frame may hold several) for a callback or a list. */
 class LineCollector implements FrameConsumer {
   collected: StderrLine[] = [];
@@ -77,7 +56,7 @@ class LineCollector implements FrameConsumer {
   consume(round: FrameRound): void {
     let failure: { error: unknown } | undefined;
     forEachLine(round, (start, end, kind) => {
-      const line = new Line(round.memory.slice(start, end), kindName(kind), TERMINATORS[kind]);
+      const line = lineOf(round.memory.slice(start, end), kind);
       if (!this.onLine) {
         this.collected.push(line);
         return;

@@ -3,14 +3,14 @@
 //
 // A line object costs an allocation, a copy of its bytes into a buffer of its own and a call;
 // for short lines those dominate (80-byte lines: 110-150 MiB/s through onLine, 500-800 MiB/s
-// through onLines, `npm run bench -- --only=core`). A batch copies
-// each frame once into one buffer and writes two offsets and a kind per line. It owns its
-// arrays: a consumer may keep a batch, or any line of it, after the call.
+// through onLines, `npm run bench -- --only=core`). A batch copies each frame once into one
+// buffer and writes two offsets and a kind per line. It owns its arrays: a consumer may keep a
+// batch, or any line of it, after the call.
 
 import type { FrameKindCode } from './abi.js';
 import { decode } from './snapshot.js';
-import { framePtr, frameWord, kindName, TERMINATORS, wordKind, wordLength, type FrameConsumer, type FrameRound } from './frames.js';
-import type { StderrLine } from './capture.js';
+import { framePtr, frameWord, wordKind, wordLength, type FrameConsumer, type FrameRound } from './frames.js';
+import { lineOf, type StderrLine } from './line.js';
 
 /** The lines of one round of the core, in order. */
 export interface StderrLineBatch extends Iterable<StderrLine> {
@@ -31,18 +31,6 @@ export interface StderrLineBatch extends Iterable<StderrLine> {
   textOf(i: number): string;
   /** Line i as a StderrLine, as onLine would have had it. */
   line(i: number): StderrLine;
-}
-
-class BatchLine implements StderrLine {
-  #text: string | undefined;
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly kind: StderrLine['kind'],
-    readonly terminator: StderrLine['terminator'],
-  ) {}
-  get text(): string {
-    return (this.#text ??= decode(this.bytes));
-  }
 }
 
 class LineBatch implements StderrLineBatch {
@@ -66,8 +54,7 @@ class LineBatch implements StderrLineBatch {
   }
 
   line(i: number): StderrLine {
-    const kind = this.kinds[i] as FrameKindCode;
-    return new BatchLine(this.bytesOf(i), kindName(kind), TERMINATORS[kind]);
+    return lineOf(this.bytesOf(i), this.kinds[i] as FrameKindCode);
   }
 
   *[Symbol.iterator](): Iterator<StderrLine> {

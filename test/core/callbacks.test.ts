@@ -14,9 +14,8 @@ type Form = 'onLine' | 'onLines';
 
 /** A capture whose callback, in either form, calls `each` for every line. */
 function captureWith(form: Form, each: (line: StderrLine, capture: StderrCapture) => void): StderrCapture {
-  // eslint-disable-next-line prefer-const
-  let capture: StderrCapture;
-  const options: StderrCaptureOptions =
+  // The callbacks run only once the capture exists, so they may name it.
+  const capture: StderrCapture = new StderrCapture(
     form === 'onLine'
       ? { geometry, onLine: (line) => each(line, capture) }
       : {
@@ -24,8 +23,8 @@ function captureWith(form: Form, each: (line: StderrLine, capture: StderrCapture
           onLines: (batch) => {
             for (const line of batch) each(line, capture);
           },
-        };
-  capture = new StderrCapture(options);
+        },
+  );
   return capture;
 }
 

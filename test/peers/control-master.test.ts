@@ -35,14 +35,17 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
   for (const backend of BACKENDS) {
     it(`finished resolves within 1 s of the ssh client's exit while the master holds stderr (${backend.name})`, async () => {
       const name = backend.name;
-      const shell = openRemoteShell({
-        host: peer.sshd.host,
-        user: peer.sshd.user,
-        rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
-        command: ['echo', 'first'],
-        stderr: 'capture',
-        [internal]: { binding: backend.binding() },
-      } as Parameters<typeof openRemoteShell>[0]);
+      // `ssh -v` through the ControlMaster of this backend's name, echoing `word`.
+      const echo = (word: string) =>
+        openRemoteShell({
+          host: peer.sshd.host,
+          user: peer.sshd.user,
+          rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
+          command: ['echo', word],
+          stderr: 'capture',
+          [internal]: { binding: backend.binding() },
+        } as Parameters<typeof openRemoteShell>[0]);
+      const shell = echo('first');
       let endedAt = 0;
       const out: Buffer[] = [];
       shell.stream.on('data', (chunk: Buffer) => out.push(chunk));
@@ -59,14 +62,7 @@ describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
         assert.match(readlinkSync(`/proc/${pid}/fd/2`), name === 'pipe' ? /^pipe:/ : /^socket:/);
 
         // A second connection multiplexes through it.
-        const second = openRemoteShell({
-          host: peer.sshd.host,
-          user: peer.sshd.user,
-          rsh: ['ssh', ...peer.sshd.sshOptions, ...control(name), '-v'],
-          command: ['echo', 'second'],
-          stderr: 'capture',
-          [internal]: { binding: backend.binding() },
-        } as Parameters<typeof openRemoteShell>[0]);
+        const second = echo('second');
         const secondOut: Buffer[] = [];
         second.stream.on('data', (chunk: Buffer) => secondOut.push(chunk));
         await second.finished;
