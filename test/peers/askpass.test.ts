@@ -290,7 +290,11 @@ describe('askpass through a real sshd', function () {
     }
   });
 
+  // The whole table of ssh's prompts and hostile servers' is test/askpass/request.test.ts.
   it("a server's keyboard-interactive prompt is never taken for ssh's own", () => {
+    // Whatever the user or the alias hold: a parenthesis, a blank.
+    for (const prompt of ["(alice@db(eu)) Enter passphrase for key '/home/a/.ssh/id': ", "(al ice@db eu) Enter passphrase for key '/x': "])
+      assert.deepEqual(askpassRequest(prompt), { prompt, kind: 'other', fromServer: true, expects: 'answer' });
     assert.deepEqual(askpassRequest("(alice@backup.example.org) Enter passphrase for key '/home/alice/.ssh/id_ed25519': "), {
       prompt: "(alice@backup.example.org) Enter passphrase for key '/home/alice/.ssh/id_ed25519': ",
       kind: 'other',
