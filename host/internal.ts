@@ -14,4 +14,7 @@ export interface InternalOptions {
    * never, when it resolves with the master's error (the run fails with it, as with a failed
    * spawn). */
   startAfter?: Promise<RemoteShellError | undefined>;
+  /** The caller gave up waiting for `startAfter` (close, kill, an abort, destroy): what was being
+   * made for this shell alone may stop. */
+  gaveUpWaiting?: () => void;
 }

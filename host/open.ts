@@ -69,5 +69,8 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   );
   const { retry: _retry, ...sessionOptions } = shellOptions;
   const given = (options as { [internal]?: InternalOptions })[internal];
-  return new RemoteShell(shared.argv, { ...sessionOptions, [internal]: { ...given, startAfter: shared.ready } } as RemoteShellOptions);
+  return new RemoteShell(shared.argv, {
+    ...sessionOptions,
+    [internal]: { ...given, startAfter: shared.ready, gaveUpWaiting: shared.release },
+  } as RemoteShellOptions);
 }

@@ -269,6 +269,7 @@ export class RemoteShell implements AsyncDisposable {
 
   // The caller gave up on a start that waits (`why` is the abort error's cause).
   #giveUpStart(why: unknown): void {
+    if (this.#waiting) this.#internal.gaveUpWaiting?.();
     this.#failUnstarted(() => abortError(this.#facts(), why));
   }
 

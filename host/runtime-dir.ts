@@ -18,6 +18,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { watchDir } from './exit-watchdog.js';
 
 let own: string | undefined;
 const stops: Array<() => void> = [];
@@ -32,6 +33,9 @@ export function runtimeDir(): string {
   if (own === undefined) {
     own = makeOwn();
     hookExit();
+    // Removed at exit by the hook; when the process ends without running it (SIGKILL, a signal
+    // without a handler), by the watchdog.
+    watchDir(own);
   }
   return own;
 }

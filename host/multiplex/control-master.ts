@@ -11,7 +11,7 @@
 // A pid is only signalled while it still is this master (its command line names the socket),
 // never after it may have gone to another process.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { RemoteShellError } from '../errors.js';
@@ -157,16 +157,11 @@ export class ControlMaster {
   }
 
   /** At the process's exit, when nothing can be awaited any more: also for a master whose stop
-   * had begun. */
+   * had begun. What cannot be done here (a master whose pid is not known yet: its starter may
+   * have forked it a moment ago) is the exit watchdog's, which finds it by its command line. */
   stopNow(): void {
-    const starting = this.#starter !== undefined;
     this.#starter?.kill('SIGKILL');
-    if (this.#pid !== undefined) this.#terminate('SIGTERM');
-    else if (!starting) {
-      // Ready, its pid not yet told: ssh is asked to stop it, and waited for.
-      const [program, ...args] = this.#controlCommand('exit');
-      spawnSync(program, args, { env: this.#env, timeout: CONTROL_TIMEOUT_MS, stdio: 'ignore' });
-    }
+    this.#terminate('SIGTERM');
   }
 
   // Whether the pid is still this master: its command line names the socket (Linux). Elsewhere

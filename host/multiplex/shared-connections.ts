@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { RemoteShellError } from '../errors.js';
 import path from 'node:path';
 import { atExit, checkPath, maxSocketPath, privateDir, runtimeDir } from '../runtime-dir.js';
+import { watchSocket } from '../exit-watchdog.js';
 import { ControlMaster, type MasterOptions } from './control-master.js';
 import type { MultiplexSettings } from './options.js';
 
@@ -20,6 +21,15 @@ export interface SharedConnection {
   readonly argv: string[];
   /** Resolves when the session may start, or with why the master could not be made. */
   readonly ready: Promise<RemoteShellError | undefined>;
+  /** The session no longer waits (close, kill, an abort, destroy): a master still starting that
+   * no session waits for any more is stopped, so that nothing keeps the process alive. */
+  readonly release: () => void;
+}
+
+// A session waiting for a master: the master it waits for now (a replacement may follow).
+interface Waiter {
+  master: ControlMaster | undefined;
+  released: boolean;
 }
 
 // ssh binds a master's socket under a temporary name first: its path plus '.' and 16 characters.
@@ -67,6 +77,8 @@ export function shareConnection(
   }
   if (settings.dir !== undefined) privateDir('multiplex.dir', settings.dir);
   const make = (): ControlMaster => {
+    // Before ssh can fork a master: whatever way this process ends, that master is stopped.
+    watchSocket(socket);
     const master = new ControlMaster(masterTarget, socket, settings.persistMs, options, lastStopOn(socket));
     masters.set(socket, master);
     if (!exitHook) {
@@ -76,21 +88,53 @@ export function shareConnection(
     return master;
   };
   const [program, ...rest] = argv;
+  const waiter: Waiter = { master: undefined, released: false };
   return {
     argv: [program, '-o', 'ControlMaster=no', '-o', `ControlPath=${socket}`, ...rest],
-    ready: readyMaster(socket, make),
+    ready: readyMaster(socket, make, waiter),
+    release: () => {
+      waiter.released = true;
+      const master = waiter.master;
+      if (master) stopWhenUnwanted(socket, master, waiter);
+    },
   };
 }
 
+// Sessions waiting for each master still starting.
+const waiters = new WeakMap<ControlMaster, Set<Waiter>>();
+
+function stopWhenUnwanted(key: string, master: ControlMaster, waiter: Waiter): void {
+  const waiting = waiters.get(master);
+  if (!waiting?.delete(waiter) || waiting.size > 0) return;
+  // Its last session gave up: a start no one waits for must not hold the process (a server
+  // that never answers would hold it for good). The next session starts afresh.
+  if (masters.get(key) === master) masters.delete(key);
+  void stopMaster(master);
+}
+
 // The master of `key` once it is ready: the one there is if it still answers, else a new one.
-async function readyMaster(key: string, make: () => ControlMaster, replaced = false): Promise<RemoteShellError | undefined> {
+async function readyMaster(
+  key: string,
+  make: () => ControlMaster,
+  waiter: Waiter,
+  replaced = false,
+): Promise<RemoteShellError | undefined> {
   const master = masters.get(key) ?? make();
+  waiter.master = master;
+  let waiting = waiters.get(master);
+  if (!waiting) waiters.set(master, (waiting = new Set()));
+  waiting.add(waiter);
   const failure = await master.ready;
+  // Ready or not, it no longer needs this session to wait for it.
+  waiting.delete(waiter);
+  waiter.master = undefined;
   if (failure) {
     // The next session tries afresh.
     if (masters.get(key) === master) masters.delete(key);
     return failure;
   }
+  // Nobody to start for: a master found gone is left to the next session.
+  if (waiter.released) return undefined;
   if (await master.alive()) return undefined;
   // Gone (killed, or its persist time is over): the first session to notice replaces it, once
   // what is left of it is stopped; the others wait for the replacement. A replacement that is
@@ -99,7 +143,7 @@ async function readyMaster(key: string, make: () => ControlMaster, replaced = fa
     masters.delete(key);
     stopMaster(master);
   }
-  return replaced ? undefined : readyMaster(key, make, true);
+  return replaced ? undefined : readyMaster(key, make, waiter, true);
 }
 
 function stopMaster(master: ControlMaster): Promise<void> {

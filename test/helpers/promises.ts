@@ -13,3 +13,20 @@ export async function rejection(promise: Promise<unknown>): Promise<RemoteShellE
   }
   throw new Error('expected a RemoteShellError, but the promise resolved');
 }
+
+/** How much slower than this machine the tests may run (emulation, a loaded CI): time bounds
+ * are multiplied by it. From RSH_TEST_TIME_SCALE, 1 by default. */
+export function timeScale(): number {
+  const scale = Number(process.env.RSH_TEST_TIME_SCALE ?? 1);
+  return Number.isFinite(scale) && scale >= 1 ? scale : 1;
+}
+
+/** Waits until `condition` holds, looking every 20 ms; fails naming `what` when it still does
+ * not after `boundMs` (times the time scale). Never a fixed wait: a fast machine goes on at once. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, boundMs = 10_000): Promise<void> {
+  const deadline = performance.now() + boundMs * timeScale();
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`still not so after ${Math.round(boundMs * timeScale())} ms: ${what}`);
+    await sleep(20);
+  }
+}

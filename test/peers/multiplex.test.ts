@@ -10,7 +10,7 @@ import path from 'node:path';
 import { closeMultiplexedConnections, openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
 import { multiplexedConnections } from '../../host/multiplex/shared-connections.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
-import { rejection, sleep } from '../helpers/promises.js';
+import { rejection, sleep, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { collect } from '../helpers/streams.js';
 import { mastersUnder } from './masters.js';
@@ -172,7 +172,7 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     }
   });
 
-  it('close(), kill() and an abort while the master starts each end the session, bounded', async () => {
+  it('close(), kill(), an abort and destroy() while the master starts each end the session, bounded, and the start with them', async () => {
     const controller = new AbortController();
     const closing = openRemoteShell(target({ command: ['cat'], killGraceMs: 0 }));
     const killed = openRemoteShell(target({ command: ['cat'] }));
@@ -189,7 +189,10 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.equal(errors[3].bytesNotSent, 10);
     assert.ok(performance.now() - started < 1000);
     for (const err of errors) assert.equal(err.code, 'ERR_ABORTED');
-    // The master started for them is shared, and stays for the next session.
+    // No session waits for the master started for them any more: its start is stopped, and the
+    // next session starts another.
+    assert.deepEqual(multiplexedConnections(), []);
+    await waitFor(() => mastersUnder(dir).length === 0, 'the start no one waits for is stopped');
     assert.equal(await run({ command: ['echo', 'after'] }), 'after\n');
     assert.equal(mastersUnder(dir).length, 1);
   });
@@ -301,9 +304,8 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
       const code = await new Promise((resolve) => child.on('exit', resolve));
       assert.equal(code, 0);
       const { dir: childDir } = JSON.parse((await output).toString());
-      await sleep(300);
-      assert.deepEqual(mastersUnder(childDir), [], 'the master went with the process');
-      assert.equal(existsSync(childDir), false, 'and so did its directory');
+      await waitFor(() => mastersUnder(childDir).length === 0, 'the master went with the process');
+      await waitFor(() => !existsSync(childDir), 'and so did its directory');
     });
   }
 });
