@@ -235,6 +235,22 @@ export function streamClosedError(facts: ShellFacts, cause: Error | undefined, s
   return shellError(facts, snapshot, 'ERR_STREAM_CLOSED', diagnosis, summary, cause);
 }
 
+/** A session whose shared connection (its ssh ControlMaster) ended while it ran: ssh's 255 is
+ * the master's end, not the remote command's failure. `target` names the connection
+ * (`user@host`); `cause` is why the master ended, when that is known. */
+export function sharedConnectionLostError(facts: ShellFacts, target: string, cause: unknown): RemoteShellError {
+  const snapshot = facts.stderr.snapshot();
+  const found = diagnoseFacts(facts, snapshot);
+  const received = receivedSoFar(facts.counts.bytesReceived, facts.stdoutHandedOver);
+  const diagnosis: Diagnosis = {
+    reason: 'connection-lost',
+    summary: `the shared connection to ${target} closed while the session ran${received}`,
+    hint: 'The ssh ControlMaster that carried the session ended (closeMultiplexedConnections(), a kill, or the server): open the session again, and a new master is started.',
+    tellingLines: found.tellingLines,
+  };
+  return shellError(facts, snapshot, facts.exit?.signal ? 'ERR_REMOTE_SHELL_SIGNAL' : 'ERR_REMOTE_SHELL_EXIT', diagnosis, undefined, cause);
+}
+
 /** A session that could not start because its shared connection (an ssh ControlMaster) could
  * not be made: the master's error, with the session's own counts. */
 export function sharedConnectionError(facts: ShellFacts, master: RemoteShellError): RemoteShellError {

@@ -17,4 +17,7 @@ export interface InternalOptions {
   /** The caller gave up waiting for `startAfter` (close, kill, an abort, destroy): what was being
    * made for this shell alone may stop. */
   gaveUpWaiting?: () => void;
+  /** For a session through a shared connection whose ssh exited with 255: whether that
+   * connection ended under it (its name and why), or undefined when it still stands. */
+  sharedConnectionLost?: (error: RemoteShellError) => Promise<{ target: string; cause: unknown } | undefined>;
 }

@@ -64,6 +64,7 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
     argv,
     multiplex,
     { env: settings.env, cwd: settings.cwd, retry: options.retry, askpass: settings.askpass, capture: options.capture },
+    options.user === undefined ? String(options.host) : `${options.user}@${options.host}`,
     // The master's own argv differs only when its start may be retried (LogLevel VERBOSE).
     retrying ? buildRemoteShellArgv(target, { sessionEvidence: true, askpass }) : connection,
   );
@@ -71,6 +72,6 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   const given = (options as { [internal]?: InternalOptions })[internal];
   return new RemoteShell(shared.argv, {
     ...sessionOptions,
-    [internal]: { ...given, startAfter: shared.ready, gaveUpWaiting: shared.release },
+    [internal]: { ...given, startAfter: shared.ready, gaveUpWaiting: shared.release, sharedConnectionLost: shared.lost },
   } as RemoteShellOptions);
 }

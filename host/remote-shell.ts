@@ -24,6 +24,7 @@ import {
   exitError,
   NO_BYTES,
   sharedConnectionError,
+  sharedConnectionLostError,
   spawnError,
   streamClosedError,
   type ByteCounts,
@@ -517,6 +518,16 @@ export class RemoteShell implements AsyncDisposable {
     const error = this.#spawnFailure ?? (this.#aborted ? abortError(facts, this.#settings.signal?.reason) : exitError(facts));
     // A callback that failed is why its prompt was cancelled.
     if (error && error.cause === undefined && this.#askpass?.failure !== undefined) error.cause = this.#askpass.failure;
+    const lost = this.#internal.sharedConnectionLost;
+    if (error && lost && !this.#spawnFailure && !this.#aborted && mayBeSharedConnectionEnd(error)) {
+      // ssh's 255 through a shared connection: the master may have ended under the session,
+      // which the session's own stderr does not say (the master's goes to /dev/null).
+      lost(error).then(
+        (found) => this.#reject(found ? sharedConnectionLostError(facts, found.target, found.cause) : error),
+        () => this.#reject(error),
+      );
+      return;
+    }
     if (error) this.#reject(error);
     else this.#resolve({ code: 0, signal: null, ...facts.counts });
   }
@@ -532,4 +543,10 @@ export class RemoteShell implements AsyncDisposable {
       attempts: Math.max(this.#attempts, 1),
     };
   }
+}
+
+// ssh's own exit (255) that its stderr does not explain as one of ssh's failures: through a
+// shared connection, that is what a session sees when its master ends.
+function mayBeSharedConnectionEnd(error: RemoteShellError): boolean {
+  return error.exitCode === 255 && ['remote-command-failed', 'unknown', 'connection-lost', 'closed-by-remote'].includes(error.reason);
 }

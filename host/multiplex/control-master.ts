@@ -41,6 +41,7 @@ export class ControlMaster {
   #pid: number | undefined;
   #pidKnown: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
+  #ended: Error | undefined;
 
   /** `target` is the session's argv without its remote command: `[ssh, ...options, host]`;
    * `after`, the stop of an earlier master on the same socket, which would unlink it as it goes. */
@@ -135,8 +136,16 @@ export class ControlMaster {
     });
   }
 
-  /** Stops the master (and a start in progress); its sessions end with it. */
-  stop(): Promise<void> {
+  /** Why the master ended, once this process stopped it or found it gone; undefined while it
+   * is taken to stand. */
+  get ended(): Error | undefined {
+    return this.#ended;
+  }
+
+  /** Stops the master (and a start in progress); its sessions end with it. `why` is what
+   * `ended` says from now on. */
+  stop(why = 'the shared connection was stopped'): Promise<void> {
+    this.#ended ??= new Error(why);
     this.#stopping ??= (async () => {
       this.#starter?.kill('SIGTERM');
       this.#terminate('SIGTERM');

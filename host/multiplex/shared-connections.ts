@@ -21,16 +21,25 @@ export interface SharedConnection {
   readonly argv: string[];
   /** Resolves when the session may start, or with why the master could not be made. */
   readonly ready: Promise<RemoteShellError | undefined>;
+  /** For a session that ssh ended with 255: whether its master ended under it (stopped, or its
+   * socket no longer answers), with the connection's name and why; undefined when it stands. */
+  readonly lost: (error: RemoteShellError) => Promise<{ target: string; cause: unknown } | undefined>;
   /** The session no longer waits (close, kill, an abort, destroy): a master still starting that
    * no session waits for any more is stopped, so that nothing keeps the process alive. */
   readonly release: () => void;
 }
 
-// A session waiting for a master: the master it waits for now (a replacement may follow).
+// A session waiting for a master: the master it waits for now (a replacement may follow), and
+// the one it started through.
 interface Waiter {
   master: ControlMaster | undefined;
   released: boolean;
+  through?: ControlMaster;
 }
+
+// What ssh prints when a session could not reach its master and made a connection of its own
+// (a socket file that refuses; a missing one is silent): then the master is not the session's.
+const OWN_CONNECTION = /^Control socket connect\(/m;
 
 // ssh binds a master's socket under a temporary name first: its path plus '.' and 16 characters.
 const SSH_TEMPORARY_SUFFIX = 17;
@@ -49,7 +58,7 @@ function lastStopOn(socket: string): Promise<void> | undefined {
 
 /**
  * The shared connection of a session: `target` is its argv without the remote command, `argv`
- * the session's own.
+ * the session's own, `name` what messages call the connection (`user@host`).
  * @throws RangeError when the directory is not private or its socket path would be too long.
  */
 export function shareConnection(
@@ -57,6 +66,7 @@ export function shareConnection(
   argv: readonly string[],
   settings: MultiplexSettings,
   options: MasterOptions,
+  name: string,
   masterTarget = target,
 ): SharedConnection {
   const dir = settings.dir === undefined ? runtimeDir() : path.resolve(settings.dir);
@@ -92,6 +102,15 @@ export function shareConnection(
   return {
     argv: [program, '-o', 'ControlMaster=no', '-o', `ControlPath=${socket}`, ...rest],
     ready: readyMaster(socket, make, waiter),
+    lost: async (error) => {
+      const master = waiter.through;
+      if (!master || OWN_CONNECTION.test(error.stderrTail)) return undefined;
+      if (!master.ended && (await master.alive())) return undefined;
+      const cause =
+        master.ended ??
+        new Error(`the master${master.pid === undefined ? '' : ` (pid ${master.pid})`} is gone: its socket refuses connections`);
+      return { target: name, cause };
+    },
     release: () => {
       waiter.released = true;
       const master = waiter.master;
@@ -109,7 +128,7 @@ function stopWhenUnwanted(key: string, master: ControlMaster, waiter: Waiter): v
   // Its last session gave up: a start no one waits for must not hold the process (a server
   // that never answers would hold it for good). The next session starts afresh.
   if (masters.get(key) === master) masters.delete(key);
-  void stopMaster(master);
+  void stopMaster(master, 'no session waited for the shared connection any more');
 }
 
 // The master of `key` once it is ready: the one there is if it still answers, else a new one.
@@ -135,19 +154,22 @@ async function readyMaster(
   }
   // Nobody to start for: a master found gone is left to the next session.
   if (waiter.released) return undefined;
-  if (await master.alive()) return undefined;
+  if (await master.alive()) {
+    waiter.through = master;
+    return undefined;
+  }
   // Gone (killed, or its persist time is over): the first session to notice replaces it, once
   // what is left of it is stopped; the others wait for the replacement. A replacement that is
   // gone at once is not chased.
   if (masters.get(key) === master) {
     masters.delete(key);
-    stopMaster(master);
+    stopMaster(master, 'the master was gone: its socket refused connections');
   }
   return replaced ? undefined : readyMaster(key, make, waiter, true);
 }
 
-function stopMaster(master: ControlMaster): Promise<void> {
-  const stopped = master.stop();
+function stopMaster(master: ControlMaster, why: string): Promise<void> {
+  const stopped = master.stop(why);
   stopping.set(master, stopped);
   return stopped.finally(() => stopping.delete(master));
 }
@@ -160,7 +182,7 @@ function stopMaster(master: ControlMaster): Promise<void> {
 export async function closeMultiplexedConnections(): Promise<void> {
   const all = [...masters.values()];
   masters.clear();
-  await Promise.all(all.map(stopMaster));
+  await Promise.all(all.map((master) => stopMaster(master, 'closeMultiplexedConnections() closed the shared connection')));
 }
 
 /** The masters running or starting, for the tests. */

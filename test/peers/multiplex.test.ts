@@ -197,16 +197,58 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.equal(mastersUnder(dir).length, 1);
   });
 
-  it('closeMultiplexedConnections() stops a master with a session running through it', async () => {
-    const shell = openRemoteShell(target({ command: ['sleep', '30'] }));
-    for (let i = 0; i < 100 && shell.pid === undefined; i++) await sleep(20);
-    await sleep(300);
-    assert.equal(mastersUnder(dir).length, 1);
+  // A session through the master, once its first line came back (or, `silent`, once it runs).
+  async function runningSession(silent: boolean): Promise<{ shell: ReturnType<typeof openRemoteShell>; first: Promise<string> }> {
+    // The server is this machine: a file the remote command makes says that it runs.
+    const mark = path.join(peer.scratch, `running-${Math.random().toString(16).slice(2)}`);
+    const shell = openRemoteShell(target({ command: ['sh', '-c', `${silent ? '' : 'echo first; '}touch ${mark}; exec sleep 30`] }));
+    let output = '';
+    shell.stream.on('data', (chunk: Buffer) => (output += chunk));
+    await waitFor(() => shell.pid !== undefined, 'the session started');
+    await waitFor(() => mastersUnder(dir).length === 1, 'the master runs');
+    await waitFor(() => existsSync(mark), 'the remote command runs');
+    if (!silent) await waitFor(() => output === 'first\n', 'the first line came back');
+    return { shell, first: Promise.resolve(output) };
+  }
+
+  it('closeMultiplexedConnections() with a session running through it: connection-lost, naming the shared connection', async () => {
+    const { shell } = await runningSession(false);
     await closeMultiplexedConnections();
     assert.deepEqual(mastersUnder(dir), []);
     const err = await rejection(shell.finished);
     assert.equal(err.exitCode, 255);
+    assert.equal(err.reason, 'connection-lost');
+    assert.equal(
+      err.shortMessage,
+      `the shared connection to ${peer.sshd.user}@${peer.sshd.host} closed while the session ran (6 bytes received so far)`,
+    );
+    assert.match((err.cause as Error).message, /closeMultiplexedConnections\(\) closed the shared connection/);
+    assert.match(err.hint!, /ControlMaster/);
     assert.deepEqual(readdirSync(dir), [], 'the socket is gone');
+  });
+
+  for (const silent of [false, true]) {
+    it(`a master killed ${silent ? 'before the session said anything' : 'mid-session'}: connection-lost, never the remote command's failure`, async () => {
+      const { shell } = await runningSession(silent);
+      const [master] = mastersUnder(dir);
+      process.kill(master, 'SIGKILL');
+      const err = await rejection(shell.finished);
+      assert.equal(err.exitCode, 255);
+      assert.equal(err.reason, 'connection-lost', err.message);
+      assert.match(err.shortMessage, /^the shared connection to \S+ closed while the session ran/);
+      assert.match((err.cause as Error).message, /the master .*is gone: its socket refuses connections/);
+      assert.equal(err.bytesReceived, silent ? 0 : 6);
+    });
+  }
+
+  it("a remote command's own 255 through a live master stays the remote command's", async () => {
+    const shell = openRemoteShell(target({ command: ['sh', '-c', 'echo oops >&2; exit 255'] }));
+    shell.stream.resume();
+    const err = await rejection(shell.finished);
+    assert.equal(err.exitCode, 255);
+    assert.notEqual(err.reason, 'connection-lost');
+    assert.equal(err.cause, undefined);
+    assert.equal(mastersUnder(dir).length, 1, 'the master still runs');
   });
 
   it('a second close while a new master waits for the first to stop: the new one never connects', async () => {
