@@ -20,9 +20,10 @@ import { lstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 // Lines in: `socket PATH` (a control socket of this process; the path holds no blank), `dir
-// INODE PATH` (this process's own directory). The match on the command line takes both the
-// argv ssh was started with (`-o ControlPath=PATH`) and the title a master may set where
-// setproctitle exists (`ssh: PATH [mux]`).
+// INODE PATH` (this process's own directory). The match on the command line is the one of
+// multiplex/master-processes.ts: the argv the master was started with (`-o ControlMaster=yes -o
+// ControlPath=PATH`, in that order) or the title it may set (`ssh: PATH [mux]`). Sessions
+// (ControlMaster=no) end with their master.
 const SCRIPT = `
 sockets=
 dirs=
@@ -38,7 +39,7 @@ signal() {
   ps -A -ww -o pid= -o args= 2>/dev/null | while read -r pid args; do
     for s in $sockets; do
       case " $args " in
-        *" ControlPath=$s "* | *" $s [mux]"*) kill "-$1" "$pid" 2>/dev/null && echo "$pid" ;;
+        *" ControlMaster=yes "*" ControlPath=$s "* | *" $s [mux]"*) kill "-$1" "$pid" 2>/dev/null && echo "$pid" ;;
       esac
     done
   done

@@ -15,6 +15,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { RemoteShellError } from '../errors.js';
+import { masterProcesses, processSource } from './master-processes.js';
 import { RemoteShell, type RemoteShellOptions } from '../remote-shell.js';
 import type { RemoteShellStderr } from '../stderr/shell-stderr.js';
 
@@ -34,7 +35,7 @@ export class ControlMaster {
   /** Resolves once the master is ready, with nothing; or with why it could not be made. */
   readonly ready: Promise<RemoteShellError | undefined>;
   // `ssh -O command` to this master: its argv.
-  readonly #controlCommand: (command: 'check' | 'exit') => string[];
+  readonly #controlCommand: (command: 'check') => string[];
   readonly #env: NodeJS.ProcessEnv | undefined;
   #starter: RemoteShell | undefined;
   #stderr: RemoteShellStderr | undefined;
@@ -112,7 +113,7 @@ export class ControlMaster {
   }
 
   // `ssh -O command` to the master; what it printed on stderr.
-  #control(command: 'check' | 'exit'): Promise<string> {
+  #control(command: 'check'): Promise<string> {
     return new Promise((resolve) => {
       const [program, ...args] = this.#controlCommand(command);
       execFile(program, args, { env: this.#env, timeout: CONTROL_TIMEOUT_MS }, (_err, _stdout, stderr) => resolve(String(stderr)));
@@ -151,13 +152,10 @@ export class ControlMaster {
       this.#terminate('SIGTERM');
       await this.ready;
       await this.#pidKnown;
-      this.#terminate('SIGTERM');
-      for (let waited = 0; this.#pid !== undefined && this.#isOurs() && waited < STOP_GRACE_MS; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      this.#terminate('SIGKILL');
-      // A master whose pid ssh would not tell is asked to go.
-      if (this.#pid === undefined && (await this.alive())) await this.#control('exit');
+      // Every process that is this master, by its command line: the one whose pid ssh told, and
+      // one forked a moment before its starter was stopped, whose pid no one told. Resolving
+      // only once they are gone is what lets a caller count on it.
+      await stopMasterProcesses(this.socket, STOP_GRACE_MS);
       // ssh unlinks its socket as it goes, but not when killed. The next master on this socket
       // waits for this stop.
       if (!(await this.alive())) rmSync(this.socket, { force: true });
@@ -173,11 +171,11 @@ export class ControlMaster {
     this.#terminate('SIGTERM');
   }
 
-  // Whether the pid is still this master: its command line names the socket (Linux). Elsewhere
-  // the pid is taken as it is.
+  // Whether the pid is still this master: its command line names the socket, where it can be
+  // read at once (/proc). Elsewhere, at exit, the pid is taken as it is.
   #isOurs(): boolean {
     if (this.#pid === undefined) return false;
-    if (process.platform !== 'linux') return true;
+    if (processSource() !== 'proc') return true;
     try {
       return readFileSync(`/proc/${this.#pid}/cmdline`, 'utf8').split('\0').includes(`ControlPath=${this.socket}`);
     } catch {
@@ -192,5 +190,25 @@ export class ControlMaster {
     } catch {
       // Gone already.
     }
+  }
+}
+
+// SIGTERM to every process that is `socket`'s master, again as long as one is left, and SIGKILL
+// to those left after `grace` ms; resolves once none is left.
+async function stopMasterProcesses(socket: string, grace: number): Promise<void> {
+  const started = performance.now();
+  // A process SIGKILL cannot end (stuck in the kernel) is not waited for beyond twice the grace.
+  while (performance.now() - started < grace * 2) {
+    const pids = await masterProcesses(socket);
+    if (pids.length === 0) return;
+    const signal = performance.now() - started < grace ? 'SIGTERM' : 'SIGKILL';
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Gone already.
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
