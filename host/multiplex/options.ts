@@ -21,9 +21,16 @@ export const DEFAULT_PERSIST_MS = 60_000;
 const MAX_PERSIST_MS = 86_400_000;
 
 /** The option checked; undefined when multiplexing is off.
- * @throws TypeError or RangeError naming what is wrong. */
-export function checkMultiplex(value: unknown): MultiplexSettings | undefined {
+ * @throws TypeError or RangeError naming what is wrong; RangeError on Windows. */
+export function checkMultiplex(value: unknown, platform: NodeJS.Platform = process.platform): MultiplexSettings | undefined {
   if (value === undefined || value === false) return undefined;
+  // Win32-OpenSSH's ControlMaster cannot take connections (`getsockname failed: Not a socket`):
+  // a master there would fail every session, after a handshake for nothing.
+  if (platform === 'win32') {
+    throw new RangeError(
+      "multiplex is not available on Windows: Win32-OpenSSH's ControlMaster does not work there (getsockname failed: Not a socket); open sessions without it",
+    );
+  }
   if (value === true) return Object.freeze({ persistMs: DEFAULT_PERSIST_MS, dir: undefined });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`multiplex must be true, false or { persistMs, dir }, got ${show(value)}`);

@@ -5,6 +5,7 @@
 // under the child's directory, no directory) within a bound.
 
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -130,6 +131,32 @@ describe('multiplex: no master outlives its process', function () {
       await nothingLeft(dir, signal);
     });
   }
+
+  it('property: ended at a random moment in a random way, nothing is ever left', async () => {
+    const seed = Number(process.env.RSH_MUX_EXIT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const numRuns = Number(process.env.RSH_MUX_EXIT_RUNS ?? 8);
+    const way = fc.constantFrom('exit', 'throw', 'SIGINT', 'SIGKILL', 'SIGTERM', 'SIGHUP');
+    try {
+      await fc.assert(
+        fc.asyncProperty(way, fc.integer({ min: 0, max: 20 }), async (how, delay) => {
+          const byExit = how === 'exit' || how === 'throw';
+          const child = runChild(options(), byExit ? how : 'sigint', delay);
+          const dir = await started(child);
+          if (!byExit) {
+            await child.said('socket');
+            await new Promise((resolve) => setTimeout(resolve, delay));
+            child.process.kill(how as NodeJS.Signals);
+          }
+          await child.exit;
+          await nothingLeft(dir, `${how} at ${delay} ms`);
+          left = undefined;
+        }),
+        { seed, numRuns },
+      );
+    } catch (err) {
+      throw new Error(`replay with RSH_MUX_EXIT_SEED=${seed}: ${(err as Error).message}`);
+    }
+  });
 
   it('SIGKILL while the master starts', async () => {
     const child = runChild(options(), 'sigint');
