@@ -35,8 +35,10 @@ while IFS= read -r line; do
   esac
 done
 [ -n "$sockets" ] || [ -n "$dirs" ] || exit 0
+# BusyBox's ps takes neither -A nor -ww (and lists every process without them).
+list() { ps -A -ww -o pid= -o args= 2>/dev/null || ps -o pid= -o args= 2>/dev/null; }
 signal() {
-  ps -A -ww -o pid= -o args= 2>/dev/null | while read -r pid args; do
+  list | while read -r pid args; do
     for s in $sockets; do
       case " $args " in
         *" ControlMaster=yes "*" ControlPath=$s "* | *" $s [mux]"*) kill "-$1" "$pid" 2>/dev/null && echo "$pid" ;;
@@ -72,9 +74,10 @@ export function watchSocket(socket: string): void {
 /** The watchdog removes `dir` once this process has ended (and its masters are stopped), if
  * `dir` is still the directory it is now. */
 export function watchDir(dir: string): void {
-  let inode: number;
+  // As a bigint: an inode number may exceed 2^53 (overlayfs with xino).
+  let inode: bigint;
   try {
-    inode = lstatSync(dir).ino;
+    inode = lstatSync(dir, { bigint: true }).ino;
   } catch {
     return;
   }
@@ -93,6 +96,8 @@ function start(): Writable | undefined {
   try {
     const child = spawn('/bin/sh', ['-c', SCRIPT], {
       detached: true,
+      // Holding no directory of the process's: one it may want to unmount or remove.
+      cwd: '/',
       stdio: ['pipe', 'ignore', 'ignore'],
       env: { PATH: `/usr/bin:/bin:/usr/sbin:/sbin${process.env.PATH ? `:${process.env.PATH}` : ''}`, LC_ALL: 'C' },
     });

@@ -55,7 +55,8 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
     multiplex: _multiplex,
     ...shellOptions
   } = options;
-  if (!multiplex) return new RemoteShell(argv, shellOptions);
+  // An abort before the call: refused as without multiplex, before a master is started for it.
+  if (!multiplex || settings.signal?.aborted) return new RemoteShell(argv, shellOptions);
 
   const target = { ...options, command: undefined, remoteCommand: undefined };
   const connection = buildRemoteShellArgv(target, { askpass });

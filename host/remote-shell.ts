@@ -522,10 +522,9 @@ export class RemoteShell implements AsyncDisposable {
     if (error && lost && !this.#spawnFailure && !this.#aborted && mayBeSharedConnectionEnd(error)) {
       // ssh's 255 through a shared connection: the master may have ended under the session,
       // which the session's own stderr does not say (the master's goes to /dev/null).
-      lost(error).then(
-        (found) => this.#reject(found ? sharedConnectionLostError(facts, found.target, found.cause) : error),
-        () => this.#reject(error),
-      );
+      lost(error)
+        .then((found) => this.#reject(found ? sharedConnectionLostError(facts, found.target, found.cause) : error))
+        .catch(() => this.#reject(error));
       return;
     }
     if (error) this.#reject(error);

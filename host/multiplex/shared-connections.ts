@@ -90,6 +90,7 @@ export function shareConnection(
     // Before ssh can fork a master: whatever way this process ends, that master is stopped.
     watchSocket(socket);
     const master = new ControlMaster(masterTarget, socket, settings.persistMs, options, lastStopOn(socket));
+    void master.ready.then(() => started.add(master));
     masters.set(socket, master);
     if (!exitHook) {
       exitHook = true;
@@ -122,9 +123,13 @@ export function shareConnection(
 // Sessions waiting for each master still starting.
 const waiters = new WeakMap<ControlMaster, Set<Waiter>>();
 
+// Masters whose start is over (ready or failed): a master that is up carries other sessions,
+// and is never stopped because one session gave up.
+const started = new WeakSet<ControlMaster>();
+
 function stopWhenUnwanted(key: string, master: ControlMaster, waiter: Waiter): void {
   const waiting = waiters.get(master);
-  if (!waiting?.delete(waiter) || waiting.size > 0) return;
+  if (!waiting?.delete(waiter) || waiting.size > 0 || started.has(master)) return;
   // Its last session gave up: a start no one waits for must not hold the process (a server
   // that never answers would hold it for good). The next session starts afresh.
   if (masters.get(key) === master) masters.delete(key);
@@ -165,7 +170,8 @@ async function readyMaster(
     masters.delete(key);
     stopMaster(master, 'the master was gone: its socket refused connections');
   }
-  return replaced ? undefined : readyMaster(key, make, waiter, true);
+  // A session that gave up meanwhile starts no replacement.
+  return replaced || waiter.released ? undefined : readyMaster(key, make, waiter, true);
 }
 
 function stopMaster(master: ControlMaster, why: string): Promise<void> {

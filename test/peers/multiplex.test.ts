@@ -251,6 +251,31 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.equal(mastersUnder(dir).length, 1, 'the master still runs');
   });
 
+  it('a session given up in the tick it opened leaves a master that is up alone', async () => {
+    assert.equal(await run({ command: ['echo', 'one'] }), 'one\n');
+    const [master] = mastersUnder(dir);
+    const before = accepted();
+    const killed = openRemoteShell(target({ command: ['echo', 'never'] }));
+    killed.kill();
+    assert.equal((await rejection(killed.finished)).code, 'ERR_ABORTED');
+    const controller = new AbortController();
+    controller.abort();
+    const aborted = openRemoteShell(target({ command: ['echo', 'never'], signal: controller.signal }));
+    assert.equal((await rejection(aborted.finished)).code, 'ERR_ABORTED');
+    assert.equal(await run({ command: ['echo', 'two'] }), 'two\n');
+    assert.deepEqual(mastersUnder(dir), [master], 'the same master carries on');
+    assert.equal(accepted() - before, 0, 'no new handshake');
+  });
+
+  it('an abort before the call starts no master', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const shell = openRemoteShell(target({ command: ['true'], signal: controller.signal }));
+    assert.equal((await rejection(shell.finished)).code, 'ERR_ABORTED');
+    assert.deepEqual(multiplexedConnections(), []);
+    assert.deepEqual(mastersUnder(dir), []);
+  });
+
   it('a second close while a new master waits for the first to stop: the new one never connects', async () => {
     assert.equal(await run({ command: ['echo', 'a'] }), 'a\n');
     const before = accepted();
