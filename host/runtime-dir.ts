@@ -19,6 +19,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, type Stats } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { watchDir } from './exit-watchdog.js';
+import { claimDir, sweepStaleDirs } from './stale-dirs.js';
 
 let own: string | undefined;
 const stops: Array<() => void> = [];
@@ -34,8 +35,11 @@ export function runtimeDir(): string {
     own = makeOwn();
     hookExit();
     // Removed at exit by the hook; when the process ends without running it (SIGKILL, a signal
-    // without a handler), by the watchdog.
+    // without a handler), by the watchdog; when both were killed, by the next process here.
     watchDir(own);
+    claimDir(own);
+    const uid = process.getuid?.();
+    if (uid !== undefined) void sweepStaleDirs(path.dirname(own), own, uid);
   }
   return own;
 }

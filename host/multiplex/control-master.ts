@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { RemoteShellError } from '../errors.js';
-import { masterProcesses, processSource } from './master-processes.js';
+import { processSource, stopMasterProcesses } from './master-processes.js';
 import { RemoteShell, type RemoteShellOptions } from '../remote-shell.js';
 import type { RemoteShellStderr } from '../stderr/shell-stderr.js';
 
@@ -190,25 +190,5 @@ export class ControlMaster {
     } catch {
       // Gone already.
     }
-  }
-}
-
-// SIGTERM to every process that is `socket`'s master, again as long as one is left, and SIGKILL
-// to those left after `grace` ms; resolves once none is left.
-async function stopMasterProcesses(socket: string, grace: number): Promise<void> {
-  const started = performance.now();
-  // A process SIGKILL cannot end (stuck in the kernel) is not waited for beyond twice the grace.
-  while (performance.now() - started < grace * 2) {
-    const pids = await masterProcesses(socket);
-    if (pids.length === 0) return;
-    const signal = performance.now() - started < grace ? 'SIGTERM' : 'SIGKILL';
-    for (const pid of pids) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // Gone already.
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -56,3 +56,23 @@ function fromPs(): Promise<Array<[number, string[]]>> {
     });
   });
 }
+
+// SIGTERM to every process that is `socket`'s master, again as long as one is left, and SIGKILL
+// to those left after `grace` ms; resolves once none is left.
+export async function stopMasterProcesses(socket: string, grace: number): Promise<void> {
+  const started = performance.now();
+  // A process SIGKILL cannot end (stuck in the kernel) is not waited for beyond twice the grace.
+  while (performance.now() - started < grace * 2) {
+    const pids = await masterProcesses(socket);
+    if (pids.length === 0) return;
+    const signal = performance.now() - started < grace ? 'SIGTERM' : 'SIGKILL';
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Gone already.
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
