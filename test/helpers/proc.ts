@@ -36,12 +36,16 @@ export function inheritedFds(): string[] {
     .sort((a, b) => Number(a) - Number(b));
 }
 
-/** Waits until a child spawned from this process runs `program` (it has exec'd): until then it
- * is a copy of this process and still holds fds that close on exec. */
+/** Waits until a child spawned from this process runs `program` and its exec is complete: until
+ * then it still holds this process's fds that close on exec. Its command line is no sign of
+ * that: Linux's exec switches to the new program's memory (and so its command line) before it
+ * closes those fds, and a test that looked then saw them (an "extra fd 3" under load). Since
+ * Linux 5.9 the name (`comm`) is set after they are closed; older kernels set it before, so a
+ * test of the child's fds also waits for the list it expects (see childFds). */
 export async function execed(pid: number, program: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0].endsWith(program)) return;
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trimEnd() === program.slice(0, 15)) return;
     } catch {
       // not there yet, or gone
     }
@@ -55,4 +59,16 @@ export function resources(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
   return counts;
+}
+
+/** The child's fds, sorted, once they are `expected` (what it inherits never changes after its
+ * exec, so a list that differs for long is a leak); the last list seen if not within 2 s. */
+export async function childFds(pid: number, expected: readonly string[]): Promise<string[]> {
+  const list = (): string[] => readdirSync(`/proc/${pid}/fd`).sort((a, b) => Number(a) - Number(b));
+  for (let i = 0; i < 100; i++) {
+    const fds = list();
+    if (fds.join() === expected.join()) return fds;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return list();
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
-import { readlinkSync, readdirSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { StderrCapture } from '../../host/core/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
 import { BACKENDS, SOCKETPAIR_BINDING_PATH } from '../helpers/backends.js';
-import { execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds } from '../helpers/proc.js';
+import { childFds, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds } from '../helpers/proc.js';
 import { runWithChannel } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -70,9 +70,8 @@ for (const backend of BACKENDS) {
       channel.spawned();
       try {
         await execed(child.pid!, 'sleep');
-        const inherited = inheritedFds();
-        const fds = readdirSync(`/proc/${child.pid}/fd`).sort((a, b) => Number(a) - Number(b));
-        assert.deepEqual(fds, ['0', '1', '2', ...inherited]);
+        const expected = ['0', '1', '2', ...inheritedFds()];
+        assert.deepEqual(await childFds(child.pid!, expected), expected);
         assert.equal(readlinkSync(`/proc/${child.pid}/fd/2`), target);
         const ours = (() => {
           try {

@@ -20,7 +20,7 @@ import { openRemoteShell, RemoteShellError, type ByteCounts } from '../../host/i
 import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { openFds } from '../helpers/proc.js';
-import { sleep } from '../helpers/promises.js';
+import { sleep, timeScale } from '../helpers/promises.js';
 
 const GRACE = 100;
 const DRAIN = 50;
@@ -173,7 +173,7 @@ async function runScenario(scenario: Scenario, payloadFile: string): Promise<voi
         return err;
       }),
       new Promise<never>((_, reject) => {
-        overall = setTimeout(() => reject(new Error('finished did not settle within 15 s')), 15_000);
+        overall = setTimeout(() => reject(new Error(`finished did not settle within ${15 * timeScale()} s`)), 15_000 * timeScale());
       }),
     ]);
   } finally {
@@ -184,7 +184,7 @@ async function runScenario(scenario: Scenario, payloadFile: string): Promise<voi
   // Bounded ways out: close(), an abort and kill() settle within the grace, twice, and the drain.
   if (wayOutAt !== undefined && consumer.wayOut !== 'destroy') {
     const took = settledAt - wayOutAt;
-    assert.ok(took <= GRACE * 2 + DRAIN + SLACK, `${consumer.wayOut}() settled after ${Math.round(took)} ms`);
+    assert.ok(took <= (GRACE * 2 + DRAIN + SLACK) * timeScale(), `${consumer.wayOut}() settled after ${Math.round(took)} ms`);
   }
   // Nothing lost, nothing reordered, everything accounted for.
   const got = Buffer.concat(delivered);

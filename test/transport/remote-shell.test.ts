@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
 import { NO_ADDON } from '../helpers/backends.js';
-import { execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources } from '../helpers/proc.js';
-import { rejection, sleep } from '../helpers/promises.js';
+import { childFds, execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources } from '../helpers/proc.js';
+import { rejection, sleep, waitFor } from '../helpers/promises.js';
 import { standIn } from '../helpers/stand-in.js';
 import { collect, sha256 } from '../helpers/streams.js';
 
@@ -78,9 +78,9 @@ describe('openRemoteShell: the tunnel', function () {
     const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'read line; echo "$line"', 'sh'], stderr: 'capture' });
     const pid = shell.pid!;
     await execed(pid, 'sh');
-    const fds = readdirSync(`/proc/${pid}/fd`).sort((a, b) => Number(a) - Number(b));
     const target = (fd: string): string => readlinkSync(`/proc/${pid}/fd/${fd}`);
-    assert.deepEqual(fds, ['0', '1', '2', ...inheritedFds()]);
+    const expected = ['0', '1', '2', ...inheritedFds()];
+    assert.deepEqual(await childFds(pid, expected), expected);
     assert.match(target('0'), /^socket:/);
     assert.match(target('1'), /^socket:/);
     // Without the addon, stderr is Node's own pipe: a socketpair, as for stdin and stdout.
@@ -231,7 +231,7 @@ describe('openRemoteShell: errors', function () {
       stderr: 'capture',
       signal: controller.signal,
     });
-    await sleep(300);
+    await waitFor(() => shell.stderr.snapshot().text.includes('waiting'), 'the remote command runs');
     controller.abort(new Error('user gave up'));
     const err = await rejection(shell.finished);
     assert.equal(err.code, 'ERR_ABORTED');
@@ -244,12 +244,12 @@ describe('openRemoteShell: errors', function () {
     const controller = new AbortController();
     const shell = openRemoteShell({
       host: 'local',
-      rsh: ['sh', '-c', 'trap "" TERM; sleep 30 & wait; sleep 30', 'sh'],
+      rsh: ['sh', '-c', 'trap "" TERM; echo ignoring >&2; sleep 30 & wait; sleep 30', 'sh'],
       stderr: 'capture',
       signal: controller.signal,
       killGraceMs: 300,
     });
-    await sleep(200);
+    await waitFor(() => shell.stderr.snapshot().text.includes('ignoring'), 'the shell ignores SIGTERM');
     controller.abort();
     const err = await rejection(shell.finished);
     assert.equal(err.code, 'ERR_ABORTED');
