@@ -56,11 +56,25 @@ for (const signal of CALLER_SIGNALS) process.on(signal, onCallerSignal);
 // handlers are in place, so that it sends again a signal that came while Node was starting; and
 // end with it should it be killed outright, as ssh would have ended.
 const LAUNCHER_VARIABLE = 'RSH_TRANSPORT_LAUNCHER';
+// Forces the way of systems without a parent-death signal (macOS, or no addon), to test it on Linux.
+const NO_DEATH_SIGNAL_VARIABLE = 'RSH_TRANSPORT_NO_PARENT_DEATH_SIGNAL';
+// How often that way looks whether the launcher is still the parent.
+const PARENT_CHECK_MS = 100;
 {
   const launcher = Number(process.env[LAUNCHER_VARIABLE]);
   delete process.env[LAUNCHER_VARIABLE];
+  const forced = process.env[NO_DEATH_SIGNAL_VARIABLE] === '1';
+  delete process.env[NO_DEATH_SIGNAL_VARIABLE];
   if (launcher > 1 && launcher === process.ppid) {
-    loadBinding().setParentDeathSignal?.(signalNumber('SIGTERM'));
+    // Linux asks the kernel (prctl); where it cannot be asked, the command looks for itself: a
+    // launcher killed outright leaves Node to a new parent, and then SIGTERM ends the command as
+    // the kernel's would have.
+    const armed = !forced && loadBinding().setParentDeathSignal?.(signalNumber('SIGTERM')) === true;
+    if (!armed) {
+      setInterval(() => {
+        if (process.ppid !== launcher) process.kill(process.pid, 'SIGTERM');
+      }, PARENT_CHECK_MS).unref();
+    }
     // The launcher may have gone before the request took: nothing runs yet, so just stop.
     if (process.ppid !== launcher) process.exit(128 + signalNumber('SIGTERM'));
     process.kill(launcher, 'SIGALRM');

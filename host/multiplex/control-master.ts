@@ -172,10 +172,11 @@ export class ControlMaster {
   }
 
   // Whether the pid is still this master: its command line names the socket, where it can be
-  // read at once (/proc). Elsewhere, at exit, the pid is taken as it is.
+  // read at once (/proc). Elsewhere it cannot be told at exit, and the pid is not signalled
+  // (it may be another process's now): the exit watchdog finds the master by ps.
   #isOurs(): boolean {
     if (this.#pid === undefined) return false;
-    if (processSource() !== 'proc') return true;
+    if (processSource() !== 'proc') return false;
     try {
       return readFileSync(`/proc/${this.#pid}/cmdline`, 'utf8').split('\0').includes(`ControlPath=${this.socket}`);
     } catch {

@@ -123,17 +123,22 @@ describe('the command: signals', function () {
     assert.deepEqual(lost, []);
   });
 
-  it('SIGKILL to the command ends its remote shell too, as it would end ssh', async () => {
-    const marker = path.join(dir, 'outlived');
-    const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.8; touch ${marker}`], { stdio: 'ignore', env: cliEnv() });
-    const node = await childMatching(child.pid!, (argv) => argv[1] === CLI);
-    const remote = await childMatching(node, (argv) => argv[0] === 'sh');
-    child.kill('SIGKILL');
-    await sleep(1200);
-    assert.equal(existsSync(marker), false, 'the remote command did not run on');
-    assert.equal(alive(node), false, 'Node ended');
-    assert.equal(alive(remote), false, 'the remote shell ended');
-  });
+  for (const [how, env] of [
+    ['the kernel', {}],
+    ['looking for itself, as where there is no parent-death signal', { RSH_TRANSPORT_NO_PARENT_DEATH_SIGNAL: '1' }],
+  ] as const) {
+    it(`SIGKILL to the command ends its remote shell too, as it would end ssh (${how})`, async () => {
+      const marker = path.join(dir, `outlived-${env.RSH_TRANSPORT_NO_PARENT_DEATH_SIGNAL ?? 0}`);
+      const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.8; touch ${marker}`], { stdio: 'ignore', env: cliEnv(env) });
+      const node = await childMatching(child.pid!, (argv) => argv[1] === CLI);
+      const remote = await childMatching(node, (argv) => argv[0] === 'sh');
+      child.kill('SIGKILL');
+      await sleep(1200);
+      assert.equal(existsSync(marker), false, 'the remote command did not run on');
+      assert.equal(alive(node), false, 'Node ended');
+      assert.equal(alive(remote), false, 'the remote shell ended');
+    });
+  }
 
   it("the launcher exits with Node's status even when Node ends the moment a signal reaches it", async () => {
     // A stand-in for Node that exits 3 as soon as it gets SIGTERM.
