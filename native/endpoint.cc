@@ -6,8 +6,8 @@
 #include "errors.h"
 
 #ifdef _WIN32
-#include <fcntl.h>
-#include <io.h>
+// uv.h brings in winsock2.h and windows.h, in the order they must come.
+#include <uv.h>
 #else
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -162,22 +162,70 @@ bool SocketpairFeature() {
 
 #ifdef _WIN32
 
-// Windows: an anonymous pipe whatever the build feature says; the pump is not used there.
+// Windows: an anonymous pipe whatever the build feature says; the pump is not used there (the
+// read end is read by Node's fs, on its thread pool).
+//
+// The fds must be node.exe's: node.exe links its C runtime statically, so an fd of the runtime
+// this addon links (a _pipe() here) means nothing to the libuv inside node.exe, and a spawn
+// given one fails with EBADF. The pipe is therefore made of Win32 handles (CreatePipe) and each
+// handle becomes an fd through node.exe's own libuv (uv_open_osfhandle, which calls node.exe's
+// _open_osfhandle); closeFd closes through the same libuv. Errors are Win32 error codes
+// (GetLastError()), which uv_translate_sys_error names.
+//
+// Neither handle is inheritable: libuv's spawn duplicates the child's end into an inheritable
+// handle for that one child (its stdio as an integer fd), so no other child started meanwhile
+// inherits a write end and holds the pipe open.
+
 bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* error) {
-  int fds[2];
-  if (faults.pipe_errno != 0 || _pipe(fds, 64 * 1024, _O_BINARY | _O_NOINHERIT) != 0) {
-    error->err = faults.pipe_errno != 0 ? faults.pipe_errno : errno;
-    error->syscall = "_pipe";
+  error->syscall = "CreatePipe";
+  if (faults.pipe_errno != 0) {
+    error->err = faults.pipe_errno;
     return false;
   }
-  out->parent_fd = fds[0];
-  out->child_fd = fds[1];
+  HANDLE read_end = nullptr;
+  HANDLE write_end = nullptr;
+  // nSize is the pipe's quota: a writer blocks only once that much waits unread.
+  if (!CreatePipe(&read_end, &write_end, nullptr, static_cast<DWORD>(kWantedPipeBuffer))) {
+    error->err = static_cast<int>(GetLastError());
+    return false;
+  }
+  DWORD in_buffer = 0;
+  if (!GetNamedPipeInfo(read_end, nullptr, nullptr, &in_buffer, nullptr)) in_buffer = kWantedPipeBuffer;
+  // The runtime then owns the handle. -1 means its fd table is full: the only way
+  // _open_osfhandle fails for a valid handle, as libuv's own uv_fs_open assumes.
+  error->syscall = "uv_open_osfhandle";
+  int parent_fd = uv_open_osfhandle(read_end);
+  if (parent_fd < 0) {
+    CloseHandle(read_end);
+    CloseHandle(write_end);
+    error->err = ERROR_TOO_MANY_OPEN_FILES;
+    return false;
+  }
+  int child_fd = uv_open_osfhandle(write_end);
+  if (child_fd < 0) {
+    CloseFd(parent_fd);  // and read_end with it
+    CloseHandle(write_end);
+    error->err = ERROR_TOO_MANY_OPEN_FILES;
+    return false;
+  }
+  out->parent_fd = parent_fd;
+  out->child_fd = child_fd;
   out->backend = Backend::kPipe;
-  out->kernel_buffer = 64 * 1024;
+  out->kernel_buffer = static_cast<long>(in_buffer);
   return true;
 }
 
-int CloseFd(int fd) { return _close(fd) == 0 ? 0 : errno; }
+// Through node.exe's libuv, synchronously: _close() of its runtime, which closes the handle too.
+// Returns 0 or a libuv error (UV_EBADF for an fd that is not open), which ErrnoName() names as
+// it names a Win32 code. A synchronous call does not use the loop. libuv leaves fds 0 to 2 open,
+// and reports success for a negative fd other than -1: a negative fd is refused here.
+int CloseFd(int fd) {
+  if (fd < 0) return ERROR_INVALID_HANDLE;
+  uv_fs_t req;
+  int result = uv_fs_close(uv_default_loop(), &req, fd, nullptr);
+  uv_fs_req_cleanup(&req);
+  return result;
+}
 
 #else
 

@@ -10,6 +10,8 @@ namespace rsh {
 
 enum class Backend { kPipe, kSocketpair };
 
+// Windows: the fds are node.exe's C runtime's (CreatePipe, then uv_open_osfhandle), both handles
+// not inheritable; the read end blocks too, as an anonymous pipe's ends all do.
 struct Endpoint {
   int parent_fd = -1;  // read end: non-blocking, close-on-exec
   int child_fd = -1;   // write end: blocking, close-on-exec (the spawn dup2s it to fd 2)
@@ -18,14 +20,15 @@ struct Endpoint {
   std::string fallback_reason;  // why a socketpair was wanted and a pipe was made
 };
 
-// Failures to inject instead of calling the system, for tests (0: call the system).
+// Failures to inject instead of calling the system, for tests (0: call the system): errno values,
+// or on Windows Win32 error codes (the pipe's only).
 struct FaultInjection {
   int socketpair_errno = 0;
   int pipe_errno = 0;
 };
 
 struct EndpointError {
-  int err = 0;  // errno of the pipe that failed
+  int err = 0;  // errno of the pipe that failed (Windows: a Win32 error code)
   const char* syscall = "";
   std::string fallback_reason;  // set when a socketpair failed first
 };
@@ -42,7 +45,8 @@ bool CreateEndpoint(const FaultInjection& faults, Endpoint* out, EndpointError* 
 int CreateStdioPair(int* parent_fd, int* child_fd);
 
 // Closes an fd the addon made (an endpoint's or a stdio pair's end) that nothing owns: a child's
-// end after the spawn, both ends after a failed one.
+// end after the spawn, both ends after a failed one. Returns 0 or the errno (Windows: a Win32
+// error code or a libuv error, as errors.h takes them).
 int CloseFd(int fd);
 
 }  // namespace rsh

@@ -6,7 +6,8 @@
 
 namespace rsh {
 
-// libuv's error names are negated errno values on POSIX and translated ones on Windows.
+// libuv's error codes are negated errno values on POSIX. On Windows `err` is a Win32 error code
+// (GetLastError()), which libuv translates, or already a libuv error (negative), which it keeps.
 static int ToUvError(int err) {
 #ifdef _WIN32
   return uv_translate_sys_error(err);
@@ -22,7 +23,7 @@ std::string DescribeErrno(int err) { return ErrnoName(err) + " (" + uv_strerror(
 Napi::Maybe<Napi::Error> SystemError(Napi::Env env, const std::string& message, const char* syscall, int err) {
   Napi::Error error = Napi::Error::New(env, message + ": " + DescribeErrno(err));
   if (!SetProperties(error.Value(), {{"code", Napi::String::New(env, ErrnoName(err))},
-                                     {"errno", Napi::Number::New(env, -err)},
+                                     {"errno", Napi::Number::New(env, ToUvError(err))},
                                      {"syscall", Napi::String::New(env, syscall)}})) {
     return Napi::Nothing<Napi::Error>();
   }

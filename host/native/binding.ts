@@ -19,9 +19,11 @@ import { fileURLToPath } from 'node:url';
 export type EndpointBackend = 'pipe' | 'socketpair' | 'js';
 
 export interface NativeEndpoint {
-  /** Read end: non-blocking, close-on-exec; owned by a Pump once one is made. */
+  /** Read end: non-blocking, close-on-exec; owned by a Pump once one is made. Windows: an fd of
+   * node.exe's C runtime over a blocking anonymous pipe, read by Node's fs; not inheritable. */
   parentFd: number;
-  /** Write end: blocking, close-on-exec; becomes the child's fd 2, then the parent closes it. */
+  /** Write end: blocking, close-on-exec; becomes the child's fd 2, then the parent closes it.
+   * Windows: not inheritable either (the spawn makes the child's own inheritable copy). */
   childFd: number;
   backend: EndpointBackend;
   /** Pipe capacity (F_GETPIPE_SZ, raised towards 1 MiB on Linux; 0 where the system cannot tell), or
@@ -32,7 +34,8 @@ export interface NativeEndpoint {
 }
 
 export interface EndpointOptions {
-  /** Tests only: errno values to fail the socketpair or pipe call with, instead of calling it. */
+  /** Tests only: errno values to fail the socketpair or pipe call with, instead of calling it
+   * (Windows: a Win32 error code for CreatePipe, such as 4, ERROR_TOO_MANY_OPEN_FILES). */
   injectFailure?: { socketpair?: number; pipe?: number };
 }
 
@@ -105,10 +108,12 @@ export interface NativeBinding {
    * The child's stderr endpoint: a pipe (pipe2, O_CLOEXEC), or with the socketpair feature an
    * AF_UNIX socketpair, shut for writing on the parent's end and for reading on the child's. A
    * socketpair that fails, whatever the errno, is replaced by a pipe, and fallbackReason says
-   * why. Windows: an anonymous pipe. Absent without the addon: the child's stderr is then Node's
-   * own pipe, read from JavaScript.
-   * @throws Error (`syscall` 'pipe2', 'pipe' or 'fcntl', '_pipe' on Windows; `fallbackReason` when
-   * a socketpair failed first) when no endpoint can be made.
+   * why. Windows: an anonymous pipe (CreatePipe, 1 MiB), its handles made fds of node.exe's runtime
+   * by node.exe's libuv (uv_open_osfhandle), whatever the build feature. Absent without the addon:
+   * the child's stderr is then Node's own pipe, read from JavaScript.
+   * @throws Error (`syscall` 'pipe2', 'pipe' or 'fcntl'; on Windows 'CreatePipe', its Win32 error
+   * named as libuv names it, or 'uv_open_osfhandle' with EMFILE; `fallbackReason` when a
+   * socketpair failed first) when no endpoint can be made.
    */
   createEndpoint?(options?: EndpointOptions): NativeEndpoint;
   /**
@@ -120,7 +125,7 @@ export interface NativeBinding {
   /**
    * Closes an fd the addon made that nothing owns: an endpoint's or a stdio pair's child end
    * after the spawn, or both ends when the spawn failed. Once a Pump or a net.Socket owns an
-   * fd, that owner closes it.
+   * fd, that owner closes it. Windows: closed by node.exe's libuv (uv_fs_close), handle and all.
    * @throws Error (`syscall` 'close'): 'EBADF' for an fd that is not open.
    */
   closeFd(fd: number): void;
