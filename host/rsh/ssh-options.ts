@@ -100,6 +100,8 @@ export interface SshArgsContext {
   sessionEvidence?: boolean;
   /** An askpass callback is given: prompts are answered, so BatchMode is off unless told. */
   askpass?: boolean;
+  /** The platform ssh runs on (process.platform unless a test says). */
+  platform?: NodeJS.Platform;
 }
 
 /**
@@ -164,6 +166,10 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
   if (!entries.some(([key]) => key.toLowerCase() === 'batchmode'))
     args.push('-o', `BatchMode=${batchMode === false || (batchMode === undefined && context.askpass) ? 'no' : 'yes'}`);
   if (context.sessionEvidence && !seen.has('loglevel')) args.push('-o', 'LogLevel=VERBOSE');
+  // Win32-OpenSSH's ControlMaster cannot take connections (getsockname failed: Not a socket): a
+  // user's ssh config that turns it on must not break every session. Options given here win.
+  if ((context.platform ?? process.platform) === 'win32' && !seen.has('controlmaster') && !seen.has('controlpath'))
+    args.push('-o', 'ControlMaster=no', '-o', 'ControlPath=none');
   for (const [key, value] of entries) args.push('-o', `${key}=${optionValue(key, value)}`);
   return args;
 }

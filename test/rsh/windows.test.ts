@@ -1,0 +1,32 @@
+// On Windows, sessions turn ssh's ControlMaster off: Win32-OpenSSH's cannot take connections
+// (getsockname failed: Not a socket), and a user's ssh config must not turn it on. Checked on
+// Linux by naming the platform.
+
+import assert from 'node:assert/strict';
+import { sshOptionArgs } from '../../host/rsh/ssh-options.js';
+
+describe('ssh options on Windows', () => {
+  it('ControlMaster=no and ControlPath=none, after the options given', () => {
+    assert.deepEqual(sshOptionArgs({ port: 2222 }, ['ssh'], { platform: 'win32' }), [
+      '-p',
+      '2222',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ControlMaster=no',
+      '-o',
+      'ControlPath=none',
+    ]);
+  });
+
+  it('not elsewhere, not when sshOptions names them, not for another remote shell', () => {
+    assert.deepEqual(sshOptionArgs({}, ['ssh'], { platform: 'linux' }), ['-o', 'BatchMode=yes']);
+    assert.deepEqual(sshOptionArgs({ sshOptions: { ControlPath: 'C:/x' } }, ['ssh'], { platform: 'win32' }), [
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ControlPath=C:/x',
+    ]);
+    assert.deepEqual(sshOptionArgs({}, ['plink'], { platform: 'win32' }), []);
+  });
+});
