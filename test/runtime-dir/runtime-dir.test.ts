@@ -263,8 +263,16 @@ describe('runtime-dir: the private directory', function () {
       // the child only (with /tmp/open in it, also 0777); making one needs root and a kernel and
       // container that allow unshare.
       const canUnshare = asRoot && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0;
-      const script = 'mount -t tmpfs -o mode=0777 none /tmp && mkdir -m 0777 /tmp/open && exec "$@"';
-      const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh'];
+      // The repository may itself be under /tmp (a CI clone): it is carried across the tmpfs,
+      // through /mnt, to the same path, so that the child still finds its modules.
+      const script = [
+        'mount --bind "$0" /mnt',
+        'mount -t tmpfs -o mode=0777 none /tmp',
+        'mkdir -p "$0" && mount --bind /mnt "$0"',
+        'mkdir -m 0777 /tmp/open',
+        'exec "$@"',
+      ].join(' && ');
+      const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, ROOT];
       const advice = 'set TMPDIR to a directory whose parents only you or root can change';
       before(function () {
         if (!canUnshare) this.skip();
