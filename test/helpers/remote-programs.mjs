@@ -13,7 +13,7 @@
 //   out-env NAME                      the variable NAME's value and a newline ('' when unset)
 //   cat                               stdin to stdout, until stdin ends
 //   drain                             stdin read to its end, and discarded
-//   read COUNT                        COUNT bytes of stdin read (at least), then stdin closed
+//   read COUNT                        COUNT bytes of stdin read and discarded (fewer at its end)
 //   close stdin|stdout|stderr         closes that descriptor (its reader sees the end, unless
 //                                       a background copy still holds it)
 //   sleep MS                          waits MS milliseconds
@@ -179,8 +179,7 @@ function run(steps) {
       }
       case 'read': {
         const buffer = Buffer.alloc(CHUNK);
-        for (let left = number(args[0], 'COUNT'), n; left > 0 && (n = readSome(buffer)) > 0; left -= n);
-        closeFd('stdin');
+        for (let left = number(args[0], 'COUNT'), n; left > 0 && (n = readSome(buffer.subarray(0, Math.min(left, CHUNK)))) > 0; left -= n);
         break;
       }
       case 'close':
