@@ -4,7 +4,18 @@
 // with spaces and given to `sh -c`, with this process's stdin, stdout and stderr. Like ssh it
 // exits with the command's status, or 255 for its own errors; with -v it is chatty on stderr.
 //
+// Where there is no `sh` (Windows), a command that starts with `node:` runs under this same
+// Node instead: the rest of the command is its arguments, split into words as a POSIX shell
+// splits them (single and double quotes, backslashes) but with nothing expanded, so that the
+// words of a quoted command (rsh-transport's `command` option) arrive as they were. A script's
+// path or `-e` and a script follow the marker: `node: path/to/server.mjs --flag`,
+// `node:path/to/server.mjs`, `node: -e 'process.stdout.write("hi")'`.
+//
+// With STAND_IN_SSH_FAIL set in its environment, it fails at once as ssh does when it cannot
+// reach the host, with that variable's text as the reason (`Connection refused`), and status 255.
+//
 //   rsh-transport --rsh="node examples/stand-in-ssh.mjs -v" demo.invalid 'echo hi'
+//   rsh-transport --rsh="node examples/stand-in-ssh.mjs" demo.invalid node: examples/version-server.mjs
 
 import { spawn } from 'node:child_process';
 
@@ -38,22 +49,27 @@ const say = (level, text) => {
   if (verbose >= level) process.stderr.write(`debug${level}: ${text}\r\n`);
 };
 say(1, 'Reading configuration data /dev/null');
+if (process.env.STAND_IN_SSH_FAIL) fail(`connect to host ${host} port 22: ${process.env.STAND_IN_SSH_FAIL}`, 'ssh');
 say(1, `Connecting to ${host} [127.0.0.1] port 22.`);
 say(1, 'Connection established.');
 say(2, 'channel 0: request exec confirm 1');
 say(3, 'receive packet: type 99');
 say(1, `Authenticated to ${host} ([127.0.0.1]:22) using "publickey" as ${user}.`);
 if (command === '') fail('this stand-in runs commands only; no login shell');
+const [program, programArgs] = command.startsWith('node:') ? [process.execPath, nodeArgs(command.slice(5))] : ['sh', ['-c', command]];
 
 // Signals are taken before the command starts: one that came while spawn() forks and execs
 // would otherwise end this process by default and leave the command running without it.
 let child;
+// Windows has no process groups to signal: the signal goes to the command alone.
+const SESSION = process.platform !== 'win32';
 const toSession = (signal) => {
   try {
     // The command's process group, as a session on the server is: a signal that ends the
     // session reaches every process of it, not only the shell (dash forks a command's last
     // process rather than becoming it, and that process would outlive a signal to the shell).
-    process.kill(-child.pid, signal);
+    if (SESSION) process.kill(-child.pid, signal);
+    else child.kill(signal);
   } catch {
     // the session has ended
   }
@@ -62,7 +78,7 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => t
 // ssh dies of SIGUSR1 (rsync sends it); Node would start its inspector instead.
 for (const signal of ['SIGUSR1', 'SIGUSR2']) process.on(signal, () => toSession('SIGTERM'));
 
-child = spawn('sh', ['-c', command], { stdio: 'inherit', detached: true });
+child = spawn(program, programArgs, { stdio: 'inherit', detached: SESSION });
 child.on('error', (err) => fail(err.message));
 child.on('exit', (code, signal) => {
   say(1, `client_input_channel_req: channel 0 rtype exit-status reply 0`);
@@ -75,7 +91,44 @@ child.on('exit', (code, signal) => {
   process.exit(code ?? 255);
 });
 
-function fail(message) {
-  process.stderr.write(`stand-in-ssh: ${message}\n`);
+function fail(message, name = 'stand-in-ssh') {
+  process.stderr.write(`${name}: ${message}\n`);
   process.exit(255);
+}
+
+/** The words of `text` as a POSIX shell splits them, quotes and backslashes removed; anything
+ * the shell would expand or treat as an operator is refused rather than passed on. */
+function nodeArgs(text) {
+  const words = [];
+  let word = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === ' ' || c === '\t') {
+      if (word !== null) words.push(word);
+      word = null;
+    } else if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end === -1) fail('node: an unterminated single quote');
+      word = (word ?? '') + text.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      word ??= '';
+      for (i++; i < text.length && text[i] !== '"'; i++) {
+        if (text[i] === '\\' && '$`"\\\n'.includes(text[i + 1] ?? '')) i++;
+        else if ('$`'.includes(text[i])) fail(`node: ${text[i]} is not expanded here: quote it with '...'`);
+        if (text[i] !== '\n' || text[i - 1] !== '\\') word += text[i]; // backslash-newline joins lines
+      }
+      if (i >= text.length) fail('node: an unterminated double quote');
+    } else if (c === '\\') {
+      if (i + 1 < text.length && text[i + 1] !== '\n') word = (word ?? '') + text[i + 1];
+      i++;
+    } else if ('$`;&|<>()\n'.includes(c)) {
+      fail(`node: ${JSON.stringify(c)} is shell syntax, which the node: marker does not run: quote it`);
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== null) words.push(word);
+  if (words.length === 0) fail('node: needs a script: a path, or -e and the code');
+  return words;
 }

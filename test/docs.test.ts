@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HINTS, REASONS } from '../host/diagnosis/reasons.js';
 import { buildRemoteShellArgv } from '../host/index.js';
+import { timeScale } from './helpers/promises.js';
 import { ROOT } from './helpers/root.js';
+
+/** This environment with nothing on PATH: no `sh`, no `node` to be found, as on a bare Windows. */
+function withoutPath(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const empty = mkdtempSync(path.join(tmpdir(), 'rsh-no-path-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.toUpperCase() !== 'PATH'));
+  return { ...env, PATH: empty, ...extra };
+}
 
 // The documentation's examples are programs: they run, and say what their comments say.
 describe('documented examples', function () {
@@ -23,8 +31,13 @@ describe('documented examples', function () {
     assert.equal(out.split('\n').slice(promised.length).join('\n'), 'debug1: Connecting\n100%\nPermission denied\n\n');
   });
 
-  it('npm run demo: the exchange, the forwarded lines, the error with its snapshot', () => {
-    const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/demo.mjs')], { encoding: 'utf8' });
+  it('npm run demo: the exchange, the forwarded lines, the error with its snapshot, and no shell needed', () => {
+    // Bounded: a demo that waits for ever would hold this synchronous call, and mocha's timeout with it.
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/demo.mjs')], {
+      encoding: 'utf8',
+      env: withoutPath(),
+      timeout: 30_000 * timeScale(),
+    });
     assert.match(out, /protocol: sent 31, the server speaks 32/);
     assert.match(out, /exchange: "PONG 1\\nPONG 2\\n"/);
     assert.match(out, /stderr progress\| server: scanning \/srv\/data {2}25%/);
@@ -36,6 +49,20 @@ describe('documented examples', function () {
     assert.match(out, /hint: {10}rsync's exit code 23 means partial transfer due to error/);
     assert.match(out, /code: {10}ERR_REMOTE_SHELL_EXIT\n {2}exitCode: {6}23\n/);
     assert.match(out, /\n {4}server: scanning \/srv\/data 100%\n {4}rsync: \[sender\] change_dir/);
+  });
+
+  it('npm run demo: a remote shell that fails before the exchange ends the demo at once, with its reason', () => {
+    const bound = 10_000 * timeScale();
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'examples/demo.mjs')], {
+      encoding: 'utf8',
+      env: withoutPath({ STAND_IN_SSH_FAIL: 'Connection refused' }),
+      timeout: bound,
+    });
+    assert.equal(run.signal, null, `the demo was still waiting after ${bound} ms`);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stdout, /stderr line {4}\| ssh: connect to host demo\.invalid port 22: Connection refused\n/);
+    assert.doesNotMatch(run.stdout, /protocol:/);
+    assert.match(run.stderr, /^\ndemo: no exchange: stand-in-ssh\.mjs could not connect to demo\.invalid port 22: connection refused\n/);
   });
 
   it('README.md: the table of reasons has every reason once, in order, with its hint', () => {

@@ -11,8 +11,8 @@ import { StderrCapture } from '../../host/core/index.js';
 import { openRemoteShell } from '../../host/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { sleep } from '../helpers/promises.js';
-import { standIn } from '../helpers/stand-in.js';
+import { sleep, waitFor } from '../helpers/promises.js';
+import { REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -35,7 +35,9 @@ describe('a finished remote shell is collected', () => {
         const capture = new StderrCapture();
         capture.setFrameConsumer({ consume() {} });
         const channel = new StderrChannel(capture, { binding: backend.binding() });
-        const child = spawn('sh', ['-c', 'head -c 300000 /dev/zero >&2'], { stdio: ['ignore', 'ignore', channel.childFd] });
+        const child = spawn(process.execPath, [REMOTE_PROGRAMS, 'err-bytes', '300000', '0'], {
+          stdio: ['ignore', 'ignore', channel.childFd],
+        });
         channel.spawned(child);
         child.on('exit', () => channel.finish(100));
         await channel.ended;
@@ -51,9 +53,11 @@ describe('a finished remote shell is collected', () => {
       await (async () => {
         const capture = new StderrCapture();
         const channel = new StderrChannel(capture, { binding: backend.binding() });
-        const child = spawn('sh', ['-c', 'echo started >&2; sleep 5'], { stdio: ['ignore', 'ignore', channel.childFd] });
+        const child = spawn(process.execPath, [REMOTE_PROGRAMS, 'err', 'started\n', 'sleep', '5000'], {
+          stdio: ['ignore', 'ignore', channel.childFd],
+        });
         channel.spawned(child);
-        await sleep(50);
+        await waitFor(() => capture.stats.bytesSeen === 8, "the channel has read the child's line");
         channel.close();
         child.kill('SIGKILL');
         await new Promise((resolve) => child.on('exit', resolve));
@@ -70,7 +74,7 @@ describe('a finished remote shell is collected', () => {
       const shell = openRemoteShell({
         host: 'local',
         rsh: standIn(),
-        command: ['sh', '-c', 'head -c 200000 /dev/zero >&2; echo out'],
+        command: remoteProgram('err-bytes', 200_000, 0, 'out', 'out\n'),
         stderr: 'capture',
       });
       shell.stream.resume();

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { RemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
 import { RemoteShellError } from '../../host/remote-shell-error.js';
+import { quoteCommand } from '../../host/rsh/quote.js';
+import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
-import { rejection, sleep } from '../helpers/promises.js';
-import { standIn } from '../helpers/stand-in.js';
+import { rejection, waitFor } from '../helpers/promises.js';
+import { remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
 function gate(): { promise: Promise<RemoteShellError | undefined>; open(refusal?: RemoteShellError): void } {
@@ -16,8 +18,14 @@ function gate(): { promise: Promise<RemoteShellError | undefined>; open(refusal?
   return { promise, open };
 }
 
+/** The remote shell's words for the stand-in running the remote programs with `steps`. */
+const argv = (...steps: Array<string | number>): string[] => [...standIn(), 'local', quoteCommand(remoteProgram(...steps))];
+
+/** One turn of the event loop: whatever the shell has already set going has run. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const waiting = (startAfter: Promise<RemoteShellError | undefined>, extra: Record<string, unknown> = {}): RemoteShell =>
-  new RemoteShell([...standIn(), 'local', 'cat'], { stderr: 'capture', ...extra, [internal]: { startAfter } } as never);
+  new RemoteShell(argv('cat'), { stderr: 'capture', ...extra, [internal]: { startAfter } } as never);
 
 describe('a remote shell whose start waits', () => {
   it('holds what is written, in order, and sends it once started', async () => {
@@ -26,8 +34,9 @@ describe('a remote shell whose start waits', () => {
     const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(10_000, i));
     const callbacks = chunks.map((chunk) => new Promise((resolve) => shell.stream.write(chunk, resolve)));
     shell.stream.end();
-    await sleep(50);
+    await turn();
     assert.equal(shell.pid, undefined);
+    assert.equal(shell.stream.writableLength, 400_000, 'every byte is held');
     g.open();
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.ok(out.equals(Buffer.concat(chunks)));
@@ -50,7 +59,8 @@ describe('a remote shell whose start waits', () => {
     assert.equal(shell.pid, undefined);
   });
 
-  it('destroyed in the same turn as the start: no child, no unhandled rejection', async () => {
+  it('destroyed in the same turn as the start: no child, no unhandled rejection (POSIX)', async function () {
+    posixOnly(this, 'fds are counted in /proc');
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => {
       unhandled.push(reason);
@@ -67,9 +77,9 @@ describe('a remote shell whose start waits', () => {
         assert.equal(err.code, 'ERR_ABORTED');
         assert.equal(shell.pid, undefined, 'no child was started');
       }
-      await sleep(50);
+      await waitFor(() => openFds().length === before, 'every fd is closed');
+      await turn(); // an unhandled rejection is reported once the microtasks of a turn are done
       assert.deepEqual(unhandled, []);
-      assert.equal(openFds().length, before);
     } finally {
       process.removeListener('unhandledRejection', onUnhandled);
     }
@@ -79,14 +89,15 @@ describe('a remote shell whose start waits', () => {
     const g = gate();
     const shell = waiting(g.promise, { killGraceMs: 300 });
     // A child that ignores its stdin's end: only SIGTERM ends it.
-    const late = new RemoteShell([...standIn(), 'local', 'trap "" HUP; sleep 30'], {
+    const late = new RemoteShell(argv('ignore', 'SIGHUP', 'sleep', 30_000), {
       stderr: 'capture',
       killGraceMs: 300,
       [internal]: { startAfter: g.promise },
     } as never);
     const started = performance.now();
     const closing = Promise.all([shell.close(), late.close()]);
-    await sleep(150);
+    // Both start only once close() is under way.
+    await waitFor(() => shell.stream.writableEnded && late.stream.writableEnded, 'close() has ended both inputs');
     g.open();
     await closing;
     const took = performance.now() - started;
@@ -106,21 +117,22 @@ describe('a remote shell whose start waits', () => {
   // Within what the kernel holds: a child that writes more waits for a reader, as with Node's own stdio.
   it('a consumer that never reads: once started late, the output is drained and discarded, and finished settles', async () => {
     const g = gate();
-    const shell = new RemoteShell([...standIn(), 'local', 'head -c 20000 /dev/zero'], {
+    const shell = new RemoteShell(argv('out-bytes', 20_000, 0), {
       stderr: 'capture',
       [internal]: { startAfter: g.promise },
     } as never);
-    await sleep(30);
+    await turn();
     g.open();
     const result = await shell.finished;
     assert.equal(result.bytesReceived, 20_000);
     assert.equal(result.bytesDiscarded, 20_000);
   });
 
-  it('after the exit of a late start: kill() is false, a write fails and is counted, nothing is left open', async () => {
+  it('after the exit of a late start: kill() is false, a write fails and is counted, nothing is left open (POSIX)', async function () {
+    posixOnly(this, 'fds are counted in /proc');
     const before = openFds().length;
     const g = gate();
-    const shell = new RemoteShell([...standIn(), 'local', 'true'], { stderr: 'capture', [internal]: { startAfter: g.promise } } as never);
+    const shell = new RemoteShell(argv(), { stderr: 'capture', [internal]: { startAfter: g.promise } } as never);
     g.open();
     shell.stream.resume();
     await shell.finished;
@@ -128,8 +140,7 @@ describe('a remote shell whose start waits', () => {
     assert.equal(shell.kill('SIGKILL'), false);
     const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write('late', resolve));
     assert.ok(err instanceof Error, 'a write after the end fails through its callback');
-    await sleep(20);
-    assert.equal(openFds().length, before);
+    await waitFor(() => openFds().length === before, 'every fd is closed');
   });
 
   it('close() gives up on a start that does not come within killGraceMs * 2', async () => {

@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { devNull, tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, type RemoteShellError } from '../../host/index.js';
-import { standIn } from '../helpers/stand-in.js';
+import { posixOnly } from '../helpers/posix.js';
+import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
 describe('openRemoteShell: stdin and stdout handed over', function () {
@@ -23,7 +24,7 @@ describe('openRemoteShell: stdin and stdout handed over', function () {
       const shell = openRemoteShell({
         host: 'local',
         rsh: standIn(),
-        remoteCommand: 'head -c 500000 /dev/zero | tr "\\0" z',
+        command: remoteProgram('out-bytes', 500_000, 'z'.charCodeAt(0)),
         stderr: 'capture',
         stdout: fd,
       });
@@ -42,7 +43,7 @@ describe('openRemoteShell: stdin and stdout handed over', function () {
     const input = await open(path.join(dir, 'in'), 'r');
     const output = await open(path.join(dir, 'copy'), 'w');
     try {
-      const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'cat', 'sh'], stderr: 'capture', stdin: input, stdout: output });
+      const shell = openRemoteShell({ host: 'local', rsh: programAsRsh('cat'), stderr: 'capture', stdin: input, stdout: output });
       const result = await shell.finished;
       assert.deepEqual([result.bytesReceived, result.bytesSent], [0, 0]);
       assert.ok(readFileSync(path.join(dir, 'copy')).equals(data));
@@ -53,9 +54,9 @@ describe('openRemoteShell: stdin and stdout handed over', function () {
   });
 
   it('writes fail with ERR_STREAM_CLOSED naming the fd when stdin was handed over', async () => {
-    const fd = openSync('/dev/null', 'r');
+    const fd = openSync(devNull, 'r');
     try {
-      const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'cat', 'sh'], stderr: 'capture', stdin: fd });
+      const shell = openRemoteShell({ host: 'local', rsh: programAsRsh('cat'), stderr: 'capture', stdin: fd });
       const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write('x', resolve));
       assert.equal((err as RemoteShellError).code, 'ERR_STREAM_CLOSED');
       assert.match(err!.message, new RegExp(`its stdin was handed over \\(fd ${fd}\\)`));
@@ -65,7 +66,8 @@ describe('openRemoteShell: stdin and stdout handed over', function () {
     }
   });
 
-  it("a net.Socket (another child's stdin) as stdout: the remote shell writes straight into it", async () => {
+  it("a net.Socket (another child's stdin) as stdout: the remote shell writes straight into it (POSIX)", async function () {
+    posixOnly(this, "the child's fd 1 is looked at in /proc");
     const counter = spawn('wc', ['-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const counted = collect(counter.stdout!);
     // The socket Node made is non-blocking, and the remote shell gets it so: a writer that

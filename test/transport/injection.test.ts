@@ -3,11 +3,13 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
+import { posixOnly } from '../helpers/posix.js';
 import { standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
 // Each word goes through the stand-in remote shell to a real `sh -c`, as ssh hands the joined
-// command to the remote user's shell; it must come back as it went.
+// command to the remote user's shell; it must come back as it went. Where there is no shell,
+// the stand-in's `node:` marker splits the command as the shell would, and must agree.
 describe('remote command words against a real local shell', function () {
   this.timeout(30_000);
   const dir = mkdtempSync(path.join(tmpdir(), 'rsh-injection-'));
@@ -52,12 +54,25 @@ describe('remote command words against a real local shell', function () {
     `a'b"c\`d$e\\f`,
   ];
 
-  it('delivers every word literally and runs none of it', async () => {
+  it('delivers every word literally and runs none of it (POSIX)', async function () {
+    posixOnly(this, 'the shell that reads the words is a real sh');
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
       stderr: 'capture',
       command: ['sh', '-c', 'printf "%s\\0" "$@"', 'sh', ...hostile],
+    });
+    const [out] = await Promise.all([collect(shell.stream), shell.finished]);
+    assert.deepEqual(out.toString().split('\0').slice(0, -1), hostile);
+    assert.equal(existsSync(marker), false);
+  });
+
+  it("delivers every word literally through the stand-in's node: marker, with no shell", async () => {
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      stderr: 'capture',
+      command: ['node:', '-e', 'for (const word of process.argv.slice(1)) process.stdout.write(`${word}\\0`)', ...hostile],
     });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.deepEqual(out.toString().split('\0').slice(0, -1), hostile);

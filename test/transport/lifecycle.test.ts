@@ -4,13 +4,15 @@
 // backends, since the pipe's drain deadline and the socketpair's shutdown end stderr differently.
 
 import assert from 'node:assert/strict';
+import { finished as finishedStream } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { openRemoteShell, RemoteShellError, type RemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
+import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
 import { rejection, sleep, timeScale, waitFor } from '../helpers/promises.js';
-import { standIn } from '../helpers/stand-in.js';
+import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
 const MiB = 1024 * 1024;
@@ -42,16 +44,21 @@ function write(shell: RemoteShell, chunk: Buffer | string): Promise<Error | null
 
 /** Waits until the process `pid` is gone (reaped by its parent). */
 async function gone(pid: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  const running = (): boolean => {
     try {
       process.kill(pid, 0);
+      return true;
     } catch {
-      return;
+      return false;
     }
-    await sleep(10);
-  }
-  throw new Error(`process ${pid} is still there`);
+  };
+  await waitFor(() => !running(), `process ${pid} is gone`, 2000);
 }
+
+/** A whole turn of the event loop, its close callbacks included. */
+const turn = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 for (const backend of BACKENDS) {
   describe(`RemoteShell lifecycle (${backend.name} stderr)`, function () {
@@ -68,7 +75,7 @@ for (const backend of BACKENDS) {
         const shell = openRemoteShell({
           host: 'local',
           rsh: standIn(),
-          remoteCommand: 'echo "error: bad request"; echo why >&2; exit 3',
+          command: remoteProgram('out', 'error: bad request\n', 'err', 'why\n', 'exit', 3),
           stderr: 'capture',
           ...use,
         });
@@ -86,7 +93,7 @@ for (const backend of BACKENDS) {
         const shell = openRemoteShell({
           host: 'local',
           rsh: standIn(),
-          remoteCommand: 'head -c 1000000 /dev/zero | tr "\\0" x',
+          command: remoteProgram('out-bytes', 1_000_000, 'x'.charCodeAt(0)),
           stderr: 'capture',
           ...use,
         });
@@ -113,6 +120,10 @@ for (const backend of BACKENDS) {
         const result = await shell.finished;
         writing = false;
         await writer;
+        // `finished` waits until the stream has handed every byte over; what the consumer does
+        // with them is its own: a slow Writable may still hold the last ones in its buffer
+        // (seen with Node 26), and pipe() ends it once they are through.
+        await finishedStream(slow);
         assert.equal(received, 1_000_000);
         assert.equal(bad, 0);
         assert.equal(result.bytesReceived, 1_000_000);
@@ -121,7 +132,7 @@ for (const backend of BACKENDS) {
       });
 
       it('calls a write back with success only once the kernel has its bytes; what a child never read fails', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'sleep 0.5', 'sh'], stderr: 'capture', ...use });
+        const shell = openRemoteShell({ host: 'local', rsh: programAsRsh('sleep', 500), stderr: 'capture', ...use });
         shell.stream.resume();
         const outcomes: Array<string | null> = [];
         // Chunks small enough for the socket to take into its own buffer while the kernel's is
@@ -131,7 +142,7 @@ for (const backend of BACKENDS) {
         const writes = Array.from({ length: count }, () =>
           write(shell, block).then((err) => outcomes.push(err ? (err as RemoteShellError).code : null)),
         );
-        await sleep(200);
+        await waitFor(() => outcomes.length > 0, 'the kernel has taken the first writes');
         // The child reads nothing: what the kernel holds is confirmed, nothing more.
         assert.ok(outcomes.length < count, `${outcomes.length} of ${count} writes confirmed before anyone read them`);
         await Promise.all(writes);
@@ -147,10 +158,11 @@ for (const backend of BACKENDS) {
       });
 
       it('counts as not sent the writes still buffered when the stream is destroyed', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'exec sleep 1', 'sh'], stderr: 'capture', ...use });
+        const shell = openRemoteShell({ host: 'local', rsh: programAsRsh('sleep', 1000), stderr: 'capture', ...use });
         const block = Buffer.alloc(64 * 1024, 0x61);
-        const outcomes = Promise.all(Array.from({ length: 40 }, () => write(shell, block)));
-        await sleep(100);
+        let answered = 0;
+        const outcomes = Promise.all(Array.from({ length: 40 }, () => write(shell, block).finally(() => answered++)));
+        await waitFor(() => answered > 0, 'the kernel has taken the first writes');
         shell.stream.destroy();
         const errors = await outcomes;
         const result = await shell.finished;
@@ -168,7 +180,7 @@ for (const backend of BACKENDS) {
       });
 
       it('fails later writes the same way, and end() still finishes the writable side', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use });
+        const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture', ...use });
         shell.stream.resume();
         await shell.exited;
         for (let i = 0; i < 3; i++) assert.equal(((await write(shell, 'x')) as RemoteShellError).code, 'ERR_STREAM_CLOSED');
@@ -181,7 +193,13 @@ for (const backend of BACKENDS) {
 
     describe('every way out settles, whatever the consumer does', () => {
       it('a consumer that never reads: finished settles after the exit, the output drained and discarded', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'printf sixbytes', stderr: 'capture', ...use });
+        const shell = openRemoteShell({
+          host: 'local',
+          rsh: standIn(),
+          command: remoteProgram('out', 'sixbytes'),
+          stderr: 'capture',
+          ...use,
+        });
         await settlesWithin(shell.finished, 5000, 'finished');
         const result = await shell.finished;
         assert.equal(result.bytesReceived, 8);
@@ -192,38 +210,38 @@ for (const backend of BACKENDS) {
         const shell = openRemoteShell({
           host: 'local',
           rsh: standIn(),
-          remoteCommand: 'printf sixbyt; cat >/dev/null',
+          command: remoteProgram('out', 'sixbyt', 'err', 'reading\n', 'drain'),
           stderr: 'capture',
           killGraceMs: grace,
           drainTimeoutMs: drain,
           ...use,
         });
-        await sleep(200);
+        await waitFor(() => shell.stderr.snapshot().text === 'reading\n', 'the six bytes are written');
         await settlesWithin(shell.close(), bound, 'close()');
       });
 
       for (const how of ['close', 'abort', 'kill'] as const) {
-        it(`${how}() with a child blocked on unread stdout settles within killGraceMs * 2 + drainTimeoutMs, leaking nothing`, async () => {
-          await openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use }).finished;
-          await sleep(20);
+        it(`${how}() with a child blocked on unread stdout settles within killGraceMs * 2 + drainTimeoutMs, leaking nothing (POSIX)`, async function () {
+          posixOnly(this, 'the child ignores SIGTERM, which Windows cannot deliver, and fds are counted in /proc');
+          await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture', ...use }).finished;
+          await turn();
           const fds = openFds().length;
           const controller = new AbortController();
           const shell = openRemoteShell({
             host: 'local',
-            rsh: ['sh', '-c', 'trap "" TERM; yes', 'sh'],
+            rsh: programAsRsh('ignore', 'SIGTERM', 'err', 'writing\n', 'out-bytes', 'forever', 'y'.charCodeAt(0)),
             stderr: 'capture',
             killGraceMs: grace,
             drainTimeoutMs: drain,
             signal: controller.signal,
             ...use,
           });
-          await sleep(200);
+          await waitFor(() => shell.stderr.snapshot().text === 'writing\n', 'the child writes');
           const way = how === 'close' ? shell.close() : how === 'abort' ? controller.abort() : shell.kill('SIGKILL');
           void way;
           await settlesWithin(shell.finished, bound, 'finished');
           await gone(shell.pid!);
-          await sleep(20);
-          assert.equal(openFds().length, fds);
+          await waitFor(() => openFds().length === fds, 'every fd is closed');
         });
       }
 
@@ -231,7 +249,7 @@ for (const backend of BACKENDS) {
         const shell = openRemoteShell({
           host: 'local',
           rsh: standIn(),
-          remoteCommand: 'head -c 300000 /dev/zero; exec cat',
+          command: remoteProgram('out-bytes', 300_000, 0, 'cat'),
           stderr: 'capture',
           killGraceMs: grace,
           drainTimeoutMs: drain,
@@ -242,7 +260,7 @@ for (const backend of BACKENDS) {
         shell.stream.pause();
         await waitFor(() => shell.stream.readableLength >= 64 * 1024, 'the stand-in has 64 KiB waiting in the paused stream');
         await settlesWithin(shell.close(), bound, 'close()');
-        // `cat` ignores EOF on stdin while its stdout is blocked: SIGTERM ends it.
+        // The child, blocked on its stdout, never sees the end of its stdin: SIGTERM ends it.
         const failure = await rejection(shell.finished);
         assert.equal(failure.signal, 'SIGTERM');
         assert.ok(failure.bytesDiscarded >= 64 * 1024);
@@ -255,7 +273,7 @@ for (const backend of BACKENDS) {
         const shell = openRemoteShell({
           host: 'local',
           rsh: standIn(),
-          remoteCommand: 'head -c 100000 /dev/zero',
+          command: remoteProgram('out-bytes', 100_000, 0),
           stderr: 'capture',
           signal: controller.signal,
           killGraceMs: grace,
@@ -274,7 +292,7 @@ for (const backend of BACKENDS) {
         const shell = openRemoteShell({
           host: 'local',
           rsh: standIn(),
-          remoteCommand: 'head -c 100000 /dev/zero',
+          command: remoteProgram('out-bytes', 100_000, 0),
           stderr: 'capture',
           killGraceMs: grace,
           drainTimeoutMs: drain,
@@ -293,19 +311,20 @@ for (const backend of BACKENDS) {
 
       it('await using, left by a throw, closes a shell nobody read', async () => {
         let pid: number | undefined;
-        const started = performance.now();
+        let started = performance.now();
         await assert.rejects(async () => {
           await using shell = openRemoteShell({
             host: 'local',
             rsh: standIn(),
-            remoteCommand: 'printf unread; exec cat',
+            command: remoteProgram('out', 'unread', 'err', 'copying\n', 'cat'),
             stderr: 'capture',
             killGraceMs: grace,
             drainTimeoutMs: drain,
             ...use,
           });
           pid = shell.pid;
-          await sleep(100);
+          await waitFor(() => shell.stderr.snapshot().text === 'copying\n', 'the child has written and reads its stdin');
+          started = performance.now();
           throw new Error('the block failed');
         }, /the block failed/);
         assert.ok(performance.now() - started < bound);
@@ -316,7 +335,13 @@ for (const backend of BACKENDS) {
         it(`a consumer that ${reader}: grandchildren that write to stdout for ever do not hold finished`, async () => {
           const shell = openRemoteShell({
             host: 'local',
-            rsh: ['sh', '-c', 'printf mine; for i in 1 2 3 4 5 6 7 8; do cat /dev/zero & done; exit 0', 'sh'],
+            rsh: programAsRsh(
+              'out',
+              'mine',
+              ...Array.from({ length: 8 }, () => ['background', '[', 'out-bytes', 'forever', 0, ']']).flat(),
+              'exit',
+              0,
+            ),
             stderr: 'capture',
             drainTimeoutMs: drain,
             ...use,
@@ -331,15 +356,17 @@ for (const backend of BACKENDS) {
         });
       }
 
-      it('100 aborted shells that nobody read leave no fd behind', async () => {
-        await openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', ...use }).finished;
-        await sleep(20);
+      it('100 aborted shells that nobody read leave no fd behind (POSIX)', async function () {
+        posixOnly(this, 'fds are counted in /proc');
+        await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture', ...use }).finished;
+        await turn();
         const fds = openFds().length;
         const shells = Array.from({ length: 100 }, () => {
           const controller = new AbortController();
+          // sh rather than the remote programs: a hundred Node processes at once are a heavy load.
           const shell = openRemoteShell({
             host: 'local',
-            rsh: ['sh', '-c', 'printf x; exec sleep 30', 'sh'],
+            rsh: ['sh', '-c', 'printf x; echo started >&2; exec sleep 30', 'sh'],
             stderr: 'capture',
             signal: controller.signal,
             killGraceMs: grace,
@@ -348,11 +375,10 @@ for (const backend of BACKENDS) {
           });
           return { shell, controller };
         });
-        await sleep(300);
+        await waitFor(() => shells.every(({ shell }) => shell.stderr.snapshot().text === 'started\n'), 'every child has written');
         for (const { controller } of shells) controller.abort();
         await settlesWithin(Promise.all(shells.map(({ shell }) => shell.finished.catch(() => {}))), bound * 3, 'finished');
-        await sleep(50);
-        assert.equal(openFds().length, fds);
+        await waitFor(() => openFds().length === fds, 'every fd is closed');
       });
     });
 
@@ -362,7 +388,7 @@ for (const backend of BACKENDS) {
         const shell = openRemoteShell({
           host: 'local',
           rsh: standIn(),
-          remoteCommand: `head -c ${total} /dev/zero`,
+          command: remoteProgram('out-bytes', total, 0),
           stderr: 'capture',
           ...use,
         });
@@ -390,7 +416,7 @@ for (const backend of BACKENDS) {
         const shell = openRemoteShell({
           host: 'local',
           rsh: standIn(),
-          remoteCommand: 'head -c 1000000 /dev/zero',
+          command: remoteProgram('out-bytes', 1_000_000, 0),
           stderr: 'capture',
           ...use,
         });

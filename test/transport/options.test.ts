@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, RemoteShell, RemoteShellError } from '../../host/index.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
-import { openFds } from '../helpers/proc.js';
-import { sleep } from '../helpers/promises.js';
-import { standIn } from '../helpers/stand-in.js';
+import { posixOnly } from '../helpers/posix.js';
+import { openFds, resources } from '../helpers/proc.js';
+import { waitFor } from '../helpers/promises.js';
+import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
 const MiB = 1024 * 1024;
@@ -19,7 +20,11 @@ describe('openRemoteShell: options are checked before anything starts', function
   const dir = mkdtempSync(path.join(tmpdir(), 'rsh-options-'));
   const marker = path.join(dir, 'spawned');
   // A remote shell that leaves a mark if it ever runs.
-  const base = { host: 'local', rsh: ['sh', '-c', `touch ${marker}`, 'sh'], stderr: 'capture' as const };
+  const base = {
+    host: 'local',
+    rsh: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`],
+    stderr: 'capture' as const,
+  };
 
   const refused: Array<[string, Record<string, unknown>, typeof TypeError | typeof RangeError, RegExp]> = [
     ['signal {}', { signal: {} }, TypeError, /^signal must be an AbortSignal, got an object \(Object\)$/],
@@ -111,10 +116,14 @@ describe('openRemoteShell: options are checked before anything starts', function
     });
   }
 
-  it('leaves nothing behind: no child, no fd, no capture slot (1,000 refusals)', async () => {
+  it('leaves nothing behind: no child, no fd, no capture slot (1,000 refusals) (POSIX)', async function () {
+    posixOnly(this, 'fds are counted in /proc');
     const pool = poolFor(DEFAULT_GEOMETRY);
+    const children = (): number => resources().ProcessWrap ?? 0;
+    const childrenBefore = children();
     await openRemoteShell({ ...base }).finished; // the first spawn sets up what a process keeps
-    await sleep(20);
+    assert.equal(existsSync(marker), true, 'the remote shell leaves its mark when it runs');
+    await waitFor(() => children() === childrenBefore, 'the first child is reaped');
     const { rmSync } = await import('node:fs');
     rmSync(marker, { force: true });
     const fds = openFds().length;
@@ -125,7 +134,8 @@ describe('openRemoteShell: options are checked before anything starts', function
     }
     assert.equal(pool.openCaptures, slots, 'capture slots');
     assert.equal(openFds().length, fds, 'fds');
-    await sleep(100);
+    // A spawn is a child process at once (spawn() forks before it returns), before it could mark.
+    assert.equal(children(), childrenBefore, 'nothing was spawned');
     assert.equal(existsSync(marker), false, 'nothing was spawned');
   });
 
@@ -164,7 +174,7 @@ describe('openRemoteShell: options are checked before anything starts', function
   });
 
   it('kill() refuses an unknown signal before doing anything', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture' });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture' });
     assert.throws(() => shell.kill('SIGNOPE' as NodeJS.Signals), /kill\(\) needs a signal name/);
     assert.throws(() => shell.kill(40), /kill\(\) needs a signal name/, 'a number no signal has');
     shell.stream.resume();
@@ -192,7 +202,7 @@ describe('openRemoteShell: the documented limits work', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'head -c 40000000 /dev/zero | tr "\\0" y >&2; echo last >&2',
+      command: remoteProgram('err-bytes', 40_000_000, 'y'.charCodeAt(0), 'err', 'last\n'),
       stderr: 'capture',
       capture: { capacity: 16 * MiB, headSize: 16 * MiB, lineMax: MiB },
     });
@@ -208,7 +218,7 @@ describe('openRemoteShell: the documented limits work', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'echo "a rather long line" >&2',
+      command: remoteProgram('err', 'a rather long line\n'),
       stderr: (line) => lines.push(line),
       capture: { capacity: 16, headSize: 0, lineMax: 8 },
     });
@@ -217,10 +227,11 @@ describe('openRemoteShell: the documented limits work', function () {
     assert.ok(lines.every((line) => Buffer.byteLength(line) <= 8));
   });
 
-  it('0 for every timer: no grace, no drain wait, no idle wait', async () => {
+  it('0 for every timer: no grace, no drain wait, no idle wait (POSIX)', async function () {
+    posixOnly(this, 'a child ignores SIGTERM, which Windows cannot deliver');
     const shell = openRemoteShell({
       host: 'local',
-      rsh: ['sh', '-c', 'trap "" TERM; echo ready; exec sleep 30', 'sh'],
+      rsh: programAsRsh('ignore', 'SIGTERM', 'out', 'ready\n', 'sleep', 30_000),
       stderr: 'capture',
       killGraceMs: 0,
       drainTimeoutMs: 0,
@@ -242,7 +253,7 @@ describe('openRemoteShell: the documented limits work', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'sleep 0.3; echo done',
+      command: remoteProgram('sleep', 300, 'out', 'done\n'),
       stderr: 'capture',
       killGraceMs: 2 ** 31 - 1,
     });

@@ -1,24 +1,31 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, createWriteStream, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { openRemoteShell, RemoteShellError } from '../../host/index.js';
+import { openRemoteShell, quoteCommand, RemoteShellError } from '../../host/index.js';
 import { NO_ADDON } from '../helpers/backends.js';
+import { posixOnly } from '../helpers/posix.js';
 import { childFds, execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources } from '../helpers/proc.js';
-import { rejection, sleep, waitFor } from '../helpers/promises.js';
-import { standIn } from '../helpers/stand-in.js';
+import { rejection, waitFor } from '../helpers/promises.js';
+import { programAsRsh, REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect, sha256 } from '../helpers/streams.js';
 
 const MiB = 1024 * 1024;
+
+/** A whole turn of the event loop, its close callbacks included: what the last callbacks set
+ * going (a handle's close, a warning) is done. */
+const turn = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 describe('openRemoteShell: the tunnel', function () {
   this.timeout(60_000);
 
   it('carries 100 MiB to a local child and back, byte for byte (sha256)', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['cat'], stderr: 'capture' });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('cat'), stderr: 'capture' });
     const received = sha256(shell.stream);
     const sent = createHash('sha256');
     const block = randomBytes(MiB);
@@ -35,7 +42,7 @@ describe('openRemoteShell: the tunnel', function () {
   });
 
   it('delivers the last stdout bytes before end when the child exits at once', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['head', '-c', '3000000', '/dev/zero'], stderr: 'capture' });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('out-bytes', 3_000_000, 0), stderr: 'capture' });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.length, 3_000_000);
   });
@@ -44,7 +51,7 @@ describe('openRemoteShell: the tunnel', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'echo started; sleep 30 & echo $! >&2',
+      command: remoteProgram('out', 'started\n', 'background', '[', 'sleep', 30_000, ']', 'err-pids'),
       stderr: 'capture',
       drainTimeoutMs: 200,
     });
@@ -54,27 +61,26 @@ describe('openRemoteShell: the tunnel', function () {
     process.kill(Number(shell.stderr.snapshot().text.trim()), 'SIGKILL');
   });
 
-  it('releases every fd, timer and child by the time finished settles', async () => {
+  it('releases every fd, timer and child by the time finished settles (POSIX)', async function () {
+    posixOnly(this, 'fds are counted in /proc');
     // The first spawn of a process sets up libuv's SIGCHLD pipe for good: not ours to count.
-    await openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture' }).finished;
-    await sleep(10); // handles closed in one tick leave the list in the next
+    await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture' }).finished;
+    await turn(); // handles closed in one tick leave the list in the next
     const fds = openFds().length;
     const before = resources();
-    for (const command of [
-      ['echo', 'ok'],
-      ['sh', '-c', 'echo no >&2; exit 3'],
-    ]) {
+    for (const command of [remoteProgram('out', 'ok\n'), remoteProgram('err', 'no\n', 'exit', 3)]) {
       const shell = openRemoteShell({ host: 'local', rsh: standIn(), command, stderr: 'capture' });
       shell.stream.resume();
       await shell.finished.catch(() => {});
     }
-    await sleep(10);
+    await turn();
     assert.equal(openFds().length, fds);
     const after = resources();
     for (const type of ['ProcessWrap', 'PipeWrap', 'Timeout', 'TTYWrap']) assert.equal(after[type] ?? 0, before[type] ?? 0, type);
   });
 
-  it('gives the remote shell sockets as stdin and stdout, the stderr endpoint as fd 2, and nothing else', async () => {
+  it('gives the remote shell sockets as stdin and stdout, the stderr endpoint as fd 2, and nothing else (POSIX)', async function () {
+    posixOnly(this, "the child's fds are read in /proc");
     const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'read line; echo "$line"', 'sh'], stderr: 'capture' });
     const pid = shell.pid!;
     await execed(pid, 'sh');
@@ -93,9 +99,9 @@ describe('openRemoteShell: the tunnel', function () {
   });
 
   it('reports pid, argv and the stderr backend', async () => {
-    const shell = openRemoteShell({ host: 'local', user: 'alice', rsh: standIn('-q'), command: ['true'] });
+    const shell = openRemoteShell({ host: 'local', user: 'alice', rsh: standIn('-q'), command: remoteProgram() });
     assert.ok(Number.isInteger(shell.pid));
-    assert.deepEqual(shell.argv.slice(-4), ['-l', 'alice', 'local', 'true']);
+    assert.deepEqual(shell.argv.slice(-4), ['-l', 'alice', 'local', quoteCommand(remoteProgram())]);
     await shell.finished;
     if (NO_ADDON) {
       assert.equal(shell.stderr.stats.backend, 'js');
@@ -112,15 +118,15 @@ describe('openRemoteShell: the tunnel', function () {
       const shell = openRemoteShell({
         host: 'local',
         rsh: standIn(),
-        remoteCommand: 'echo "[$DISPLAY]"',
+        command: remoteProgram('out-env', 'DISPLAY'),
         env: { PATH: process.env.PATH, ...env },
         stderr: 'capture',
       });
       const [out] = await Promise.all([collect(shell.stream), shell.finished]);
-      return out.toString().trim();
+      return out.toString();
     };
-    assert.equal(await run({ DISPLAY: ':0' }), '[]');
-    assert.equal(await run({ DISPLAY: ':0', SSH_ASKPASS: '/usr/bin/askpass' }), '[:0]');
+    assert.equal(await run({ DISPLAY: ':0' }), '\n');
+    assert.equal(await run({ DISPLAY: ':0', SSH_ASKPASS: '/usr/bin/askpass' }), ':0\n');
   });
 });
 
@@ -132,7 +138,7 @@ describe('openRemoteShell: errors', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'echo "first" >&2; echo "Permission denied (publickey)." >&2; exit 255',
+      command: remoteProgram('err', 'first\n', 'err', 'Permission denied (publickey).\n', 'exit', 255),
       stderr: (line) => forwarded.push(line),
     });
     shell.stream.resume();
@@ -154,7 +160,7 @@ describe('openRemoteShell: errors', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'printf 12345; echo "Permission denied (publickey)." >&2; exit 255',
+      command: remoteProgram('out', '12345', 'err', 'Permission denied (publickey).\n', 'exit', 255),
       stderr: 'capture',
     });
     shell.stream.resume();
@@ -165,7 +171,12 @@ describe('openRemoteShell: errors', function () {
   });
 
   it("ERR_REMOTE_SHELL_EXIT with 'capture': the message carries the bounded tail with one marker", async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'seq 1 500 >&2; exit 1', stderr: 'capture' });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      command: remoteProgram('err-lines', 1, 500, 'exit', 1),
+      stderr: 'capture',
+    });
     const err = await rejection(shell.finished);
     const lines = err.message.split('\n');
     assert.equal(lines[0], 'the remote command failed with exit code 1: 500');
@@ -178,7 +189,8 @@ describe('openRemoteShell: errors', function () {
     assert.ok(err.stderrTail.startsWith('1\n2\n3\n') && err.stderrTail.endsWith('499\n500\n'));
   });
 
-  it('ERR_REMOTE_SHELL_SIGNAL: names the signal', async () => {
+  it('ERR_REMOTE_SHELL_SIGNAL: names the signal (POSIX)', async function () {
+    posixOnly(this, 'sh kills itself with SIGKILL: a death by signal, which Windows does not have');
     const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'echo dying >&2; kill -KILL $$', 'sh'], stderr: 'capture' });
     const err = await rejection(shell.finished);
     assert.equal(err.code, 'ERR_REMOTE_SHELL_SIGNAL');
@@ -188,7 +200,8 @@ describe('openRemoteShell: errors', function () {
     assert.equal(err.reason, 'killed');
   });
 
-  it('ERR_SPAWN: a missing program is named as not found on PATH, and nothing leaks', async () => {
+  it('ERR_SPAWN: a missing program is named as not found on PATH, and nothing leaks (POSIX)', async function () {
+    posixOnly(this, 'fds are counted in /proc');
     const fds = openFds().length;
     const shell = openRemoteShell({ host: 'h', rsh: 'no-such-remote-shell -v', stderr: 'capture' });
     const err = await rejection(shell.finished);
@@ -197,11 +210,11 @@ describe('openRemoteShell: errors', function () {
     assert.equal(err.reason, 'spawn-failed');
     assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOENT');
     assert.equal(shell.pid, undefined);
-    await sleep(10);
-    assert.equal(openFds().length, fds);
+    await waitFor(() => openFds().length === fds, 'every fd is closed');
   });
 
-  it('ERR_SPAWN: a file that is not executable', async () => {
+  it('ERR_SPAWN: a file that is not executable (POSIX)', async function () {
+    posixOnly(this, 'a file mode without the execute bits');
     const dir = mkdtempSync(path.join(tmpdir(), 'rsh-'));
     const file = path.join(dir, 'not-executable');
     writeFileSync(file, '#!/bin/sh\n');
@@ -227,7 +240,7 @@ describe('openRemoteShell: errors', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'echo waiting >&2; exec sleep 30',
+      command: remoteProgram('err', 'waiting\n', 'sleep', 30_000),
       stderr: 'capture',
       signal: controller.signal,
     });
@@ -240,11 +253,12 @@ describe('openRemoteShell: errors', function () {
     assert.equal(err.reason, 'aborted');
   });
 
-  it('ERR_ABORTED: SIGKILL follows after the grace when SIGTERM is ignored', async () => {
+  it('ERR_ABORTED: SIGKILL follows after the grace when SIGTERM is ignored (POSIX)', async function () {
+    posixOnly(this, 'a child ignores SIGTERM, which Windows cannot deliver');
     const controller = new AbortController();
     const shell = openRemoteShell({
       host: 'local',
-      rsh: ['sh', '-c', 'trap "" TERM; echo ignoring >&2; sleep 30 & wait; sleep 30', 'sh'],
+      rsh: programAsRsh('ignore', 'SIGTERM', 'err', 'ignoring\n', 'sleep', 30_000),
       stderr: 'capture',
       signal: controller.signal,
       killGraceMs: 300,
@@ -263,7 +277,7 @@ describe('openRemoteShell: errors', function () {
   });
 
   it('ERR_STREAM_CLOSED: writing to a child that exited is a clean error, not an EPIPE crash', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture' });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture' });
     assert.deepEqual(await shell.finished, { code: 0, signal: null, bytesReceived: 0, bytesSent: 0, bytesDiscarded: 0, bytesNotSent: 0 });
     const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write(Buffer.alloc(MiB), resolve));
     assert.ok(err instanceof RemoteShellError);
@@ -275,7 +289,7 @@ describe('openRemoteShell: errors', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'head -c 1000 >/dev/null; echo done',
+      command: remoteProgram('read', 1000, 'out', 'done\n'),
       stderr: 'capture',
     });
     const out = collect(shell.stream);
@@ -299,14 +313,14 @@ describe('openRemoteShell: lifecycle', function () {
   this.timeout(30_000);
 
   it('close() ends stdin and waits for the child to exit', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['cat'], stderr: 'capture' });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('cat'), stderr: 'capture' });
     shell.stream.resume();
     await shell.close();
     assert.deepEqual((await shell.finished).code, 0);
   });
 
   it('close() terminates a child that ignores EOF, after the grace', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'exec sleep 30', 'sh'], stderr: 'capture', killGraceMs: 200 });
+    const shell = openRemoteShell({ host: 'local', rsh: programAsRsh('sleep', 30_000), stderr: 'capture', killGraceMs: 200 });
     await shell.close();
     assert.equal((await rejection(shell.finished)).signal, 'SIGTERM');
   });
@@ -314,7 +328,7 @@ describe('openRemoteShell: lifecycle', function () {
   it('await using closes the shell at the end of the scope', async () => {
     let pid: number | undefined;
     {
-      await using shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['cat'], stderr: 'capture' });
+      await using shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('cat'), stderr: 'capture' });
       pid = shell.pid;
       shell.stream.resume();
     }
@@ -322,7 +336,7 @@ describe('openRemoteShell: lifecycle', function () {
   });
 
   it('kill() signals the remote shell, and says false once it is gone', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', 'exec sleep 30', 'sh'], stderr: 'capture' });
+    const shell = openRemoteShell({ host: 'local', rsh: programAsRsh('sleep', 30_000), stderr: 'capture' });
     assert.equal(shell.kill('SIGINT'), true);
     assert.equal((await rejection(shell.finished)).signal, 'SIGINT');
     assert.equal(shell.kill(), false);
@@ -342,7 +356,7 @@ describe('openRemoteShell: stderr forwarding', function () {
         held.push(callback); // nothing is acknowledged until the test lets go
       },
     });
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), remoteCommand: 'seq 1 400000 >&2', stderr: stuck });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('err-lines', 1, 400_000), stderr: stuck });
     await shell.finished;
     // The child finished although the sink took nothing: the drain did not wait for it.
     assert.ok(stuck.writableLength > 0);
@@ -361,21 +375,25 @@ describe('openRemoteShell: stderr forwarding', function () {
   it('forwards a flood byte for byte to an fs.WriteStream and to a socket, whose buffers it reuses', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rsh-forward-'));
     const expected = createHash('sha256')
-      .update(execFileSync('seq', ['1', '500000'], { maxBuffer: 64 * 1024 * 1024 }))
+      .update(Array.from({ length: 500_000 }, (_, i) => `${i + 1}\n`).join(''))
       .digest('hex');
     // Bursts of about 600 KB, several full batches each (so that buffers are in flight when
     // the next batch comes), each given time to be written: the drain never waits for a sink,
     // and one that falls 1 MiB behind loses lines.
-    const bursts = 'i=0; while [ $i -lt 5 ]; do seq $((i*100000+1)) $((i*100000+100000)) >&2; sleep 0.2; i=$((i+1)); done';
+    const bursts = [0, 1, 2, 3, 4].flatMap((i) => ['err-lines', i * 100_000 + 1, i * 100_000 + 100_000, 'sleep', 200]);
     const file = createWriteStream(path.join(dir, 'to-file'));
-    const counter = spawn('sh', ['-c', `cat > ${path.join(dir, 'to-socket')}`], { stdio: ['pipe', 'ignore', 'inherit'] });
-    for (const sink of [file, counter.stdin]) {
-      const shell = openRemoteShell({ host: 'local', rsh: ['sh', '-c', bursts, 'sh'], stderr: sink });
+    // A child that copies what comes through its stdin, a socket, to the file 'to-socket'.
+    const copy = openSync(path.join(dir, 'to-socket'), 'w');
+    const counter = spawn(process.execPath, [REMOTE_PROGRAMS, 'cat'], { stdio: ['pipe', copy, 'inherit'] });
+    closeSync(copy);
+    const socket = counter.stdin!;
+    for (const sink of [file, socket]) {
+      const shell = openRemoteShell({ host: 'local', rsh: programAsRsh(...bursts), stderr: sink });
       await shell.finished;
       assert.equal(shell.stderr.stats.bytesNotForwarded, 0);
     }
     await new Promise((resolve) => file.end(resolve));
-    counter.stdin.end();
+    socket.end();
     await new Promise((resolve) => counter.on('close', resolve));
     for (const name of ['to-file', 'to-socket']) {
       assert.equal(
@@ -393,7 +411,7 @@ describe('openRemoteShell: stderr forwarding', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'seq 1 5000 >&2; printf "10%%\\r20%%\\rdone" >&2',
+      command: remoteProgram('err-lines', 1, 5000, 'err', '10%\r20%\rdone'),
       stderr: (line, { kind }) => lines.push([kind, line]),
     });
     await shell.finished;
@@ -416,7 +434,7 @@ describe('openRemoteShell: stderr forwarding', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'printf "Password: " >&2; sleep 1; echo >&2',
+      command: remoteProgram('err', 'Password: ', 'sleep', 1000, 'err', '\n'),
       stderr: (line, { kind }) => seen.push([`${kind}:${line}`, Date.now() - started]),
     });
     await shell.finished;
@@ -438,11 +456,11 @@ describe('openRemoteShell: stderr forwarding', function () {
     process.on('warning', onWarning);
     try {
       const shells = Array.from({ length: 30 }, (_, i) =>
-        openRemoteShell({ host: 'local', rsh: ['sh', '-c', `echo shell ${i} >&2`, 'sh'], stderr: sink }),
+        openRemoteShell({ host: 'local', rsh: programAsRsh('err', `shell ${i}\n`), stderr: sink }),
       );
       assert.equal(sink.listenerCount('error'), 1);
       await Promise.all(shells.map((s) => s.finished));
-      await sleep(10);
+      await turn(); // a warning is emitted on the next tick
       assert.deepEqual(warnings, []);
       assert.deepEqual(
         Buffer.concat(chunks).toString().split('\n').slice(0, -1).sort(),
@@ -462,7 +480,7 @@ describe('openRemoteShell: stderr forwarding', function () {
     const shell = openRemoteShell({
       host: 'local',
       rsh: standIn(),
-      remoteCommand: 'echo one >&2; sleep 0.2; echo two >&2; echo out',
+      command: remoteProgram('err', 'one\n', 'sleep', 200, 'err', 'two\n', 'out', 'out\n'),
       stderr: sink,
     });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
@@ -473,7 +491,7 @@ describe('openRemoteShell: stderr forwarding', function () {
   });
 
   it("keeps stderr out of sight with 'capture', and in the snapshot", async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn('-v'), command: ['true'], stderr: 'capture' });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn('-v'), command: remoteProgram(), stderr: 'capture' });
     await shell.finished;
     assert.equal(shell.stderr.stats.bytesForwarded, 0);
     assert.match(shell.stderr.snapshot().text, /^debug1: Reading configuration data/);

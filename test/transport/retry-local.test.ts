@@ -7,23 +7,28 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../host/options.js';
+import { sleep } from '../helpers/promises.js';
+import { programAsRsh } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
 // Fails as a refused ssh connection for its first `failures` runs, counted in a file; `before`
 // runs before each failure.
-const flaky = (counter: string, failures: number, before = ':'): string[] => [
-  'sh',
-  '-c',
-  [
-    'n=$(cat "$0" 2>/dev/null || echo 0); echo $((n + 1)) > "$0"',
-    `if [ "$n" -lt ${failures} ]; then`,
-    before,
-    '  echo "ssh: connect to host $1 port 22: Connection refused" >&2; exit 255',
-    'fi',
-    'echo reached',
-  ].join('\n'),
-  counter,
-];
+const flaky = (counter: string, failures: number, before: Array<string | number> = []): string[] =>
+  programAsRsh(
+    'first-runs',
+    counter,
+    failures,
+    '[',
+    ...before,
+    'err',
+    'ssh: connect to host local port 22: Connection refused\n',
+    'exit',
+    255,
+    ']',
+    'out',
+    'reached\n',
+  );
 
 describe('retry with a local stand-in', () => {
   let dir: string;
@@ -32,8 +37,8 @@ describe('retry with a local stand-in', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  // A shell through the stand-in, which fails `failures` times before it reaches the command.
-  const flakyShell = (failures: number, before: string, attempts: number) =>
+  // A remote shell that fails `failures` times before it reaches the command.
+  const flakyShell = (failures: number, before: Array<string | number>, attempts: number) =>
     openRemoteShell({
       host: 'local',
       rsh: flaky(path.join(dir, 'count'), failures, before),
@@ -42,7 +47,7 @@ describe('retry with a local stand-in', () => {
     });
 
   it('tries again after refused connections, and the same stream carries on', async () => {
-    const shell = flakyShell(2, ':', 3);
+    const shell = flakyShell(2, [], 3);
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.toString(), 'reached\n');
     assert.equal(shell.attempts, 3);
@@ -50,18 +55,20 @@ describe('retry with a local stand-in', () => {
   });
 
   it('tries again when a grandchild still holds stdout after the refusal', async () => {
-    const shell = flakyShell(1, '(exec 2>&-; sleep 0.3) &', 2);
+    const shell = flakyShell(1, ['background', '[', 'close', 'stderr', 'sleep', 300, ']'], 2);
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.toString(), 'reached\n');
     assert.equal(shell.attempts, 2);
   });
 
   it('never after a byte came back, even unread: the byte is delivered', async () => {
-    const shell = flakyShell(1, 'printf X', 3);
+    const shell = flakyShell(1, ['out', 'X'], 3);
     // A reader, paused: the byte waits unread in the socket or the kernel.
     shell.stream.pause();
-    await new Promise((resolve) => shell.exited.then(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await shell.exited;
+    // Not a wait for something to happen: the consumer stays away for twice the drain time, while
+    // the transport looks for a reason to give up on the unread byte.
+    await sleep(2 * DEFAULT_DRAIN_TIMEOUT_MS);
     const out = collect(shell.stream);
     const err = await shell.finished.then(
       () => undefined,

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { openRemoteShell } from '../../host/index.js';
 import { sleep } from '../helpers/promises.js';
-import { standIn } from '../helpers/stand-in.js';
+import { remoteProgram, standIn } from '../helpers/stand-in.js';
 
 describe('a consumer slower than the child', function () {
   this.timeout(60_000);
 
   it('reading slowly, gets all 2,000,000 bytes', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['head', '-c', '2000000', '/dev/zero'], stderr: 'capture' });
+    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('out-bytes', 2_000_000, 0), stderr: 'capture' });
     let bytes = 0;
     for await (const chunk of shell.stream) {
       bytes += (chunk as Buffer).length;
@@ -23,10 +23,19 @@ describe('a consumer slower than the child', function () {
   });
 
   it('paused for a second after the exit, then reading, gets every byte', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['head', '-c', '100000', '/dev/zero'], stderr: 'capture' });
+    const drainTimeoutMs = 100;
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      command: remoteProgram('out-bytes', 100_000, 0),
+      stderr: 'capture',
+      drainTimeoutMs,
+    });
     shell.stream.pause();
     await shell.exited;
-    await sleep(1000);
+    // Not a wait for something to happen: this consumer stays away, for ten drain timeouts, while
+    // the transport looks again and again for a reason to give up on the unread bytes.
+    await sleep(10 * drainTimeoutMs);
     let bytes = 0;
     shell.stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
     shell.stream.resume();

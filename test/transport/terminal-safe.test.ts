@@ -3,16 +3,17 @@ import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { openRemoteShell } from '../../host/index.js';
 import { CLI, cliEnv } from '../helpers/cli.js';
+import { quoteCommand } from '../../host/rsh/quote.js';
+import { posixOnly } from '../helpers/posix.js';
 import { rejection } from '../helpers/promises.js';
-import { STAND_IN, standIn } from '../helpers/stand-in.js';
+import { remoteProgram, STAND_IN, standIn } from '../helpers/stand-in.js';
 import { CONTROL_CHARACTERS } from '../helpers/terminal.js';
 
 // The remote side hides its real reason: a CR, then a new title, a cleared screen, and a lie;
 // then a coloured line and a bidi override.
-const HOSTILE = String.raw`printf 'alice@h: Permission denied (publickey).\r\033]0;pwned\007\033[2Jall good\n\033[32mgreen\033[0m \342\200\256txt\n' >&2; exit 255`;
-const HOSTILE_BYTES = Buffer.from(
-  'alice@h: Permission denied (publickey).\r\x1b]0;pwned\x07\x1b[2Jall good\n\x1b[32mgreen\x1b[0m \u202etxt\n',
-);
+const HOSTILE_TEXT = 'alice@h: Permission denied (publickey).\r\x1b]0;pwned\x07\x1b[2Jall good\n\x1b[32mgreen\x1b[0m \u202etxt\n';
+const HOSTILE_BYTES = Buffer.from(HOSTILE_TEXT);
+const HOSTILE = remoteProgram('err', HOSTILE_TEXT, 'exit', 255);
 
 class Sink extends Writable {
   chunks: Buffer[] = [];
@@ -37,7 +38,7 @@ describe('the remote side cannot drive the terminal', function () {
       const shell = openRemoteShell({
         host: 'h',
         rsh: standIn(),
-        remoteCommand: HOSTILE,
+        command: HOSTILE,
         stderr: stderr === 'capture' ? 'capture' : (line) => lines.push(line),
       });
       const err = await rejection(shell.finished);
@@ -63,7 +64,7 @@ describe('the remote side cannot drive the terminal', function () {
     const shell = openRemoteShell({
       host: 'h',
       rsh: standIn(),
-      remoteCommand: `${HOSTILE.replace('; exit 255', '')}; printf ' 50%%\\r100%%\\n' >&2`,
+      command: remoteProgram('err', HOSTILE_TEXT, 'err', ' 50%\r100%\n'),
       stderr: tty,
     });
     await shell.finished;
@@ -79,9 +80,7 @@ describe('the remote side cannot drive the terminal', function () {
     const shell = openRemoteShell({
       host: 'h',
       rsh: standIn(),
-      remoteCommand: String.raw`printf 'working [8m
-[5mblink[0m [1;38;5;196mred
-' >&2; exit 255`,
+      command: remoteProgram('err', 'working \x1b[8m\n\x1b[5mblink\x1b[0m \x1b[1;38;5;196mred\n', 'exit', 255),
       stderr: tty,
     });
     const err = await rejection(shell.finished);
@@ -94,7 +93,7 @@ describe('the remote side cannot drive the terminal', function () {
       const shell = openRemoteShell({
         host: 'h',
         rsh: standIn(),
-        remoteCommand: `printf 'alice@h: Permission denied (publickey).\n' >&2; exit 255`,
+        command: remoteProgram('err', 'alice@h: Permission denied (publickey).\n', 'exit', 255),
         stderr: 'capture',
       });
       await shell.exited;
@@ -109,7 +108,7 @@ describe('the remote side cannot drive the terminal', function () {
   it('forwards to a Writable that is not a terminal byte for byte, unless told', async () => {
     for (const sanitize of ['auto', true] as const) {
       const file = new Sink(false);
-      const shell = openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: HOSTILE, stderr: file, sanitize });
+      const shell = openRemoteShell({ host: 'h', rsh: standIn(), command: HOSTILE, stderr: file, sanitize });
       await rejection(shell.finished);
       if (sanitize === 'auto') assert.deepEqual(file.bytes, HOSTILE_BYTES);
       else
@@ -122,7 +121,7 @@ describe('the remote side cannot drive the terminal', function () {
         );
     }
     const tty = new Sink(true);
-    await rejection(openRemoteShell({ host: 'h', rsh: standIn(), remoteCommand: HOSTILE, stderr: tty, sanitize: false }).finished);
+    await rejection(openRemoteShell({ host: 'h', rsh: standIn(), command: HOSTILE, stderr: tty, sanitize: false }).finished);
     assert.deepEqual(tty.bytes, HOSTILE_BYTES, 'sanitize: false is byte-exact even to a terminal');
   });
 
@@ -132,7 +131,7 @@ describe('the remote side cannot drive the terminal', function () {
       const shell = openRemoteShell({
         host: 'h',
         rsh: standIn(),
-        remoteCommand: HOSTILE,
+        command: HOSTILE,
         sanitize,
         stderr: (line, info) => seen.push({ line, bytes: Buffer.from(info.bytes) }),
       });
@@ -144,8 +143,9 @@ describe('the remote side cannot drive the terminal', function () {
     }
   });
 
-  it('the command on a real terminal (a pty) shows the remote control characters visibly, and its last line says why', async () => {
-    const command = [CLI, `--rsh=${process.execPath} ${STAND_IN}`, 'h', HOSTILE]
+  it('the command on a real terminal (a pty) shows the remote control characters visibly, and its last line says why (POSIX)', async function () {
+    posixOnly(this, 'the terminal is a pseudo-terminal made by script(1)');
+    const command = [CLI, `--rsh=${process.execPath} ${STAND_IN}`, 'h', quoteCommand(HOSTILE)]
       .map((word) => `'${word.replace(/'/g, `'\\''`)}'`)
       .join(' ');
     const output = await new Promise<string>((resolve, reject) => {
