@@ -48,10 +48,18 @@ const INTERPRETERS = new Set(['node', 'nodejs', 'sh', 'bash', 'dash', 'python', 
 /** The remote shell's name for messages: its program without the directory, or the script an
  * interpreter runs. */
 export function programName(argv: readonly string[]): string {
-  const program = basename(argv[0] ?? 'remote shell');
+  const program = baseName(argv[0] ?? 'remote shell');
   const script = argv[1];
-  if (INTERPRETERS.has(program) && script !== undefined && script !== '' && !script.startsWith('-')) return basename(script);
+  // node.exe on Windows is node.
+  const interpreter = program.toLowerCase().replace(/\.exe$/, '');
+  if (INTERPRETERS.has(interpreter) && script !== undefined && script !== '' && !script.startsWith('-')) return baseName(script);
   return program;
+}
+
+// The last part of a path, whichever separator it uses: a Windows path reaches the messages
+// as it is.
+function baseName(file: string): string {
+  return basename(file.replace(/\\/g, '/'));
 }
 
 /** "ssh exited with code 255", "ssh was killed by SIGKILL", or undefined while it runs. */

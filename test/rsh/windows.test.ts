@@ -3,6 +3,7 @@
 // Linux by naming the platform.
 
 import assert from 'node:assert/strict';
+import { programName } from '../../host/errors.js';
 import { sshOptionArgs } from '../../host/rsh/ssh-options.js';
 
 describe('ssh options on Windows', () => {
@@ -28,5 +29,14 @@ describe('ssh options on Windows', () => {
       'ControlPath=C:/x',
     ]);
     assert.deepEqual(sshOptionArgs({}, ['plink'], { platform: 'win32' }), []);
+  });
+});
+
+describe('program names on Windows', () => {
+  it('node.exe runs the script, which names the remote shell; backslashes separate', () => {
+    assert.equal(programName(['C:\\Program Files\\nodejs\\node.exe', 'C:\\x\\examples\\stand-in-ssh.mjs', 'host']), 'stand-in-ssh.mjs');
+    assert.equal(programName(['C:\\Windows\\System32\\OpenSSH\\ssh.exe', 'host']), 'ssh.exe');
+    assert.equal(programName(['NODE.EXE', '-e', 'x']), 'NODE.EXE');
+    assert.equal(programName(['/usr/bin/node', '/x/stand-in-ssh.mjs']), 'stand-in-ssh.mjs');
   });
 });
