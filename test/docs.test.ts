@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HINTS, REASONS } from '../host/diagnosis/reasons.js';
 import { buildRemoteShellArgv } from '../host/index.js';
 import { timeScale } from './helpers/promises.js';
 import { ROOT } from './helpers/root.js';
+import { scratchDir } from './helpers/scratch.js';
 
 /** This environment with nothing on PATH: no `sh`, no `node` to be found, as on a bare Windows. */
 function withoutPath(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const empty = mkdtempSync(path.join(tmpdir(), 'rsh-no-path-'));
+  const empty = scratchDir('rsh-no-path-');
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.toUpperCase() !== 'PATH'));
   return { ...env, PATH: empty, ...extra };
 }
@@ -23,7 +23,7 @@ describe('documented examples', function () {
   it('assembly/README.md: the JavaScript host prints what its comments show', () => {
     const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');
     const code = /```js\n([\s\S]*?)```/.exec(readme)![1];
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rsh-docs-')), 'abi-example.mjs');
+    const file = path.join(scratchDir('rsh-docs-'), 'abi-example.mjs');
     writeFileSync(file, code.replace('node_modules/rsh-transport/build/core.wasm', path.join(ROOT, 'build/core.wasm')));
     const out = execFileSync(process.execPath, [file], { encoding: 'utf8' });
     const promised = [...code.matchAll(/^\/\/ (\d .*)$/gm)].map((m) => m[1]);

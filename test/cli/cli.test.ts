@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI, cliEnv, runCli as cli } from '../helpers/cli.js';
 import { STAND_IN } from '../helpers/stand-in.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
 
@@ -26,7 +26,7 @@ describe('the rsh-transport command', function () {
   this.timeout(60_000);
 
   it('passes its arguments to the remote shell untouched, after its own options', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rsh-cli-'));
+    const dir = scratchDir('rsh-cli-');
     const echoArgs = path.join(dir, 'echo-args');
     writeFileSync(echoArgs, '#!/bin/sh\nprintf "%s\\0" "$@"\n', { mode: 0o755 });
     const args = ['-p', '22', '-o', 'SendEnv=A B', '--', 'host', "cmd 'x'; y", '', '--rsh=not-ours'];
@@ -114,7 +114,7 @@ describe('the rsh-transport command', function () {
   });
 
   it('works as rsync -e, pushing and pulling a tree', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'rsh-cli-rsync-'));
+    const root = scratchDir('rsh-cli-rsync-');
     const src = path.join(root, 'src');
     mkdirSync(path.join(src, 'sub dir'), { recursive: true });
     writeFileSync(path.join(src, 'binary.bin'), randomBytes(300_000));
@@ -129,7 +129,7 @@ describe('the rsh-transport command', function () {
   });
 
   it("works as GIT_SSH_COMMAND, through git's probe of the ssh variant", () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'rsh-cli-git-'));
+    const root = scratchDir('rsh-cli-git-');
     const git = (args: string[], env: NodeJS.ProcessEnv = {}) => {
       const r = spawnSync('git', args, { cwd: root, encoding: 'utf8', env: cliEnv({ GIT_CONFIG_NOSYSTEM: '1', HOME: root, ...env }) });
       assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);

@@ -5,14 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { openRemoteShell, RemoteShellError, type OpenRemoteShellOptions } from '../../host/index.js';
 import { runCli } from '../helpers/cli.js';
 import { rejection, sleep } from '../helpers/promises.js';
 import { freePort, startSshd, useSshd, type Sshd } from './sshd.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 async function listen(onConnection: (socket: Socket) => void): Promise<Server> {
   const server = createServer(onConnection);
@@ -397,7 +396,7 @@ describe('failure reasons through a real sshd', function () {
   });
 
   it('spawn-failed: no local ssh on PATH', async () => {
-    const empty = mkdtempSync(path.join(tmpdir(), 'rsh-nopath-'));
+    const empty = scratchDir('rsh-nopath-');
     const shell = openRemoteShell({ host: peer.sshd.host, rsh: 'ssh', command: ['true'], env: { PATH: empty }, stderr: 'capture' });
     const err = await rejection(shell.finished);
     assert.equal(err.reason, 'spawn-failed');

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { collect } from '../helpers/streams.js';
 import { useSshd } from './sshd.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe('remote command words against a real sshd and login shell', function () {
   this.timeout(30_000);
   const peer = useSshd();
 
   it('arrive literally, and an injection never creates its marker file', async () => {
-    const marker = path.join(mkdtempSync(path.join(tmpdir(), 'rsh-inject-')), 'pwned');
+    const marker = path.join(scratchDir('rsh-inject-'), 'pwned');
     const words = [
       `; touch ${marker}`,
       `$(touch ${marker})`,

@@ -3,8 +3,7 @@
 // host) must not break it.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openRemoteShell, type RemoteShellError } from '../../host/index.js';
@@ -13,6 +12,7 @@ import { BACKENDS } from '../helpers/backends.js';
 import { rejection, sleep } from '../helpers/promises.js';
 import { collect } from '../helpers/streams.js';
 import { useSshd } from './sshd.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe('the stream contract through a real sshd', function () {
   this.timeout(60_000);
@@ -81,7 +81,7 @@ describe('the stream contract through a real sshd', function () {
   }
 
   it('a first command word that starts with - reaches the remote shell as a word, never ssh as an option', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rsh-dash-'));
+    const dir = scratchDir('rsh-dash-');
     const marker = path.join(dir, 'ran-locally');
     for (const command of [[`-oProxyCommand=touch ${marker}`, 'x'], ['-V'], ['-G']]) {
       const shell = openRemoteShell({ ...target(), command });

@@ -4,18 +4,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { devNull, tmpdir } from 'node:os';
+import { devNull } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, type RemoteShellError } from '../../host/index.js';
 import { posixOnly } from '../helpers/posix.js';
 import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe('openRemoteShell: stdin and stdout handed over', function () {
   this.timeout(30_000);
-  const dir = mkdtempSync(path.join(tmpdir(), 'rsh-handoff-'));
+  const dir = scratchDir('rsh-handoff-');
 
   it('stdout to a file fd: the output lands there, and the readable side ends empty', async () => {
     const file = path.join(dir, 'out');

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
 import { posixOnly } from '../helpers/posix.js';
 import { standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 // Each word goes through the stand-in remote shell to a real `sh -c`, as ssh hands the joined
 // command to the remote user's shell; it must come back as it went. Where there is no shell,
 // the stand-in's `node:` marker splits the command as the shell would, and must agree.
 describe('remote command words against a real local shell', function () {
   this.timeout(30_000);
-  const dir = mkdtempSync(path.join(tmpdir(), 'rsh-injection-'));
+  const dir = scratchDir('rsh-injection-');
   const marker = path.join(dir, 'pwned');
 
   const hostile = [

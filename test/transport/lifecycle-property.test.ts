@@ -13,8 +13,7 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell, RemoteShellError, type ByteCounts } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
@@ -23,6 +22,7 @@ import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
 import { sleep, timeScale, waitFor } from '../helpers/promises.js';
 import { programAsRsh } from '../helpers/stand-in.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const GRACE = 100;
 const DRAIN = 50;
@@ -215,7 +215,7 @@ async function runScenario(scenario: Scenario, payloadFile: string): Promise<voi
 
 describe('RemoteShell lifecycle: random interleavings', function () {
   this.timeout(600_000);
-  const dir = mkdtempSync(path.join(tmpdir(), 'rsh-lifecycle-'));
+  const dir = scratchDir('rsh-lifecycle-');
   const payloadFile = path.join(dir, 'payload');
   writeFileSync(payloadFile, PAYLOAD);
 

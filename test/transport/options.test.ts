@@ -2,8 +2,7 @@
 // naming the option and what it accepts, and leaves no child, fd or capture slot behind.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell, RemoteShell, RemoteShellError } from '../../host/index.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
@@ -12,12 +11,13 @@ import { openFds, resources } from '../helpers/proc.js';
 import { waitFor } from '../helpers/promises.js';
 import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const MiB = 1024 * 1024;
 
 describe('openRemoteShell: options are checked before anything starts', function () {
   this.timeout(30_000);
-  const dir = mkdtempSync(path.join(tmpdir(), 'rsh-options-'));
+  const dir = scratchDir('rsh-options-');
   const marker = path.join(dir, 'spawned');
   // A remote shell that leaves a mark if it ever runs.
   const base = {

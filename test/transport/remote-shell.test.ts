@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, createWriteStream, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, createWriteStream, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openRemoteShell, quoteCommand, RemoteShellError } from '../../host/index.js';
@@ -12,6 +11,7 @@ import { childFds, execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources
 import { rejection, waitFor } from '../helpers/promises.js';
 import { programAsRsh, REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect, sha256 } from '../helpers/streams.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const MiB = 1024 * 1024;
 
@@ -215,7 +215,7 @@ describe('openRemoteShell: errors', function () {
 
   it('ERR_SPAWN: a file that is not executable (POSIX)', async function () {
     posixOnly(this, 'a file mode without the execute bits');
-    const dir = mkdtempSync(path.join(tmpdir(), 'rsh-'));
+    const dir = scratchDir('rsh-test-');
     const file = path.join(dir, 'not-executable');
     writeFileSync(file, '#!/bin/sh\n');
     chmodSync(file, 0o644);
@@ -373,7 +373,7 @@ describe('openRemoteShell: stderr forwarding', function () {
   });
 
   it('forwards a flood byte for byte to an fs.WriteStream and to a socket, whose buffers it reuses', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rsh-forward-'));
+    const dir = scratchDir('rsh-forward-');
     const expected = createHash('sha256')
       .update(Array.from({ length: 500_000 }, (_, i) => `${i + 1}\n`).join(''))
       .digest('hex');

@@ -3,14 +3,14 @@
 // anything waits in stdout) and without it (stdout's end says so).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../host/options.js';
 import { sleep } from '../helpers/promises.js';
 import { programAsRsh } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 // Fails as a refused ssh connection for its first `failures` runs, counted in a file; `before`
 // runs before each failure.
@@ -33,7 +33,7 @@ const flaky = (counter: string, failures: number, before: Array<string | number>
 describe('retry with a local stand-in', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'rsh-retry-'));
+    dir = scratchDir('rsh-retry-');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
