@@ -314,7 +314,13 @@ describe('openRemoteShell: lifecycle', function () {
 
   it('close() ends stdin and waits for the child to exit', async () => {
     // The grace is not what this tests: the largest, so a slow machine (emulation) never reaches it.
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('cat'), stderr: 'capture', killGraceMs: 2 ** 31 - 1 });
+    const shell = openRemoteShell({
+      host: 'local',
+      rsh: standIn(),
+      command: remoteProgram('cat'),
+      stderr: 'capture',
+      killGraceMs: 2 ** 31 - 1,
+    });
     shell.stream.resume();
     await shell.close();
     assert.deepEqual((await shell.finished).code, 0);
