@@ -8,7 +8,9 @@
 # replace it; rsync ends its remote shell with SIGUSR1, so in the first milliseconds of Node's
 # start it would open that port instead of stopping. So the process the caller knows and signals
 # is this shell: it runs Node as its child, hands it stdin, stdout and stderr as they are, and
-# passes each signal on, SIGUSR1 and SIGUSR2 as SIGTERM. It exits with Node's status.
+# passes each signal on, SIGUSR1 and SIGUSR2 as SIGTERM. It exits with Node's status. Windows has
+# neither the shell nor the signal: there the package's preinstall (scripts/windows-bin.mjs) makes
+# the first line Node's, so that npm's shims run node.exe on this file.
 #
 # A signal can be lost on its way to a Node that is still starting (the forked shell that is
 # about to become Node takes it with this shell's trap; Node starts with SIGINT ignored, as a

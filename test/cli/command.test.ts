@@ -3,11 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { checkPipelined, CLI, cliEnv, runCli, startCli } from '../helpers/cli.js';
 import { sleep } from '../helpers/promises.js';
+import { ROOT } from '../helpers/root.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { STAND_IN } from '../helpers/stand-in.js';
 import { alive, childMatching, childrenOf, fdTarget } from './procs.js';
 
@@ -284,5 +287,36 @@ describe('the command: never itself', function () {
       /refusing to run ".*wrapper" again: an rsh-transport earlier in this process chain already ran this very remote shell/,
     );
     assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, 1, 'the wrapper ran once');
+  });
+});
+
+describe('the command on Windows', function () {
+  this.timeout(60_000);
+
+  it("preinstall (scripts/windows-bin.mjs) makes Node the file's first line there, and the file then runs under Node alone", async () => {
+    const { forWindows } = (await import(pathToFileURL(path.join(ROOT, 'scripts/windows-bin.mjs')).href)) as {
+      forWindows: (text: string) => string;
+    };
+    const text = readFileSync(CLI, 'utf8');
+    assert.ok(text.startsWith('#!/bin/sh\n'), 'on POSIX the launcher runs first');
+    const windows = forWindows(text);
+    assert.deepEqual(windows.split('\n').slice(1), text.split('\n').slice(1), 'only the first line changes');
+    assert.equal(windows.split('\n')[0], '#!/usr/bin/env node');
+    assert.equal(forWindows(windows), windows, 'a second install changes nothing');
+    // Beside the package's dist/, as npm lays it out: Node runs it with no shell in front.
+    const dir = scratchDir('rsh-windows-bin-');
+    mkdirSync(path.join(dir, 'bin'));
+    symlinkSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'));
+    writeFileSync(path.join(dir, 'bin/rsh-transport.js'), windows);
+    const run = spawnSync(process.execPath, [path.join(dir, 'bin/rsh-transport.js'), '--version'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: /);
+  });
+
+  it('preinstall leaves the file alone elsewhere', () => {
+    const before = readFileSync(CLI, 'utf8');
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts/windows-bin.mjs')], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(readFileSync(CLI, 'utf8'), before);
   });
 });

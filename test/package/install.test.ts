@@ -133,6 +133,7 @@ describe('the package as users install it', function () {
       'binding.gyp',
       'native/addon.cc',
       'scripts/install.mjs',
+      'scripts/windows-bin.mjs',
       'scripts/build-native.mjs',
       `prebuilds/${process.platform}-${process.arch}/node.napi.glibc.node`,
       // Cross-built by scripts/build-win32.mjs (test:win32 runs it under Wine).
