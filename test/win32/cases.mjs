@@ -6,18 +6,17 @@
 //
 // GROUP 'addon' checks the addon at ADDON alone, 'library' the package's own loading and
 // openRemoteShell, 'variant' a build with the ssh-socketpair-stderr feature at ADDON. Each case
-// prints one line, `ok NAME (N ms)` or `not ok NAME (N ms): why`, which the driver counts. The
-// remote shells are node.exe itself (`node.exe -e SCRIPT`): Wine has no sh.
+// prints one line (report.mjs), which the driver counts. The remote shells are node.exe itself
+// (`node.exe -e SCRIPT`): Wine has no sh.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createReadStream, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { getSystemErrorName } from 'node:util';
+import { runCases, test } from './report.mjs';
 
 const [group, addonPath] = process.argv.slice(2);
-const cases = [];
-const test = (name, fn) => cases.push({ name, fn });
 
 // Win32 error codes, as GetLastError() gives them.
 const ERROR_TOO_MANY_OPEN_FILES = 4;
@@ -251,16 +250,4 @@ if (group === 'addon' || group === 'variant') {
   process.exit(2);
 }
 
-for (const { name, fn } of cases) {
-  const started = performance.now();
-  try {
-    await fn();
-    console.log(`ok ${name} (${Math.round(performance.now() - started)} ms)`);
-  } catch (err) {
-    const why = String(err?.stack ?? err)
-      .split('\n')
-      .slice(0, 6)
-      .join(' | ');
-    console.log(`not ok ${name} (${Math.round(performance.now() - started)} ms): ${why}`);
-  }
-}
+await runCases();
