@@ -143,6 +143,20 @@ describe('a remote shell whose start waits', () => {
     await waitFor(() => openFds().length === before, 'every fd is closed');
   });
 
+  it('close() waits for a start as long as the longest grace allows, never a timer overflowed to 1 ms', async () => {
+    const g = gate();
+    const shell = waiting(g.promise, { killGraceMs: 2 ** 31 - 1 });
+    shell.stream.resume();
+    let settled = false;
+    const closed = shell.close().then(() => (settled = true));
+    // What is tested is that nothing happens: a timer of 2 ** 32 ms would fire after 1 ms.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(settled, false, 'close() still waits for the start');
+    g.open();
+    await closed;
+    assert.equal((await shell.finished).code, 0, 'the start came, and cat saw the end of its input');
+  });
+
   it('close() gives up on a start that does not come within killGraceMs * 2', async () => {
     const shell = waiting(new Promise(() => {}), { killGraceMs: 100 });
     const started = performance.now();
