@@ -16,11 +16,17 @@
 // Windows. RSH_PREBUILD_NO_WIN32=1 packs without it, and says so.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The command ships as the POSIX launcher; a Windows install makes it Node's (windows-bin.mjs).
+// A file changed so here would ship without the launcher's guard against SIGUSR1.
+if (!readFileSync(path.join(root, 'bin/rsh-transport.js'), 'utf8').startsWith('#!/bin/sh\n')) {
+  console.error('prebuild: bin/rsh-transport.js must begin with #!/bin/sh and LF (git checkout bin/rsh-transport.js)');
+  process.exit(1);
+}
 const out = 'build/variants/prebuild';
 const env = { ...process.env };
 delete env.npm_config_ssh_socketpair_stderr;

@@ -19,10 +19,24 @@
 //                 prebuilds/win32-x64/node.napi.node (built now), and test/win32/
 //   variants/     the ssh-socketpair-stderr build, which must behave as the default one
 //   tree/         the repository as the transport suite and the demo need it, as JavaScript
+//   pack/         the tarballs npm installs there, and its cache
 //   project/      a project that installed the packed package (from pack/) with npm
+//   out/          what node.exe printed, while it runs
 
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { buildWin32, ensureCommands, ensureNodeExe, NODE_WIN_VERSION, ROOT, run, WIN32_DIR } from './build-win32.mjs';
 import { transpileTree } from './transpile-tree.mjs';
@@ -165,7 +179,8 @@ async function transportSuite(exe, version, { addon }) {
   const [passing, pending, failing] = ['passing', 'pending', 'failing'].map(count);
   const ok = code === 0 && passing > 0 && failing === 0;
   const summary = ` (${passing} passing, ${pending} pending: POSIX-only, ${failing} failing; ${seconds(Date.now() - t)})`;
-  result(ok, name + summary, ok ? '' : `\nexit ${signal ?? code}\n${stdout.slice(stdout.indexOf(' failing') - 10)}${stderr}`);
+  const failures = stdout.includes(' failing') ? stdout.slice(stdout.indexOf(' failing') - 10) : stdout;
+  result(ok, name + summary, ok ? '' : `\nexit ${signal ?? code}\n${failures}${stderr}`);
 }
 
 // The packed package, installed by npm under node.exe into a new project, offline: the tarball
@@ -188,8 +203,12 @@ async function installPackage(exe) {
   };
   const tarballs = [pack('./node_modules/node-addon-api'), pack('.')];
   writeFileSync(path.join(PROJECT, 'package.json'), JSON.stringify({ name: 'win32-project', private: true, type: 'module' }, null, 2));
-  const npmRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout.trim();
-  const npmCli = path.join(npmRoot, 'npm/bin/npm-cli.js');
+  // The npm that runs here (its bin/npm-cli.js, whatever the global prefix): JavaScript node.exe runs too.
+  const npmCli = path.join(
+    path.dirname(realpathSync(spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim())),
+    'npm-cli.js',
+  );
+  if (!existsSync(npmCli)) throw new Error(`npm's npm-cli.js is not where the npm command lies (${npmCli})`);
   const args = [
     windowsPath(npmCli),
     'install',
@@ -287,13 +306,15 @@ async function main() {
       env: { WINEPATH: windowsPath(path.dirname(exe)) },
     });
   }
-  spawnSync(WINESERVER, ['-k'], { env: wineEnv });
 }
 
 try {
   await main();
 } catch (err) {
   result(false, `test-win32 could not run: ${err.message}`);
+} finally {
+  // Whatever a check left running under Wine ends with its server.
+  if (existsSync(PREFIX)) spawnSync(WINESERVER, ['-k'], { env: wineEnv });
 }
 log(`${seconds(Date.now() - started)} in all`);
 console.log(`${passed} passed, ${failed} failed`);

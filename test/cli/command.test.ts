@@ -290,19 +290,25 @@ describe('the command: never itself', function () {
   });
 });
 
+const windowsBin = async (): Promise<{
+  forWindows: (text: string) => string;
+  isInstalledCopy: (root: string, initCwd?: string) => boolean;
+}> => import(pathToFileURL(path.join(ROOT, 'scripts/windows-bin.mjs')).href);
+
 describe('the command on Windows', function () {
   this.timeout(60_000);
 
   it("preinstall (scripts/windows-bin.mjs) makes Node the file's first line there, and the file then runs under Node alone", async () => {
-    const { forWindows } = (await import(pathToFileURL(path.join(ROOT, 'scripts/windows-bin.mjs')).href)) as {
-      forWindows: (text: string) => string;
-    };
+    const { forWindows } = await windowsBin();
     const text = readFileSync(CLI, 'utf8');
     assert.ok(text.startsWith('#!/bin/sh\n'), 'on POSIX the launcher runs first');
     const windows = forWindows(text);
     assert.deepEqual(windows.split('\n').slice(1), text.split('\n').slice(1), 'only the first line changes');
     assert.equal(windows.split('\n')[0], '#!/usr/bin/env node');
     assert.equal(forWindows(windows), windows, 'a second install changes nothing');
+    // A checkout with CRLF line ends (Git for Windows' default without .gitattributes).
+    const crlf = text.replace(/\n/g, '\r\n');
+    assert.equal(forWindows(crlf), windows.replace(/\n/g, '\r\n'));
     // Beside the package's dist/, as npm lays it out: Node runs it with no shell in front.
     const dir = scratchDir('rsh-windows-bin-');
     mkdirSync(path.join(dir, 'bin'));
@@ -311,6 +317,17 @@ describe('the command on Windows', function () {
     const run = spawnSync(process.execPath, [path.join(dir, 'bin/rsh-transport.js'), '--version'], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: /);
+  });
+
+  it('preinstall changes an installed copy only, never a checkout of the repository', async () => {
+    const { isInstalledCopy } = await windowsBin();
+    const project = scratchDir('rsh-windows-bin-project-');
+    const installed = path.join(project, 'node_modules/rsh-transport');
+    mkdirSync(installed, { recursive: true });
+    assert.equal(isInstalledCopy(installed, project), true, 'npm install run in the project');
+    assert.equal(isInstalledCopy(installed, undefined), true);
+    assert.equal(isInstalledCopy(installed, installed), false, 'npm install run in the package itself');
+    assert.equal(isInstalledCopy(ROOT, project), false, 'a checkout (.git), linked from a project');
   });
 
   it('preinstall leaves the file alone elsewhere', () => {

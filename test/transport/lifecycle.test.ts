@@ -248,10 +248,10 @@ for (const backend of BACKENDS) {
       it('close() on a consumer that paused with 64 KiB or more waiting settles in bound', async () => {
         const shell = openRemoteShell({
           host: 'local',
-          rsh: standIn(),
           // More than the pipe holds, then no end of its own: blocked on its stdout, or (where the
-          // system buffers all of it, as Wine does) asleep after it, the child never sees EOF.
-          command: remoteProgram('out-bytes', 300_000, 0, 'sleep', 600_000),
+          // system buffers all of it, as Wine does) asleep after it, the child never sees EOF. It
+          // is the remote shell itself, so that SIGTERM (TerminateProcess on Windows) ends it.
+          rsh: programAsRsh('out-bytes', 300_000, 0, 'sleep', 600_000),
           stderr: 'capture',
           killGraceMs: grace,
           drainTimeoutMs: drain,

@@ -19,14 +19,14 @@ const SHIM = path.resolve('node_modules/.bin/rsh-transport.cmd');
 // wrote it.
 const GUARD = 'endLocal & goto #_undefined_# 2>NUL || title %COMSPEC% & ';
 const WINE_SHIM = path.resolve('node_modules/.bin/rsh-transport-under-wine.cmd');
-// node.exe by a path with forward slashes: the rsh words are split as a shell would, where a
-// backslash escapes.
-const NODE = process.execPath.split(path.sep).join('/');
-const RSH = `${NODE} stand-in-ssh.mjs`;
+// node.exe's path quoted, as rsh words are split at blanks (with no backslash processing).
+const RSH = `'${process.execPath}' stand-in-ssh.mjs`;
 const remote = (...steps) => ['node:', 'remote-programs.mjs', ...steps.map(String)];
 
 // The command through npm's shim, as a Windows caller runs it: cmd.exe reads the .cmd file.
 function command(args, input = '') {
+  // Plain words only: cmd.exe gives meaning to more characters than quotes can hide.
+  for (const word of args) assert.doesNotMatch(word, /["%^&|<>()]/, `cmd.exe would read ${word} its own way`);
   const line = [WINE_SHIM, ...args].map((word) => (/[\s"]/.test(word) ? `"${word}"` : word)).join(' ');
   const child = spawn(process.env.ComSpec ?? 'cmd.exe', ['/d', '/s', '/c', `"${line}"`], {
     stdio: ['pipe', 'pipe', 'pipe'],
