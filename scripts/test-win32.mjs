@@ -119,12 +119,21 @@ function wineNode(exe, args, { cwd = PKG, env = {}, timeoutMs = 180_000 } = {}) 
   return new Promise((resolve) => {
     const child = spawn(WINE, [exe, ...args], { cwd, env: { ...wineEnv, ...env }, stdio: ['ignore', ...fds] });
     fds.forEach((fd) => closeSync(fd));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let left = '';
+    const timer = setTimeout(() => {
+      // What Wine still runs, before it goes: a node.exe that does not exit says why here.
+      left = spawnSync('ps', ['-eo', 'pid,ppid,etime,stat,args'], { encoding: 'utf8' }).stdout ?? '';
+      left = `\nstill running when node.exe was killed after ${seconds(timeoutMs)}:\n${left
+        .split('\n')
+        .filter((line) => /wine|\.exe/i.test(line))
+        .join('\n')}\n`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const [stdout, stderr] = files.map((file) => readFileSync(file, 'utf8'));
       files.forEach((file) => rmSync(file, { force: true }));
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr: stderr + left });
     });
   });
 }
@@ -173,8 +182,12 @@ async function transportSuite(exe, version, { addon }) {
   const t = Date.now();
   const name = `[node ${version}] the transport suite ${addon ? 'with the addon' : 'without the addon (RSH_TRANSPORT_NO_ADDON=1)'}`;
   const env = { RSH_TEST_TIME_SCALE: process.env.RSH_TEST_TIME_SCALE ?? '5', ...(addon ? {} : { RSH_TRANSPORT_NO_ADDON: '1' }) };
-  const mocha = ['node_modules/mocha/bin/mocha.js', '--no-config', '--timeout', '600000', '--exit', 'test/transport/**/*.test.js'];
-  const { code, signal, stdout, stderr } = await wineNode(exe, mocha, { cwd: TREE, env, timeoutMs: 1_200_000 });
+  const mocha = [
+    'node_modules/mocha/bin/mocha.js',
+    ...['--no-config', '--timeout', '600000', '--exit', '--require', 'test/win32/suite-end.mjs'],
+    'test/transport/**/*.test.js',
+  ];
+  const { code, signal, stdout, stderr } = await wineNode(exe, mocha, { cwd: TREE, env, timeoutMs: 900_000 });
   const count = (what) => Number(stdout.match(new RegExp(`(\\d+) ${what}`))?.[1] ?? 0);
   const [passing, pending, failing] = ['passing', 'pending', 'failing'].map(count);
   const ok = code === 0 && passing > 0 && failing === 0;

@@ -12,7 +12,7 @@
 // handling, ENOENT reporting and signal delivery, which a native spawn would have to redo.
 
 import type { ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { StderrCapture } from '../core/capture.js';
 import {
@@ -97,7 +97,11 @@ export class StderrChannel {
     }
     const Pump = this.#binding.Pump;
     if (Pump === undefined) {
-      this.#read(createReadStream('', { fd: this.#parentFd, autoClose: true, highWaterMark: 64 * 1024 }));
+      // A libuv pipe, not an fs stream: fs.read on a pipe holds one of the threadpool's four
+      // threads for as long as the child lives, so four running shells would stall every fs
+      // call, dns.lookup and zlib job of the process. libuv reads a pipe without the pool (on
+      // Windows, a thread it can interrupt at close) and closes the fd with the socket.
+      this.#read(new Socket({ fd: this.#parentFd, readable: true, writable: false }));
       return;
     }
     const staging = this.#capture.stagingArea;

@@ -2,14 +2,18 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { StderrCapture } from '../../host/core/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
-import { BACKENDS, SOCKETPAIR_BINDING_PATH } from '../helpers/backends.js';
+import { BACKENDS, SOCKETPAIR_BINDING_PATH, type Backend } from '../helpers/backends.js';
+import { waitFor } from '../helpers/promises.js';
 import { childFds, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds } from '../helpers/proc.js';
 import { runWithChannel } from './helpers.js';
 
 const MiB = 1024 * 1024;
+// Spawn-and-finish cycles of the leak check (fewer in npm run test:unit).
+const CYCLES = Number(process.env.RSH_CHANNEL_CYCLES ?? 500);
 
 describe('native builds', () => {
   it('the default build uses pipes and the feature build socketpairs', () => {
@@ -135,10 +139,10 @@ for (const backend of BACKENDS) {
       }
     });
 
-    it('leaks no fd and leaves no zombie over 500 spawn-and-finish cycles', async function () {
+    it(`leaks no fd and leaves no zombie over ${CYCLES} spawn-and-finish cycles`, async function () {
       this.timeout(180_000);
       const baseline = openFds().length;
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < CYCLES; i++) {
         const run = runWithChannel(backend, 'sh', ['-c', 'echo cycle >&2']);
         const { end } = await run.done;
         assert.equal(end.reason, 'eof');
@@ -148,6 +152,49 @@ for (const backend of BACKENDS) {
       assert.equal(openFds().length, baseline);
       const children = spawnSync('ps', ['-o', 'pid=,stat=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout;
       assert.ok(!/\sZ/.test(children), `zombies:\n${children}`);
+    });
+  });
+}
+
+// Windows has no pump (libuv cannot poll a pipe there): the channel reads from JavaScript. The
+// same path is run here with the pump taken out of each build.
+for (const backend of BACKENDS) {
+  describe(`stderr channel read from JavaScript, as on Windows (${backend.name})`, function () {
+    this.timeout(60_000);
+    const withoutPump = (): Backend => ({ ...backend, binding: () => ({ ...backend.binding(), Pump: undefined }) });
+
+    it('every byte, then the end', async () => {
+      const run = runWithChannel(withoutPump(), 'sh', ['-c', 'head -c 300000 /dev/zero | tr "\\0" x >&2; echo end >&2']);
+      const { end, code } = await run.done;
+      assert.equal(code, 0);
+      assert.equal(end.reason, 'eof');
+      assert.equal(run.capture.stats.bytesSeen, 300_004);
+      run.capture.close();
+    });
+
+    it("more children at once than Node's threadpool has threads leave it free: a file read completes while they run", async () => {
+      // A read that holds a threadpool thread for the child's life (fs.read on the pipe) would
+      // stall every fs call of the process once the pool's threads are all taken.
+      const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+      const children = Array.from({ length: threads + 1 }, () => {
+        const capture = new StderrCapture();
+        const channel = new StderrChannel(capture, { binding: withoutPump().binding() });
+        const child = spawn('sh', ['-c', 'echo up >&2; exec cat >/dev/null'], { stdio: ['pipe', 'ignore', channel.childFd] });
+        channel.spawned();
+        child.on('exit', () => channel.finish(100));
+        return { capture, channel, child };
+      });
+      await waitFor(() => children.every(({ capture }) => capture.snapshot().text === 'up\n'), 'every child has written');
+      assert.ok((await readFile('/proc/self/status', 'utf8')).length > 0);
+      assert.ok(
+        children.every(({ child }) => child.exitCode === null),
+        'the read completed while every child ran',
+      );
+      for (const { child } of children) child.stdin!.end();
+      for (const { channel, capture } of children) {
+        assert.equal((await channel.ended).reason, 'eof');
+        capture.close();
+      }
     });
   });
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, createWriteStream, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openRemoteShell, quoteCommand, RemoteShellError } from '../../host/index.js';
@@ -59,6 +60,27 @@ describe('openRemoteShell: the tunnel', function () {
     await shell.finished;
     assert.equal((await out).toString(), 'started\n');
     process.kill(Number(shell.stderr.snapshot().text.trim()), 'SIGKILL');
+  });
+
+  it("more remote shells at once than Node's threadpool has threads leave it free: a file read completes while they all run", async () => {
+    // A stderr read that blocks a threadpool thread for the child's life (fs.read on a pipe, as
+    // on Windows before) stalls every fs call, dns.lookup and zlib job of the process once as
+    // many shells run as the pool has threads: this file read would wait for a shell to end.
+    const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+    const shells = Array.from({ length: threads + 1 }, () =>
+      openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('err', 'up\n', 'drain'), stderr: 'capture' }),
+    );
+    await waitFor(() => shells.every((shell) => shell.stderr.snapshot().text === 'up\n'), 'every shell has written to its stderr');
+    const running = shells.map(() => true);
+    shells.forEach((shell, i) => shell.exited.then(() => (running[i] = false)));
+    assert.equal((await readFile(REMOTE_PROGRAMS)).length > 0, true);
+    assert.deepEqual(
+      running,
+      shells.map(() => true),
+      'the read completed while every shell ran',
+    );
+    await Promise.all(shells.map((shell) => shell.close()));
+    for (const shell of shells) assert.equal((await shell.finished).code, 0);
   });
 
   it('releases every fd, timer and child by the time finished settles (POSIX)', async function () {
