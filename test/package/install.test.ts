@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/root.js';
@@ -83,17 +83,19 @@ describe('the package as users install it', function () {
   let scratch: string;
   let tarball: string;
 
+  // Packed with scripts off: what prepare and prepack would build (the core, dist/, the
+  // prebuilds) the pretest built before the run, so that packing changes nothing the other
+  // suites test while they run.
   before(() => {
+    for (const built of ['dist/index.js', 'build/core.wasm', `prebuilds/${process.platform}-${process.arch}`, 'prebuilds/win32-x64'])
+      assert.ok(existsSync(path.join(ROOT, built)), `${built} is not built: npm test builds it first (node scripts/build-for-tests.mjs)`);
     scratch = mkdtempSync(path.join(tmpdir(), 'rsh-package-'));
-    const packed = npm(['pack', '--silent', '--pack-destination', scratch], ROOT);
+    const packed = npm(['pack', '--silent', '--ignore-scripts', '--pack-destination', scratch], ROOT);
     assert.equal(packed.status, 0, packed.stderr);
     tarball = path.join(scratch, packed.stdout.trim().split('\n').pop()!);
   });
   after(() => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
-    // What `npm pack` left in the checkout.
-    rmSync(path.join(ROOT, 'build/variants/prebuild'), { recursive: true, force: true });
-    rmSync(path.join(ROOT, 'prebuilds'), { recursive: true, force: true });
   });
 
   // `scripts`: the project allows rsh-transport's install script, as npm 12 needs it to (a
