@@ -10,7 +10,7 @@
   "targets": [
     {
       "target_name": "rsh_transport",
-      "sources": ["native/addon.cc", "native/endpoint.cc", "native/errors.cc", "native/pump.cc"],
+      "sources": ["native/addon.cc", "native/endpoint.cc", "native/errors.cc", "native/process.cc", "native/pump.cc"],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_ENABLE_MAYBE"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -1,5 +1,6 @@
-// The rsh-transport native addon: the stderr endpoint and the pump. Its JavaScript surface is
-// documented in native/README.md and typed in host/native/binding.ts.
+// The rsh-transport native addon: the stderr endpoint and the pump (the command's process
+// utilities are in process.cc). Its JavaScript surface is documented in native/README.md and
+// typed in host/native/binding.ts.
 //
 // Built with C++ exceptions off (NAPI_DISABLE_CPP_EXCEPTIONS): every failure becomes a pending
 // JavaScript exception, so no C++ exception crosses into Node. node-addon-api's Maybe API is on
@@ -10,22 +11,18 @@
 
 #include <napi.h>
 
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 #ifndef _WIN32
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #endif
 
 #include <cerrno>
-#include <climits>
-#include <cmath>
 
+#include "arguments.h"
 #include "endpoint.h"
 #include "errors.h"
+#include "process.h"
 #include "properties.h"
 #include "pump.h"
 
@@ -112,10 +109,7 @@ Napi::Value CreateStdioPairJs(const Napi::CallbackInfo& info) {
 // after the spawn, and both ends after a failed spawn.
 Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "closeFd(fd)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!FirstArgumentIsNumber(info, "closeFd(fd)")) return env.Undefined();
   int err = CloseFd(info[0].As<Napi::Number>().Int32Value());
   if (err != 0) ThrowSystemError(env, "cannot close the stderr fd", "close", err);
   return env.Undefined();
@@ -126,10 +120,7 @@ Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
 // transport can tell a consumer who has read everything from one who has not yet.
 Napi::Value PendingBytesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "pendingBytes(fd)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!FirstArgumentIsNumber(info, "pendingBytes(fd)")) return env.Undefined();
   int pending = 0;
   if (ioctl(info[0].As<Napi::Number>().Int32Value(), FIONREAD, &pending) != 0) {
     ThrowSystemError(env, "cannot tell how many bytes wait on the fd", "ioctl", errno);
@@ -138,90 +129,6 @@ Napi::Value PendingBytesJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, pending);
 }
 
-// redirectToNull(fd): points fd at /dev/null, so that this process lets go of what fd was (the
-// command hands its stdin and stdout to the remote shell, then drops its own copies) while the
-// number stays taken.
-Napi::Value RedirectToNullJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "redirectToNull(fd)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null_fd < 0) {
-    ThrowSystemError(env, "cannot open /dev/null", "open", errno);
-    return env.Undefined();
-  }
-  int rc;
-  do {
-    rc = dup2(null_fd, fd);
-  } while (rc < 0 && errno == EINTR);
-  int err = errno;
-  close(null_fd);
-  if (rc < 0) ThrowSystemError(env, "cannot point the fd at /dev/null", "dup2", err);
-  return env.Undefined();
-}
-
-// setParentDeathSignal(signal): asks the kernel to send this process `signal` when its parent
-// exits (Linux: prctl(PR_SET_PDEATHSIG)); returns whether it could. The command runs under a
-// launcher shell: if that shell is killed outright, the command must not go on without it.
-Napi::Value SetParentDeathSignalJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "setParentDeathSignal(signal)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-#ifdef __linux__
-  int signal = info[0].As<Napi::Number>().Int32Value();
-  return Napi::Boolean::New(env, prctl(PR_SET_PDEATHSIG, signal) == 0);
-#else
-  return Napi::Boolean::New(env, false);
-#endif
-}
-
-// RLIMIT_NOFILE, or false with a JavaScript exception pending.
-bool ReadOpenFileLimit(Napi::Env env, struct rlimit* limit) {
-  if (getrlimit(RLIMIT_NOFILE, limit) == 0) return true;
-  ThrowSystemError(env, "cannot read the open file limit", "getrlimit", errno);
-  return false;
-}
-
-// openFileLimit(): { soft, hard } of RLIMIT_NOFILE (Infinity for RLIM_INFINITY).
-Napi::Value OpenFileLimitJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  struct rlimit limit;
-  if (!ReadOpenFileLimit(env, &limit)) return env.Undefined();
-  auto number = [&](rlim_t value) {
-    return Napi::Number::New(env, value == RLIM_INFINITY ? INFINITY : static_cast<double>(value));
-  };
-  Napi::Object result = Napi::Object::New(env);
-  if (!SetProperties(result, {{"soft", number(limit.rlim_cur)}, {"hard", number(limit.rlim_max)}})) {
-    return env.Undefined();
-  }
-  return result;
-}
-
-// setOpenFileLimit(soft): sets the soft RLIMIT_NOFILE (at most the hard one).
-Napi::Value SetOpenFileLimitJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "setOpenFileLimit(soft)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  struct rlimit limit;
-  if (!ReadOpenFileLimit(env, &limit)) return env.Undefined();
-  double wanted = info[0].As<Napi::Number>().DoubleValue();
-  limit.rlim_cur = wanted >= static_cast<double>(limit.rlim_max) ? limit.rlim_max : static_cast<rlim_t>(wanted);
-#ifdef __APPLE__
-  // macOS refuses a soft limit above OPEN_MAX (EINVAL), whatever the hard limit says.
-  if (limit.rlim_cur > OPEN_MAX) limit.rlim_cur = OPEN_MAX;
-#endif
-  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    ThrowSystemError(env, "cannot set the open file limit", "setrlimit", errno);
-  }
-  return env.Undefined();
-}
 #endif
 
 #ifdef _WIN32
@@ -237,21 +144,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     return exports;
   }
   // The exports are returned either way: an exception a set left pending fails the require().
-  SetProperties(exports,
-                {
+  if (!ExportProcessUtilities(env, exports)) return exports;
+  SetProperties(exports, {
 #ifndef _WIN32
-                    {"Pump", Pump::Define(env)},
-                    {"createStdioPair", Napi::Function::New<CreateStdioPairJs>(env, "createStdioPair")},
-                    {"pendingBytes", Napi::Function::New<PendingBytesJs>(env, "pendingBytes")},
-                    {"redirectToNull", Napi::Function::New<RedirectToNullJs>(env, "redirectToNull")},
-                    {"setParentDeathSignal", Napi::Function::New<SetParentDeathSignalJs>(env, "setParentDeathSignal")},
-                    {"openFileLimit", Napi::Function::New<OpenFileLimitJs>(env, "openFileLimit")},
-                    {"setOpenFileLimit", Napi::Function::New<SetOpenFileLimitJs>(env, "setOpenFileLimit")},
+                             {"Pump", Pump::Define(env)},
+                             {"createStdioPair", Napi::Function::New<CreateStdioPairJs>(env, "createStdioPair")},
+                             {"pendingBytes", Napi::Function::New<PendingBytesJs>(env, "pendingBytes")},
 #endif
-                    {"features", features},
-                    {"createEndpoint", Napi::Function::New<CreateEndpointJs>(env, "createEndpoint")},
-                    {"closeFd", Napi::Function::New<CloseFdJs>(env, "closeFd")},
-                });
+                             {"features", features},
+                             {"createEndpoint", Napi::Function::New<CreateEndpointJs>(env, "createEndpoint")},
+                             {"closeFd", Napi::Function::New<CloseFdJs>(env, "closeFd")},
+                         });
   return exports;
 }
 

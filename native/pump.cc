@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "arguments.h"
 #include "errors.h"
 #include "properties.h"
 
@@ -125,8 +126,9 @@ Napi::Value Pump::Start(const Napi::CallbackInfo& info) {
 // finish(drainTimeoutMs): the child has exited.
 Napi::Value Pump::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!FirstArgumentIsNumber(info, "finish(drainTimeoutMs)")) return env.Undefined();
   if (state_ != State::kRunning) return env.Undefined();
-  int64_t deadline = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : 100;
+  int64_t deadline = info[0].As<Napi::Number>().Int64Value();
   if (deadline < 0) deadline = 0;
   state_ = State::kFinishing;
   if (socket_) {

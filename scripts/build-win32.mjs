@@ -44,7 +44,14 @@ export const NODE_WIN_VERSION = process.env.RSH_WIN32_NODE_VERSION || '20.20.2';
 export const DEFAULT_OUT = path.join(ROOT, 'prebuilds/win32-x64/node.napi.node');
 
 const TRIPLE = 'x86_64-w64-mingw32';
-const SOURCES = ['native/addon.cc', 'native/endpoint.cc', 'native/errors.cc', 'native/pump.cc', 'native/win-delay-load.cc'];
+const SOURCES = [
+  'native/addon.cc',
+  'native/endpoint.cc',
+  'native/errors.cc',
+  'native/process.cc',
+  'native/pump.cc',
+  'native/win-delay-load.cc',
+];
 // The addon's load-time imports: anything else (libstdc++-6.dll, libwinpthread-1.dll) is not on a
 // user's machine. node.exe is delay-loaded (see nodeLib), so it is not among them.
 const ALLOWED_IMPORTS = new Set(['kernel32.dll', 'msvcrt.dll']);

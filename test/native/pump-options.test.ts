@@ -36,6 +36,35 @@ describe('new Pump({ fd, memory, offset, size, onBatch, onEnd })', () => {
     }
   });
 
+  it("finish() needs its drain time: no default of its own beside the transport's", () => {
+    const endpoint = binding.createEndpoint!();
+    let ended: string | undefined;
+    const pump = new Pump({ fd: endpoint.parentFd, memory, offset: 0, size: 65536, onBatch: noop, onEnd: (reason) => (ended = reason) });
+    try {
+      pump.start();
+      for (const bad of [undefined, '100'])
+        assert.throws(() => (pump.finish as (ms?: unknown) => void)(bad), { name: 'TypeError', message: 'finish(drainTimeoutMs)' });
+      assert.equal(ended, undefined, 'still running');
+    } finally {
+      pump.close();
+      binding.closeFd(endpoint.childFd);
+    }
+  });
+
+  it('the plain calls name their usage when the argument is not a number', () => {
+    for (const [call, usage] of [
+      ['closeFd', 'closeFd(fd)'],
+      ['pendingBytes', 'pendingBytes(fd)'],
+      ['redirectToNull', 'redirectToNull(fd)'],
+      ['setParentDeathSignal', 'setParentDeathSignal(signal)'],
+      ['setOpenFileLimit', 'setOpenFileLimit(soft)'],
+    ] as const) {
+      const fn = binding[call] as unknown as (value?: unknown) => unknown;
+      assert.throws(() => fn(), { name: 'TypeError', message: usage }, call);
+      assert.throws(() => fn('3'), { name: 'TypeError', message: usage }, call);
+    }
+  });
+
   for (const [name, path] of [
     ['pipe', DEFAULT_BINDING_PATH],
     ['socketpair', SOCKETPAIR_BINDING_PATH],
