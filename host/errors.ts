@@ -10,14 +10,14 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, type Snapshot } from './core/snapshot.js';
-import { diagnose, receivedSoFar, showLine, type Diagnosis, type ExitFacts } from './diagnosis/diagnose.js';
+import { diagnose, receivedSoFar, showLine, type Diagnosis, type Exit } from './diagnosis/diagnose.js';
 import { plainText } from './terminal-safe.js';
 import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
 
 export { NO_BYTES, RemoteShellError } from './remote-shell-error.js';
 export type { ByteCounts, RemoteShellErrorCode, RemoteShellErrorDetails, RemoteShellFailureReason } from './remote-shell-error.js';
 
-export type Exit = ExitFacts;
+export type { Exit } from './diagnosis/diagnose.js';
 
 /** What a remote shell's error is built from. */
 export interface ShellFacts {
@@ -277,4 +277,10 @@ export function sharedConnectionError(facts: ShellFacts, master: RemoteShellErro
     attempts: master.attempts,
     cause: master,
   });
+}
+
+/** A shared connection that never started: closed before it could, or its ssh could not be
+ * spawned (`cause`, then). */
+export function masterRefusal(argv: readonly string[], message: string, cause?: unknown): RemoteShellError {
+  return new RemoteShellError(cause === undefined ? 'ERR_ABORTED' : 'ERR_SPAWN', message, { argv, cause });
 }

@@ -16,7 +16,8 @@
  */
 export { openRemoteShell } from './open.js';
 export type { OpenRemoteShellOptions } from './open.js';
-export { RemoteShell } from './remote-shell.js';
+// A type only: a shell comes from openRemoteShell, which builds its argv and checks the ssh options.
+export type { RemoteShell } from './remote-shell.js';
 export type { RemoteShellOptions, RemoteShellResult, RemoteShellStderr, RemoteShellStderrStats } from './remote-shell.js';
 export { RemoteShellError } from './errors.js';
 export type { RemoteShellErrorCode, RemoteShellFailureReason } from './errors.js';

@@ -112,6 +112,15 @@ export function show(value: unknown): string {
   return String(value);
 }
 
+/** Refuses the keys of `value` that are not `known`, naming them and the known ones:
+ * `OWNER has no option "x" (known: ...)`, or `unknown option "x" (known: ...)` at the top. */
+export function refuseUnknownKeys(value: object, known: readonly string[], owner?: string): void {
+  const unknown = Object.keys(value).filter((key) => !known.includes(key));
+  if (unknown.length === 0) return;
+  const names = unknown.map((key) => JSON.stringify(key)).join(', ');
+  throw new TypeError(`${owner === undefined ? 'unknown option' : `${owner} has no option`} ${names} (known: ${known.join(', ')})`);
+}
+
 /** An integer in [min, max]: TypeError when not a number, RangeError when out of range. */
 export function checkInteger(name: string, value: unknown, min: number, max: number, unit = ''): number {
   const range = `a whole number${unit} from ${min} to ${max}`;
@@ -189,9 +198,7 @@ function checkCapture(value: unknown): CaptureGeometry {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`capture must be an object { capacity, headSize, lineMax }, got ${show(value)}`);
   }
-  const unknown = Object.keys(value).filter((key) => !(CAPTURE_KEYS as readonly string[]).includes(key));
-  if (unknown.length > 0)
-    throw new TypeError(`capture has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${CAPTURE_KEYS.join(', ')})`);
+  refuseUnknownKeys(value, CAPTURE_KEYS, 'capture');
   const geometry = { ...CAPTURE_LIMITS.defaults };
   const given = value as Partial<Record<(typeof CAPTURE_KEYS)[number], unknown>>;
   for (const key of CAPTURE_KEYS) {
@@ -213,9 +220,7 @@ function checkRetry(value: unknown, stdio: boolean): RetryPolicy {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`retry must be a number of retries or { attempts, delayMs, hostNotFound }, got ${show(value)}`);
   }
-  const unknown = Object.keys(options).filter((key) => !['attempts', 'delayMs', 'hostNotFound'].includes(key));
-  if (unknown.length > 0)
-    throw new TypeError(`retry has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: attempts, delayMs, hostNotFound)`);
+  refuseUnknownKeys(options, ['attempts', 'delayMs', 'hostNotFound'], 'retry');
   const given = options as Partial<Record<keyof RetryOptions, unknown>>;
   const attempts = checkInteger(typeof value === 'number' ? 'retry' : 'retry.attempts', given.attempts, 0, MAX_RETRY_ATTEMPTS);
   const delayMs =
@@ -263,11 +268,7 @@ export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<strin
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`the options must be an object, got ${show(options)}`);
   }
-  const unknown = Object.keys(options).filter((key) => !SHELL_OPTION_KEYS.has(key) && !extraKeys.has(key));
-  if (unknown.length > 0) {
-    const known = [...extraKeys, ...SHELL_OPTION_KEYS].join(', ');
-    throw new TypeError(`unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${known})`);
-  }
+  refuseUnknownKeys(options, [...extraKeys, ...SHELL_OPTION_KEYS]);
   const o = options as RemoteShellOptions;
   const stdin = checkStdio('stdin', o.stdin);
   const stdout = checkStdio('stdout', o.stdout);

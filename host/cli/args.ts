@@ -1,7 +1,7 @@
 // The command line of rsh-transport: its own long options first, then the remote shell's
 // arguments, passed on untouched the way ssh receives them.
 
-import { MAX_TIMER_MS } from '../options.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, MAX_TIMER_MS } from '../options.js';
 
 export interface CliOptions {
   rsh: string | undefined;
@@ -33,7 +33,7 @@ shell (SIGUSR1 and SIGUSR2 as SIGTERM).
   --quiet-stderr       forward stderr only on failure
   --sanitize=WHEN      show control characters of forwarded stderr visibly (^[), colours kept:
                        auto (when stderr is a terminal, the default), always, never
-  --drain-timeout=MS   keep reading stderr this long after the remote shell exits (default 100)
+  --drain-timeout=MS   keep reading stderr this long after the remote shell exits (default ${DEFAULT_DRAIN_TIMEOUT_MS})
   --help, --version
 
 Works as rsync's remote shell (rsync -e 'rsh-transport --rsh="ssh -p 2222"' ...) and as

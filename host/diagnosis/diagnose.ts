@@ -13,7 +13,8 @@ import { remoteRank, rsyncHint } from './remote-messages.js';
 import { SSH_AUTHENTICATED, SSH_CHATTER, SSH_DEBUG_EVIDENCE, SSH_MESSAGES, type SshMessage } from './ssh-messages.js';
 import { plainText, terminalSafe } from '../terminal-safe.js';
 
-export interface ExitFacts {
+/** How a process ended: one of the two is null. */
+export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
@@ -22,7 +23,7 @@ export interface DiagnosisInput {
   /** The remote shell's name for messages ("ssh"). */
   program: string;
   /** How it ended; undefined while it runs. */
-  exit: ExitFacts | undefined;
+  exit: Exit | undefined;
   /** Its stderr lines in order, as decoded (not yet terminal-safe). */
   lines: readonly string[];
   /** Segments that a lone carriage return let the next one overwrite, in order. */

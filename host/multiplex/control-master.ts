@@ -14,10 +14,9 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { RemoteShellError } from '../errors.js';
+import { masterRefusal, RemoteShellError } from '../errors.js';
 import { processSource, stopMasterProcesses } from './master-processes.js';
 import { RemoteShell, type RemoteShellOptions } from '../remote-shell.js';
-import type { RemoteShellStderr } from '../stderr/shell-stderr.js';
 
 /** What the first session's options give the master. */
 export type MasterOptions = Pick<RemoteShellOptions, 'env' | 'cwd' | 'retry' | 'askpass' | 'capture'>;
@@ -38,7 +37,6 @@ export class ControlMaster {
   readonly #controlCommand: (command: 'check') => string[];
   readonly #env: NodeJS.ProcessEnv | undefined;
   #starter: RemoteShell | undefined;
-  #stderr: RemoteShellStderr | undefined;
   #pid: number | undefined;
   #pidKnown: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
@@ -66,11 +64,6 @@ export class ControlMaster {
     this.ready = this.#start(options, after);
   }
 
-  /** The starter's stderr: what ssh said while the connection was made. */
-  get stderr(): RemoteShellStderr | undefined {
-    return this.#stderr;
-  }
-
   /** The master's pid once it is ready (undefined before, or if ssh would not say). */
   get pid(): number | undefined {
     return this.#pid;
@@ -78,16 +71,17 @@ export class ControlMaster {
 
   async #start(options: MasterOptions, after: Promise<void> | undefined): Promise<RemoteShellError | undefined> {
     await after;
-    if (this.#stopping) return this.#refusal('the shared connection was closed before it started');
+    if (this.#stopping) return masterRefusal(this.argv, 'the shared connection was closed before it started');
     // A socket file left by a master that is gone would make ssh run without multiplexing.
     rmSync(this.socket, { force: true });
     let starter: RemoteShell;
     try {
       starter = this.#starter = new RemoteShell(this.argv, { ...options, stderr: 'capture' });
     } catch (err) {
-      return err instanceof RemoteShellError ? err : this.#refusal(`cannot start the shared connection: ${(err as Error).message}`, err);
+      return err instanceof RemoteShellError
+        ? err
+        : masterRefusal(this.argv, `cannot start the shared connection: ${(err as Error).message}`, err);
     }
-    this.#stderr = starter.stderr;
     try {
       await starter.finished;
     } catch (err) {
@@ -100,10 +94,6 @@ export class ControlMaster {
       this.#pid = pid;
     });
     return undefined;
-  }
-
-  #refusal(message: string, cause?: unknown): RemoteShellError {
-    return new RemoteShellError(cause === undefined ? 'ERR_ABORTED' : 'ERR_SPAWN', message, { argv: this.argv, cause });
   }
 
   // `ssh -O check` says "Master running (pid=N)".

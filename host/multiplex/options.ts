@@ -1,6 +1,6 @@
 // The `multiplex` option: one ssh ControlMaster per target, shared by the sessions to it.
 
-import { checkInteger, show } from '../options.js';
+import { checkInteger, refuseUnknownKeys, show } from '../options.js';
 
 export interface MultiplexOptions {
   /** How long a master stays up once its last session has ended (ssh's ControlPersist, rounded
@@ -35,9 +35,7 @@ export function checkMultiplex(value: unknown, platform: NodeJS.Platform = proce
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`multiplex must be true, false or { persistMs, dir }, got ${show(value)}`);
   }
-  const unknown = Object.keys(value).filter((key) => key !== 'persistMs' && key !== 'dir');
-  if (unknown.length > 0)
-    throw new TypeError(`multiplex has no option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: persistMs, dir)`);
+  refuseUnknownKeys(value, ['persistMs', 'dir'], 'multiplex');
   const given = value as { persistMs?: unknown; dir?: unknown };
   const persistMs =
     given.persistMs === undefined

@@ -166,14 +166,9 @@ export class Tunnel extends Duplex {
 
   // ---- trying the connection again (see RemoteShell's retry) ----
 
-  /** Whether the caller has neither written nor ended the stream, and nothing came back: not
-   * read, nor waiting in the socket, nor in the kernel. */
-  get untouched(): boolean {
-    return this.untouchedState === 'yes';
-  }
-
-  /** untouched, or 'unknown' where the kernel cannot be asked and stdout's end is not yet read
-   * (see readToEnd). */
+  /** 'yes' when the caller has neither written nor ended the stream, and nothing came back: not
+   * read, nor waiting in the socket, nor in the kernel; 'unknown' where the kernel cannot be
+   * asked and stdout's end is not yet read (see readToEnd). */
   get untouchedState(): 'yes' | 'no' | 'unknown' {
     if (this.#touched || this.#received > 0 || this.destroyed) return 'no';
     const stdout = this.#stdout;

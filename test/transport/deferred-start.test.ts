@@ -2,7 +2,7 @@
 // meanwhile is held, and every way out while it waits ends it, bounded, without a child.
 
 import assert from 'node:assert/strict';
-import { RemoteShell } from '../../host/index.js';
+import { RemoteShell } from '../../host/remote-shell.js';
 import { internal } from '../../host/internal.js';
 import { RemoteShellError } from '../../host/remote-shell-error.js';
 import { quoteCommand } from '../../host/rsh/quote.js';

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { openRemoteShell, RemoteShell, RemoteShellError } from '../../host/index.js';
+import * as api from '../../host/index.js';
+import { openRemoteShell, RemoteShellError } from '../../host/index.js';
+import { RemoteShell } from '../../host/remote-shell.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds, resources } from '../helpers/proc.js';
@@ -139,7 +141,11 @@ describe('openRemoteShell: options are checked before anything starts', function
     assert.equal(existsSync(marker), false, 'nothing was spawned');
   });
 
-  it('the RemoteShell constructor checks its argv and options the same way', () => {
+  it('RemoteShell is a type of the API, not a second way in that would skip building the argv', () => {
+    assert.equal('RemoteShell' in api, false);
+  });
+
+  it('the RemoteShell constructor (the command and multiplex use it) checks its argv and options the same way', () => {
     assert.throws(
       () => new RemoteShell([], {}),
       (err: RemoteShellError) => err.code === 'ERR_INVALID_RSH',
