@@ -7,18 +7,19 @@
 //   node scripts/build-for-tests.mjs --unit      the same, but not the prebuilds (test:unit packs nothing)
 //   node scripts/build-for-tests.mjs --force     every part, up to date or not
 //
-// The parts, and what makes each out of date:
-//   core       assembly/ (but wasi/), asconfig.json          -> build/core.wasm
-//   core-wasi  assembly/, asconfig.wasi.json                 -> build/core-wasi.wasm
-//   dist       host/, tsconfig.json                          -> dist/ (tsc, and the command's bundle)
-//   addon      native/, binding.gyp                          -> build/Release/rsh_transport.node
-//   socketpair   the same, with the ssh-socketpair-stderr feature -> build/variants/socketpair/
-//   portable     the same, with macOS's calls                 -> build/variants/portable/
-//   prebuilds  native/, binding.gyp                          -> prebuilds/ (what the package test packs,
-//                                                                 as `npm pack` would build it)
+// The parts, and what makes each out of date (besides package.json and package-lock.json, for
+// all of them):
+//   core        assembly/ (but wasi/), asconfig.json                 -> build/core.wasm
+//   core-wasi   assembly/, asconfig.wasi.json and the shim's         -> build/core-wasi.wasm
+//   dist        host/, tsconfig.json                                 -> dist/ (tsc, the command's bundle)
+//   addon       native/, binding.gyp, scripts/build-native.mjs       -> build/Release/rsh_transport.node
+//   socketpair  the same, built with the ssh-socketpair-stderr feature -> build/variants/socketpair/
+//   portable    the same, built with macOS's calls                   -> build/variants/portable/
+//   prebuilds   the same, scripts/prebuild.mjs, scripts/build-win32.mjs -> prebuilds/ (this platform's
+//               and win32-x64's: what the package test packs, as `npm pack` would build them)
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,25 +33,32 @@ if (unknown.length > 0) {
 const force = args.includes('--force');
 const unit = args.includes('--unit');
 
-/** The newest modification time among `paths` (files, or directories walked whole), but `skip`
- * and documentation (*.md), which no build reads. */
+/** The newest modification time among `paths`: files, and directories walked whole (their own
+ * times too, which a deleted file changes), but `skip` and documentation (*.md), which no build
+ * reads. */
 function newest(paths, skip = () => false) {
   let latest = 0;
   const visit = (file) => {
     if (skip(file) || file.endsWith('.md')) return;
     const stat = statSync(file);
+    latest = Math.max(latest, stat.mtimeMs);
     if (stat.isDirectory()) for (const name of readdirSync(file)) visit(path.join(file, name));
-    else latest = Math.max(latest, stat.mtimeMs);
   };
   for (const item of paths) visit(path.join(root, item));
   return latest;
 }
 
-/** When `output` was made, or 0 when it is not there. */
-const madeAt = (output) => (existsSync(path.join(root, output)) ? statSync(path.join(root, output)).mtimeMs : 0);
+/** When the oldest of `outputs` was made, or 0 when one is not there. */
+const madeAt = (outputs) =>
+  Math.min(...outputs.map((output) => (existsSync(path.join(root, output)) ? statSync(path.join(root, output)).mtimeMs : 0)));
+
+// The default builds are the default whatever npm passes on (npm test --ssh-socketpair-stderr,
+// or the setting in .npmrc): the variants ask for the feature themselves.
+const env = { ...process.env };
+delete env.npm_config_ssh_socketpair_stderr;
 
 function run(command, commandArgs) {
-  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit', env });
   if (result.status !== 0) {
     console.error(`build-for-tests: ${[command, ...commandArgs].join(' ')} failed (exit ${result.status ?? result.signal})`);
     process.exit(1);
@@ -59,27 +67,34 @@ function run(command, commandArgs) {
 
 const npmRun = (script) => ['npm', ['run', '--silent', script]];
 const node = (script, ...scriptArgs) => [process.execPath, [path.join(root, script), ...scriptArgs]];
-const NATIVE = ['native', 'binding.gyp'];
+// What every part is built with: the scripts and the tools' versions.
+const TOOLS = ['package.json', 'package-lock.json'];
+const NATIVE = [...TOOLS, 'native', 'binding.gyp', 'scripts/build-native.mjs'];
 const parts = [
   {
     name: 'core',
-    sources: newest(['assembly', 'asconfig.json'], (f) => f.endsWith(`${path.sep}wasi`)),
-    output: 'build/core.wasm',
+    sources: newest([...TOOLS, 'assembly', 'asconfig.json'], (f) => f.endsWith(`${path.sep}wasi`)),
+    outputs: ['build/core.wasm'],
     build: npmRun('build:core'),
   },
-  { name: 'core-wasi', sources: newest(['assembly', 'asconfig.wasi.json']), output: 'build/core-wasi.wasm', build: npmRun('build:wasi') },
-  { name: 'dist', sources: newest(['host', 'tsconfig.json']), output: 'dist/cli/bundle.js', build: npmRun('build:ts') },
-  { name: 'addon', sources: newest(NATIVE), output: 'build/Release/rsh_transport.node', build: node('scripts/build-native.mjs') },
+  {
+    name: 'core-wasi',
+    sources: newest([...TOOLS, 'assembly', 'asconfig.wasi.json', 'node_modules/@assemblyscript/wasi-shim/asconfig.json']),
+    outputs: ['build/core-wasi.wasm'],
+    build: npmRun('build:wasi'),
+  },
+  { name: 'dist', sources: newest([...TOOLS, 'host', 'tsconfig.json']), outputs: ['dist/cli/bundle.js'], build: npmRun('build:ts') },
+  { name: 'addon', sources: newest(NATIVE), outputs: ['build/Release/rsh_transport.node'], build: node('scripts/build-native.mjs') },
   {
     name: 'socketpair',
     sources: newest(NATIVE),
-    output: 'build/variants/socketpair/build/Release/rsh_transport.node',
+    outputs: ['build/variants/socketpair/build/Release/rsh_transport.node'],
     build: node('scripts/build-native.mjs', '--ssh-socketpair-stderr', '--out=build/variants/socketpair'),
   },
   {
     name: 'portable',
     sources: newest(NATIVE),
-    output: 'build/variants/portable/build/Release/rsh_transport.node',
+    outputs: ['build/variants/portable/build/Release/rsh_transport.node'],
     build: node('scripts/build-native.mjs', '--ssh-socketpair-stderr', '--portable-posix', '--out=build/variants/portable'),
   },
   ...(unit
@@ -87,17 +102,21 @@ const parts = [
     : [
         {
           name: 'prebuilds',
-          sources: newest([...NATIVE, 'scripts/prebuild.mjs']),
-          output: `prebuilds/${process.platform}-${process.arch}`,
+          sources: newest([...NATIVE, 'scripts/prebuild.mjs', 'scripts/build-win32.mjs']),
+          outputs: [`prebuilds/${process.platform}-${process.arch}`, 'prebuilds/win32-x64/node.napi.node'],
           build: node('scripts/prebuild.mjs'),
         },
       ]),
 ];
 
 for (const part of parts) {
-  const made = madeAt(part.output);
+  const made = madeAt(part.outputs);
   if (!force && made > 0 && made >= part.sources) continue;
   console.log(`build-for-tests: ${part.name} (${made === 0 ? 'not built yet' : 'a source changed'})`);
   run(...part.build);
+  // Built now, whatever the build tool chose to leave as it was (make relinks nothing for a
+  // source it does not compile here): else the part would be built again on every run.
+  const now = new Date();
+  for (const output of part.outputs) if (existsSync(path.join(root, output))) utimesSync(path.join(root, output), now, now);
 }
 run(...npmRun('typecheck'));

@@ -19,6 +19,8 @@ const fewer = {
   RSH_PROMPT_RUNS: '1000',
   RSH_BATCH_RUNS: '100',
   RSH_CHANNEL_CYCLES: '100',
+  // Bounds doubled: the files run beside each other.
+  RSH_TEST_TIME_SCALE: '2',
 };
 const mocha = createRequire(import.meta.url).resolve('mocha/bin/mocha.js');
 const args = [

@@ -20,7 +20,8 @@ export type EndpointBackend = 'pipe' | 'socketpair' | 'js';
 
 export interface NativeEndpoint {
   /** Read end: non-blocking, close-on-exec; owned by a Pump once one is made. Windows: an fd of
-   * node.exe's C runtime over a blocking anonymous pipe, read by Node's fs; not inheritable. */
+   * node.exe's C runtime over a blocking anonymous pipe, read as a net.Socket (a libuv pipe);
+   * not inheritable. */
   parentFd: number;
   /** Write end: blocking, close-on-exec; becomes the child's fd 2, then the parent closes it.
    * Windows: not inheritable either (the spawn makes the child's own inheritable copy). */

@@ -101,7 +101,17 @@ export class StderrChannel {
       // threads for as long as the child lives, so four running shells would stall every fs
       // call, dns.lookup and zlib job of the process. libuv reads a pipe without the pool (on
       // Windows, a thread it can interrupt at close) and closes the fd with the socket.
-      this.#read(new Socket({ fd: this.#parentFd, readable: true, writable: false }));
+      let socket: Socket;
+      try {
+        socket = new Socket({ fd: this.#parentFd, readable: true, writable: false });
+      } catch (err) {
+        // Not a pipe libuv can open (ERR_INVALID_FD_TYPE, or the open failed): the child runs,
+        // so this must not throw; the fd is ours still, and the end says why.
+        this.#binding.closeFd(this.#parentFd);
+        this.#end({ reason: 'error', errno: (err as NodeJS.ErrnoException).code ?? null });
+        return;
+      }
+      this.#read(socket);
       return;
     }
     const staging = this.#capture.stagingArea;

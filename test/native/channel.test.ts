@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
-import { readlinkSync } from 'node:fs';
+import { fstatSync, openSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { StderrCapture } from '../../host/core/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
 import { BACKENDS, SOCKETPAIR_BINDING_PATH, type Backend } from '../helpers/backends.js';
 import { waitFor } from '../helpers/promises.js';
+import { REMOTE_PROGRAMS } from '../helpers/stand-in.js';
 import { childFds, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds } from '../helpers/proc.js';
 import { runWithChannel } from './helpers.js';
 
@@ -170,6 +171,28 @@ for (const backend of BACKENDS) {
       assert.equal(end.reason, 'eof');
       assert.equal(run.capture.stats.bytesSeen, 300_004);
       run.capture.close();
+    });
+
+    it('an fd libuv cannot read as a pipe: the end says why, the fd is closed, and nothing throws at the spawn', async () => {
+      const capture = new StderrCapture();
+      const file = openSync(REMOTE_PROGRAMS, 'r');
+      const real = backend.binding();
+      const binding = {
+        ...real,
+        Pump: undefined,
+        createEndpoint: () => {
+          const endpoint = real.createEndpoint!();
+          real.closeFd(endpoint.parentFd);
+          return { ...endpoint, parentFd: file };
+        },
+      };
+      const channel = new StderrChannel(capture, { binding });
+      const child = spawn('true', [], { stdio: ['ignore', 'ignore', channel.childFd] });
+      channel.spawned();
+      await new Promise((resolve) => child.on('exit', resolve));
+      assert.deepEqual(await channel.ended, { reason: 'error', errno: 'ERR_INVALID_FD_TYPE' });
+      assert.throws(() => fstatSync(file), { code: 'EBADF' });
+      capture.close();
     });
 
     it("more children at once than Node's threadpool has threads leave it free: a file read completes while they run", async () => {
