@@ -41,20 +41,7 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   // for a connection that was not established (see retry.ts). With multiplex, that is the
   // master's concern.
   const argv = buildRemoteShellArgv(options, { sessionEvidence: retrying && !multiplex, askpass });
-  const {
-    host: _host,
-    user: _user,
-    command: _command,
-    remoteCommand: _remoteCommand,
-    rsh: _rsh,
-    port: _port,
-    identityFile: _identityFile,
-    sshOptions: _sshOptions,
-    connectTimeoutMs: _connectTimeoutMs,
-    batchMode: _batchMode,
-    multiplex: _multiplex,
-    ...shellOptions
-  } = options;
+  const shellOptions = withoutTargetKeys(options);
   // An abort before the call: refused as without multiplex, before a master is started for it.
   if (!multiplex || settings.signal?.aborted) return new RemoteShell(argv, shellOptions);
 
@@ -75,4 +62,15 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
     ...sessionOptions,
     [internal]: { ...given, startAfter: shared.ready, gaveUpWaiting: shared.release, sharedConnectionLost: shared.lost },
   } as RemoteShellOptions);
+}
+
+/** The options but the target's (TARGET_KEYS): what a RemoteShell takes. Symbol keys (the
+ * internal options) are kept, as an object rest would keep them. */
+function withoutTargetKeys(options: OpenRemoteShellOptions): RemoteShellOptions {
+  const rest: Record<string | symbol, unknown> = {};
+  for (const key of [...Object.keys(options), ...Object.getOwnPropertySymbols(options)]) {
+    if (typeof key === 'string' ? TARGET_KEYS.has(key) : !Object.prototype.propertyIsEnumerable.call(options, key)) continue;
+    rest[key] = (options as unknown as Record<string | symbol, unknown>)[key];
+  }
+  return rest as RemoteShellOptions;
 }

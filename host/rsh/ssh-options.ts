@@ -26,24 +26,29 @@ export interface SshOptions {
   multiplex?: boolean | MultiplexOptions;
 }
 
-export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'port',
-  'identityFile',
-  'sshOptions',
-  'connectTimeoutMs',
-  'batchMode',
-  'multiplex',
-]);
+// The first-class ssh options, each with the ssh_config keyword it sets (which sshOptions may
+// then not repeat), or null. `satisfies` holds the table to SshOptions: a field there without
+// its entry here, or the other way round, does not compile. Adding an option: its field, its
+// entry, its arguments in sshOptionArgs.
+const SSH_OPTIONS = {
+  port: 'port',
+  identityFile: 'identityfile',
+  sshOptions: null,
+  connectTimeoutMs: 'connecttimeout',
+  batchMode: 'batchmode',
+  multiplex: null,
+} as const satisfies Record<keyof SshOptions, string | null>;
+
+export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set(Object.keys(SSH_OPTIONS));
 
 // Keywords that multiplex sets itself.
 const MULTIPLEX_KEYWORDS = new Set(['controlmaster', 'controlpath', 'controlpersist']);
 
-// The first-class options and the ssh_config keywords they set, which sshOptions may not repeat.
+// The keywords the first-class options (and `user`, given as `-l`) set: sshOptions may not repeat them.
 const KEYWORDS: Readonly<Record<string, keyof SshOptions | 'user'>> = {
-  port: 'port',
-  identityfile: 'identityFile',
-  connecttimeout: 'connectTimeoutMs',
-  batchmode: 'batchMode',
+  ...Object.fromEntries(
+    Object.entries(SSH_OPTIONS).flatMap(([key, keyword]) => (keyword === null ? [] : [[keyword, key as keyof SshOptions]])),
+  ),
   user: 'user',
 };
 
