@@ -5,6 +5,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HINTS, REASONS } from '../host/diagnosis/reasons.js';
 import { buildRemoteShellArgv } from '../host/index.js';
+import { CAPTURE_LIMITS } from '../host/core/pool.js';
+import { DEFAULT_PERSIST_MS } from '../host/multiplex/options.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_IDLE_FLUSH_MS, DEFAULT_KILL_GRACE_MS, SHELL_OPTION_KEYS } from '../host/options.js';
+import { TARGET_KEYS } from '../host/rsh/argv.js';
 import { timeScale } from './helpers/promises.js';
 import { ROOT } from './helpers/root.js';
 import { scratchDir } from './helpers/scratch.js';
@@ -76,6 +80,21 @@ describe('documented examples', function () {
       const expected = HINTS[reason as keyof typeof HINTS];
       if (expected !== null) assert.equal(hint, expected, reason);
     }
+  });
+
+  it("README.md: the options table names every option the checks know, once, with the code's defaults", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| option | default | |'));
+    const rows = [...table.slice(0, table.indexOf('\n\n')).matchAll(/^\| (`[^|]*`) \| ([^|]*) \|/gm)];
+    const names = rows.flatMap(([, cell]) => [...cell.matchAll(/`(\w+)`/g)].map((m) => m[1]));
+    assert.deepEqual([...names].sort(), [...TARGET_KEYS, ...SHELL_OPTION_KEYS].sort());
+    const defaults = new Map(rows.map(([, cell, value]) => [cell, value]));
+    assert.equal(defaults.get('`drainTimeoutMs`'), String(DEFAULT_DRAIN_TIMEOUT_MS));
+    assert.equal(defaults.get('`killGraceMs`'), String(DEFAULT_KILL_GRACE_MS));
+    assert.equal(defaults.get('`idleFlushMs`'), String(DEFAULT_IDLE_FLUSH_MS));
+    const { capacity, headSize, lineMax } = CAPTURE_LIMITS.defaults;
+    assert.equal(defaults.get('`capture`'), `\`{ capacity: ${capacity}, headSize: ${headSize}, lineMax: ${lineMax} }\``);
+    assert.match(table, new RegExp(`\\{ persistMs = ${DEFAULT_PERSIST_MS}, dir \\}`));
   });
 
   it('README.md: the ssh options example gives the argv its comment shows', () => {
