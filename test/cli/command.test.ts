@@ -150,7 +150,10 @@ describe('the command: signals', function () {
     const statuses: Record<string, number> = {};
     for (let i = 0; i < 15; i++) {
       const child = spawn(CLI, ['x'], { stdio: 'ignore', env: cliEnv({ RSH_TRANSPORT_NODE: fakeNode }) });
-      await sleep(100);
+      // Once the stand-in waits on its sleep, both traps are set (the launcher's come before it
+      // starts Node): a signal earlier than that would end a shell that has no trap yet.
+      const fake = await childMatching(child.pid!, (argv) => argv.includes(fakeNode));
+      await childMatching(fake, (argv) => argv[0] === 'sleep');
       child.kill('SIGTERM');
       const status = String(await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig))));
       statuses[status] = (statuses[status] ?? 0) + 1;
