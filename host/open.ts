@@ -64,13 +64,10 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   } as RemoteShellOptions);
 }
 
-/** The options but the target's (TARGET_KEYS): what a RemoteShell takes. Symbol keys (the
- * internal options) are kept, as an object rest would keep them. */
+/** The options but the target's (TARGET_KEYS): what a RemoteShell takes. A spread keeps what an
+ * object rest keeps, the symbol keys of the internal options included. */
 function withoutTargetKeys(options: OpenRemoteShellOptions): RemoteShellOptions {
-  const rest: Record<string | symbol, unknown> = {};
-  for (const key of [...Object.keys(options), ...Object.getOwnPropertySymbols(options)]) {
-    if (typeof key === 'string' ? TARGET_KEYS.has(key) : !Object.prototype.propertyIsEnumerable.call(options, key)) continue;
-    rest[key] = (options as unknown as Record<string | symbol, unknown>)[key];
-  }
+  const rest: Record<string, unknown> = { ...options };
+  for (const key of TARGET_KEYS) delete rest[key];
   return rest as RemoteShellOptions;
 }

@@ -70,6 +70,8 @@ const node = (script, ...scriptArgs) => [process.execPath, [path.join(root, scri
 // What every part is built with: the scripts and the tools' versions.
 const TOOLS = ['package.json', 'package-lock.json'];
 const NATIVE = [...TOOLS, 'native', 'binding.gyp', 'scripts/build-native.mjs'];
+// The addon's sources, walked once for the four parts built from them.
+const native = newest(NATIVE);
 const parts = [
   {
     name: 'core',
@@ -84,16 +86,16 @@ const parts = [
     build: npmRun('build:wasi'),
   },
   { name: 'dist', sources: newest([...TOOLS, 'host', 'tsconfig.json']), outputs: ['dist/cli/bundle.js'], build: npmRun('build:ts') },
-  { name: 'addon', sources: newest(NATIVE), outputs: ['build/Release/rsh_transport.node'], build: node('scripts/build-native.mjs') },
+  { name: 'addon', sources: native, outputs: ['build/Release/rsh_transport.node'], build: node('scripts/build-native.mjs') },
   {
     name: 'socketpair',
-    sources: newest(NATIVE),
+    sources: native,
     outputs: ['build/variants/socketpair/build/Release/rsh_transport.node'],
     build: node('scripts/build-native.mjs', '--ssh-socketpair-stderr', '--out=build/variants/socketpair'),
   },
   {
     name: 'portable',
-    sources: newest(NATIVE),
+    sources: native,
     outputs: ['build/variants/portable/build/Release/rsh_transport.node'],
     build: node('scripts/build-native.mjs', '--ssh-socketpair-stderr', '--portable-posix', '--out=build/variants/portable'),
   },
@@ -102,7 +104,7 @@ const parts = [
     : [
         {
           name: 'prebuilds',
-          sources: newest([...NATIVE, 'scripts/prebuild.mjs', 'scripts/build-win32.mjs']),
+          sources: Math.max(native, newest(['scripts/prebuild.mjs', 'scripts/build-win32.mjs'])),
           outputs: [`prebuilds/${process.platform}-${process.arch}`, 'prebuilds/win32-x64/node.napi.node'],
           build: node('scripts/prebuild.mjs'),
         },

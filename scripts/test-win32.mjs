@@ -122,11 +122,9 @@ function wineNode(exe, args, { cwd = PKG, env = {}, timeoutMs = 180_000 } = {}) 
     let left = '';
     const timer = setTimeout(() => {
       // What Wine still runs, before it goes: a node.exe that does not exit says why here.
-      left = spawnSync('ps', ['-eo', 'pid,ppid,etime,stat,args'], { encoding: 'utf8' }).stdout ?? '';
-      left = `\nstill running when node.exe was killed after ${seconds(timeoutMs)}:\n${left
-        .split('\n')
-        .filter((line) => /wine|\.exe/i.test(line))
-        .join('\n')}\n`;
+      const processes = spawnSync('ps', ['-eo', 'pid,ppid,etime,stat,args'], { encoding: 'utf8' }).stdout ?? '';
+      const wine = processes.split('\n').filter((line) => /wine|\.exe/i.test(line));
+      left = `\nstill running when node.exe was killed after ${seconds(timeoutMs)}:\n${wine.join('\n')}\n`;
       child.kill('SIGKILL');
     }, timeoutMs);
     child.on('close', (code, signal) => {

@@ -72,3 +72,8 @@ export async function childFds(pid: number, expected: readonly string[]): Promis
   }
   return list();
 }
+
+/** The threads of libuv's pool in this process (UV_THREADPOOL_SIZE, else libuv's 4). */
+export function threadpoolSize(): number {
+  return Number(process.env.UV_THREADPOOL_SIZE) || 4;
+}

@@ -9,7 +9,7 @@ import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js'
 import { BACKENDS, SOCKETPAIR_BINDING_PATH, type Backend } from '../helpers/backends.js';
 import { waitFor } from '../helpers/promises.js';
 import { REMOTE_PROGRAMS } from '../helpers/stand-in.js';
-import { childFds, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds } from '../helpers/proc.js';
+import { childFds, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds, threadpoolSize } from '../helpers/proc.js';
 import { runWithChannel } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -176,10 +176,9 @@ for (const backend of BACKENDS) {
     it('an fd libuv cannot read as a pipe: the end says why, the fd is closed, and nothing throws at the spawn', async () => {
       const capture = new StderrCapture();
       const file = openSync(REMOTE_PROGRAMS, 'r');
-      const real = backend.binding();
+      const real = withoutPump().binding();
       const binding = {
         ...real,
-        Pump: undefined,
         createEndpoint: () => {
           const endpoint = real.createEndpoint!();
           real.closeFd(endpoint.parentFd);
@@ -198,8 +197,7 @@ for (const backend of BACKENDS) {
     it("more children at once than Node's threadpool has threads leave it free: a file read completes while they run", async () => {
       // A read that holds a threadpool thread for the child's life (fs.read on the pipe) would
       // stall every fs call of the process once the pool's threads are all taken.
-      const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-      const children = Array.from({ length: threads + 1 }, () => {
+      const children = Array.from({ length: threadpoolSize() + 1 }, () => {
         const capture = new StderrCapture();
         const channel = new StderrChannel(capture, { binding: withoutPump().binding() });
         const child = spawn('sh', ['-c', 'echo up >&2; exec cat >/dev/null'], { stdio: ['pipe', 'ignore', channel.childFd] });

@@ -152,8 +152,11 @@ describe('a remote shell whose start waits', () => {
     shell.stream.resume();
     let settled = false;
     const closed = shell.close().then(() => (settled = true));
-    // What is tested is that nothing happens: a timer of 2 ** 32 ms would fire after 1 ms.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // What is tested is that nothing happens: a timer of 2 ** 32 ms would fire after 1 ms. Node
+    // runs timers of one delay in the order they were set, so a 1 ms timer set now fires after
+    // that one would have; then two turns of the loop let what it set going settle.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(settled, false, 'close() still waits for the start');
     g.open();
     await closed;

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { openRemoteShell, quoteCommand, RemoteShellError } from '../../host/index.js';
 import { NO_ADDON } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
-import { childFds, execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources } from '../helpers/proc.js';
+import { childFds, execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources, threadpoolSize } from '../helpers/proc.js';
 import { rejection, waitFor } from '../helpers/promises.js';
 import { programAsRsh, REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect, sha256 } from '../helpers/streams.js';
@@ -66,8 +66,7 @@ describe('openRemoteShell: the tunnel', function () {
     // A stderr read that blocks a threadpool thread for the child's life (fs.read on a pipe, as
     // on Windows before) stalls every fs call, dns.lookup and zlib job of the process once as
     // many shells run as the pool has threads: this file read would wait for a shell to end.
-    const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-    const shells = Array.from({ length: threads + 1 }, () =>
+    const shells = Array.from({ length: threadpoolSize() + 1 }, () =>
       openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('err', 'up\n', 'drain'), stderr: 'capture' }),
     );
     await waitFor(() => shells.every((shell) => shell.stderr.snapshot().text === 'up\n'), 'every shell has written to its stderr');
