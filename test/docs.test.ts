@@ -9,7 +9,7 @@ import { CAPTURE_LIMITS } from '../host/core/pool.js';
 import { DEFAULT_PERSIST_MS } from '../host/multiplex/options.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_IDLE_FLUSH_MS, DEFAULT_KILL_GRACE_MS, SHELL_OPTION_KEYS } from '../host/options.js';
 import { TARGET_KEYS } from '../host/rsh/argv.js';
-import { timeScale } from './helpers/promises.js';
+import { scaled, timeScale } from './helpers/promises.js';
 import { ROOT } from './helpers/root.js';
 import { scratchDir } from './helpers/scratch.js';
 
@@ -22,7 +22,7 @@ function withoutPath(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 // The documentation's examples are programs: they run, and say what their comments say.
 describe('documented examples', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it('assembly/README.md: the JavaScript host prints what its comments show', () => {
     const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');

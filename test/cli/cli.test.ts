@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CLI, cliEnv, runCli as cli } from '../helpers/cli.js';
 import { STAND_IN } from '../helpers/stand-in.js';
 import { scratchDir } from '../helpers/scratch.js';
+import { scaled } from '../helpers/promises.js';
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
 
@@ -23,7 +24,7 @@ function tree(dir: string): Record<string, string> {
 }
 
 describe('the rsh-transport command', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it('passes its arguments to the remote shell untouched, after its own options', async () => {
     const dir = scratchDir('rsh-cli-');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkPipelined, CLI, cliEnv, runCli, startCli } from '../helpers/cli.js';
-import { sleep } from '../helpers/promises.js';
+import { scaled, sleep } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { STAND_IN } from '../helpers/stand-in.js';
@@ -25,7 +25,7 @@ function bash(script: string, env = cliEnv()): { out: string; ms: number } {
 }
 
 describe('the command: zero-copy stdio', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it("the remote shell holds the caller's own stdin and stdout; the launcher and Node hold neither", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rsh-zero-copy-'));
@@ -80,7 +80,7 @@ describe('the command: zero-copy stdio', function () {
 });
 
 describe('the command: environment', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
 
   it("gives the remote shell the caller's environment as it was, NODE_EXTRA_CA_CERTS included (which Node itself starts without)", async () => {
     const show = 'echo "[${NODE_EXTRA_CA_CERTS-unset}] [${RSH_TRANSPORT_NODE_EXTRA_CA_CERTS-unset}] [${DEMO_VARIABLE-unset}]"';
@@ -101,7 +101,7 @@ describe('the command: environment', function () {
 });
 
 describe('the command: signals', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const dir = mkdtempSync(path.join(tmpdir(), 'rsh-signals-'));
   // A remote shell that starts at once (a Node one takes tens of ms): drops the host, runs the rest.
   const fastSsh = path.join(dir, 'fast-ssh');
@@ -226,7 +226,7 @@ describe('the command: signals', function () {
 });
 
 describe('the command: never itself', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const dir = mkdtempSync(path.join(tmpdir(), 'rsh-self-'));
 
   it('ignores RSYNC_RSH, even when it names this command; its own default is $RSH_TRANSPORT_RSH, else ssh', async () => {
@@ -299,7 +299,7 @@ const windowsBin = async (): Promise<{
 }> => import(pathToFileURL(path.join(ROOT, 'scripts/windows-bin.mjs')).href);
 
 describe('the command on Windows', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it("preinstall (scripts/windows-bin.mjs) makes Node the file's first line there, and the file then runs under Node alone", async () => {
     const { forWindows } = await windowsBin();

@@ -9,9 +9,10 @@ import { parseVector } from '../vectors/format.js';
 import { runOnWasm } from '../vectors/run-wasm.js';
 import { corpus, firstDifference } from './corpus.js';
 import { buildCHost, C_HOST_DIR, ROOT } from './native-build.js';
+import { scaled } from '../helpers/promises.js';
 
 describe('the core in C (wasm2c)', function () {
-  this.timeout(300_000);
+  this.timeout(scaled(300_000));
   const host = path.join(C_HOST_DIR, 'vector-host');
 
   before(() => buildCHost());

@@ -7,12 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/root.js';
+import { scaled } from '../helpers/promises.js';
 
 const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');
 const recipe = /<!-- c-host-recipe -->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
 
 describe("assembly/README.md's recipe for a C host", function () {
-  this.timeout(300_000);
+  this.timeout(scaled(300_000));
 
   for (const compiler of ['gcc', 'clang']) {
     it(`builds and runs with ${compiler}`, () => {

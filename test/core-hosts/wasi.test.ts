@@ -17,6 +17,7 @@ import { parseVector, type Vector } from '../vectors/format.js';
 import { runOnWasm } from '../vectors/run-wasm.js';
 import { corpus, firstDifference } from './corpus.js';
 import { ROOT } from './native-build.js';
+import { scaled } from '../helpers/promises.js';
 
 const WASI_WASM = path.join(ROOT, 'build/core-wasi.wasm');
 const VECTOR_WASM = path.join(ROOT, 'build/test/core-wasi-vec.wasm');
@@ -39,7 +40,7 @@ function buildWhenStale(wasm: string, config: string, sourceDir: string): void {
 }
 
 describe('the core as a WASI command (node:wasi)', function () {
-  this.timeout(300_000);
+  this.timeout(scaled(300_000));
   let scratch: string;
 
   before(() => {

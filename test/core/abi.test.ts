@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { CORE_WASM_URL, instantiateCore, Wasm, type CoreExports } from '../../host/core/abi.js';
+import { scaled } from '../helpers/promises.js';
 
 const ERR = {
   BAD_HANDLE: -1,
@@ -123,7 +124,7 @@ describe('core ABI', () => {
   });
 
   it('counts bytes in 64 bits: 5 GiB committed are counted exactly', function () {
-    this.timeout(120_000);
+    this.timeout(scaled(120_000));
     const c = core(1, 16, 0, 1 << 20, 0, 256);
     const h = c.capture_open();
     const staging = new Uint8Array(c.memory.buffer, c.staging_ptr(h), 1 << 20).fill(0x78);

@@ -21,6 +21,10 @@ export function timeScale(): number {
   return Number.isFinite(scale) && scale >= 1 ? scale : 1;
 }
 
+/** A suite's or test's own mocha bound, scaled like every other: `this.timeout(n)` overrides
+ * the command line's `--timeout`, so an unscaled one fails a correct test under emulation. */
+export const scaled = (ms: number): number => ms * timeScale();
+
 /** Waits until `condition` holds, looking every 20 ms; fails naming `what` when it still does
  * not after `boundMs` (times the time scale). Never a fixed wait: a fast machine goes on at once. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, boundMs = 10_000): Promise<void> {

@@ -7,7 +7,7 @@ import { StderrCapture } from '../../host/core/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
 import { BACKENDS, SOCKETPAIR_BINDING_PATH, type Backend } from '../helpers/backends.js';
-import { waitFor } from '../helpers/promises.js';
+import { scaled, waitFor } from '../helpers/promises.js';
 import { REMOTE_PROGRAMS } from '../helpers/stand-in.js';
 import { childFds, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds, threadpoolSize } from '../helpers/proc.js';
 import { runWithChannel } from './helpers.js';
@@ -29,7 +29,7 @@ describe('native builds', () => {
 
 for (const backend of BACKENDS) {
   describe(`stderr channel (${backend.name})`, function () {
-    this.timeout(60_000);
+    this.timeout(scaled(60_000));
 
     it(`creates a ${backend.name} endpoint and reports its kernel buffer`, () => {
       const capture = new StderrCapture();
@@ -141,7 +141,7 @@ for (const backend of BACKENDS) {
     });
 
     it(`leaks no fd and leaves no zombie over ${CYCLES} spawn-and-finish cycles`, async function () {
-      this.timeout(180_000);
+      this.timeout(scaled(180_000));
       const baseline = openFds().length;
       for (let i = 0; i < CYCLES; i++) {
         const run = runWithChannel(backend, 'sh', ['-c', 'echo cycle >&2']);
@@ -161,7 +161,7 @@ for (const backend of BACKENDS) {
 // same path is run here with the pump taken out of each build.
 for (const backend of BACKENDS) {
   describe(`stderr channel read from JavaScript, as on Windows (${backend.name})`, function () {
-    this.timeout(60_000);
+    this.timeout(scaled(60_000));
     const withoutPump = (): Backend => ({ ...backend, binding: () => ({ ...backend.binding(), Pump: undefined }) });
 
     it('every byte, then the end', async () => {

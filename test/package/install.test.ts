@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/root.js';
+import { scaled } from '../helpers/promises.js';
 
 const NPM =
   process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['npm'];
@@ -79,7 +80,7 @@ function use(project: string, env: NodeJS.ProcessEnv = process.env): Use {
 }
 
 describe('the package as users install it', function () {
-  this.timeout(600_000);
+  this.timeout(scaled(600_000));
   let scratch: string;
   let tarball: string;
 

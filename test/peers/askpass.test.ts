@@ -18,7 +18,7 @@ import {
 } from '../../host/index.js';
 import { askpassRequest } from '../../host/askpass/request.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
-import { rejection, sleep } from '../helpers/promises.js';
+import { rejection, scaled, sleep } from '../helpers/promises.js';
 import { collect } from '../helpers/streams.js';
 import { mastersUnder } from './masters.js';
 import { readmeBlock, runBlock } from './readme-example.js';
@@ -74,7 +74,7 @@ function assertNowhere(secret: string, places: string[]): void {
 }
 
 describe('askpass through a real sshd', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const peer = useSshd();
   const passphrase = `pass ${randomBytes(6).toString('hex')} phrase`;
   let lockedKey: string;

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { checkPipelined, CLI, cliEnv, startCli } from '../helpers/cli.js';
 import { useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
+import { scaled } from '../helpers/promises.js';
 
 describe('the command in place of ssh, through a real sshd', function () {
-  this.timeout(120_000);
+  this.timeout(scaled(120_000));
   const peer = useSshd();
   const target = () => ['-l', peer.sshd.user, peer.sshd.host];
 

@@ -5,14 +5,14 @@ import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { sleep } from '../helpers/promises.js';
+import { scaled, sleep } from '../helpers/promises.js';
 import { useSshd } from './sshd.js';
 
 // The first connection with ControlMaster=auto and ControlPersist leaves a master process that
 // inherited the client's stderr (with -v: the master detaches to /dev/null otherwise). The
 // transport must not wait for it; Node's own 'close' does.
 describe('ssh ControlMaster / ControlPersist through a real sshd', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const peer = useSshd();
 
   const control = (name: string) => [

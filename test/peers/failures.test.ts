@@ -9,7 +9,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { openRemoteShell, RemoteShellError, type OpenRemoteShellOptions } from '../../host/index.js';
 import { runCli } from '../helpers/cli.js';
-import { rejection, sleep } from '../helpers/promises.js';
+import { rejection, scaled, sleep } from '../helpers/promises.js';
 import { freePort, startSshd, useSshd, type Sshd } from './sshd.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -64,7 +64,7 @@ interface Case {
 }
 
 describe('failure reasons through a real sshd', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const peer = useSshd();
   let graceful: Sshd;
   let refusedPort = 0;

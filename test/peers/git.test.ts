@@ -5,9 +5,10 @@ import path from 'node:path';
 import { CLI, cliEnv } from '../helpers/cli.js';
 import { useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
+import { scaled } from '../helpers/promises.js';
 
 describe('git through a real sshd', function () {
-  this.timeout(120_000);
+  this.timeout(scaled(120_000));
   const peer = useSshd();
 
   const git = (args: string[], env: NodeJS.ProcessEnv = {}): string => {

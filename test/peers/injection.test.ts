@@ -5,9 +5,10 @@ import { openRemoteShell } from '../../host/index.js';
 import { collect } from '../helpers/streams.js';
 import { useSshd } from './sshd.js';
 import { scratchDir } from '../helpers/scratch.js';
+import { scaled } from '../helpers/promises.js';
 
 describe('remote command words against a real sshd and login shell', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
   const peer = useSshd();
 
   it('arrive literally, and an injection never creates its marker file', async () => {

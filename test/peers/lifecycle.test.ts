@@ -9,13 +9,13 @@ import { Writable } from 'node:stream';
 import { openRemoteShell, type RemoteShellError } from '../../host/index.js';
 import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { rejection, sleep } from '../helpers/promises.js';
+import { rejection, scaled, sleep } from '../helpers/promises.js';
 import { collect } from '../helpers/streams.js';
 import { useSshd } from './sshd.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 describe('the stream contract through a real sshd', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const peer = useSshd();
   const target = () => ({ host: peer.sshd.host, user: peer.sshd.user, rsh: peer.sshd.rsh, stderr: 'capture' as const });
 

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { OpenRemoteShellOptions } from '../../host/index.js';
-import { waitFor } from '../helpers/promises.js';
+import { scaled, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { mastersUnder, running, watchdogsOf } from './masters.js';
 import { silentListener } from './silent.js';
@@ -60,7 +60,7 @@ function runChild(options: OpenRemoteShellOptions, mode: string, delay = 0): Chi
 }
 
 describe('multiplex: no master outlives its process', function () {
-  this.timeout(120_000);
+  this.timeout(scaled(120_000));
   const peer = useSshd();
   const options = (): OpenRemoteShellOptions => ({
     host: peer.sshd.host,
@@ -169,7 +169,7 @@ describe('multiplex: no master outlives its process', function () {
 });
 
 describe('multiplex: a master that never comes holds no process', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const peer = useSshd();
 
   for (const how of ['abort', 'close', 'kill', 'destroy']) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { closeMultiplexedConnections, openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
 import { multiplexedConnections } from '../../host/multiplex/shared-connections.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
-import { rejection, sleep, waitFor } from '../helpers/promises.js';
+import { rejection, scaled, sleep, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { collect } from '../helpers/streams.js';
 import { mastersUnder } from './masters.js';
@@ -25,7 +25,7 @@ after(async () => {
 });
 
 describe('multiplex: shared ssh connections through a real sshd', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const peer = useSshd();
   let dir: string;
   const target = (extra: Partial<OpenRemoteShellOptions> = {}): OpenRemoteShellOptions => ({

@@ -11,14 +11,14 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
 import { openFds } from '../helpers/proc.js';
-import { rejection, sleep } from '../helpers/promises.js';
+import { rejection, scaled, sleep } from '../helpers/promises.js';
 import { standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 import { relay } from './relay.js';
 import { freePort, useSshd } from './sshd.js';
 
 describe('retry of the connection through a real sshd', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const peer = useSshd();
   const target = (port: number, extra: Partial<OpenRemoteShellOptions> = {}): OpenRemoteShellOptions => ({
     host: peer.sshd.host,

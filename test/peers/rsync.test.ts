@@ -5,9 +5,10 @@ import { openRemoteShell } from '../../host/index.js';
 import { CLI, cliEnv } from '../helpers/cli.js';
 import { useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
+import { scaled } from '../helpers/promises.js';
 
 describe('rsync through a real sshd', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
   const peer = useSshd();
 
   it("speaks rsync's protocol greeting with rsync --server over openRemoteShell", async () => {

@@ -7,13 +7,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
-import { rejection } from '../helpers/promises.js';
+import { rejection, scaled } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { collect } from '../helpers/streams.js';
 import { useSshd } from './sshd.js';
 
 describe('ssh options through a real sshd', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   const peer = useSshd();
   const known = () => ({
     UserKnownHostsFile: peer.sshd.knownHosts,

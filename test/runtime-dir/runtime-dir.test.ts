@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { openRemoteShell } from '../../host/index.js';
 import { checkPath, privateDir, runtimeDir } from '../../host/runtime-dir.js';
 import { ROOT } from '../helpers/root.js';
+import { scaled } from '../helpers/promises.js';
 
 const MODULE = pathToFileURL(path.join(ROOT, 'host/runtime-dir.ts')).href;
 // nobody's uid on Linux: a user that is neither root nor whoever runs the tests.
@@ -61,7 +62,7 @@ function runtimeDirOf(options: { cwd?: string; tmp: string; wrap?: string[] }): 
 }
 
 describe('runtime-dir: the private directory', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
   let base: string;
   const uid = process.getuid?.();
 

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, wr
 import path from 'node:path';
 import { claimDir, staleDirs, sweepStaleDirs } from '../../host/stale-dirs.js';
 import { running } from '../peers/masters.js';
-import { waitFor } from '../helpers/promises.js';
+import { scaled, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 
 const uid = process.getuid?.() ?? 0;
@@ -27,7 +27,7 @@ function deadPid(): number {
 }
 
 describe('stale private directories', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
   let base: string;
   const fakes: ChildProcess[] = [];
 

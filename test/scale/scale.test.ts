@@ -3,7 +3,7 @@ import { openFileLimit, openRemoteShell, raiseOpenFileLimit, RemoteShellError, t
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
 import { loadBinding } from '../../host/native/binding.js';
 import { fdTargets, openFds } from '../helpers/proc.js';
-import { sleep } from '../helpers/promises.js';
+import { scaled, sleep } from '../helpers/promises.js';
 
 // A light stand-in remote shell: chatty on stderr (20 lines naming itself), then an echo.
 const CHATTY_ECHO = ['sh', '-c', 'i=0; while [ $i -lt 20 ]; do echo "shell $$ says line $i" >&2; i=$((i+1)); done; exec cat', 'sh'];
@@ -32,7 +32,7 @@ function open(i: number): Open {
 }
 
 describe('a thousand transports at once', function () {
-  this.timeout(180_000);
+  this.timeout(scaled(180_000));
 
   it('all complete with every byte accounted for, sharing a handful of core instances', async () => {
     const limit = raiseOpenFileLimit();

@@ -13,9 +13,10 @@ import { posixOnly } from '../helpers/posix.js';
 import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
+import { scaled } from '../helpers/promises.js';
 
 describe('openRemoteShell: stdin and stdout handed over', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
   const dir = scratchDir('rsh-handoff-');
 
   it('stdout to a file fd: the output lands there, and the readable side ends empty', async () => {

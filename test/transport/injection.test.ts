@@ -6,12 +6,13 @@ import { posixOnly } from '../helpers/posix.js';
 import { standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
+import { scaled } from '../helpers/promises.js';
 
 // Each word goes through the stand-in remote shell to a real `sh -c`, as ssh hands the joined
 // command to the remote user's shell; it must come back as it went. Where there is no shell,
 // the stand-in's `node:` marker splits the command as the shell would, and must agree.
 describe('remote command words against a real local shell', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
   const dir = scratchDir('rsh-injection-');
   const marker = path.join(dir, 'pwned');
 

@@ -20,7 +20,7 @@ import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
-import { sleep, timeScale, waitFor } from '../helpers/promises.js';
+import { scaled, sleep, timeScale, waitFor } from '../helpers/promises.js';
 import { programAsRsh } from '../helpers/stand-in.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -214,7 +214,7 @@ async function runScenario(scenario: Scenario, payloadFile: string): Promise<voi
 }
 
 describe('RemoteShell lifecycle: random interleavings', function () {
-  this.timeout(600_000);
+  this.timeout(scaled(600_000));
   const dir = scratchDir('rsh-lifecycle-');
   const payloadFile = path.join(dir, 'payload');
   writeFileSync(payloadFile, PAYLOAD);

@@ -11,7 +11,7 @@ import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
-import { rejection, sleep, timeScale, waitFor } from '../helpers/promises.js';
+import { rejection, scaled, sleep, timeScale, waitFor } from '../helpers/promises.js';
 import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
@@ -62,7 +62,7 @@ const turn = async (): Promise<void> => {
 
 for (const backend of BACKENDS) {
   describe(`RemoteShell lifecycle (${backend.name} stderr)`, function () {
-    this.timeout(30_000);
+    this.timeout(scaled(30_000));
     const use = { [internal]: { binding: backend.binding() } };
     const grace = 300;
     const drain = 100;

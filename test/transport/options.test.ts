@@ -10,7 +10,7 @@ import { RemoteShell } from '../../host/remote-shell.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds, resources } from '../helpers/proc.js';
-import { waitFor } from '../helpers/promises.js';
+import { scaled, waitFor } from '../helpers/promises.js';
 import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -18,7 +18,7 @@ import { scratchDir } from '../helpers/scratch.js';
 const MiB = 1024 * 1024;
 
 describe('openRemoteShell: options are checked before anything starts', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
   const dir = scratchDir('rsh-options-');
   const marker = path.join(dir, 'spawned');
   // A remote shell that leaves a mark if it ever runs.
@@ -202,7 +202,7 @@ describe('openRemoteShell: options are checked before anything starts', function
 });
 
 describe('openRemoteShell: the documented limits work', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it('the largest capture geometry: 16 MiB ring, 16 MiB head, 1 MiB lines', async () => {
     const shell = openRemoteShell({

@@ -9,7 +9,7 @@ import { openRemoteShell, quoteCommand, RemoteShellError } from '../../host/inde
 import { NO_ADDON } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
 import { childFds, execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources, threadpoolSize } from '../helpers/proc.js';
-import { rejection, waitFor } from '../helpers/promises.js';
+import { rejection, scaled, waitFor } from '../helpers/promises.js';
 import { programAsRsh, REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect, sha256 } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -23,7 +23,7 @@ const turn = async (): Promise<void> => {
 };
 
 describe('openRemoteShell: the tunnel', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it('carries 100 MiB to a local child and back, byte for byte (sha256)', async () => {
     const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('cat'), stderr: 'capture' });
@@ -152,7 +152,7 @@ describe('openRemoteShell: the tunnel', function () {
 });
 
 describe('openRemoteShell: errors', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
 
   it('ERR_REMOTE_SHELL_EXIT: says why in the first line, then only the telling line when forwarded', async () => {
     const forwarded: string[] = [];
@@ -331,7 +331,7 @@ describe('openRemoteShell: errors', function () {
 });
 
 describe('openRemoteShell: lifecycle', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
 
   it('close() ends stdin and waits for the child to exit', async () => {
     // The grace is not what this tests: a long one, so a slow machine (emulation) never reaches it.
@@ -372,7 +372,7 @@ describe('openRemoteShell: lifecycle', function () {
 });
 
 describe('openRemoteShell: stderr forwarding', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it('forwards whole lines in order to a stuck Writable, never holding the drain back, counting what it skipped', async () => {
     const received: Buffer[] = [];

@@ -5,11 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { openRemoteShell } from '../../host/index.js';
-import { sleep } from '../helpers/promises.js';
+import { scaled, sleep } from '../helpers/promises.js';
 import { remoteProgram, standIn } from '../helpers/stand-in.js';
 
 describe('a consumer slower than the child', function () {
-  this.timeout(60_000);
+  this.timeout(scaled(60_000));
 
   it('reading slowly, gets all 2,000,000 bytes', async () => {
     const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('out-bytes', 2_000_000, 0), stderr: 'capture' });

@@ -5,7 +5,7 @@ import { openRemoteShell } from '../../host/index.js';
 import { CLI, cliEnv } from '../helpers/cli.js';
 import { quoteCommand } from '../../host/rsh/quote.js';
 import { posixOnly } from '../helpers/posix.js';
-import { rejection } from '../helpers/promises.js';
+import { rejection, scaled } from '../helpers/promises.js';
 import { remoteProgram, STAND_IN, standIn } from '../helpers/stand-in.js';
 import { CONTROL_CHARACTERS } from '../helpers/terminal.js';
 
@@ -30,7 +30,7 @@ class Sink extends Writable {
 }
 
 describe('the remote side cannot drive the terminal', function () {
-  this.timeout(30_000);
+  this.timeout(scaled(30_000));
 
   for (const stderr of ['capture', 'forward-to-callback'] as const) {
     it(`the error (${stderr}) is terminal-safe, and still says why: the line a CR overwrote counts`, async () => {
