@@ -34,7 +34,7 @@ if (!arch) {
   console.error(`test-emulated: unknown --arch=${archArg} (known: ${Object.keys(ARCHES).join(', ')})`);
   process.exit(2);
 }
-const SUITES = (process.env.RSH_EMULATED_SUITES ?? 'test/core,test/transport').split(',');
+const SUITES = (process.env.RSH_EMULATED_SUITES ?? 'test/core,test/transport,test/lifecycle').split(',');
 
 function run(program, args, options = {}) {
   const result = spawnSync(program, args, { stdio: 'inherit', ...options });

@@ -20,7 +20,7 @@ const args = [
   mocha,
   ...['--no-config', '--extension', 'ts', '--timeout', '60000', '--exit', '--grep', '(POSIX)', '--invert'],
   ...process.argv.slice(2),
-  'test/transport/**/*.test.ts',
+  'test/{transport,lifecycle}/**/*.test.ts',
 ];
 const run = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...env, PATH: empty } });
 rmSync(empty, { recursive: true, force: true });

@@ -183,7 +183,7 @@ async function transportSuite(exe, version, { addon }) {
   const mocha = [
     'node_modules/mocha/bin/mocha.js',
     ...['--no-config', '--timeout', '600000', '--exit', '--require', 'test/win32/suite-end.mjs'],
-    'test/transport/**/*.test.js',
+    'test/{transport,lifecycle}/**/*.test.js',
   ];
   const { code, signal, stdout, stderr } = await wineNode(exe, mocha, { cwd: TREE, env, timeoutMs: 900_000 });
   const count = (what) => Number(stdout.match(new RegExp(`(\\d+) ${what}`))?.[1] ?? 0);

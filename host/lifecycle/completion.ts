@@ -38,6 +38,7 @@ export class Completion<Result> {
   recordExit(exit: Exit): void {
     this.#exit = exit;
     this.#resolveExited(exit);
+    this.meet();
   }
 
   get exit(): Exit | undefined {
@@ -61,6 +62,7 @@ export class Completion<Result> {
     return this.#settled;
   }
 
+  /** Meets the conditions; settles the run when that makes all three, the exit known. */
   meet(...conditions: Condition[]): void {
     for (const condition of conditions) this.#met.add(condition);
     if (this.#settled || this.#met.size < 3 || !this.#exit) return;

@@ -4,6 +4,15 @@ import { RemoteShellError } from '../../host/index.js';
 
 export const sleep = (ms: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One turn of the event loop: whatever was already set going (promise jobs, I/O callbacks) has run. */
+export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Two turns of the event loop, close callbacks included: what the last callbacks set going
+ * (a handle's close, a warning on the next tick) is done. */
+export async function wholeTurn(): Promise<void> {
+  for (let i = 0; i < 2; i++) await turn();
+}
+
 export async function rejection(promise: Promise<unknown>): Promise<RemoteShellError> {
   try {
     await promise;

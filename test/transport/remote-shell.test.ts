@@ -9,18 +9,12 @@ import { openRemoteShell, quoteCommand, RemoteShellError } from '../../host/inde
 import { NO_ADDON } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
 import { childFds, execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources, threadpoolSize } from '../helpers/proc.js';
-import { rejection, scaled, waitFor } from '../helpers/promises.js';
+import { rejection, scaled, waitFor, wholeTurn } from '../helpers/promises.js';
 import { programAsRsh, REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect, sha256 } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const MiB = 1024 * 1024;
-
-/** A whole turn of the event loop, its close callbacks included: what the last callbacks set
- * going (a handle's close, a warning) is done. */
-const turn = async (): Promise<void> => {
-  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 
 describe('openRemoteShell: the tunnel', function () {
   this.timeout(scaled(60_000));
@@ -86,7 +80,7 @@ describe('openRemoteShell: the tunnel', function () {
     posixOnly(this, 'fds are counted in /proc');
     // The first spawn of a process sets up libuv's SIGCHLD pipe for good: not ours to count.
     await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture' }).finished;
-    await turn(); // handles closed in one tick leave the list in the next
+    await wholeTurn(); // handles closed in one tick leave the list in the next
     const fds = openFds().length;
     const before = resources();
     for (const command of [remoteProgram('out', 'ok\n'), remoteProgram('err', 'no\n', 'exit', 3)]) {
@@ -94,7 +88,7 @@ describe('openRemoteShell: the tunnel', function () {
       shell.stream.resume();
       await shell.finished.catch(() => {});
     }
-    await turn();
+    await wholeTurn();
     assert.equal(openFds().length, fds);
     const after = resources();
     for (const type of ['ProcessWrap', 'PipeWrap', 'Timeout', 'TTYWrap']) assert.equal(after[type] ?? 0, before[type] ?? 0, type);
@@ -488,7 +482,7 @@ describe('openRemoteShell: stderr forwarding', function () {
       );
       assert.equal(sink.listenerCount('error'), 1);
       await Promise.all(shells.map((s) => s.finished));
-      await turn(); // a warning is emitted on the next tick
+      await wholeTurn(); // a warning is emitted on the next tick
       assert.deepEqual(warnings, []);
       assert.deepEqual(
         Buffer.concat(chunks).toString().split('\n').slice(0, -1).sort(),

@@ -2,13 +2,14 @@
 // meanwhile is held, and every way out while it waits ends it, bounded, without a child.
 
 import assert from 'node:assert/strict';
+import { DeferredStart } from '../../host/lifecycle/deferred-start.js';
 import { RemoteShell } from '../../host/remote-shell.js';
 import { internal } from '../../host/internal.js';
 import { RemoteShellError } from '../../host/remote-shell-error.js';
 import { quoteCommand } from '../../host/rsh/quote.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
-import { rejection, timeScale, waitFor } from '../helpers/promises.js';
+import { rejection, timeScale, turn, waitFor, wholeTurn } from '../helpers/promises.js';
 import { remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
@@ -20,9 +21,6 @@ function gate(): { promise: Promise<RemoteShellError | undefined>; open(refusal?
 
 /** The remote shell's words for the stand-in running the remote programs with `steps`. */
 const argv = (...steps: Array<string | number>): string[] => [...standIn(), 'local', quoteCommand(remoteProgram(...steps))];
-
-/** One turn of the event loop: whatever the shell has already set going has run. */
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const waiting = (startAfter: Promise<RemoteShellError | undefined>, extra: Record<string, unknown> = {}): RemoteShell =>
   new RemoteShell(argv('cat'), { stderr: 'capture', ...extra, [internal]: { startAfter } } as never);
@@ -156,7 +154,7 @@ describe('a remote shell whose start waits', () => {
     // runs timers of one delay in the order they were set, so a 1 ms timer set now fires after
     // that one would have; then two turns of the loop let what it set going settle.
     await new Promise((resolve) => setTimeout(resolve, 1));
-    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+    await wholeTurn();
     assert.equal(settled, false, 'close() still waits for the start');
     g.open();
     await closed;
@@ -169,5 +167,70 @@ describe('a remote shell whose start waits', () => {
     await shell.close();
     assert.ok(performance.now() - started < 1000);
     assert.equal((await rejection(shell.finished)).code, 'ERR_ABORTED');
+  });
+});
+
+describe('DeferredStart, the wait itself', () => {
+  type Handler = 'ready' | 'refused' | 'broken' | 'failed';
+  function watched(promise: Promise<RemoteShellError | undefined>, throwIn?: Handler) {
+    const calls: Array<[Handler, unknown]> = [];
+    const record = (name: Handler) => (arg?: unknown) => {
+      calls.push([name, arg]);
+      if (name === throwIn) throw new Error(`${name} threw`);
+    };
+    const start = new DeferredStart(promise, {
+      ready: record('ready'),
+      refused: record('refused'),
+      broken: record('broken'),
+      failed: record('failed'),
+    });
+    return { start, calls };
+  }
+
+  it('ready, refused, broken: one handler each, once', async () => {
+    const refusal = new RemoteShellError('ERR_REMOTE_SHELL_EXIT', 'refused', { reason: 'auth-failed', argv: ['ssh'] });
+    for (const [gated, expected] of [
+      [() => Promise.resolve(undefined), 'ready'],
+      [() => Promise.resolve(refusal), 'refused'],
+      [() => Promise.reject(new Error('broken')), 'broken'],
+    ] as const) {
+      const { start, calls } = watched(gated());
+      assert.equal(start.waiting, true);
+      await turn();
+      assert.deepEqual(
+        calls.map(([name]) => name),
+        [expected],
+      );
+    }
+  });
+
+  it('a handler that throws reaches failed, with what it threw', async () => {
+    const { calls } = watched(Promise.resolve(undefined), 'ready');
+    await turn();
+    assert.deepEqual(
+      calls.map(([name]) => name),
+      ['ready', 'failed'],
+    );
+    assert.match(String(calls[1][1]), /ready threw/);
+  });
+
+  it('once ended, the gate is not heard: ended by whoever came first', async () => {
+    const g = gate();
+    const { start, calls } = watched(g.promise);
+    assert.equal(start.end(), true, 'the first to end it');
+    assert.equal(start.end(), false, 'nobody else');
+    g.open();
+    await turn();
+    assert.deepEqual(calls, []);
+  });
+
+  it("a child that starts after close() is ended on close()'s schedule", () => {
+    const { start } = watched(new Promise(() => {}));
+    assert.equal(start.termDelay(100, 0), undefined, 'no close(), no delay');
+    start.closed(1000);
+    start.closed(1050); // the first close() counts
+    assert.equal(start.termDelay(100, 1040), 60);
+    assert.equal(start.termDelay(100, 1100.5), 0);
+    assert.equal(start.termDelay(100, 5000), 0);
   });
 });

@@ -20,7 +20,7 @@ import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
-import { scaled, sleep, timeScale, waitFor } from '../helpers/promises.js';
+import { scaled, sleep, timeScale, waitFor, wholeTurn } from '../helpers/promises.js';
 import { programAsRsh } from '../helpers/stand-in.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -227,7 +227,7 @@ describe('RemoteShell lifecycle: random interleavings', function () {
     const first = openRemoteShell({ host: 'local', rsh: programAsRsh(), stderr: 'capture' });
     first.stream.resume();
     await first.finished;
-    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve)); // a whole turn of the loop
+    await wholeTurn();
     const fds = openFds().length;
     await fc.assert(
       fc.asyncProperty(scenarioArb, (scenario) => runScenario(scenario, payloadFile)),

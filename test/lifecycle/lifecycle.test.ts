@@ -11,7 +11,7 @@ import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
-import { rejection, scaled, sleep, timeScale, waitFor } from '../helpers/promises.js';
+import { rejection, scaled, sleep, timeScale, turn, waitFor, wholeTurn } from '../helpers/promises.js';
 import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
@@ -54,11 +54,6 @@ async function gone(pid: number): Promise<void> {
   };
   await waitFor(() => !running(), `process ${pid} is gone`, 2000);
 }
-
-/** A whole turn of the event loop, its close callbacks included. */
-const turn = async (): Promise<void> => {
-  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 
 for (const backend of BACKENDS) {
   describe(`RemoteShell lifecycle (${backend.name} stderr)`, function () {
@@ -186,7 +181,7 @@ for (const backend of BACKENDS) {
         for (let i = 0; i < 3; i++) assert.equal(((await write(shell, 'x')) as RemoteShellError).code, 'ERR_STREAM_CLOSED');
         await new Promise<void>((resolve) => shell.stream.end(resolve));
         await shell.finished;
-        await new Promise((resolve) => setImmediate(resolve));
+        await turn();
         assert.ok(shell.stream.destroyed, 'closed once both sides are done');
       });
     });
@@ -224,7 +219,7 @@ for (const backend of BACKENDS) {
         it(`${how}() with a child blocked on unread stdout settles within killGraceMs * 2 + drainTimeoutMs, leaking nothing (POSIX)`, async function () {
           posixOnly(this, 'the child ignores SIGTERM, which Windows cannot deliver, and fds are counted in /proc');
           await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture', ...use }).finished;
-          await turn();
+          await wholeTurn();
           const fds = openFds().length;
           const controller = new AbortController();
           const shell = openRemoteShell({
@@ -361,7 +356,7 @@ for (const backend of BACKENDS) {
       it('100 aborted shells that nobody read leave no fd behind (POSIX)', async function () {
         posixOnly(this, 'fds are counted in /proc');
         await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture', ...use }).finished;
-        await turn();
+        await wholeTurn();
         const fds = openFds().length;
         const shells = Array.from({ length: 100 }, () => {
           const controller = new AbortController();
