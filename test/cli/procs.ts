@@ -2,6 +2,7 @@
 // remote shell; the tests look at each.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 import { sleep } from '../helpers/promises.js';
 
 /** The pids whose parent is `pid`. */
@@ -54,5 +55,16 @@ export function alive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
+  }
+}
+
+/** Whether `pid` has a handler for `signal` (its bit in SigCgt): it catches it, rather than
+ * dying of it or ignoring it. */
+export function catches(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    const mask = BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`);
+    return (mask & (1n << BigInt(constants.signals[signal] - 1))) !== 0n;
+  } catch {
+    return false; // gone, or not yet there
   }
 }
