@@ -212,7 +212,7 @@ export class RemoteShell implements AsyncDisposable {
       },
       started === undefined,
     ));
-    this.#retry = new RetryDecision(settings.retry, settings.drainTimeoutMs, this.#timers, tunnel, this.#retryRun());
+    this.#retry = new RetryDecision(settings.retry, settings.drainTimeoutMs, this.#timers, tunnel.retryView, this.#retryRun());
     this.#afterExit = new StdoutAfterExit(tunnel, this.#timers, settings.drainTimeoutMs, () => completion.has('stdout done'));
     tunnel.holdEnd(settings.retry.attempts > 0);
     if (started && !started.stdout) completion.meet('stdout done');
