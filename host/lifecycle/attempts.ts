@@ -11,6 +11,7 @@ import type { NativeBinding } from '../native/binding.js';
 import type { ShellSettings } from '../options.js';
 import { startRemoteShell } from '../shell-spawn.js';
 import type { ShellStderr } from '../stderr/shell-stderr.js';
+import type { Timers } from '../timers.js';
 
 export interface AttemptEvents {
   /** The last attempt's child exited. */
@@ -24,7 +25,11 @@ export class Attempts {
   readonly #settings: ShellSettings;
   readonly #internal: InternalOptions;
   readonly #events: AttemptEvents;
+  // The run's timers: SIGKILL after SIGTERM is one of them.
+  readonly #timers: Timers;
   #count = 0;
+  // The last attempt's child has started and not yet exited: it can be signalled.
+  #running = false;
   // The last attempt's child, its capture (the first attempt's, when a later one could not make
   // its own) and the binding its sockets came from.
   #child: ChildProcess | undefined;
@@ -35,10 +40,11 @@ export class Attempts {
   // The attempt whose stderr drain has begun: at most once each.
   #drained = 0;
 
-  constructor(argv: readonly string[], settings: ShellSettings, internal: InternalOptions, events: AttemptEvents) {
+  constructor(argv: readonly string[], settings: ShellSettings, internal: InternalOptions, timers: Timers, events: AttemptEvents) {
     this.#argv = argv;
     this.#settings = settings;
     this.#internal = internal;
+    this.#timers = timers;
     this.#events = events;
   }
 
@@ -81,13 +87,17 @@ export class Attempts {
       if (attempt === 1) this.#stderr = started.stderr;
       else started.stderr?.finish();
       if (started.child) this.#child = started.child;
+      this.#running = false;
       return { failure: started.cause };
     }
     this.#child = started.child;
     this.#stderr = started.stderr;
     this.#binding = started.binding;
+    this.#running = true;
     started.child.once('exit', (code, signal) => {
-      if (attempt === this.#count) this.#events.exited(attempt, { code, signal });
+      if (attempt !== this.#count) return;
+      this.#running = false;
+      this.#events.exited(attempt, { code, signal });
     });
     started.stderr.ended.then(() => {
       if (attempt === this.#count) this.#events.stderrEnded();
@@ -110,6 +120,21 @@ export class Attempts {
       stderr.childExited(this.#settings.drainTimeoutMs);
     }
     return stderr.ended;
+  }
+
+  /** Sends `signal` to the last attempt's child; false when none runs. */
+  signal(signal: NodeJS.Signals | number): boolean {
+    if (!this.#running || this.#child?.pid === undefined) return false;
+    return this.#child.kill(signal);
+  }
+
+  /** SIGTERM after `delayMs`, SIGKILL after killGraceMs more, for as long as the child runs. */
+  terminate(delayMs: number): void {
+    const term = (): void => {
+      if (this.signal('SIGTERM')) this.#timers.after(this.#settings.killGraceMs, () => this.signal('SIGKILL'));
+    };
+    if (delayMs === 0) term();
+    else this.#timers.after(delayMs, term);
   }
 
   /** Everything is over: the capture's last resources and the askpass channel go. */

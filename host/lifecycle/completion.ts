@@ -5,6 +5,8 @@
 
 import type { Exit, RemoteShellError } from '../errors.js';
 
+const NEVER_RAN: Exit = Object.freeze({ code: null, signal: null });
+
 export type Condition = 'exited' | 'stderr drained' | 'stdout done';
 
 export class Completion<Result> {
@@ -68,6 +70,13 @@ export class Completion<Result> {
     if (this.#settled || this.#met.size < 3 || !this.#exit) return;
     this.#settled = true;
     this.#whenComplete();
+  }
+
+  /** No child ran, for `failure`: the run ends with it. */
+  neverRan(failure: RemoteShellError): void {
+    this.#failure = failure;
+    this.recordExit(NEVER_RAN);
+    this.meet('exited', 'stderr drained', 'stdout done');
   }
 
   /** A new child replaces one whose run was not the end (retry): its stderr is still to drain. */

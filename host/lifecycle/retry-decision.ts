@@ -20,9 +20,9 @@ export interface RetryView {
 /** The run as the decision sees it (see RemoteShell). */
 export interface RetryRun {
   /** Attempts started so far; the last one is the one whose exit is decided on. */
-  readonly attempts: number;
+  attempts(): number;
   /** close(), an abort or kill() came: no new attempt. */
-  readonly gaveUp: boolean;
+  gaveUp(): boolean;
   /** The last attempt's stderr is read to its end (started here, once per attempt). */
   drainStderr(): Promise<unknown>;
   facts(exit: Exit): ShellFacts;
@@ -60,7 +60,7 @@ export class RetryDecision {
     if (!this.#mayRetry(exit, true)) return false;
     this.#pending = exit;
     const run = this.#run;
-    const isCurrent = (): boolean => attempt === run.attempts && this.#pending === exit;
+    const isCurrent = (): boolean => attempt === run.attempts() && this.#pending === exit;
     // Without the addon, whether anything came back is known once stdout's end is read.
     Promise.all([run.drainStderr(), this.#stdout.readToEnd(this.#drainTimeoutMs)]).then(() => {
       if (!isCurrent()) return;
@@ -96,8 +96,8 @@ export class RetryDecision {
     const untouched = this.#stdout.untouchedState;
     return (
       exit.code === 255 &&
-      this.#run.attempts <= this.#policy.attempts &&
-      !this.#run.gaveUp &&
+      this.#run.attempts() <= this.#policy.attempts &&
+      !this.#run.gaveUp() &&
       (untouched === 'yes' || (unknownIsEnough && untouched === 'unknown'))
     );
   }

@@ -171,66 +171,87 @@ describe('a remote shell whose start waits', () => {
 });
 
 describe('DeferredStart, the wait itself', () => {
-  type Handler = 'ready' | 'refused' | 'broken' | 'failed';
-  function watched(promise: Promise<RemoteShellError | undefined>, throwIn?: Handler) {
-    const calls: Array<[Handler, unknown]> = [];
-    const record = (name: Handler) => (arg?: unknown) => {
-      calls.push([name, arg]);
-      if (name === throwIn) throw new Error(`${name} threw`);
-    };
-    const start = new DeferredStart(promise, {
-      ready: record('ready'),
-      refused: record('refused'),
-      broken: record('broken'),
-      failed: record('failed'),
-    });
+  const refusal = new RemoteShellError('ERR_REMOTE_SHELL_EXIT', 'refused', { reason: 'auth-failed', argv: ['ssh'] });
+  const error = (message: string): RemoteShellError => new RemoteShellError('ERR_ABORTED', message, { reason: 'aborted', argv: ['ssh'] });
+
+  /** A run as plain state: what the wait asks of it, recorded in order. */
+  function watched(gated: Promise<RemoteShellError | undefined>, run: { destroyed?: boolean; spawnFails?: boolean; grace?: number } = {}) {
+    const calls: string[] = [];
+    const start = new DeferredStart(
+      gated,
+      {
+        streamDestroyed: () => run.destroyed ?? false,
+        startChild: () => {
+          calls.push('startChild');
+          return run.spawnFails ? Promise.resolve(new Error('spawn ENOENT')) : undefined;
+        },
+        endUnstarted: (made) => calls.push(`endUnstarted: ${made().message}`),
+        terminate: (delayMs) => calls.push(`terminate ${delayMs}`),
+        abortError: (why) => error(`aborted: ${String((why as Error).message)}`),
+        refusedError: (r) => error(`refused: ${r.message}`),
+        spawnError: (cause) => error(`spawn: ${String((cause as Error).message)}`),
+        gaveUpWaiting: () => calls.push('gaveUpWaiting'),
+      },
+      run.grace ?? 100,
+    );
     return { start, calls };
   }
 
-  it('ready, refused, broken: one handler each, once', async () => {
-    const refusal = new RemoteShellError('ERR_REMOTE_SHELL_EXIT', 'refused', { reason: 'auth-failed', argv: ['ssh'] });
-    for (const [gated, expected] of [
-      [() => Promise.resolve(undefined), 'ready'],
-      [() => Promise.resolve(refusal), 'refused'],
-      [() => Promise.reject(new Error('broken')), 'broken'],
-    ] as const) {
-      const { start, calls } = watched(gated());
-      assert.equal(start.waiting, true);
-      await turn();
-      assert.deepEqual(
-        calls.map(([name]) => name),
-        [expected],
-      );
-    }
-  });
-
-  it('a handler that throws reaches failed, with what it threw', async () => {
-    const { calls } = watched(Promise.resolve(undefined), 'ready');
+  it('ready: the child starts, once, and the wait is over', async () => {
+    const { start, calls } = watched(Promise.resolve(undefined));
+    assert.equal(start.waiting, true);
     await turn();
-    assert.deepEqual(
-      calls.map(([name]) => name),
-      ['ready', 'failed'],
-    );
-    assert.match(String(calls[1][1]), /ready threw/);
+    assert.deepEqual(calls, ['startChild']);
+    assert.equal(start.waiting, false);
+    start.giveUp(new Error('late'));
+    assert.deepEqual(calls, ['startChild'], 'giving up after the start is nothing');
   });
 
-  it('once ended, the gate is not heard: ended by whoever came first', async () => {
+  it('refused, or the gate broken: no child, the run ends with the reason', async () => {
+    const refused = watched(Promise.resolve(refusal));
+    const broken = watched(Promise.reject(new Error('gate broke')));
+    await turn();
+    assert.deepEqual(refused.calls, ['endUnstarted: refused: refused']);
+    assert.deepEqual(broken.calls, ['endUnstarted: refused: spawn: gate broke']);
+  });
+
+  it('a spawn that fails: still waiting until why is known, then the run ends with it', async () => {
+    const { start, calls } = watched(Promise.resolve(undefined), { spawnFails: true });
+    await turn();
+    assert.deepEqual(calls, ['startChild', 'endUnstarted: spawn: spawn ENOENT']);
+    assert.equal(start.waiting, false);
+  });
+
+  it('the stream destroyed when the gate opens: no child, an abort', async () => {
+    const { calls } = watched(Promise.resolve(undefined), { destroyed: true });
+    await turn();
+    assert.deepEqual(calls, ['gaveUpWaiting', 'endUnstarted: aborted: the stream was destroyed before the remote shell started']);
+  });
+
+  it('given up while waiting: one way out, whoever comes first; the gate is not heard after', async () => {
     const g = gate();
     const { start, calls } = watched(g.promise);
-    assert.equal(start.end(), true, 'the first to end it');
-    assert.equal(start.end(), false, 'nobody else');
+    start.giveUp(new Error('killed'));
+    start.giveUp(new Error('closed'));
     g.open();
     await turn();
-    assert.deepEqual(calls, []);
+    assert.deepEqual(calls, ['gaveUpWaiting', 'endUnstarted: aborted: killed']);
   });
 
-  it("a child that starts after close() is ended on close()'s schedule", () => {
+  it("a child that starts after close() is ended on close()'s schedule", async () => {
     const { start } = watched(new Promise(() => {}));
-    assert.equal(start.termDelay(100, 0), undefined, 'no close(), no delay');
+    assert.equal(start.termDelay(0), undefined, 'no close(), no delay');
     start.closed(1000);
     start.closed(1050); // the first close() counts
-    assert.equal(start.termDelay(100, 1040), 60);
-    assert.equal(start.termDelay(100, 1100.5), 0);
-    assert.equal(start.termDelay(100, 5000), 0);
+    assert.equal(start.termDelay(1040), 60);
+    assert.equal(start.termDelay(1100.5), 0);
+    const g = gate();
+    const late = watched(g.promise, { grace: 60_000 });
+    late.start.closed();
+    g.open();
+    await turn();
+    assert.equal(late.calls[0], 'startChild');
+    assert.match(late.calls[1], /^terminate \d+$/);
+    assert.ok(Number(late.calls[1].split(' ')[1]) > 50_000, late.calls[1]);
   });
 });

@@ -124,12 +124,8 @@ describe('RetryDecision, the decision itself', () => {
       readToEnd: () => Promise.resolve(),
     };
     const run: RetryRun = {
-      get attempts() {
-        return state.attempts;
-      },
-      get gaveUp() {
-        return state.gaveUp;
-      },
+      attempts: () => state.attempts,
+      gaveUp: () => state.gaveUp,
       drainStderr: () => {
         calls.push('drain');
         return stderrEnded;

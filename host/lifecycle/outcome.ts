@@ -1,0 +1,48 @@
+// What a run settles with once it is over: its byte counts, or the one error that says why it
+// failed. A failure known before the end (no child could start) wins; then an abort; then the
+// child's exit, diagnosed from its stderr.
+
+import { abortError, exitError, sharedConnectionLostError, type ByteCounts, type RemoteShellError, type ShellFacts } from '../errors.js';
+import type { InternalOptions } from '../internal.js';
+
+export interface RemoteShellResult extends ByteCounts {
+  code: 0;
+  signal: null;
+}
+
+export interface RunEnd {
+  readonly facts: ShellFacts;
+  readonly failure: RemoteShellError | undefined;
+  /** An abort ended the run, for `abortReason`. */
+  readonly aborted: boolean;
+  readonly abortReason: unknown;
+  /** The askpass callback's first failure: why its prompt was cancelled. */
+  readonly askpassFailure: unknown;
+  readonly sharedConnectionLost: InternalOptions['sharedConnectionLost'];
+}
+
+export function settleRun(end: RunEnd, resolve: (result: RemoteShellResult) => void, reject: (error: RemoteShellError) => void): void {
+  const { facts, failure, aborted } = end;
+  const error = failure ?? (aborted ? abortError(facts, end.abortReason) : exitError(facts));
+  if (!error) {
+    resolve({ code: 0, signal: null, ...facts.counts });
+    return;
+  }
+  if (error.cause === undefined && end.askpassFailure !== undefined) error.cause = end.askpassFailure;
+  const lost = end.sharedConnectionLost;
+  if (lost && !failure && !aborted && mayBeSharedConnectionEnd(error)) {
+    // ssh's 255 through a shared connection: the master may have ended under the session,
+    // which the session's own stderr does not say (the master's goes to /dev/null).
+    lost(error)
+      .then((found) => reject(found ? sharedConnectionLostError(facts, found.target, found.cause) : error))
+      .catch(() => reject(error));
+    return;
+  }
+  reject(error);
+}
+
+// ssh's own exit (255) that its stderr does not explain as one of ssh's failures: through a
+// shared connection, that is what a session sees when its master ends.
+function mayBeSharedConnectionEnd(error: RemoteShellError): boolean {
+  return error.exitCode === 255 && ['remote-command-failed', 'unknown', 'connection-lost', 'closed-by-remote'].includes(error.reason);
+}
