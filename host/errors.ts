@@ -39,8 +39,8 @@ export interface ShellFacts {
 
 /** How much of the stderr tail a message carries with 'capture'; the whole snapshot is in
  * `stderrTail`. */
-export const MESSAGE_TAIL_LINES = 20;
-export const MESSAGE_TAIL_BYTES = 2048;
+const MESSAGE_TAIL_LINES = 20;
+const MESSAGE_TAIL_BYTES = 2048;
 
 // Interpreters whose script is the remote shell's real name (`node stand-in-ssh.mjs`).
 const INTERPRETERS = new Set(['node', 'nodejs', 'sh', 'bash', 'dash', 'python', 'python3', 'perl']);
@@ -63,7 +63,7 @@ function baseName(file: string): string {
 }
 
 /** "ssh exited with code 255", "ssh was killed by SIGKILL", or undefined while it runs. */
-export function describeExit(argv: readonly string[], exit: Exit | undefined): string | undefined {
+function describeExit(argv: readonly string[], exit: Exit | undefined): string | undefined {
   if (!exit) return undefined;
   if (exit.signal) return `${programName(argv)} was killed by ${exit.signal}`;
   if (exit.code !== null) return `${programName(argv)} exited with code ${exit.code}`;

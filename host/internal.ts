@@ -1,11 +1,17 @@
-// Options the public API does not offer: for the tests, which native build to load (both stderr
-// backends are tested in one run) and failures to inject into the endpoint; for openRemoteShell,
-// what the start of the child waits for.
+// What the public API does not offer. Options: for the tests, which native build to load (both
+// stderr backends are tested in one run) and failures to inject into the endpoint; for
+// openRemoteShell, what the start of the child waits for. And the one key under which the tests
+// read internal state (inspect).
 
 import type { RemoteShellError } from './errors.js';
 import type { EndpointOptions, NativeBinding } from './native/binding.js';
 
 export const internal = Symbol('rsh-transport internal options');
+
+/** What the tests read of the library's state (a pool's instances, a pump's counters, the
+ * shared connections): a member under this key is for them alone, and nothing in the library
+ * reads it. */
+export const inspect = Symbol('rsh-transport inspection');
 
 export interface InternalOptions {
   binding?: NativeBinding;

@@ -126,7 +126,7 @@ function hookExit(): void {
 }
 
 /** Removes the process's directory (at exit, after everything in it has been stopped). */
-export function removeRuntimeDir(): void {
+function removeRuntimeDir(): void {
   if (own === undefined) return;
   try {
     rmSync(own, { recursive: true, force: true });

@@ -89,7 +89,7 @@ export function terminalSafe(text: string, options: TerminalSafeOptions = {}): s
 
 /** A reset of every attribute: after remote text that set colours, so that none reaches what
  * follows (our own last line, the user's prompt). */
-export const RESET_ATTRIBUTES = '\x1b[m';
+const RESET_ATTRIBUTES = '\x1b[m';
 
 /** Text for a terminal: terminal-safe with colours, followed by a reset when it set any. */
 export function forTerminal(text: string): string {

@@ -71,7 +71,7 @@ export const CORE_WASM_URL = new URL('../../build/core.wasm', import.meta.url);
 let compiled: WasmModule | undefined;
 
 /** The core, compiled once per process on first use. */
-export function coreModule(): WasmModule {
+function coreModule(): WasmModule {
   if (compiled === undefined) {
     let bytes: Buffer;
     try {

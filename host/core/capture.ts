@@ -52,18 +52,21 @@ export interface StagingArea {
 /** Turns each frame into StderrLines (an LF frame may hold several) for a callback or a list. */
 class LineCollector implements FrameConsumer {
   collected: StderrLine[] = [];
-  constructor(private readonly onLine: ((line: StderrLine) => void) | undefined) {}
+  readonly #onLine: ((line: StderrLine) => void) | undefined;
+  constructor(onLine: ((line: StderrLine) => void) | undefined) {
+    this.#onLine = onLine;
+  }
   consume(round: FrameRound): void {
     let failure: { error: unknown } | undefined;
     forEachLine(round, (start, end, kind) => {
       const line = lineOf(round.memory.slice(start, end), kind);
-      if (!this.onLine) {
+      if (!this.#onLine) {
         this.collected.push(line);
         return;
       }
       // One line's failure does not cost the callback the round's other lines.
       try {
-        this.onLine(line);
+        this.#onLine(line);
       } catch (error) {
         failure ??= { error };
       }
@@ -92,13 +95,12 @@ export class StderrCapture {
   readonly #collector: LineCollector;
   #consumer: FrameConsumer;
   #ended = false;
-  #closed = false;
+  // Once closed: the last snapshot and stats, which stay readable.
+  #closedWith: { snapshot: Snapshot; stats: CaptureStats } | undefined;
   // While a batch's lines are being handed out: the staging area and the core's rounds are in
   // use, so a write from a callback would overwrite bytes not yet framed.
   #delivering = false;
   #closeWhenDelivered = false;
-  #lastSnapshot: Snapshot | undefined;
-  #lastStats: CaptureStats | undefined;
 
   constructor(options: StderrCaptureOptions = {}) {
     if (options.onLine !== undefined && typeof options.onLine !== 'function') {
@@ -133,7 +135,7 @@ export class StderrCapture {
     this.#assertWritable('write');
     const size = this.#instance.geometry.stagingSize;
     let failure: { error: unknown } | undefined;
-    for (let at = 0; at < bytes.length && !this.#closed; at += size) {
+    for (let at = 0; at < bytes.length && !this.#closedWith; at += size) {
       const chunk = bytes.subarray(at, Math.min(at + size, bytes.length));
       this.#instance.bytes.set(chunk, this.#staging);
       failure ??= this.#run('commit', () => this.#instance.exports.commit(this.#handle, chunk.length));
@@ -149,7 +151,7 @@ export class StderrCapture {
 
   /** Marks the end of the stream: the unfinished line is emitted whole. */
   end(): StderrLine[] {
-    if (this.#ended || this.#closed) return EMPTY;
+    if (this.#ended || this.#closedWith) return EMPTY;
     this.#assertNotDelivering('end');
     const failure = this.#run('flush', () => this.#instance.exports.flush(this.#handle, 1));
     this.#ended = true;
@@ -158,13 +160,13 @@ export class StderrCapture {
 
   /** The retained head and tail as a terminal would show them. Valid after close() too. */
   snapshot(): Snapshot {
-    if (this.#closed) return this.#lastSnapshot!;
+    if (this.#closedWith) return this.#closedWith.snapshot;
     check('snapshot', this.#instance.exports.snapshot(this.#handle));
     return readSnapshot(this.#instance);
   }
 
   get stats(): CaptureStats {
-    if (this.#closed) return this.#lastStats!;
+    if (this.#closedWith) return this.#closedWith.stats;
     const core = this.#instance.exports;
     return {
       bytesSeen: Number(core.bytes_seen(this.#handle)),
@@ -173,20 +175,18 @@ export class StderrCapture {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#closedWith !== undefined;
   }
 
   /** Frees the capture's slot; snapshot() and stats keep their last values. From a line
    * callback, once the batch being handed out is done. */
   close(): void {
-    if (this.#closed) return;
+    if (this.#closedWith) return;
     if (this.#delivering) {
       this.#closeWhenDelivered = true;
       return;
     }
-    this.#lastSnapshot = this.snapshot();
-    this.#lastStats = this.stats;
-    this.#closed = true;
+    this.#closedWith = { snapshot: this.snapshot(), stats: this.stats };
     this.#pool.release(this.#instance, this.#handle);
   }
 
@@ -243,7 +243,7 @@ export class StderrCapture {
   }
 
   #assertWritable(what: string): void {
-    if (this.#closed) throw new Error(`cannot ${what}: the capture is closed`);
+    if (this.#closedWith) throw new Error(`cannot ${what}: the capture is closed`);
     if (this.#ended) throw new Error(`cannot ${what}: the capture has ended`);
     this.#assertNotDelivering(what);
   }

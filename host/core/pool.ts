@@ -15,6 +15,7 @@ import {
   RING_LOG2_MAX,
   RING_LOG2_MIN,
 } from './abi-constants.js';
+import { inspect } from '../internal.js';
 
 /** The shape of every capture in a pool. */
 export interface Geometry {
@@ -100,16 +101,16 @@ export class CoreInstance {
 const FIRST_SLOTS = 4;
 
 export class CorePool {
-  private readonly instances: CoreInstance[] = [];
+  readonly #instances: CoreInstance[] = [];
   constructor(readonly geometry: Geometry) {}
 
   /** Opens a capture in an instance with a free slot, making one when none has. */
   acquire(): { instance: CoreInstance; handle: number } {
-    let instance = this.instances.find((i) => !i.full);
+    let instance = this.#instances.find((i) => !i.full);
     if (instance === undefined) {
-      const slots = Math.min(this.geometry.slotsPerInstance, FIRST_SLOTS * 4 ** this.instances.length);
+      const slots = Math.min(this.geometry.slotsPerInstance, FIRST_SLOTS * 4 ** this.#instances.length);
       instance = new CoreInstance({ ...this.geometry, slotsPerInstance: slots });
-      this.instances.push(instance);
+      this.#instances.push(instance);
     }
     const handle = check('capture_open', instance.exports.capture_open());
     instance.open++;
@@ -121,13 +122,9 @@ export class CorePool {
     instance.open--;
   }
 
-  get instanceCount(): number {
-    return this.instances.length;
-  }
-
-  /** Captures open in this pool, over all of its instances. */
-  get openCaptures(): number {
-    return this.instances.reduce((sum, instance) => sum + instance.open, 0);
+  /** The instances made, and the captures open over all of them. */
+  [inspect](): { instances: number; openCaptures: number } {
+    return { instances: this.#instances.length, openCaptures: this.#instances.reduce((sum, instance) => sum + instance.open, 0) };
   }
 }
 

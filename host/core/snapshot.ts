@@ -36,7 +36,7 @@ export function omissionMarker(omittedBytes: number): string {
   return `[... ${omittedBytes} ${omittedBytes === 1 ? 'byte' : 'bytes'} of stderr omitted ...]\n`;
 }
 
-export function joinSnapshot(head: string, tail: string, omittedBytes: number): string {
+function joinSnapshot(head: string, tail: string, omittedBytes: number): string {
   if (omittedBytes === 0) return head + tail;
   const headLine = head === '' || head.endsWith('\n') ? head : `${head}\n`;
   return headLine + omissionMarker(omittedBytes) + tail;

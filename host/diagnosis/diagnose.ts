@@ -43,16 +43,16 @@ export interface Diagnosis {
 }
 
 /** At most this many telling lines, each at most TELLING_LINE_MAX characters. */
-export const MAX_TELLING_LINES = 5;
-export const TELLING_LINE_MAX = 512;
+const MAX_TELLING_LINES = 5;
+const TELLING_LINE_MAX = 512;
 
 /** Status 255: OpenSSH's own failure (or a remote command that exited with 255). */
-export const SSH_FAILURE_STATUS = 255;
+const SSH_FAILURE_STATUS = 255;
 const NOT_FOUND_STATUS = 127;
 const NOT_EXECUTABLE_STATUS = 126;
 
 /** The error's first line is cut at this many characters (it quotes remote text). */
-export const SUMMARY_MAX = 600;
+const SUMMARY_MAX = 600;
 
 // What the diagnosis reads, bounded whatever the capture holds: the first and the last lines
 // (where a failure's reasons are), and of each line its start. No OpenSSH message is longer.

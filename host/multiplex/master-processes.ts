@@ -17,7 +17,7 @@ export function processSource(): ProcessSource {
 }
 
 /** Whether a command line (its words) is the master, or the starter, of `socket`. */
-export function namesMaster(words: readonly string[], socket: string): boolean {
+function namesMaster(words: readonly string[], socket: string): boolean {
   if (words.includes('ControlMaster=yes') && words.includes(`ControlPath=${socket}`)) return true;
   return words.join(' ').includes(`${socket} [mux]`);
 }

@@ -15,6 +15,7 @@ import { atExit, checkPath, maxSocketPath, privateDir, runtimeDir } from '../run
 import { watchSocket } from '../exit-watchdog.js';
 import { ControlMaster, type MasterOptions } from './control-master.js';
 import type { MultiplexSettings } from './options.js';
+import { inspect } from '../internal.js';
 
 export interface SharedConnection {
   /** The session's argv: through the master's socket. */
@@ -191,10 +192,8 @@ export async function closeMultiplexedConnections(): Promise<void> {
   await Promise.all(all.map((master) => stopMaster(master, 'closeMultiplexedConnections() closed the shared connection')));
 }
 
-/** The masters running or starting, for the tests. */
-export function multiplexedConnections(): readonly ControlMaster[] {
-  return [...masters.values()];
-}
+/** The masters running or starting (for the tests: see internal.ts). */
+export const runningMasters = { [inspect]: (): readonly ControlMaster[] => [...masters.values()] };
 
 function stopAllNow(): void {
   for (const master of [...masters.values(), ...stopping.keys()]) master.stopNow();

@@ -166,7 +166,7 @@ export const DEFAULT_BINDING_PATH = fileURLToPath(new URL('../../build/Release/r
 export const PREBUILDS_DIR = fileURLToPath(new URL('../../prebuilds', import.meta.url));
 
 /** Set (to anything but '' or '0'), the addon is not loaded: stderr is read from JavaScript. */
-export const NO_ADDON_VARIABLE = 'RSH_TRANSPORT_NO_ADDON';
+const NO_ADDON_VARIABLE = 'RSH_TRANSPORT_NO_ADDON';
 
 const loaded = new Map<string, NativeBinding>();
 let chosen: NativeBinding | undefined;
@@ -234,7 +234,7 @@ function prebuilds(): string[] {
 }
 
 /** The binding without an addon: no endpoint, no pump; the child's stdio are Node's pipes. */
-export function jsBinding(unavailable: string): NativeBinding {
+function jsBinding(unavailable: string): NativeBinding {
   return {
     features: { socketpairStderr: false, pump: false },
     closeFd: (fd) => closeSync(fd),

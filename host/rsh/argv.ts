@@ -60,7 +60,7 @@ export function chooseRsh(given: string | undefined, variable: string, env: Node
 
 /** `rsh` as words, `ssh` when it is not given. The library reads no variable for it: a user's
  * RSYNC_RSH is rsync's setting, not every Node program's. */
-export function remoteShellWords(rsh: string | readonly string[] | undefined): string[] {
+function remoteShellWords(rsh: string | readonly string[] | undefined): string[] {
   if (Array.isArray(rsh)) return checkRshWords(rsh);
   return checkRshWords(parseRsh(rsh === undefined ? 'ssh' : (rsh as string)));
 }

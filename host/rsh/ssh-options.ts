@@ -65,7 +65,7 @@ const REFUSED_KEYWORDS: Readonly<Record<string, string>> = {
 const MAX_CONNECT_TIMEOUT_MS = 86_400_000;
 
 /** Whether the remote shell is OpenSSH's client (its program is `ssh`). */
-export function isOpenSsh(words: readonly string[]): boolean {
+function isOpenSsh(words: readonly string[]): boolean {
   const program = basename(words[0] ?? '').toLowerCase();
   return program === 'ssh' || program === 'ssh.exe';
 }

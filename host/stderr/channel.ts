@@ -23,6 +23,7 @@ import {
   type NativePump,
   type PumpEndReason,
 } from '../native/binding.js';
+import { inspect } from '../internal.js';
 
 export interface StderrChannelOptions extends EndpointOptions {
   /** The addon to use; the default build unless a test picks another. */
@@ -146,8 +147,9 @@ export class StderrChannel {
     this.#end({ reason: 'closed', errno: null });
   }
 
-  get pumpStats(): NativePump['stats'] | undefined {
-    return this.#pump?.stats;
+  /** The pump's counters; undefined without the pump. */
+  [inspect](): { pumpStats: NativePump['stats'] | undefined } {
+    return { pumpStats: this.#pump?.stats };
   }
 
   #closeChildFd(): void {

@@ -8,8 +8,11 @@ import { byteLength } from './tunnel.js';
 export class FailedStream extends Duplex {
   bytesNotSent = 0;
 
-  constructor(private readonly error: Promise<RemoteShellError>) {
+  readonly #error: Promise<RemoteShellError>;
+
+  constructor(error: Promise<RemoteShellError>) {
     super({ read() {} });
+    this.#error = error;
     error.then((err) => this.destroy(err));
   }
 
@@ -31,6 +34,6 @@ export class FailedStream extends Duplex {
   }
 
   override _write(_chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    void this.error.then(callback);
+    void this.#error.then(callback);
   }
 }

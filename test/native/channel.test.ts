@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import { fstatSync, openSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { StderrCapture } from '../../host/core/index.js';
+import { inspect } from '../../host/internal.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { DEFAULT_BINDING_PATH, loadBinding } from '../../host/native/binding.js';
 import { BACKENDS, SOCKETPAIR_BINDING_PATH, type Backend } from '../helpers/backends.js';
@@ -109,7 +110,7 @@ for (const backend of BACKENDS) {
       assert.equal(end.reason, 'eof');
       assert.equal(stdout, 4 * MiB);
       assert.equal(run.capture.stats.bytesSeen, total);
-      assert.equal(run.channel.pumpStats!.bytes, total);
+      assert.equal(run.channel[inspect]().pumpStats!.bytes, total);
       run.capture.close();
     });
 

@@ -8,7 +8,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closeMultiplexedConnections, openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
-import { multiplexedConnections } from '../../host/multiplex/shared-connections.js';
+import { inspect } from '../../host/internal.js';
+import { runningMasters } from '../../host/multiplex/shared-connections.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
 import { rejection, scaled, sleep, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
@@ -61,11 +62,11 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
       Array.from({ length: 6 }, (_, i) => `session ${i}\n`),
     );
     assert.equal(mastersUnder(dir).length, 1, 'one master process');
-    assert.equal(multiplexedConnections().length, 1);
+    assert.equal(runningMasters[inspect]().length, 1);
     assert.equal(accepted() - before, 1, 'the server authenticated one connection');
     // The master's socket is in the private directory, and the directory is private.
     assert.equal(statSync(dir).mode & 0o777, 0o700);
-    const [master] = multiplexedConnections();
+    const [master] = runningMasters[inspect]();
     assert.equal(path.dirname(master.socket), dir);
     for (let i = 0; i < 100 && master.pid === undefined; i++) await sleep(20);
     assert.equal(master.pid, mastersUnder(dir)[0]);
@@ -126,7 +127,7 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.equal(errors[0].bytesNotSent, 4);
     assert.equal(errors[0].bytesSent, 0);
     assert.equal(new Set(errors.map((err) => (err.cause as Error).message)).size, 1, 'one master was tried');
-    assert.deepEqual(multiplexedConnections(), [], 'a failed master is not kept');
+    assert.deepEqual(runningMasters[inspect](), [], 'a failed master is not kept');
     assert.deepEqual(mastersUnder(dir), []);
   });
 
@@ -191,7 +192,7 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     for (const err of errors) assert.equal(err.code, 'ERR_ABORTED');
     // No session waits for the master started for them any more: its start is stopped, and the
     // next session starts another.
-    assert.deepEqual(multiplexedConnections(), []);
+    assert.deepEqual(runningMasters[inspect](), []);
     await waitFor(() => mastersUnder(dir).length === 0, 'the start no one waits for is stopped');
     assert.equal(await run({ command: ['echo', 'after'] }), 'after\n');
     assert.equal(mastersUnder(dir).length, 1);
@@ -272,7 +273,7 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     controller.abort();
     const shell = openRemoteShell(target({ command: ['true'], signal: controller.signal }));
     assert.equal((await rejection(shell.finished)).code, 'ERR_ABORTED');
-    assert.deepEqual(multiplexedConnections(), []);
+    assert.deepEqual(runningMasters[inspect](), []);
     assert.deepEqual(mastersUnder(dir), []);
   });
 

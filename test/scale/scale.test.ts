@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { openFileLimit, openRemoteShell, raiseOpenFileLimit, RemoteShellError, type RemoteShell } from '../../host/index.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
+import { inspect } from '../../host/internal.js';
 import { loadBinding } from '../../host/native/binding.js';
 import { fdTargets, openFds } from '../helpers/proc.js';
 import { scaled, sleep } from '../helpers/promises.js';
@@ -38,14 +39,14 @@ describe('a thousand transports at once', function () {
     const limit = raiseOpenFileLimit();
     assert.ok(limit.soft >= 4000, `a thousand transports need about 3,000 fds; the hard limit is ${limit.hard}`);
     const pool = poolFor(DEFAULT_GEOMETRY);
-    const instancesBefore = pool.instanceCount;
+    const instancesBefore = pool[inspect]().instances;
     const shells = Array.from({ length: 1000 }, (_, i) => open(i));
     // Every one is open and has echoed its payload before any is closed.
     await Promise.all(shells.map((s) => s.echoed));
     // Instances grow (4, 16, 64 slots, then the full count): three small ones more at most.
     assert.ok(
-      pool.instanceCount - instancesBefore <= Math.ceil(1000 / DEFAULT_GEOMETRY.slotsPerInstance) + 3,
-      `${pool.instanceCount} core instances`,
+      pool[inspect]().instances - instancesBefore <= Math.ceil(1000 / DEFAULT_GEOMETRY.slotsPerInstance) + 3,
+      `${pool[inspect]().instances} core instances`,
     );
     for (const s of shells) s.shell.stream.end();
     const results = await Promise.all(shells.map((s) => s.shell.finished));

@@ -8,6 +8,7 @@ import * as api from '../../host/index.js';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
 import { RemoteShell } from '../../host/remote-shell.js';
 import { DEFAULT_GEOMETRY, poolFor } from '../../host/core/pool.js';
+import { inspect } from '../../host/internal.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds, resources } from '../helpers/proc.js';
 import { scaled, waitFor } from '../helpers/promises.js';
@@ -129,12 +130,12 @@ describe('openRemoteShell: options are checked before anything starts', function
     const { rmSync } = await import('node:fs');
     rmSync(marker, { force: true });
     const fds = openFds().length;
-    const slots = pool.openCaptures;
+    const slots = pool[inspect]().openCaptures;
     for (let i = 0; i < 1000; i++) {
       const [, options] = refused[i % refused.length];
       assert.throws(() => openRemoteShell({ ...base, ...options } as never));
     }
-    assert.equal(pool.openCaptures, slots, 'capture slots');
+    assert.equal(pool[inspect]().openCaptures, slots, 'capture slots');
     assert.equal(openFds().length, fds, 'fds');
     // A spawn is a child process at once (spawn() forks before it returns), before it could mark.
     assert.equal(children(), childrenBefore, 'nothing was spawned');
