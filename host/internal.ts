@@ -5,6 +5,7 @@
 
 import type { RemoteShellError } from './errors.js';
 import type { EndpointOptions, NativeBinding } from './native/binding.js';
+import type { ShellSettings } from './options.js';
 
 export const internal = Symbol('rsh-transport internal options');
 
@@ -14,6 +15,8 @@ export const internal = Symbol('rsh-transport internal options');
 export const inspect = Symbol('rsh-transport inspection');
 
 export interface InternalOptions {
+  /** The options as openRemoteShell already checked them: taken as they are, not checked again. */
+  settings?: ShellSettings;
   binding?: NativeBinding;
   injectFailure?: EndpointOptions['injectFailure'];
   /** The child starts once its shared connection is ready (this resolves with nothing), or

@@ -4,6 +4,7 @@ import { internal, type InternalOptions } from './internal.js';
 import { shareConnection } from './multiplex/shared-connections.js';
 import { checkMultiplex } from './multiplex/options.js';
 import { checkShellOptions } from './options.js';
+import { NO_RETRY } from './retry.js';
 import { RemoteShell, type RemoteShellOptions } from './remote-shell.js';
 import { buildRemoteShellArgv, TARGET_KEYS, type RemoteShellTarget } from './rsh/argv.js';
 
@@ -33,41 +34,48 @@ export interface OpenRemoteShellOptions extends RemoteShellTarget, RemoteShellOp
  */
 export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   if (typeof options !== 'object' || options === null) throw new TypeError('openRemoteShell needs an options object');
+  // Each group is read and checked once, here: the shell's options, the multiplexing, and the
+  // target (in buildRemoteShellArgv); the RemoteShell takes the checked settings as they are.
   const settings = checkShellOptions(options, TARGET_KEYS);
   const multiplex = checkMultiplex(options.multiplex);
+  const target = targetOf(options);
   const retrying = settings.retry.attempts > 0;
   const askpass = settings.askpass !== undefined;
   // With retry, ssh says when it has authenticated: a remote command's failure must never pass
   // for a connection that was not established (see retry.ts). With multiplex, that is the
   // master's concern.
-  const argv = buildRemoteShellArgv(options, { sessionEvidence: retrying && !multiplex, askpass });
-  const shellOptions = withoutTargetKeys(options);
+  const argv = buildRemoteShellArgv(target, { sessionEvidence: retrying && !multiplex, askpass });
+  const given = (options as { [internal]?: InternalOptions })[internal];
   // An abort before the call: refused as without multiplex, before a master is started for it.
-  if (!multiplex || settings.signal?.aborted) return new RemoteShell(argv, shellOptions);
+  if (!multiplex || settings.signal?.aborted) return new RemoteShell(argv, { [internal]: { ...given, settings } });
 
-  const target = { ...options, command: undefined, remoteCommand: undefined };
-  const connection = buildRemoteShellArgv(target, { askpass });
+  const connectionTarget = { ...target, command: undefined, remoteCommand: undefined };
+  const connection = buildRemoteShellArgv(connectionTarget, { askpass });
   const shared = shareConnection(
     connection,
     argv,
     multiplex,
-    { env: settings.env, cwd: settings.cwd, retry: options.retry, askpass: settings.askpass, capture: options.capture },
-    options.user === undefined ? String(options.host) : `${options.user}@${options.host}`,
+    { env: settings.env, cwd: settings.cwd, retry: settings.retry, askpass: settings.askpass, capture: settings.capture },
+    target.user === undefined ? String(target.host) : `${target.user}@${target.host}`,
     // The master's own argv differs only when its start may be retried (LogLevel VERBOSE).
-    retrying ? buildRemoteShellArgv(target, { sessionEvidence: true, askpass }) : connection,
+    retrying ? buildRemoteShellArgv(connectionTarget, { sessionEvidence: true, askpass }) : connection,
   );
-  const { retry: _retry, ...sessionOptions } = shellOptions;
-  const given = (options as { [internal]?: InternalOptions })[internal];
+  // The retry is the master's: a session through a shared connection is not tried again.
+  const sessionSettings = Object.freeze({ ...settings, retry: NO_RETRY });
   return new RemoteShell(shared.argv, {
-    ...sessionOptions,
-    [internal]: { ...given, startAfter: shared.ready, gaveUpWaiting: shared.release, sharedConnectionLost: shared.lost },
-  } as RemoteShellOptions);
+    [internal]: {
+      ...given,
+      settings: sessionSettings,
+      startAfter: shared.ready,
+      gaveUpWaiting: shared.release,
+      sharedConnectionLost: shared.lost,
+    },
+  });
 }
 
-/** The options but the target's (TARGET_KEYS): what a RemoteShell takes. A spread keeps what an
- * object rest keeps, the symbol keys of the internal options included. */
-function withoutTargetKeys(options: OpenRemoteShellOptions): RemoteShellOptions {
-  const rest: Record<string, unknown> = { ...options };
-  for (const key of TARGET_KEYS) delete rest[key];
-  return rest as RemoteShellOptions;
+/** The target's options (TARGET_KEYS) alone, each read once. */
+function targetOf(options: OpenRemoteShellOptions): RemoteShellTarget {
+  const target: Record<string, unknown> = {};
+  for (const key of TARGET_KEYS) if (key in options) target[key] = (options as unknown as Record<string, unknown>)[key];
+  return target as unknown as RemoteShellTarget;
 }

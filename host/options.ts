@@ -83,22 +83,6 @@ export const DEFAULT_IDLE_FLUSH_MS = 50;
 /** setTimeout's largest delay: anything above fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export const SHELL_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'stderr',
-  'sanitize',
-  'signal',
-  'env',
-  'cwd',
-  'drainTimeoutMs',
-  'killGraceMs',
-  'idleFlushMs',
-  'capture',
-  'stdin',
-  'stdout',
-  'retry',
-  'askpass',
-]);
-
 const CAPTURE_KEYS = ['capacity', 'headSize', 'lineMax'] as const;
 
 /** A value as an error message names it. */
@@ -129,9 +113,9 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
   return value;
 }
 
-function timer(options: RemoteShellOptions, name: 'drainTimeoutMs' | 'killGraceMs' | 'idleFlushMs', fallback: number): number {
-  const value = options[name];
-  return value === undefined ? fallback : checkInteger(name, value, 0, MAX_TIMER_MS, ' of milliseconds');
+/** The check of a timer option: milliseconds from 0 to the largest delay a timer can hold. */
+function timer(name: string, fallback: number): (value: unknown) => number {
+  return (value) => (value === undefined ? fallback : checkInteger(name, value, 0, MAX_TIMER_MS, ' of milliseconds'));
 }
 
 function checkStderr(value: unknown): StderrOption {
@@ -214,7 +198,7 @@ function checkCapture(value: unknown): CaptureGeometry {
   return geometry;
 }
 
-function checkRetry(value: unknown, stdio: boolean): RetryPolicy {
+function checkRetry(value: unknown): RetryPolicy {
   if (value === undefined) return NO_RETRY;
   const options = typeof value === 'number' ? { attempts: value } : value;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -229,8 +213,6 @@ function checkRetry(value: unknown, stdio: boolean): RetryPolicy {
       : checkInteger('retry.delayMs', given.delayMs, 0, MAX_TIMER_MS, ' of milliseconds');
   if (given.hostNotFound !== undefined && typeof given.hostNotFound !== 'boolean')
     throw new TypeError(`retry.hostNotFound must be true or false, got ${show(given.hostNotFound)}`);
-  if (attempts > 0 && !stdio)
-    throw new TypeError("retry needs stdin and stdout as 'pipe': with a handed-over fd nobody can tell whether a byte crossed it");
   return Object.freeze({ attempts, delayMs, hostNotFound: given.hostNotFound === true });
 }
 
@@ -262,31 +244,44 @@ function checkStdio(name: 'stdin' | 'stdout', value: unknown): 'pipe' | number {
   return fd as number;
 }
 
-/** Checks every option; throws before anything is allocated. `extraKeys` are the caller's own. */
+/** Every option of a remote shell and its check: its kind, its range and its default are in
+ * the check; the keys the options accept are this table's. Adding an option is one entry here
+ * (the compiler holds the table to RemoteShellOptions and ShellSettings), one in the README's
+ * table (docs.test.ts holds it to this one) and its test. */
+const SHELL_OPTIONS = {
+  stderr: checkStderr,
+  sanitize: checkSanitize,
+  signal: checkSignal,
+  env: checkEnv,
+  cwd: checkCwd,
+  drainTimeoutMs: timer('drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS),
+  killGraceMs: timer('killGraceMs', DEFAULT_KILL_GRACE_MS),
+  idleFlushMs: timer('idleFlushMs', DEFAULT_IDLE_FLUSH_MS),
+  capture: (value: unknown) => Object.freeze(checkCapture(value)),
+  stdin: (value: unknown) => checkStdio('stdin', value),
+  stdout: (value: unknown) => checkStdio('stdout', value),
+  retry: checkRetry,
+  askpass: checkAskpass,
+} satisfies { [K in keyof Required<RemoteShellOptions>]: (value: unknown) => ShellSettings[K] };
+
+export const SHELL_OPTION_KEYS: ReadonlySet<string> = new Set(Object.keys(SHELL_OPTIONS));
+
+/** Checks every option, each read once; throws before anything is allocated. `extraKeys` are
+ * the caller's own. */
 export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<string> = new Set()): ShellSettings {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`the options must be an object, got ${show(options)}`);
   }
   refuseUnknownKeys(options, [...extraKeys, ...SHELL_OPTION_KEYS]);
-  const o = options as RemoteShellOptions;
-  const stdin = checkStdio('stdin', o.stdin);
-  const stdout = checkStdio('stdout', o.stdout);
-  return Object.freeze({
-    stderr: checkStderr(o.stderr),
-    sanitize: checkSanitize(o.sanitize),
-    signal: checkSignal(o.signal),
-    env: checkEnv(o.env),
-    cwd: checkCwd(o.cwd),
-    drainTimeoutMs: timer(o, 'drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS),
-    killGraceMs: timer(o, 'killGraceMs', DEFAULT_KILL_GRACE_MS),
-    idleFlushMs: timer(o, 'idleFlushMs', DEFAULT_IDLE_FLUSH_MS),
-    capture: Object.freeze(checkCapture(o.capture)),
-    stdin,
-    stdout,
-    retry: checkRetry(o.retry, stdin === 'pipe' && stdout === 'pipe'),
-    askpass: checkAskpass(o.askpass),
-  });
+  const given = options as Record<string, unknown>;
+  const settings = Object.fromEntries(
+    Object.entries(SHELL_OPTIONS).map(([key, check]) => [key, (check as (value: unknown) => unknown)(given[key])]),
+  ) as unknown as ShellSettings;
+  // What depends on two options.
+  if (settings.retry.attempts > 0 && (settings.stdin !== 'pipe' || settings.stdout !== 'pipe'))
+    throw new TypeError("retry needs stdin and stdout as 'pipe': with a handed-over fd nobody can tell whether a byte crossed it");
+  return Object.freeze(settings);
 }
 
 const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));

@@ -39,7 +39,8 @@ export class RemoteShell implements AsyncDisposable {
   constructor(argv: readonly string[], options: RemoteShellOptions & { [internal]?: InternalOptions } = {}) {
     if (!Array.isArray(argv)) throw new TypeError('argv must be an array of strings: [program, ...args]');
     this.argv = Object.freeze(checkRshWords(argv));
-    const run = (this.#run = new ShellRun(this.argv, checkShellOptions(options), options[internal] ?? {}));
+    const given = options[internal] ?? {};
+    const run = (this.#run = new ShellRun(this.argv, given.settings ?? checkShellOptions(options), given));
     this.finished = run.finished;
     this.exited = run.exited;
     this.stderr = {

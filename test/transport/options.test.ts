@@ -160,6 +160,32 @@ describe('openRemoteShell: options are checked before anything starts', function
     assert.throws(() => new RemoteShell(['true'], { killGraceMs: -5 }), RangeError);
   });
 
+  it('reads each option once: what a getter returns is what is checked and used', async () => {
+    const reads = new Map<string, number>();
+    const plain = {
+      host: 'local',
+      rsh: standIn(),
+      command: remoteProgram('out', 'x'),
+      stderr: 'capture',
+      killGraceMs: 500,
+      drainTimeoutMs: 50,
+    };
+    const counted = {};
+    for (const [key, value] of Object.entries(plain)) {
+      Object.defineProperty(counted, key, {
+        enumerable: true,
+        get: () => {
+          reads.set(key, (reads.get(key) ?? 0) + 1);
+          return value;
+        },
+      });
+    }
+    const shell = openRemoteShell(counted as never);
+    shell.stream.resume();
+    await shell.finished;
+    assert.deepEqual(Object.fromEntries(reads), Object.fromEntries(Object.keys(plain).map((key) => [key, 1])));
+  });
+
   it('host, user, rsh and command keep their RemoteShellError codes', () => {
     const code = (options: object) => {
       try {
