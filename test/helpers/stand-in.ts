@@ -4,6 +4,7 @@
 // with shell one-liners, so that a test needs no shell unless the shell is what it tests.
 
 import path from 'node:path';
+import { openRemoteShell, type OpenRemoteShellOptions, type RemoteShell } from '../../host/index.js';
 import { ROOT } from './root.js';
 
 export const STAND_IN = path.join(ROOT, 'examples/stand-in-ssh.mjs');
@@ -22,3 +23,12 @@ export const remoteProgram = (...steps: Step[]): string[] => ['node:', REMOTE_PR
  * to be the program (a signal reaches it alone; its pid and its exit are the remote shell's). The
  * host and command that the transport adds after these words come after `--`, and are ignored. */
 export const programAsRsh = (...steps: Step[]): string[] => [process.execPath, REMOTE_PROGRAMS, ...steps.map(String), '--'];
+
+/** A remote shell on the stand-in running `command` (remoteProgram(...) mostly), its stderr
+ * captured: what most tests open. `options` adds to that or overrides it. */
+export function openOnStandIn(
+  command: OpenRemoteShellOptions['command'],
+  options: Partial<OpenRemoteShellOptions> & { [key: symbol]: unknown } = {},
+): RemoteShell {
+  return openRemoteShell({ host: 'local', rsh: standIn(), command, stderr: 'capture', ...options });
+}

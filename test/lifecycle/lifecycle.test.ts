@@ -12,7 +12,7 @@ import { BACKENDS } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds } from '../helpers/proc.js';
 import { rejection, scaled, sleep, timeScale, turn, waitFor, wholeTurn } from '../helpers/promises.js';
-import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
+import { openOnStandIn, programAsRsh, remoteProgram } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
 const MiB = 1024 * 1024;
@@ -67,13 +67,7 @@ for (const backend of BACKENDS) {
 
     describe('a failed write leaves the readable side alone', () => {
       it('delivers the reply of a child that answers and exits without reading, and settles', async () => {
-        const shell = openRemoteShell({
-          host: 'local',
-          rsh: standIn(),
-          command: remoteProgram('out', 'error: bad request\n', 'err', 'why\n', 'exit', 3),
-          stderr: 'capture',
-          ...use,
-        });
+        const shell = openOnStandIn(remoteProgram('out', 'error: bad request\n', 'err', 'why\n', 'exit', 3), use);
         await shell.exited;
         const err = await write(shell, 'REQUEST\n');
         assert.equal((err as RemoteShellError | null)?.code, 'ERR_STREAM_CLOSED');
@@ -85,13 +79,7 @@ for (const backend of BACKENDS) {
       });
 
       it('delivers every byte of a child that sends 1,000,000 bytes and exits while the caller keeps writing and reads slowly', async () => {
-        const shell = openRemoteShell({
-          host: 'local',
-          rsh: standIn(),
-          command: remoteProgram('out-bytes', 1_000_000, 'x'.charCodeAt(0)),
-          stderr: 'capture',
-          ...use,
-        });
+        const shell = openOnStandIn(remoteProgram('out-bytes', 1_000_000, 'x'.charCodeAt(0)), use);
         let writing = true;
         const failures: string[] = [];
         const writer = (async () => {
@@ -175,7 +163,7 @@ for (const backend of BACKENDS) {
       });
 
       it('fails later writes the same way, and end() still finishes the writable side', async () => {
-        const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture', ...use });
+        const shell = openOnStandIn(remoteProgram(), use);
         shell.stream.resume();
         await shell.exited;
         for (let i = 0; i < 3; i++) assert.equal(((await write(shell, 'x')) as RemoteShellError).code, 'ERR_STREAM_CLOSED');
@@ -188,13 +176,7 @@ for (const backend of BACKENDS) {
 
     describe('every way out settles, whatever the consumer does', () => {
       it('a consumer that never reads: finished settles after the exit, the output drained and discarded', async () => {
-        const shell = openRemoteShell({
-          host: 'local',
-          rsh: standIn(),
-          command: remoteProgram('out', 'sixbytes'),
-          stderr: 'capture',
-          ...use,
-        });
+        const shell = openOnStandIn(remoteProgram('out', 'sixbytes'), use);
         await settlesWithin(shell.finished, 5000, 'finished');
         const result = await shell.finished;
         assert.equal(result.bytesReceived, 8);
@@ -202,11 +184,7 @@ for (const backend of BACKENDS) {
       });
 
       it('close() with six unread bytes settles', async () => {
-        const shell = openRemoteShell({
-          host: 'local',
-          rsh: standIn(),
-          command: remoteProgram('out', 'sixbyt', 'err', 'reading\n', 'drain'),
-          stderr: 'capture',
+        const shell = openOnStandIn(remoteProgram('out', 'sixbyt', 'err', 'reading\n', 'drain'), {
           killGraceMs: grace,
           drainTimeoutMs: drain,
           ...use,
@@ -218,7 +196,7 @@ for (const backend of BACKENDS) {
       for (const how of ['close', 'abort', 'kill'] as const) {
         it(`${how}() with a child blocked on unread stdout settles within killGraceMs * 2 + drainTimeoutMs, leaking nothing (POSIX)`, async function () {
           posixOnly(this, 'the child ignores SIGTERM, which Windows cannot deliver, and fds are counted in /proc');
-          await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture', ...use }).finished;
+          await openOnStandIn(remoteProgram(), use).finished;
           await wholeTurn();
           const fds = openFds().length;
           const controller = new AbortController();
@@ -267,11 +245,7 @@ for (const backend of BACKENDS) {
 
       it('an abort after the exit settles even though the consumer paused', async () => {
         const controller = new AbortController();
-        const shell = openRemoteShell({
-          host: 'local',
-          rsh: standIn(),
-          command: remoteProgram('out-bytes', 100_000, 0),
-          stderr: 'capture',
+        const shell = openOnStandIn(remoteProgram('out-bytes', 100_000, 0), {
           signal: controller.signal,
           killGraceMs: grace,
           drainTimeoutMs: drain,
@@ -286,15 +260,7 @@ for (const backend of BACKENDS) {
       });
 
       it('kill() after the exit settles even though the consumer paused, and says the child is gone', async () => {
-        const shell = openRemoteShell({
-          host: 'local',
-          rsh: standIn(),
-          command: remoteProgram('out-bytes', 100_000, 0),
-          stderr: 'capture',
-          killGraceMs: grace,
-          drainTimeoutMs: drain,
-          ...use,
-        });
+        const shell = openOnStandIn(remoteProgram('out-bytes', 100_000, 0), { killGraceMs: grace, drainTimeoutMs: drain, ...use });
         let delivered = 0;
         shell.stream.on('data', (chunk: Buffer) => (delivered += chunk.length));
         shell.stream.pause();
@@ -310,11 +276,7 @@ for (const backend of BACKENDS) {
         let pid: number | undefined;
         let started = performance.now();
         await assert.rejects(async () => {
-          await using shell = openRemoteShell({
-            host: 'local',
-            rsh: standIn(),
-            command: remoteProgram('out', 'unread', 'err', 'copying\n', 'cat'),
-            stderr: 'capture',
+          await using shell = openOnStandIn(remoteProgram('out', 'unread', 'err', 'copying\n', 'cat'), {
             killGraceMs: grace,
             drainTimeoutMs: drain,
             ...use,
@@ -355,7 +317,7 @@ for (const backend of BACKENDS) {
 
       it('100 aborted shells that nobody read leave no fd behind (POSIX)', async function () {
         posixOnly(this, 'fds are counted in /proc');
-        await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture', ...use }).finished;
+        await openOnStandIn(remoteProgram(), use).finished;
         await wholeTurn();
         const fds = openFds().length;
         const shells = Array.from({ length: 100 }, () => {
@@ -382,13 +344,7 @@ for (const backend of BACKENDS) {
     describe('finished comes after the consumer has the bytes', () => {
       it('piped into a slow Writable, nothing is still buffered when finished resolves', async () => {
         const total = 2 * MiB;
-        const shell = openRemoteShell({
-          host: 'local',
-          rsh: standIn(),
-          command: remoteProgram('out-bytes', total, 0),
-          stderr: 'capture',
-          ...use,
-        });
+        const shell = openOnStandIn(remoteProgram('out-bytes', total, 0), use);
         let written = 0;
         const slow = new Writable({
           highWaterMark: 1024,
@@ -410,13 +366,7 @@ for (const backend of BACKENDS) {
       });
 
       it('with an async iterator, every byte is in hand when finished resolves', async () => {
-        const shell = openRemoteShell({
-          host: 'local',
-          rsh: standIn(),
-          command: remoteProgram('out-bytes', 1_000_000, 0),
-          stderr: 'capture',
-          ...use,
-        });
+        const shell = openOnStandIn(remoteProgram('out-bytes', 1_000_000, 0), use);
         let collected = 0;
         const reading = (async () => {
           for await (const chunk of shell.stream) {

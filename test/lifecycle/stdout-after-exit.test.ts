@@ -5,17 +5,16 @@
 // has wanted more and nothing came).
 
 import assert from 'node:assert/strict';
-import { openRemoteShell } from '../../host/index.js';
 import { StdoutAfterExit, type ExitedOutput } from '../../host/lifecycle/stdout-after-exit.js';
 import { Timers } from '../../host/timers.js';
 import { scaled, sleep, turn, waitFor } from '../helpers/promises.js';
-import { remoteProgram, standIn } from '../helpers/stand-in.js';
+import { openOnStandIn, remoteProgram } from '../helpers/stand-in.js';
 
 describe('a consumer slower than the child', function () {
   this.timeout(scaled(60_000));
 
   it('reading slowly, gets all 2,000,000 bytes', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('out-bytes', 2_000_000, 0), stderr: 'capture' });
+    const shell = openOnStandIn(remoteProgram('out-bytes', 2_000_000, 0));
     let bytes = 0;
     for await (const chunk of shell.stream) {
       bytes += (chunk as Buffer).length;
@@ -27,13 +26,7 @@ describe('a consumer slower than the child', function () {
 
   it('paused for a second after the exit, then reading, gets every byte', async () => {
     const drainTimeoutMs = 100;
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('out-bytes', 100_000, 0),
-      stderr: 'capture',
-      drainTimeoutMs,
-    });
+    const shell = openOnStandIn(remoteProgram('out-bytes', 100_000, 0), { drainTimeoutMs });
     shell.stream.pause();
     await shell.exited;
     // Not a wait for something to happen: this consumer stays away, for ten drain timeouts, while

@@ -8,11 +8,10 @@ import { spawn } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { StderrCapture } from '../../host/core/index.js';
-import { openRemoteShell } from '../../host/index.js';
 import { StderrChannel } from '../../host/stderr/channel.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { sleep, waitFor } from '../helpers/promises.js';
-import { REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
+import { openOnStandIn, REMOTE_PROGRAMS, remoteProgram } from '../helpers/stand-in.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -71,12 +70,7 @@ describe('a finished remote shell is collected', () => {
   it('openRemoteShell: a shell that has finished, and its stderr, are collected', async () => {
     const refs: WeakRef<object>[] = [];
     await (async () => {
-      const shell = openRemoteShell({
-        host: 'local',
-        rsh: standIn(),
-        command: remoteProgram('err-bytes', 200_000, 0, 'out', 'out\n'),
-        stderr: 'capture',
-      });
+      const shell = openOnStandIn(remoteProgram('err-bytes', 200_000, 0, 'out', 'out\n'));
       shell.stream.resume();
       await shell.finished;
       refs.push(new WeakRef(shell), new WeakRef(shell.stderr));

@@ -10,7 +10,7 @@ import { devNull } from 'node:os';
 import path from 'node:path';
 import { openRemoteShell, type RemoteShellError } from '../../host/index.js';
 import { posixOnly } from '../helpers/posix.js';
-import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
+import { openOnStandIn, programAsRsh, remoteProgram } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { scaled } from '../helpers/promises.js';
@@ -23,13 +23,7 @@ describe('openRemoteShell: stdin and stdout handed over', function () {
     const file = path.join(dir, 'out');
     const fd = openSync(file, 'w');
     try {
-      const shell = openRemoteShell({
-        host: 'local',
-        rsh: standIn(),
-        command: remoteProgram('out-bytes', 500_000, 'z'.charCodeAt(0)),
-        stderr: 'capture',
-        stdout: fd,
-      });
+      const shell = openOnStandIn(remoteProgram('out-bytes', 500_000, 'z'.charCodeAt(0)), { stdout: fd });
       const [out, result] = await Promise.all([collect(shell.stream), shell.finished]);
       assert.equal(out.length, 0);
       assert.equal(result.bytesReceived, 0);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell, RemoteShellError } from '../../host/index.js';
 import { posixOnly } from '../helpers/posix.js';
-import { standIn } from '../helpers/stand-in.js';
+import { openOnStandIn, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { scaled } from '../helpers/promises.js';
@@ -57,24 +57,19 @@ describe('remote command words against a real local shell', function () {
 
   it('delivers every word literally and runs none of it (POSIX)', async function () {
     posixOnly(this, 'the shell that reads the words is a real sh');
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      stderr: 'capture',
-      command: ['sh', '-c', 'printf "%s\\0" "$@"', 'sh', ...hostile],
-    });
+    const shell = openOnStandIn(['sh', '-c', 'printf "%s\\0" "$@"', 'sh', ...hostile]);
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.deepEqual(out.toString().split('\0').slice(0, -1), hostile);
     assert.equal(existsSync(marker), false);
   });
 
   it("delivers every word literally through the stand-in's node: marker, with no shell", async () => {
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      stderr: 'capture',
-      command: ['node:', '-e', 'for (const word of process.argv.slice(1)) process.stdout.write(`${word}\\0`)', ...hostile],
-    });
+    const shell = openOnStandIn([
+      'node:',
+      '-e',
+      'for (const word of process.argv.slice(1)) process.stdout.write(`${word}\\0`)',
+      ...hostile,
+    ]);
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.deepEqual(out.toString().split('\0').slice(0, -1), hostile);
     assert.equal(existsSync(marker), false);

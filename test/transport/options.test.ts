@@ -12,7 +12,7 @@ import { inspect } from '../../host/internal.js';
 import { posixOnly } from '../helpers/posix.js';
 import { openFds, resources } from '../helpers/proc.js';
 import { scaled, waitFor } from '../helpers/promises.js';
-import { programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
+import { openOnStandIn, programAsRsh, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -207,7 +207,7 @@ describe('openRemoteShell: options are checked before anything starts', function
   });
 
   it('kill() refuses an unknown signal before doing anything', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture' });
+    const shell = openOnStandIn(remoteProgram());
     assert.throws(() => shell.kill('SIGNOPE' as NodeJS.Signals), /kill\(\) needs a signal name/);
     assert.throws(() => shell.kill(40), /kill\(\) needs a signal name/, 'a number no signal has');
     shell.stream.resume();
@@ -215,7 +215,7 @@ describe('openRemoteShell: options are checked before anything starts', function
   });
 
   it('a missing working directory is named as such, not as a missing program', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: ['true'], stderr: 'capture', cwd: path.join(dir, 'nowhere') });
+    const shell = openOnStandIn(['true'], { cwd: path.join(dir, 'nowhere') });
     const err = await shell.finished.then(
       () => assert.fail('resolved'),
       (e: RemoteShellError) => e,
@@ -232,11 +232,7 @@ describe('openRemoteShell: the documented limits work', function () {
   this.timeout(scaled(60_000));
 
   it('the largest capture geometry: 16 MiB ring, 16 MiB head, 1 MiB lines', async () => {
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('err-bytes', 40_000_000, 'y'.charCodeAt(0), 'err', 'last\n'),
-      stderr: 'capture',
+    const shell = openOnStandIn(remoteProgram('err-bytes', 40_000_000, 'y'.charCodeAt(0), 'err', 'last\n'), {
       capture: { capacity: 16 * MiB, headSize: 16 * MiB, lineMax: MiB },
     });
     await shell.finished;
@@ -248,10 +244,7 @@ describe('openRemoteShell: the documented limits work', function () {
 
   it('the smallest: 16-byte ring, no head, 8-byte lines', async () => {
     const lines: string[] = [];
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('err', 'a rather long line\n'),
+    const shell = openOnStandIn(remoteProgram('err', 'a rather long line\n'), {
       stderr: (line) => lines.push(line),
       capture: { capacity: 16, headSize: 0, lineMax: 8 },
     });
@@ -283,13 +276,7 @@ describe('openRemoteShell: the documented limits work', function () {
   });
 
   it('the largest timer is honoured, not fired at once', async () => {
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('sleep', 300, 'out', 'done\n'),
-      stderr: 'capture',
-      killGraceMs: 2 ** 31 - 1,
-    });
+    const shell = openOnStandIn(remoteProgram('sleep', 300, 'out', 'done\n'), { killGraceMs: 2 ** 31 - 1 });
     const out = collect(shell.stream);
     await shell.close();
     assert.equal((await shell.finished).code, 0, 'close() let the child finish');

@@ -10,7 +10,7 @@ import { NO_ADDON } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
 import { childFds, execed, fdFlags, inheritedFds, O_NONBLOCK, openFds, resources, threadpoolSize } from '../helpers/proc.js';
 import { rejection, scaled, waitFor, wholeTurn } from '../helpers/promises.js';
-import { programAsRsh, REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
+import { openOnStandIn, programAsRsh, REMOTE_PROGRAMS, remoteProgram, standIn } from '../helpers/stand-in.js';
 import { collect, sha256 } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -20,7 +20,7 @@ describe('openRemoteShell: the tunnel', function () {
   this.timeout(scaled(60_000));
 
   it('carries 100 MiB to a local child and back, byte for byte (sha256)', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('cat'), stderr: 'capture' });
+    const shell = openOnStandIn(remoteProgram('cat'));
     const received = sha256(shell.stream);
     const sent = createHash('sha256');
     const block = randomBytes(MiB);
@@ -37,17 +37,13 @@ describe('openRemoteShell: the tunnel', function () {
   });
 
   it('delivers the last stdout bytes before end when the child exits at once', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('out-bytes', 3_000_000, 0), stderr: 'capture' });
+    const shell = openOnStandIn(remoteProgram('out-bytes', 3_000_000, 0));
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.length, 3_000_000);
   });
 
   it('resolves once the child exits even though a grandchild keeps its stdout open', async () => {
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('out', 'started\n', 'background', '[', 'sleep', 30_000, ']', 'err-pids'),
-      stderr: 'capture',
+    const shell = openOnStandIn(remoteProgram('out', 'started\n', 'background', '[', 'sleep', 30_000, ']', 'err-pids'), {
       drainTimeoutMs: 200,
     });
     const out = collect(shell.stream);
@@ -60,9 +56,7 @@ describe('openRemoteShell: the tunnel', function () {
     // A stderr read that blocks a threadpool thread for the child's life (fs.read on a pipe, as
     // on Windows before) stalls every fs call, dns.lookup and zlib job of the process once as
     // many shells run as the pool has threads: this file read would wait for a shell to end.
-    const shells = Array.from({ length: threadpoolSize() + 1 }, () =>
-      openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('err', 'up\n', 'drain'), stderr: 'capture' }),
-    );
+    const shells = Array.from({ length: threadpoolSize() + 1 }, () => openOnStandIn(remoteProgram('err', 'up\n', 'drain')));
     await waitFor(() => shells.every((shell) => shell.stderr.snapshot().text === 'up\n'), 'every shell has written to its stderr');
     const running = shells.map(() => true);
     shells.forEach((shell, i) => shell.exited.then(() => (running[i] = false)));
@@ -79,12 +73,12 @@ describe('openRemoteShell: the tunnel', function () {
   it('releases every fd, timer and child by the time finished settles (POSIX)', async function () {
     posixOnly(this, 'fds are counted in /proc');
     // The first spawn of a process sets up libuv's SIGCHLD pipe for good: not ours to count.
-    await openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture' }).finished;
+    await openOnStandIn(remoteProgram()).finished;
     await wholeTurn(); // handles closed in one tick leave the list in the next
     const fds = openFds().length;
     const before = resources();
     for (const command of [remoteProgram('out', 'ok\n'), remoteProgram('err', 'no\n', 'exit', 3)]) {
-      const shell = openRemoteShell({ host: 'local', rsh: standIn(), command, stderr: 'capture' });
+      const shell = openOnStandIn(command);
       shell.stream.resume();
       await shell.finished.catch(() => {});
     }
@@ -130,13 +124,7 @@ describe('openRemoteShell: the tunnel', function () {
 
   it('hides DISPLAY from the remote shell unless SSH_ASKPASS is set, as rsync does', async () => {
     const run = async (env: NodeJS.ProcessEnv) => {
-      const shell = openRemoteShell({
-        host: 'local',
-        rsh: standIn(),
-        command: remoteProgram('out-env', 'DISPLAY'),
-        env: { PATH: process.env.PATH, ...env },
-        stderr: 'capture',
-      });
+      const shell = openOnStandIn(remoteProgram('out-env', 'DISPLAY'), { env: { PATH: process.env.PATH, ...env } });
       const [out] = await Promise.all([collect(shell.stream), shell.finished]);
       return out.toString();
     };
@@ -150,10 +138,7 @@ describe('openRemoteShell: errors', function () {
 
   it('ERR_REMOTE_SHELL_EXIT: says why in the first line, then only the telling line when forwarded', async () => {
     const forwarded: string[] = [];
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('err', 'first\n', 'err', 'Permission denied (publickey).\n', 'exit', 255),
+    const shell = openOnStandIn(remoteProgram('err', 'first\n', 'err', 'Permission denied (publickey).\n', 'exit', 255), {
       stderr: (line) => forwarded.push(line),
     });
     shell.stream.resume();
@@ -172,12 +157,7 @@ describe('openRemoteShell: errors', function () {
   });
 
   it('ERR_REMOTE_SHELL_EXIT: once protocol bytes came back, an ssh-like line from the remote side is not taken for a refused connection', async () => {
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('out', '12345', 'err', 'Permission denied (publickey).\n', 'exit', 255),
-      stderr: 'capture',
-    });
+    const shell = openOnStandIn(remoteProgram('out', '12345', 'err', 'Permission denied (publickey).\n', 'exit', 255));
     shell.stream.resume();
     const err = await rejection(shell.finished);
     assert.equal(err.bytesReceived, 5);
@@ -186,12 +166,7 @@ describe('openRemoteShell: errors', function () {
   });
 
   it("ERR_REMOTE_SHELL_EXIT with 'capture': the message carries the bounded tail with one marker", async () => {
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('err-lines', 1, 500, 'exit', 1),
-      stderr: 'capture',
-    });
+    const shell = openOnStandIn(remoteProgram('err-lines', 1, 500, 'exit', 1));
     const err = await rejection(shell.finished);
     const lines = err.message.split('\n');
     assert.equal(lines[0], 'the remote command failed with exit code 1: 500');
@@ -252,13 +227,7 @@ describe('openRemoteShell: errors', function () {
 
   it('ERR_ABORTED: the AbortSignal sends SIGTERM and rejects with the reason as cause', async () => {
     const controller = new AbortController();
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('err', 'waiting\n', 'sleep', 30_000),
-      stderr: 'capture',
-      signal: controller.signal,
-    });
+    const shell = openOnStandIn(remoteProgram('err', 'waiting\n', 'sleep', 30_000), { signal: controller.signal });
     await waitFor(() => shell.stderr.snapshot().text.includes('waiting'), 'the remote command runs');
     controller.abort(new Error('user gave up'));
     const err = await rejection(shell.finished);
@@ -292,7 +261,7 @@ describe('openRemoteShell: errors', function () {
   });
 
   it('ERR_STREAM_CLOSED: writing to a child that exited is a clean error, not an EPIPE crash', async () => {
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram(), stderr: 'capture' });
+    const shell = openOnStandIn(remoteProgram());
     assert.deepEqual(await shell.finished, { code: 0, signal: null, bytesReceived: 0, bytesSent: 0, bytesDiscarded: 0, bytesNotSent: 0 });
     const err = await new Promise<Error | null | undefined>((resolve) => shell.stream.write(Buffer.alloc(MiB), resolve));
     assert.ok(err instanceof RemoteShellError);
@@ -301,12 +270,7 @@ describe('openRemoteShell: errors', function () {
   });
 
   it('ERR_STREAM_CLOSED while writing: the child closes its stdin mid-stream and exits', async () => {
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('read', 1000, 'out', 'done\n'),
-      stderr: 'capture',
-    });
+    const shell = openOnStandIn(remoteProgram('read', 1000, 'out', 'done\n'));
     const out = collect(shell.stream);
     let failure: Error | undefined;
     for (let i = 0; i < 64 && !failure; i++) {
@@ -329,13 +293,7 @@ describe('openRemoteShell: lifecycle', function () {
 
   it('close() ends stdin and waits for the child to exit', async () => {
     // The grace is not what this tests: a long one, so a slow machine (emulation) never reaches it.
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('cat'),
-      stderr: 'capture',
-      killGraceMs: 600_000,
-    });
+    const shell = openOnStandIn(remoteProgram('cat'), { killGraceMs: 600_000 });
     shell.stream.resume();
     await shell.close();
     assert.deepEqual((await shell.finished).code, 0);
@@ -350,7 +308,7 @@ describe('openRemoteShell: lifecycle', function () {
   it('await using closes the shell at the end of the scope', async () => {
     let pid: number | undefined;
     {
-      await using shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('cat'), stderr: 'capture' });
+      await using shell = openOnStandIn(remoteProgram('cat'));
       pid = shell.pid;
       shell.stream.resume();
     }
@@ -378,7 +336,7 @@ describe('openRemoteShell: stderr forwarding', function () {
         held.push(callback); // nothing is acknowledged until the test lets go
       },
     });
-    const shell = openRemoteShell({ host: 'local', rsh: standIn(), command: remoteProgram('err-lines', 1, 400_000), stderr: stuck });
+    const shell = openOnStandIn(remoteProgram('err-lines', 1, 400_000), { stderr: stuck });
     await shell.finished;
     // The child finished although the sink took nothing: the drain did not wait for it.
     assert.ok(stuck.writableLength > 0);
@@ -430,10 +388,7 @@ describe('openRemoteShell: stderr forwarding', function () {
 
   it('calls a line callback for every line, in order, with the partial last line at the end', async () => {
     const lines: Array<[string, string]> = [];
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('err-lines', 1, 5000, 'err', '10%\r20%\rdone'),
+    const shell = openOnStandIn(remoteProgram('err-lines', 1, 5000, 'err', '10%\r20%\rdone'), {
       stderr: (line, { kind }) => lines.push([kind, line]),
     });
     await shell.finished;
@@ -453,10 +408,7 @@ describe('openRemoteShell: stderr forwarding', function () {
   it('forwards an unfinished line (a prompt) after a short quiet, before the child goes on', async () => {
     const seen: Array<[string, number]> = [];
     const started = Date.now();
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('err', 'Password: ', 'sleep', 1000, 'err', '\n'),
+    const shell = openOnStandIn(remoteProgram('err', 'Password: ', 'sleep', 1000, 'err', '\n'), {
       stderr: (line, { kind }) => seen.push([`${kind}:${line}`, Date.now() - started]),
     });
     await shell.finished;
@@ -499,12 +451,7 @@ describe('openRemoteShell: stderr forwarding', function () {
         callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
       },
     });
-    const shell = openRemoteShell({
-      host: 'local',
-      rsh: standIn(),
-      command: remoteProgram('err', 'one\n', 'sleep', 200, 'err', 'two\n', 'out', 'out\n'),
-      stderr: sink,
-    });
+    const shell = openOnStandIn(remoteProgram('err', 'one\n', 'sleep', 200, 'err', 'two\n', 'out', 'out\n'), { stderr: sink });
     const [out] = await Promise.all([collect(shell.stream), shell.finished]);
     assert.equal(out.toString(), 'out\n');
     assert.equal(shell.stderr.stats.bytesForwarded, 4);
