@@ -37,7 +37,7 @@ const args = [
     '--jobs',
     String(2 * availableParallelism()),
   ],
-  'test/{askpass,cli,core,diagnosis,lifecycle,meta,multiplex,native,rsh,runtime-dir,transport}/**/*.test.ts',
+  'test/{askpass,cli,core,diagnosis,lifecycle,meta,multiplex,native,rsh,runtime-dir,stderr,stream,transport}/**/*.test.ts',
   'test/docs.test.ts',
   ...process.argv.slice(2),
 ];

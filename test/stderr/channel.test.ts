@@ -11,7 +11,7 @@ import { BACKENDS, SOCKETPAIR_BINDING_PATH, type Backend } from '../helpers/back
 import { scaled, waitFor } from '../helpers/promises.js';
 import { REMOTE_PROGRAMS } from '../helpers/stand-in.js';
 import { childFds, execed, fdFlags, inheritedFds, O_CLOEXEC, O_NONBLOCK, openFds, threadpoolSize } from '../helpers/proc.js';
-import { runWithChannel } from './helpers.js';
+import { runWithChannel } from './channel-helpers.js';
 
 const MiB = 1024 * 1024;
 // Spawn-and-finish cycles of the leak check (fewer in npm run test:unit).

@@ -1,4 +1,4 @@
-// The native suites' own helper: a child spawned with its stderr on a channel, as the transport
+// The channel suite's own helper: a child spawned with its stderr on a channel, as the transport
 // spawns it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
