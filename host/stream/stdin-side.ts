@@ -19,7 +19,7 @@ export class StdinSide {
   // seq -> bytes handed to the socket, not yet confirmed.
   readonly #inFlight = new Map<number, number>();
   // seq -> the caller's callback, until the socket confirms the chunk.
-  readonly #waiting = new Map<number, Callback>();
+  readonly #unconfirmed = new Map<number, Callback>();
   // The stream's callback for a chunk the socket would not take at once, and for its end.
   #awaitingDrain: Callback | undefined;
   #pendingFinal: Callback | undefined;
@@ -119,7 +119,7 @@ export class StdinSide {
         user(err);
       } else if (seq >= this.#seq.failedFrom) user(this.error());
       else if (seq < this.#seq.confirmedBelow) user(null);
-      else this.#waiting.set(seq, user);
+      else this.#unconfirmed.set(seq, user);
     };
   }
 
@@ -155,9 +155,9 @@ export class StdinSide {
     }
     this.#counts.sent += size;
     this.#seq.confirmedBelow = seq + 1;
-    const user = this.#waiting.get(seq);
+    const user = this.#unconfirmed.get(seq);
     if (user) {
-      this.#waiting.delete(seq);
+      this.#unconfirmed.delete(seq);
       user(null);
     }
   }
@@ -198,8 +198,8 @@ export class StdinSide {
     // What the socket had not yet confirmed is lost with it.
     for (const [seq, size] of this.#inFlight) this.#fail(seq, size);
     this.#inFlight.clear();
-    for (const [seq, user] of this.#waiting) user(seq >= this.#seq.failedFrom ? this.error() : null);
-    this.#waiting.clear();
+    for (const [seq, user] of this.#unconfirmed) user(seq >= this.#seq.failedFrom ? this.error() : null);
+    this.#unconfirmed.clear();
     const drained = this.#awaitingDrain;
     this.#awaitingDrain = undefined;
     drained?.();
