@@ -9,10 +9,8 @@ import type { ShellSettings } from './options.js';
 
 export const internal = Symbol('rsh-transport internal options');
 
-/** What the tests read of the library's state (a pool's instances, a pump's counters, the
- * shared connections): a member under this key is for them alone, and nothing in the library
- * reads it. */
-export const inspect = Symbol('rsh-transport inspection');
+/** The key of what the tests read of the library's state (see inspect.ts). */
+export { inspect } from './inspect.js';
 
 export interface InternalOptions {
   /** The options as openRemoteShell already checked them: taken as they are, not checked again. */

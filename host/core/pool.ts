@@ -15,7 +15,7 @@ import {
   RING_LOG2_MAX,
   RING_LOG2_MIN,
 } from './abi-constants.js';
-import { inspect } from '../internal.js';
+import { inspect } from '../inspect.js';
 
 /** The shape of every capture in a pool. */
 export interface Geometry {

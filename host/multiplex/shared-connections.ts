@@ -15,7 +15,7 @@ import { atExit, checkPath, maxSocketPath, privateDir, runtimeDir } from '../run
 import { watchSocket } from '../exit-watchdog.js';
 import { ControlMaster, type MasterOptions } from './control-master.js';
 import type { MultiplexSettings } from './options.js';
-import { inspect } from '../internal.js';
+import { inspect } from '../inspect.js';
 
 export interface SharedConnection {
   /** The session's argv: through the master's socket. */

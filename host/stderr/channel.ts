@@ -23,7 +23,7 @@ import {
   type NativePump,
   type PumpEndReason,
 } from '../native/binding.js';
-import { inspect } from '../internal.js';
+import { inspect } from '../inspect.js';
 
 export interface StderrChannelOptions extends EndpointOptions {
   /** The addon to use; the default build unless a test picks another. */

@@ -1,12 +1,11 @@
 // Forwarding stderr as it arrives: whole lines, in order, to a Writable (writable-forwarder.ts)
 // or to a callback, or nowhere (the capture alone). A Forwarder is what consumes a capture's
-// frames: the `stderr` option decides which one.
+// frames: the `stderr` option decides which one (makeForwarder, in shell-stderr.ts).
 
 import type { Writable } from 'node:stream';
 import { forEachLine, kindName, TERMINATOR_LENGTH, type FrameConsumer, type FrameRound, type StderrLineKind } from '../core/frames.js';
 import { decode } from '../core/snapshot.js';
 import { terminalSafe } from '../terminal-safe.js';
-import { WritableForwarder } from './writable-forwarder.js';
 
 export interface ForwardedLineInfo {
   /** 'line' ended by LF or CRLF; 'progress' ended by a lone CR (the next replaces it); 'cut'
@@ -48,24 +47,8 @@ export interface Forwarder extends FrameConsumer {
   finish(): void;
 }
 
-function sanitizes(sink: Writable, sanitize: SanitizeOption): boolean {
-  return sanitize === 'auto' ? (sink as Partial<{ isTTY: boolean }>).isTTY === true : sanitize;
-}
-
-/** The forwarder of a checked `stderr` option (see checkShellOptions). */
-export function makeForwarder(
-  option: StderrOption,
-  staging: { offset: number; size: number },
-  sanitize: SanitizeOption = 'auto',
-): Forwarder {
-  if (option === 'capture') return new NoForwarder();
-  if (typeof option === 'function') return new CallbackForwarder(option, sanitize !== false);
-  const sink = option === 'forward' ? process.stderr : option;
-  return new WritableForwarder(sink, staging, { sanitize: sanitizes(sink, sanitize) });
-}
-
 /** Sends each line, decoded, to a callback; an LF run becomes one call per line. */
-class CallbackForwarder implements Forwarder {
+export class CallbackForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
   readonly live = true;
 
@@ -93,7 +76,7 @@ class CallbackForwarder implements Forwarder {
 }
 
 /** Keeps the snapshot only. */
-class NoForwarder implements Forwarder {
+export class NoForwarder implements Forwarder {
   readonly stats: ForwardStats = { bytesForwarded: 0, bytesNotForwarded: 0 };
   readonly live = false;
   consume(): void {}

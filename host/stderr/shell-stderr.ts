@@ -10,6 +10,7 @@
 //   stderr.finish();                   // last line out, slot returned; snapshot() stays
 
 import type { ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import type { EndpointOptions, NativeBinding, EndpointBackend } from '../native/binding.js';
 import { StderrCapture } from '../core/capture.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -17,7 +18,8 @@ import type { CaptureGeometry } from '../core/pool.js';
 import { FrameTee } from '../core/frames.js';
 import { OverwrittenSegments } from '../diagnosis/overwritten.js';
 import { StderrChannel } from './channel.js';
-import { makeForwarder, type Forwarder, type SanitizeOption, type StderrOption } from './forwarder.js';
+import { CallbackForwarder, NoForwarder, type Forwarder, type SanitizeOption, type StderrOption } from './forwarder.js';
+import { WritableForwarder } from './writable-forwarder.js';
 
 export interface RemoteShellStderrStats {
   /** The stderr endpoint in use. */
@@ -173,3 +175,19 @@ export const NO_STDERR: RemoteShellStderr = Object.freeze({
     bytesNotForwarded: 0,
   }),
 });
+
+function sanitizes(sink: Writable, sanitize: SanitizeOption): boolean {
+  return sanitize === 'auto' ? (sink as Partial<{ isTTY: boolean }>).isTTY === true : sanitize;
+}
+
+/** The forwarder of a checked `stderr` option (see checkShellOptions). */
+function makeForwarder(
+  option: StderrOption,
+  staging: { offset: number; size: number },
+  sanitize: SanitizeOption = 'auto',
+): Forwarder {
+  if (option === 'capture') return new NoForwarder();
+  if (typeof option === 'function') return new CallbackForwarder(option, sanitize !== false);
+  const sink = option === 'forward' ? process.stderr : option;
+  return new WritableForwarder(sink, staging, { sanitize: sanitizes(sink, sanitize) });
+}
