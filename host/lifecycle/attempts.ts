@@ -21,12 +21,14 @@ export interface AttemptEvents {
 }
 
 export class Attempts {
+  // What every attempt is started with, and who hears of the last one's exit and stderr end.
   readonly #argv: readonly string[];
   readonly #settings: ShellSettings;
   readonly #internal: InternalOptions;
   readonly #events: AttemptEvents;
   // The run's timers: SIGKILL after SIGTERM is one of them.
   readonly #timers: Timers;
+  // Attempts started; only the last one's events count.
   #count = 0;
   // The last attempt's child has started and not yet exited: it can be signalled.
   #running = false;

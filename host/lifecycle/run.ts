@@ -42,6 +42,7 @@ export class ShellRun {
   readonly #internal: InternalOptions;
   // Every timer of the run, cleared together when it settles.
   readonly #timers = new Timers();
+  // The run's children, and when the run is over.
   readonly #attempts: Attempts;
   readonly #completion: Completion<RemoteShellResult>;
   // The decisions about the stream once a child runs behind it.
@@ -49,6 +50,7 @@ export class ShellRun {
   #afterExit: StdoutAfterExit | undefined;
   // Set while the child waits for a shared connection (see DeferredStart).
   #deferred: DeferredStart | undefined;
+  // How the caller ended it; the errors failed writes get; the abort signal's listener.
   readonly #endedBy = new Set<Ending>();
   readonly #writeErrors: WriteErrors;
   readonly #onAbort = (): void => this.#abort();
@@ -264,8 +266,6 @@ export class ShellRun {
     if (!this.#attempts.child && completion.failure) return completion.failure;
     return this.#writeErrors.errorFor({ exited: completion.exit !== undefined, drained: completion.has('stderr drained') }, cause);
   }
-
-  // ---- settling ----
 
   #settle(resolve: (result: RemoteShellResult) => void, reject: (error: RemoteShellError) => void): void {
     this.#timers.clear();
