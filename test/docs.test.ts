@@ -8,6 +8,7 @@ import { buildRemoteShellArgv } from '../host/index.js';
 import { CAPTURE_LIMITS } from '../host/core/pool.js';
 import { DEFAULT_PERSIST_MS } from '../host/multiplex/options.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_IDLE_FLUSH_MS, DEFAULT_KILL_GRACE_MS, SHELL_OPTION_KEYS } from '../host/options.js';
+import { DEFAULT_RETRY_DELAY_MS } from '../host/retry.js';
 import { TARGET_KEYS } from '../host/rsh/argv.js';
 import { scaled, timeScale } from './helpers/promises.js';
 import { ROOT } from './helpers/root.js';
@@ -95,6 +96,20 @@ describe('documented examples', function () {
     const { capacity, headSize, lineMax } = CAPTURE_LIMITS.defaults;
     assert.equal(defaults.get('`capture`'), `\`{ capacity: ${capacity}, headSize: ${headSize}, lineMax: ${lineMax} }\``);
     assert.match(table, new RegExp(`\\{ persistMs = ${DEFAULT_PERSIST_MS}, dir \\}`));
+  });
+
+  it("the options' doc comments, which editors show, give the code's defaults", () => {
+    const documented = (file: string, option: string): number => {
+      const source = readFileSync(path.join(ROOT, file), 'utf8');
+      const comment = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*(?:readonly )?${option}\\?:`).exec(source);
+      assert.ok(comment, `${file} documents ${option}`);
+      return Number(/Default (\d+) ms/.exec(comment[1])![1]);
+    };
+    assert.equal(documented('host/options.ts', 'drainTimeoutMs'), DEFAULT_DRAIN_TIMEOUT_MS);
+    assert.equal(documented('host/options.ts', 'killGraceMs'), DEFAULT_KILL_GRACE_MS);
+    assert.equal(documented('host/options.ts', 'idleFlushMs'), DEFAULT_IDLE_FLUSH_MS);
+    assert.equal(documented('host/retry.ts', 'delayMs'), DEFAULT_RETRY_DELAY_MS);
+    assert.equal(documented('host/multiplex/options.ts', 'persistMs'), DEFAULT_PERSIST_MS);
   });
 
   it('README.md: the ssh options example gives the argv its comment shows', () => {

@@ -26,18 +26,26 @@ export interface SshOptions {
   multiplex?: boolean | MultiplexOptions;
 }
 
-// The first-class ssh options, each with the ssh_config keyword it sets (which sshOptions may
-// then not repeat), or null. `satisfies` holds the table to SshOptions: a field there without
-// its entry here, or the other way round, does not compile. Adding an option: its field, its
-// entry, its arguments in sshOptionArgs.
+// The first-class ssh options: each with the ssh_config keyword it sets (which sshOptions may
+// then not repeat), or null, and the arguments it becomes once checked, or null where they are
+// decided with others (batchMode with askpass and sshOptions; sshOptions after its checks;
+// multiplex in multiplex/). `satisfies` holds the table to SshOptions: a field there without its
+// entry here, or the other way round, does not compile. Adding an option is its field, its entry
+// (arguments in the order of this table) and its test.
 const SSH_OPTIONS = {
-  port: 'port',
-  identityFile: 'identityfile',
-  sshOptions: null,
-  connectTimeoutMs: 'connecttimeout',
-  batchMode: 'batchmode',
-  multiplex: null,
-} as const satisfies Record<keyof SshOptions, string | null>;
+  port: { keyword: 'port', args: (value) => ['-p', String(checkInteger('port', value, 1, 65535))] },
+  identityFile: { keyword: 'identityfile', args: (value) => ['-i', checkText('identityFile', value)] },
+  connectTimeoutMs: {
+    keyword: 'connecttimeout',
+    args: (value) => {
+      const ms = checkInteger('connectTimeoutMs', value, 1, MAX_CONNECT_TIMEOUT_MS, ' of milliseconds');
+      return ['-o', `ConnectTimeout=${Math.ceil(ms / 1000)}`];
+    },
+  },
+  batchMode: { keyword: 'batchmode', args: null },
+  sshOptions: { keyword: null, args: null },
+  multiplex: { keyword: null, args: null },
+} as const satisfies Record<keyof SshOptions, { keyword: string | null; args: ((value: unknown) => string[]) | null }>;
 
 export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set(Object.keys(SSH_OPTIONS));
 
@@ -47,7 +55,7 @@ const MULTIPLEX_KEYWORDS = new Set(['controlmaster', 'controlpath', 'controlpers
 // The keywords the first-class options (and `user`, given as `-l`) set: sshOptions may not repeat them.
 const KEYWORDS: Readonly<Record<string, keyof SshOptions | 'user'>> = {
   ...Object.fromEntries(
-    Object.entries(SSH_OPTIONS).flatMap(([key, keyword]) => (keyword === null ? [] : [[keyword, key as keyof SshOptions]])),
+    Object.entries(SSH_OPTIONS).flatMap(([key, { keyword }]) => (keyword === null ? [] : [[keyword, key as keyof SshOptions]])),
   ),
   user: 'user',
 };
@@ -125,13 +133,11 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
     );
   }
   const args: string[] = [];
-  const { port, identityFile, sshOptions, connectTimeoutMs, batchMode } = options;
-  if (port !== undefined) args.push('-p', String(checkInteger('port', port, 1, 65535)));
-  if (identityFile !== undefined) args.push('-i', checkText('identityFile', identityFile));
-  if (connectTimeoutMs !== undefined) {
-    const ms = checkInteger('connectTimeoutMs', connectTimeoutMs, 1, MAX_CONNECT_TIMEOUT_MS, ' of milliseconds');
-    args.push('-o', `ConnectTimeout=${Math.ceil(ms / 1000)}`);
+  for (const [key, { args: argsOf }] of Object.entries(SSH_OPTIONS)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined && argsOf !== null) args.push(...argsOf(value));
   }
+  const { sshOptions, batchMode } = options;
   if (batchMode !== undefined && typeof batchMode !== 'boolean')
     throw new TypeError(`batchMode must be true or false, got ${show(batchMode)}`);
   if (batchMode === true && context.askpass)
