@@ -78,7 +78,17 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => t
 // ssh dies of SIGUSR1 (rsync sends it); Node would start its inspector instead.
 for (const signal of ['SIGUSR1', 'SIGUSR2']) process.on(signal, () => toSession('SIGTERM'));
 
-child = spawn(program, programArgs, { stdio: 'inherit', detached: SESSION });
+// Under Wine (the Windows runs of the tests), CreateProcess now and then fails under load with an
+// error libuv cannot name, which spawn() throws at once as UNKNOWN: that is tried again, twice.
+for (let tries = 1; ; tries++) {
+  try {
+    child = spawn(program, programArgs, { stdio: 'inherit', detached: SESSION });
+    break;
+  } catch (err) {
+    if (err.code !== 'UNKNOWN' || tries === 3) fail(err.message);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * tries);
+  }
+}
 child.on('error', (err) => fail(err.message));
 child.on('exit', (code, signal) => {
   say(1, `client_input_channel_req: channel 0 rtype exit-status reply 0`);

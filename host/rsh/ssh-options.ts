@@ -35,6 +35,7 @@ export interface SshOptions {
 const SSH_OPTIONS = {
   port: { keyword: 'port', args: (value) => ['-p', String(checkInteger('port', value, 1, 65535))] },
   identityFile: { keyword: 'identityfile', args: (value) => ['-i', checkText('identityFile', value)] },
+  sshOptions: { keyword: null, args: null },
   connectTimeoutMs: {
     keyword: 'connecttimeout',
     args: (value) => {
@@ -43,7 +44,6 @@ const SSH_OPTIONS = {
     },
   },
   batchMode: { keyword: 'batchmode', args: null },
-  sshOptions: { keyword: null, args: null },
   multiplex: { keyword: null, args: null },
 } as const satisfies Record<keyof SshOptions, { keyword: string | null; args: ((value: unknown) => string[]) | null }>;
 
