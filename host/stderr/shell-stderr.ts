@@ -181,11 +181,7 @@ function sanitizes(sink: Writable, sanitize: SanitizeOption): boolean {
 }
 
 /** The forwarder of a checked `stderr` option (see checkShellOptions). */
-function makeForwarder(
-  option: StderrOption,
-  staging: { offset: number; size: number },
-  sanitize: SanitizeOption = 'auto',
-): Forwarder {
+function makeForwarder(option: StderrOption, staging: { offset: number; size: number }, sanitize: SanitizeOption = 'auto'): Forwarder {
   if (option === 'capture') return new NoForwarder();
   if (typeof option === 'function') return new CallbackForwarder(option, sanitize !== false);
   const sink = option === 'forward' ? process.stderr : option;
