@@ -37,8 +37,8 @@ export function openRemoteShell(options: OpenRemoteShellOptions): RemoteShell {
   // Each group is read and checked once, here: the shell's options, the multiplexing, and the
   // target (in buildRemoteShellArgv); the RemoteShell takes the checked settings as they are.
   const settings = checkShellOptions(options, TARGET_KEYS);
-  const multiplex = checkMultiplex(options.multiplex);
   const target = targetOf(options);
+  const multiplex = checkMultiplex(target.multiplex);
   const retrying = settings.retry.attempts > 0;
   const askpass = settings.askpass !== undefined;
   // With retry, ssh says when it has authenticated: a remote command's failure must never pass

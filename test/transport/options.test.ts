@@ -169,6 +169,7 @@ describe('openRemoteShell: options are checked before anything starts', function
       stderr: 'capture',
       killGraceMs: 500,
       drainTimeoutMs: 50,
+      multiplex: undefined,
     };
     const counted = {};
     for (const [key, value] of Object.entries(plain)) {
