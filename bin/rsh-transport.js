@@ -51,8 +51,11 @@ trap 'on_ready' ALRM
 if true 2>/dev/null 3<&0; then exec 3<&0; else exec 3</dev/null; fi
 "$node" "$0" "$@" <&3 3<&- &
 pid=$!
-# Node has them now: the caller's EOF and EPIPE must not wait for this shell too.
-exec 3<&- </dev/null >/dev/null
+# Node has them now. stdin: the caller's EPIPE must come when the remote shell is gone, as with
+# ssh, not wait for this shell too. stdout is kept until this shell exits: a caller that reads the
+# status only if the process has already exited when it sees EOF (rsync's cleanup, waitpid with
+# WNOHANG) must see EOF no earlier than this pid ends with the remote shell's status.
+exec 3<&- </dev/null
 if [ -n "$pending" ]; then kill -s "$pending" "$pid" 2>/dev/null; fi
 # wait returns early when a trapped signal comes (its stderr goes nowhere: dash would print
 # "Terminated" for a Node that a signal ended). A wait a trap cut short is done again; once Node

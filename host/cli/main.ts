@@ -1,8 +1,9 @@
 // The rsh-transport command: a drop-in remote shell for rsync, git and the like.
 //
 // The protocol bytes never pass through this process: it hands its own stdin and stdout to the
-// remote shell, so they flow between the caller and ssh with the kernel's EOF, EPIPE and
-// back-pressure, exactly as with ssh alone, and then lets go of its own copies of those fds.
+// remote shell, so they flow between the caller and ssh with the kernel's EPIPE and back-pressure,
+// exactly as with ssh alone. It lets go of its copy of stdin, and keeps stdout until it exits:
+// the caller's EOF comes when the command can be reaped with the remote shell's status.
 // What it does is stderr (drained, forwarded live, explained in one last line on failure),
 // signals (passed on while the remote shell runs, the end of the command after), and the exit
 // status (the remote shell's).
@@ -134,12 +135,13 @@ function remoteEnv(chain: string): NodeJS.ProcessEnv {
   return env;
 }
 
-// Once the remote shell holds them, this process's copies of stdin and stdout would only change
-// what the caller sees: its reads would wait for this process's exit too before EOF, its writes
-// would fill a pipe instead of failing with EPIPE once ssh is gone. A terminal is left alone.
-function letGoOfStdio(): void {
-  const binding = loadBinding();
-  for (const fd of [0, 1]) if (!isatty(fd)) binding.redirectToNull?.(fd);
+// Once the remote shell holds it, this process's copy of stdin would only change what the caller
+// sees: its writes would fill a pipe instead of failing with EPIPE once ssh is gone. A terminal is
+// left alone. stdout is kept until exit, on purpose: the caller's EOF then comes no earlier than
+// the command ends with the remote shell's status, which rsync reads only from a child that has
+// already exited when it sees EOF (255 for ssh's own failure, not its own 12).
+function letGoOfStdin(): void {
+  if (!isatty(0)) loadBinding().redirectToNull?.(0);
 }
 
 // With --quiet-stderr, what was held back is written on failure, by the same rule as forwarding:
@@ -180,7 +182,7 @@ async function run(options: CliOptions): Promise<number> {
     stdout: 1,
     env: remoteEnv(chain.next),
   });
-  if (shell.pid !== undefined) letGoOfStdio();
+  if (shell.pid !== undefined) letGoOfStdin();
   void shell.exited.then((exit) => (remoteStatus = statusOf(exit)));
   try {
     await shell.finished;

@@ -27,7 +27,7 @@ function bash(script: string, env = cliEnv()): { out: string; ms: number } {
 describe('the command: zero-copy stdio', function () {
   this.timeout(scaled(60_000));
 
-  it("the remote shell holds the caller's own stdin and stdout; the launcher and Node hold neither", async () => {
+  it("the remote shell holds the caller's own stdin and stdout; the launcher and Node keep stdout only, until they exit", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rsh-zero-copy-'));
     const input = path.join(dir, 'in');
     const output = path.join(dir, 'out');
@@ -36,15 +36,17 @@ describe('the command: zero-copy stdio', function () {
     const child = spawn(CLI, ['--rsh=sleep', '2'], { stdio: [stdio[0], stdio[1], 'pipe'], env: cliEnv() });
     const node = await childMatching(child.pid!, (argv) => argv[1] === CLI);
     const remote = await childMatching(node, (argv) => argv[0] === 'sleep');
-    // Node lets go of its copies right after the spawn returns.
-    for (let i = 0; i < 100 && fdTarget(node, 1) !== '/dev/null'; i++) await sleep(10);
+    // Node lets go of its copy of stdin right after the spawn returns.
+    await waitFor(() => fdTarget(node, 0) === '/dev/null', "Node's stdin on /dev/null");
     for (const [fd, file] of [
       [0, input],
       [1, output],
     ] as const) {
       assert.equal(fdTarget(remote, fd), file, `the remote shell's fd ${fd} is the caller's own`);
-      assert.equal(fdTarget(node, fd), '/dev/null', `Node let go of fd ${fd}`);
-      assert.equal(fdTarget(child.pid!, fd), '/dev/null', `the launcher let go of fd ${fd}`);
+    }
+    for (const pid of [node, child.pid!]) {
+      assert.equal(fdTarget(pid, 0), '/dev/null', `${pid === node ? 'Node' : 'the launcher'} let go of stdin`);
+      assert.equal(fdTarget(pid, 1), output, `${pid === node ? 'Node' : 'the launcher'} keeps stdout`);
     }
     assert.match(fdTarget(remote, 2), /^pipe:/, 'stderr is the endpoint Node drains');
     child.kill('SIGTERM');
@@ -57,14 +59,17 @@ describe('the command: zero-copy stdio', function () {
     await checkPipelined(run);
   });
 
-  it('the caller sees EOF when the remote shell exits, not when the command has drained stderr', () => {
-    // A grandchild holds stderr, and the command would drain it for 3 s.
+  it("the caller sees EOF only when the command ends, with the remote shell's status (after its bounded drain)", () => {
+    // A grandchild holds stderr, and the command drains it for 3 s. A caller such as rsync reads
+    // its child's status only if the child has exited when it sees EOF.
     const { out, ms } = bash(
-      `${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 0' </dev/null | { cat; echo EOF; }`,
+      `${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 7' </dev/null | { cat; echo "EOF $SECONDS"; }; echo "\${PIPESTATUS[0]}"`,
     );
-    assert.equal(out, 'hi\nEOF');
-    // The bash returns once the command has exited too, 3 s later: the EOF came first.
-    assert.ok(ms > 2500, `${Math.round(ms)} ms`);
+    const [hi, eof, status] = out.split('\n');
+    assert.equal(hi, 'hi');
+    assert.equal(status, '7');
+    // bash's SECONDS counts whole seconds from its start: the EOF came after the 3 s drain.
+    assert.ok(/^EOF \d+$/.test(eof) && Number(eof.slice(4)) >= 3, `${eof}, ${Math.round(ms)} ms`);
   });
 
   it('runs with its stdin closed, as ssh does', () => {

@@ -3,9 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkPipelined, CLI, cliEnv, startCli } from '../helpers/cli.js';
-import { useSshd } from './sshd.js';
+import { freePort, useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
 import { scaled } from '../helpers/promises.js';
 
@@ -44,5 +45,74 @@ describe('the command in place of ssh, through a real sshd', function () {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(checksums(`${peer.scratch}/rsync-rsh-dst`), checksums(src));
+  });
+
+  describe("rsync's exit status through the command is the remote shell's, as rsync means to report it", function () {
+    // rsync reads its remote shell's status only if that has already exited when rsync sees EOF
+    // (waitpid with WNOHANG in its cleanup), and then reports the higher of that and its own (12,
+    // error in the protocol data stream): 255 for ssh's own failure, 127 for a remote rsync that
+    // is not there. Scripts tell a connection failure from a protocol failure by it.
+    const RUNS = 5;
+    const cases: Array<{ name: string; ssh: () => string[]; source: () => string; extra?: string[] }> = [
+      {
+        name: 'a key the server does not accept',
+        ssh: () => peer.sshd.sshOptionsWith({ key: peer.sshd.strangerKey }),
+        source: () => `${peer.sshd.user}@${peer.sshd.host}:${peer.scratch}/`,
+      },
+      {
+        name: 'a refused port',
+        ssh: () => peer.sshd.sshOptionsWith({ port: refusedPort }),
+        source: () => `${peer.sshd.user}@${peer.sshd.host}:${peer.scratch}/`,
+      },
+      {
+        name: 'a missing remote path',
+        ssh: () => peer.sshd.sshOptions,
+        source: () => `${peer.sshd.user}@${peer.sshd.host}:${peer.scratch}/no-such-dir/`,
+      },
+      {
+        name: 'a remote rsync that is not there',
+        ssh: () => peer.sshd.sshOptions,
+        source: () => `${peer.sshd.user}@${peer.sshd.host}:${peer.scratch}/`,
+        extra: ['--rsync-path=/nonexistent/rsync'],
+      },
+    ];
+    let refusedPort = 0;
+    let recordingSsh = '';
+    let statusLog = '';
+    before(async () => {
+      refusedPort = await freePort();
+      // ssh, and the status it exited with: what rsync reports when it reads it.
+      statusLog = path.join(peer.scratch, 'ssh-statuses');
+      recordingSsh = path.join(peer.scratch, 'recording-ssh');
+      writeFileSync(recordingSsh, `#!/bin/sh\nssh "$@"\nstatus=$?\necho $status >>${statusLog}\nexit $status\n`, { mode: 0o755 });
+    });
+
+    const rsyncStatuses = (rsh: string, c: (typeof cases)[number]): number[] =>
+      Array.from({ length: RUNS }, (_, i) => {
+        const r = spawnSync('rsync', ['-a', ...(c.extra ?? []), '-e', rsh, c.source(), `${peer.scratch}/pull-${i}/`], {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: cliEnv(),
+        });
+        return r.status ?? -1;
+      });
+    const count = (values: number[], value: number) => values.filter((v) => v === value).length;
+    const mostCommon = (values: number[]) => [...new Set(values)].sort((a, b) => count(values, b) - count(values, a))[0];
+    const RSYNC_STREAM_ERROR = 12;
+
+    for (const c of cases) {
+      it(c.name, () => {
+        rmSync(statusLog, { force: true });
+        const ours = rsyncStatuses(`${CLI} --rsh='${[recordingSsh, ...c.ssh()].join(' ')}'`, c);
+        const sshStatuses = readFileSync(statusLog, 'utf8').trim().split('\n').map(Number);
+        assert.equal(sshStatuses.length, RUNS);
+        const meant = sshStatuses.map((status) => Math.max(RSYNC_STREAM_ERROR, status));
+        assert.deepEqual(ours, meant, `through the command ${ours.join(' ')}; ssh exited ${sshStatuses.join(' ')}`);
+        // Plain ssh, for the record: where ssh fails on its own it exits before rsync's EOF, and
+        // rsync mostly reads its status too.
+        const plain = rsyncStatuses(['ssh', ...c.ssh()].join(' '), c);
+        if (sshStatuses[0] === 255) assert.equal(mostCommon(plain), mostCommon(ours), `through plain ssh ${plain.join(' ')}`);
+      });
+    }
   });
 });
