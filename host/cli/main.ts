@@ -13,13 +13,14 @@ import { constants } from 'node:os';
 import { sep } from 'node:path';
 import { isatty } from 'node:tty';
 import { decode, omissionMarker } from '../core/snapshot.js';
-import { forTerminal } from '../terminal-safe.js';
+import { forTerminal, terminalSafe } from '../terminal-safe.js';
 import { RemoteShellError } from '../errors.js';
 import { loadBinding, PREBUILDS_DIR } from '../native/binding.js';
 import { RemoteShell } from '../remote-shell.js';
 import { checkRshWords, chooseRsh } from '../rsh/argv.js';
 import { parseRsh } from '../rsh/parse-rsh.js';
 import { DEFAULT_RSH_VARIABLE, parseCliArgs, UsageError, USAGE, type CliOptions } from './args.js';
+import { lastLineText } from './last-line.js';
 import { checkChain, CHAIN_VARIABLE, ownFiles, wordNamingSelf } from './self.js';
 
 // Shell conventions for a command that could not run.
@@ -117,10 +118,16 @@ function version(): string {
 
 /** The remote shell's words: --rsh, else $RSH_TRANSPORT_RSH, else ssh. Never $RSYNC_RSH, which
  * rsync reads, and which may well name this command. */
-function remoteShell(options: CliOptions): { rsh: string; words: string[] } {
+function remoteShell(options: CliOptions): { rsh: string; words: string[]; byDefault: boolean } {
   const rsh = chooseRsh(options.rsh, DEFAULT_RSH_VARIABLE);
-  return { rsh, words: checkRshWords(parseRsh(rsh)) };
+  const byDefault = options.rsh === undefined && !process.env[DEFAULT_RSH_VARIABLE];
+  return { rsh, words: checkRshWords(parseRsh(rsh)), byDefault };
 }
+
+// Said after a failure of ssh's own when nothing named the remote shell: a tool that clears the
+// environment (GNU parallel's probes keep only PATH and HOME) drops RSH_TRANSPORT_RSH, and the
+// user should not be left to think their remote shell ran.
+const DEFAULT_RSH_NOTE = `ran plain ssh: neither --rsh nor $${DEFAULT_RSH_VARIABLE} named a remote shell`;
 
 // The launcher keeps NODE_EXTRA_CA_CERTS from Node (it costs Node's start some 40 ms and this
 // process opens no TLS connection); the remote shell gets the environment the caller gave.
@@ -145,8 +152,9 @@ function letGoOfStdin(): void {
 }
 
 // With --quiet-stderr, what was held back is written on failure, by the same rule as forwarding:
-// terminal-safe text for a terminal, else the bytes (as the capture rendered them).
-function writeQuietTail(remote: RemoteShell, sanitize: boolean | 'auto'): void {
+// terminal-safe text for a terminal, else the bytes (as the capture rendered them). Returns the
+// text written, for the last line to know what the user has seen.
+function writeQuietTail(remote: RemoteShell, sanitize: boolean | 'auto'): string {
   const snapshot = remote.stderr.snapshot();
   const safe = sanitize === 'auto' ? process.stderr.isTTY === true : sanitize;
   const head = Buffer.from(snapshot.headBytes);
@@ -154,12 +162,13 @@ function writeQuietTail(remote: RemoteShell, sanitize: boolean | 'auto'): void {
   const marker = snapshot.omittedBytes > 0 ? omissionMarker(snapshot.omittedBytes) : '';
   let bytes = Buffer.concat([head, Buffer.from(cut + marker), snapshot.tailBytes]);
   if (safe) bytes = Buffer.from(decode(bytes).split('\n').map(forTerminal).join('\n'));
-  if (bytes.length === 0) return;
+  if (bytes.length === 0) return '';
   process.stderr.write(bytes[bytes.length - 1] === 0x0a ? bytes : Buffer.concat([bytes, Buffer.from('\n')]));
+  return decode(bytes);
 }
 
 async function run(options: CliOptions): Promise<number> {
-  const { rsh, words } = remoteShell(options);
+  const { rsh, words, byDefault } = remoteShell(options);
   const self = wordNamingSelf(words, ownFiles());
   if (self !== undefined) {
     lastLine(
@@ -189,8 +198,14 @@ async function run(options: CliOptions): Promise<number> {
     return 0;
   } catch (err) {
     if (!(err instanceof RemoteShellError)) throw err;
-    if (options.quietStderr) writeQuietTail(shell, options.sanitize);
-    if (!stoppedByCaller) lastLine(err.shortMessage);
+    const written = options.quietStderr ? terminalSafe(writeQuietTail(shell, options.sanitize)) : undefined;
+    const line = lastLineText({
+      error: err,
+      // Forwarded live, every line reached the user.
+      seen: (telling) => written === undefined || written.includes(telling),
+      defaultRshNote: byDefault && (err.neverConnected || err.reason === 'unknown') ? DEFAULT_RSH_NOTE : undefined,
+    });
+    if (!stoppedByCaller && line !== null) lastLine(line);
     return exitStatus(err);
   }
 }

@@ -177,6 +177,22 @@ function withLine(what: string, lines: readonly Line[]): string {
   return lines.length > 0 ? `${what}: ${showLine(lines[0].text)}` : what;
 }
 
+const REMOTE_255_HINT =
+  "ssh exits with 255 for its own failures and when the remote command dies of a signal, and passes on a remote 255: run ssh -v to tell which (debug1: Exit status 255 is the remote command's, rtype exit-signal a signal).";
+
+/** A program's own lines begin with its name ("ssh: connect to host ..."). */
+function isProgramsOwn(line: Line, program: string): boolean {
+  return line.plain.startsWith(`${program}:`) || /^ssh[\w-]*:/.test(line.plain);
+}
+
+/** Evidence that a session was up, even where no byte came back (or stdout went elsewhere and its
+ * bytes could not be counted): the remote program's own error lines (git's `fatal:`, Mercurial's
+ * `abort:`), which only a session carries, and no line of ssh's own besides its chatter. */
+function remoteSpoke(lines: readonly Line[], program: string): boolean {
+  const said = lines.filter((line) => !isChatter(line) && !line.overwritten);
+  return said.some((line) => remoteRank(line.plain) > 0) && !said.some((line) => isProgramsOwn(line, program));
+}
+
 /** Classifies a remote shell that ended other than with status 0 (or is still running). */
 export function diagnose(input: DiagnosisInput): Diagnosis {
   const lines = toLines(input);
@@ -223,21 +239,21 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     );
   }
   const remote = remoteLines(lines);
-  if (established && remote.errors) {
-    return result('remote-command-failed', withLine(`the remote command failed with exit code ${code}`, remote.lines), remote.lines);
-  }
-  if (established && code === SSH_FAILURE_STATUS) {
+  // With no message of ssh's own, the remote program's own lines are evidence too.
+  const sessionUp = established || remoteSpoke(lines, program);
+  if (sessionUp && code === SSH_FAILURE_STATUS) {
     // ssh says why when it fails on its own; silent with a session up, the 255 is the remote
-    // command's: its own status, or its death by a signal (which ssh reports as 255).
+    // command's own status, or its death by a signal (which ssh reports as 255), or a failure of
+    // ssh's that it did not name.
     return result(
       'remote-command-failed',
-      withLine(
-        `the remote command failed with exit code 255, or was killed by a signal (${program} does not say which without -v)`,
-        remote.lines,
-      ),
+      withLine(`the remote command or ${program} ended the session with status 255 after it was established`, remote.lines),
       remote.lines,
-      'Run ssh with -v to see whether the remote command exited with 255 or was killed by a signal.',
+      REMOTE_255_HINT,
     );
+  }
+  if (sessionUp && remote.errors) {
+    return result('remote-command-failed', withLine(`the remote command failed with exit code ${code}`, remote.lines), remote.lines);
   }
   const how = code === null ? `${program} ended` : `${program} exited with code ${code}`;
   return result(

@@ -46,9 +46,10 @@ describe('the rsh-transport command', function () {
   it("exits with the remote shell's status after one clear last line on failure", async () => {
     const { status, stderr } = await cli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255']);
     assert.equal(status, 255);
-    assert.equal(
+    // ssh's own failure: the reason and what to do, in one line.
+    assert.match(
       stderr,
-      'Permission denied (publickey).\nrsh-transport: stand-in-ssh.mjs could not authenticate: Permission denied (publickey)\n',
+      /^Permission denied \(publickey\)\.\nrsh-transport: stand-in-ssh\.mjs could not authenticate: Permission denied \(publickey\)\. Check the user name and the key [^\n]+\n$/,
     );
     assert.equal((await cli([standIn, 'host', 'exit 3'])).status, 3);
   });
@@ -56,15 +57,42 @@ describe('the rsh-transport command', function () {
   it('exits with 128+N when the remote shell dies of signal N', async () => {
     const { status, stderr } = await cli(['--rsh=sh -c "kill -TERM $$" sh', 'host']);
     assert.equal(status, 128 + 15);
-    assert.equal(stderr, 'rsh-transport: sh was killed by SIGTERM\n');
+    assert.equal(
+      stderr,
+      'rsh-transport: sh was killed by SIGTERM. A signal ended it: a timeout, the out-of-memory killer, an administrator, or kill().\n',
+    );
   });
 
-  it('with --quiet-stderr shows stderr only on failure, then the last line', async () => {
+  it('with --quiet-stderr shows stderr only on failure, then a last line only where it adds something', async () => {
     const ok = await cli(['--quiet-stderr', standIn, 'host', 'echo chatter >&2']);
     assert.deepEqual([ok.status, ok.stderr], [0, '']);
     const failed = await cli(['--quiet-stderr', standIn, 'host', 'echo one >&2; echo two >&2; exit 1']);
     assert.equal(failed.status, 1);
-    assert.equal(failed.stderr, 'one\ntwo\nrsh-transport: the remote command failed with exit code 1: two\n');
+    assert.equal(failed.stderr, 'one\ntwo\n', 'the remote command said why');
+    const silent = await cli(['--quiet-stderr', standIn, 'host', 'exit 1']);
+    assert.equal(silent.stderr, 'rsh-transport: the remote command failed with exit code 1\n', 'nothing said why');
+  });
+
+  it('says nothing twice: a remote failure whose line was forwarded gets no line, or the hint alone; a remote 255 gets whose it may be', async () => {
+    const git = await cli([standIn, 'host', `echo "fatal: '/srv/x.git' does not appear to be a git repository" >&2; exit 128`]);
+    assert.deepEqual([git.status, git.stderr], [128, "fatal: '/srv/x.git' does not appear to be a git repository\n"]);
+    const rsync = await cli([standIn, 'host', 'echo "rsync error: some files/attrs were not transferred (code 23)" >&2; exit 23']);
+    assert.equal(rsync.status, 23);
+    assert.equal(
+      rsync.stderr,
+      "rsync error: some files/attrs were not transferred (code 23)\nrsh-transport: rsync's exit code 23 means partial transfer due to error (rsync(1), EXIT VALUES); its own lines above say which files.\n",
+    );
+    const missing = await cli([standIn, 'host', 'echo "bash: line 1: rsyncx: command not found" >&2; exit 127']);
+    assert.match(
+      missing.stderr,
+      /^bash: line 1: rsyncx: command not found\nrsh-transport: Install the program on the remote host [^\n]+\n$/,
+    );
+    const hg = await cli([standIn, 'host', 'echo "abort: repository /srv/hg/x not found" >&2; exit 255']);
+    assert.equal(hg.status, 255);
+    assert.match(
+      hg.stderr,
+      /^abort: repository \/srv\/hg\/x not found\nrsh-transport: the remote command or stand-in-ssh\.mjs ended the session with status 255 after it was established\. ssh exits with 255 [^\n]*ssh -v[^\n]*\n$/,
+    );
   });
 
   it('forwards stderr to a pipe byte for byte; --sanitize=always shows control characters, colours kept; the last line is always safe', async () => {
@@ -73,14 +101,19 @@ describe('the rsh-transport command', function () {
 ' >&2; exit 3`;
     const raw = await cli([standIn, 'host', hostile]);
     assert.equal(raw.status, 3);
-    assert.equal(
-      raw.stderr,
-      'a\x1b]0;t\x07b \x1b[31mred\x1b[0m\nx: error: \x1b[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n',
-    );
+    assert.equal(raw.stderr, 'a\x1b]0;t\x07b \x1b[31mred\x1b[0m\nx: error: \x1b[2J\n');
     const safe = await cli(['--sanitize=always', standIn, 'host', hostile]);
-    assert.equal(
-      safe.stderr,
-      'a^[]0;t^Gb \x1b[31mred\x1b[0m\x1b[m\nx: error: ^[[2J\nrsh-transport: the remote command failed with exit code 3: x: error: ^[[2J\n',
+    assert.equal(safe.stderr, 'a^[]0;t^Gb \x1b[31mred\x1b[0m\x1b[m\nx: error: ^[[2J\n');
+    // A last line that quotes what the remote side wrote: the escape sequence is not in it.
+    const unresolved = await cli([
+      standIn,
+      'host',
+      String.raw`printf 'ssh: Could not resolve hostname h[2J: Name or service not known\n' >&2; exit 255`,
+    ]);
+    assert.equal(unresolved.status, 255);
+    assert.match(
+      unresolved.stderr,
+      /\nrsh-transport: stand-in-ssh\.mjs could not resolve the host name h: Name or service not known\. Check the spelling [^\n\x1b]+\n$/,
     );
     const quiet = await cli(['--quiet-stderr', standIn, 'host', hostile]);
     assert.equal(quiet.stderr, raw.stderr, '--quiet-stderr writes the held-back bytes by the same rule');
@@ -94,7 +127,10 @@ describe('the rsh-transport command', function () {
   it('names a missing remote shell and exits 127', async () => {
     const { status, stderr } = await cli(['--rsh=no-such-remote-shell', 'host']);
     assert.equal(status, 127);
-    assert.equal(stderr, 'rsh-transport: cannot start the remote shell: "no-such-remote-shell" was not found on PATH\n');
+    assert.equal(
+      stderr,
+      'rsh-transport: cannot start the remote shell: "no-such-remote-shell" was not found on PATH. Check the remote shell named in rsh, or the PATH given in env.\n',
+    );
   });
 
   it('refuses its own bad options with the usage, exit 2', async () => {

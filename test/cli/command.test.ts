@@ -224,7 +224,10 @@ describe('the command: signals', function () {
   it('keeps its last line when the remote shell fails on its own (the caller showed nothing)', async () => {
     const result = await runCli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255']);
     assert.equal(result.status, 255);
-    assert.match(result.stderr, /\nrsh-transport: stand-in-ssh\.mjs could not authenticate: Permission denied \(publickey\)\n$/);
+    assert.match(
+      result.stderr,
+      /\nrsh-transport: stand-in-ssh\.mjs could not authenticate: Permission denied \(publickey\)\. Check [^\n]+\n$/,
+    );
   });
 });
 
@@ -240,6 +243,28 @@ describe('the command: never itself', function () {
     );
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.toString(), 'reached\n');
+  });
+
+  it('says it ran plain ssh when nothing named the remote shell and ssh failed on its own (a scrubbed environment)', async () => {
+    // An ssh on PATH that is refused, as plain ssh would be when the intended one was elsewhere.
+    const bin = path.join(dir, 'plain-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, 'ssh'), '#!/bin/sh\necho "ssh: connect to host $1 port 22: Connection refused" >&2\nexit 255\n', {
+      mode: 0o755,
+    });
+    const env = cliEnv();
+    delete env.RSH_TRANSPORT_RSH;
+    env.PATH = `${bin}:${env.PATH}`;
+    const plain = await runCli(['db', 'true'], '', env);
+    assert.equal(plain.status, 255);
+    assert.match(
+      plain.stderr,
+      /\nrsh-transport: ssh could not connect to db port 22: connection refused\. .+ \(ran plain ssh: neither --rsh nor \$RSH_TRANSPORT_RSH named a remote shell\)\n$/,
+    );
+    // Named, it is what ran: nothing to add.
+    const named = await runCli(['--rsh=ssh', 'db', 'true'], '', env);
+    assert.doesNotMatch(named.stderr, /ran plain ssh/);
+    assert.doesNotMatch((await runCli(['db', 'true'], '', { ...env, RSH_TRANSPORT_RSH: 'ssh' })).stderr, /ran plain ssh/);
   });
 
   it('rsync with RSYNC_RSH=rsh-transport and no -e transfers a tree (no recursion)', () => {

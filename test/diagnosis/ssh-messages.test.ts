@@ -50,6 +50,29 @@ describe('the table of OpenSSH messages', () => {
     }
   });
 
+  it("a remote command's own 255 after the session was up is said so, even where no byte came back or stdout went elsewhere", () => {
+    for (const stdoutHandedOver of [false, true]) {
+      const found = diagnose({
+        program: 'ssh',
+        exit: { code: 255, signal: null },
+        lines: ['abort: repository /srv/hg/missing not found'],
+        bytesReceived: 0,
+        stdoutHandedOver,
+      });
+      assert.equal(found.reason, 'remote-command-failed');
+      assert.equal(
+        found.summary,
+        'the remote command or ssh ended the session with status 255 after it was established: abort: repository /srv/hg/missing not found',
+      );
+      assert.match(found.hint!, /ssh -v/);
+    }
+    // A line of ssh's own is no such evidence, nor is a line that does not read as an error.
+    for (const lines of [['ssh_askpass: exec(/usr/bin/ssh-askpass): No such file or directory'], ['all is well'], []]) {
+      const found = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: true });
+      assert.equal(found.reason, 'unknown', lines.join());
+    }
+  });
+
   it('believes no "never connected" message once the session was up: it was a warning ssh went past', () => {
     const lines = [
       'Load key "/k": bad permissions',

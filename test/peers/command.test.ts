@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkPipelined, CLI, cliEnv, startCli } from '../helpers/cli.js';
 import { freePort, useSshd } from './sshd.js';
@@ -45,6 +45,57 @@ describe('the command in place of ssh, through a real sshd', function () {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(checksums(`${peer.scratch}/rsync-rsh-dst`), checksums(src));
+  });
+
+  it("GNU parallel --ssh with the README's recipe runs the named remote shell, for its CPU probe too", function () {
+    if (spawnSync('parallel', ['--version']).error) throw new Error('this test needs GNU parallel (apt-get install -y parallel)');
+    const home = path.join(peer.scratch, 'parallel-home');
+    const log = path.join(home, 'invocations');
+    const recording = path.join(home, 'recording-ssh');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(recording, `#!/bin/sh\necho "$*" >>${log}\nexec ssh "$@"\n`, { mode: 0o755 });
+    const named = [recording, ...peer.sshd.sshOptions].join(' ');
+    const run = (ssh: string, extra: NodeJS.ProcessEnv) => {
+      rmSync(log, { force: true });
+      const r = spawnSync(
+        'parallel',
+        ['--will-cite', '--ssh', ssh, '-S', `${peer.sshd.user}@${peer.sshd.host}`, 'echo', 'job{}', ':::', '1', '2', '3'],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: cliEnv({ HOME: home, ...extra }),
+        },
+      );
+      const invocations = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+      return { ...r, invocations };
+    };
+    // The recipe: the remote shell on the command's own line.
+    const recipe = run(`${CLI} --rsh='${named}'`, {});
+    assert.equal(recipe.status, 0, recipe.stderr);
+    assert.deepEqual(recipe.stdout.split('\n').sort().slice(1), ['job1', 'job2', 'job3']);
+    assert.doesNotMatch(recipe.stderr, /Could not figure out number of cpus/);
+    assert.equal(recipe.invocations.length, 4, `the probe and three jobs: ${recipe.invocations.join(' | ')}`);
+    // Why: parallel runs its probe with only PATH and HOME, and a variable is lost there.
+    const variable = run(CLI, { RSH_TRANSPORT_RSH: named });
+    assert.match(variable.stderr, /Could not figure out number of cpus/);
+    assert.equal(variable.invocations.length, 3, 'the probe ran plain ssh');
+  });
+
+  it("pdsh -R exec with the README's recipe: the output, and a remote failure told once", () => {
+    if (spawnSync('pdsh', ['-V']).error) throw new Error('this test needs pdsh (apt-get install -y pdsh)');
+    const pdsh = (...command: string[]) =>
+      spawnSync('pdsh', ['-R', 'exec', '-w', peer.sshd.host, CLI, `--rsh=${peer.sshd.rsh}`, '-l', peer.sshd.user, '%h', ...command], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: cliEnv(),
+      });
+    const ok = pdsh('echo', 'reached');
+    assert.equal(ok.stdout, `${peer.sshd.host}: reached\n`, ok.stderr);
+    const failed = pdsh('echo "fatal: no such repository" >&2; exit 3');
+    const lines = failed.stderr.trimEnd().split('\n');
+    assert.equal(lines.filter((line) => /fatal: no such repository/.test(line)).length, 1, failed.stderr);
+    assert.ok(!lines.some((line) => /rsh-transport: /.test(line)), failed.stderr);
+    assert.match(failed.stderr, /exited with exit code 3/);
   });
 
   describe("rsync's exit status through the command is the remote shell's, as rsync means to report it", function () {

@@ -61,6 +61,10 @@ interface Case {
   variants?: ('plain' | '-v')[];
   /** The command's last line, where it knows less (stdout handed over: no byte count). */
   cliFirst?: RegExp;
+  /** The command's whole last line where the user already read the telling line (a remote
+   * failure): the hint alone, or null for none. Otherwise the last line is the first line and
+   * the hint. */
+  cliLast?: RegExp | null;
 }
 
 describe('failure reasons through a real sshd', function () {
@@ -177,6 +181,7 @@ describe('failure reasons through a real sshd', function () {
       exitCode: 127,
       first: /^the remote command was not found \(exit 127\): bash: line 1: rsyncx: command not found$/,
       telling: /^bash: line 1: rsyncx: command not found$/,
+      cliLast: /^Install the program on the remote host /,
     },
     {
       reason: 'remote-command-not-executable',
@@ -186,6 +191,7 @@ describe('failure reasons through a real sshd', function () {
       exitCode: 126,
       first: /^the remote command could not be executed \(exit 126\): bash: line 1: \/etc\/passwd: Permission denied$/,
       telling: /Permission denied$/,
+      cliLast: /^Check the remote program's path and permissions/,
     },
     {
       reason: 'remote-command-failed',
@@ -195,6 +201,19 @@ describe('failure reasons through a real sshd', function () {
       exitCode: 23,
       first: /^the remote command failed with exit code 23: rsync: change_dir "\/srv\/data" failed: Permission denied \(13\)$/,
       telling: /^rsync: change_dir/,
+      cliLast: /^rsync's exit code 23 means partial transfer due to error /,
+    },
+    {
+      reason: 'remote-command-failed',
+      name: 'a remote command that itself exits with 255 after its own error line (Mercurial)',
+      options: () => [],
+      remoteCommand: `echo 'abort: repository /srv/hg/missing not found' >&2; exit 255`,
+      exitCode: 255,
+      variants: ['plain'],
+      first:
+        /^the remote command or ssh ended the session with status 255 after it was established: abort: repository \/srv\/hg\/missing not found$/,
+      telling: /^abort: repository/,
+      cliLast: /^the remote command or ssh ended the session with status 255 after it was established\. ssh exits with 255 .*ssh -v/,
     },
     {
       reason: 'killed',
@@ -213,7 +232,7 @@ describe('failure reasons through a real sshd', function () {
       remoteCommand: 'echo started; kill -9 $$',
       exitCode: 255,
       variants: ['plain'],
-      first: /^the remote command failed with exit code 255, or was killed by a signal \(ssh does not say which without -v\)$/,
+      first: /^the remote command or ssh ended the session with status 255 after it was established$/,
       telling: /^$/,
       // The command hands stdout over and cannot see that output came back.
       cliFirst: /^connection unexpectedly closed: ssh exited with code 255$/,
@@ -293,7 +312,7 @@ describe('failure reasons through a real sshd', function () {
       });
     }
     if ((c.variants ?? ['plain']).includes('plain')) {
-      it(`${c.reason}: ${c.name}: the command's last line says the same, with ssh's status`, async () => {
+      it(`${c.reason}: ${c.name}: the command's last line adds only what the forwarded lines did not say, with ssh's status`, async () => {
         const { status, stderr } = await runCli([
           `--rsh=${rshFor(c, false).join(' ')}`,
           '-l',
@@ -302,9 +321,23 @@ describe('failure reasons through a real sshd', function () {
           c.remoteCommand ?? 'true',
         ]);
         assert.equal(status, c.exitCode, stderr);
+        const own = stderr.split('\n').filter((line) => line.startsWith('rsh-transport: '));
+        if (c.cliLast === null) {
+          assert.deepEqual(own, [], stderr);
+          return;
+        }
+        assert.equal(own.length, 1, stderr);
         const last = stderr.trimEnd().split('\n').pop()!;
-        assert.match(last.replace(/^rsh-transport: /, ''), c.cliFirst ?? c.first, stderr);
-        assert.ok(last.startsWith('rsh-transport: '), stderr);
+        assert.equal(last, own[0], 'the last line is last');
+        const text = last.replace(/^rsh-transport: /, '');
+        if (c.cliLast !== undefined) {
+          assert.match(text, c.cliLast, stderr);
+          return;
+        }
+        // The first line, then what to do.
+        const first = c.cliFirst ?? c.first;
+        const withHint = new RegExp(`${first.source.replace(/\$$/, '')}(?:\\.? [A-Z].*)?$`);
+        assert.match(text, withHint, stderr);
       });
     }
   }
@@ -405,7 +438,10 @@ describe('failure reasons through a real sshd', function () {
     // The command finds Node through RSH_TRANSPORT_NODE; PATH holds no ssh (nor anything else).
     const cli = await runCli(['--rsh=ssh', '127.0.0.1', 'true'], '', { PATH: empty, HOME: tmpdir(), RSH_TRANSPORT_NODE: process.execPath });
     assert.equal(cli.status, 127);
-    assert.match(cli.stderr, /rsh-transport: cannot start the remote shell: "ssh" was not found on PATH\n$/);
+    assert.match(
+      cli.stderr,
+      /rsh-transport: cannot start the remote shell: "ssh" was not found on PATH\. Install OpenSSH's client [^\n]+\n$/,
+    );
   });
 
   it('aborted: an AbortSignal during a connect that hangs, with what ssh said so far', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 
 export const SSHD = '/usr/sbin/sshd';
 const INSTALL =
-  "install Debian's openssh-server, openssh-client, rsync and git (apt-get install -y openssh-server openssh-client rsync git)";
+  "install Debian's openssh-server, openssh-client, rsync, git, parallel and pdsh (apt-get install -y openssh-server openssh-client rsync git parallel pdsh)";
 
 export interface Sshd {
   host: '127.0.0.1';
