@@ -1,5 +1,6 @@
-// The command in ssh's place: its start against Node's own, and rsync to a real sshd on
-// 127.0.0.1 through it against plain ssh, alternating. CPU is the whole process tree on both
+// The command in ssh's place: its start against Node's own, one connection's CPU, memory and
+// wall, a git clone, and rsync to a real sshd on 127.0.0.1 through it against plain ssh,
+// alternating. CPU is the whole process tree on both
 // ends: the rsync client with its remote shell (a shell's `times` for its waited-for children),
 // and the server side (the sshd listener's children's times, from /proc, as it reaps them).
 
@@ -68,8 +69,62 @@ async function rsyncCost(sshd: Sshd, rsh: string, src: string, dst: string): Pro
   return { wallMs: cost.wallMs, cpuMs: cost.cpuMs + server };
 }
 
+/** A bare repository of a few hundred commits on the server's side, for git clone. */
+async function bareRepository(dir: string): Promise<string> {
+  const work = path.join(dir, 'git-work');
+  const bare = path.join(dir, 'repo.git');
+  await bash(
+    [
+      `git init -q -b main ${work}`,
+      `cd ${work}`,
+      'for i in $(seq 1 200); do head -c 4096 /dev/urandom > "f$((i % 20))"; git add -A; git -c user.name=b -c user.email=b@b commit -qm "$i"; done',
+      `git clone -q --bare ${work} ${bare}`,
+    ].join(' && '),
+  );
+  return bare;
+}
+
+async function gitClone(sshd: Sshd, repo: string, sshCommand: string, scratch: string): Promise<Footprint> {
+  const dst = path.join(scratch, 'clone');
+  rmSync(dst, { recursive: true, force: true });
+  return footprint(['git', 'clone', '-q', `ssh://${sshd.user}@${sshd.host}${repo}`, dst], cliEnv({ GIT_SSH_COMMAND: sshCommand }));
+}
+
 function cliRsh(sshd: Sshd): string {
   return `${CLI} --rsh=${JSON.stringify(sshd.rsh)}`;
+}
+
+interface Footprint {
+  wallMs: number;
+  cpuMs: number;
+  /** The peak resident memory of the largest process among those waited for (ru_maxrss). */
+  peakMiB: number;
+}
+
+// Python's getrusage(RUSAGE_CHILDREN) after the run: the CPU of the whole tree it waited for,
+// and the peak of its largest process, without Python's own start in either.
+const FOOTPRINT = `import resource, subprocess, sys, time
+t = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+wall = (time.perf_counter() - t) * 1000
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(wall, (r.ru_utime + r.ru_stime) * 1000, r.ru_maxrss / 1024)`;
+
+async function footprint(argv: string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<Footprint> {
+  const child = spawn('python3', ['-c', FOOTPRINT, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c));
+  child.stderr!.on('data', (c: Buffer) => (err += c));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (status !== 0) throw new Error(`bench run failed (${status}): ${argv.join(' ')}\n${err}`);
+  const [wallMs, cpuMs, peakMiB] = out.trim().split(' ').map(Number);
+  return { wallMs, cpuMs, peakMiB };
+}
+
+/** One connection that runs `true` on the server, through `rsh` words, and what it cost the client. */
+function connection(sshd: Sshd, rsh: string[]): Promise<Footprint> {
+  return footprint([...rsh, '-l', sshd.user, sshd.host, 'true']);
 }
 
 async function startCost(command: string): Promise<number> {
@@ -125,7 +180,68 @@ export async function run(options: Options): Promise<Row[]> {
       async () => (one.cli.push(await rsyncCost(sshd, cliRsh(sshd), small, dst)), 0),
       async () => (one.ssh.push(await rsyncCost(sshd, sshd.rsh, small, dst)), 0),
     ]);
-    const of = (costs: Cost[], key: keyof Cost): Sample => sample(costs.map((c) => c[key]));
+    const perConnection: Record<'cli' | 'ssh', Footprint[]> = { cli: [], ssh: [] };
+    const sshWords = ['ssh', ...sshd.sshOptions];
+    await interleaved(options.quick ? 2 : 21, [
+      async () => (perConnection.cli.push(await connection(sshd, [CLI, `--rsh=${sshd.rsh}`])), 0),
+      async () => (perConnection.ssh.push(await connection(sshd, sshWords)), 0),
+    ]);
+    const clone: Record<'cli' | 'ssh', Footprint[]> = { cli: [], ssh: [] };
+    const repo = await bareRepository(sshd.dir);
+    await interleaved(options.quick ? 1 : 9, [
+      async () => (clone.cli.push(await gitClone(sshd, repo, `${CLI} --rsh=${JSON.stringify(sshd.rsh)}`, scratch)), 0),
+      async () => (clone.ssh.push(await gitClone(sshd, repo, sshd.rsh, scratch)), 0),
+    ]);
+    const of = <T extends object>(costs: T[], key: keyof T): Sample => sample(costs.map((c) => c[key] as number));
+    const added = (a: Sample, b: Sample, unit: string) => `${(a.median - b.median).toFixed(1)} ${unit} added per connection (medians)`;
+    rows.push(
+      {
+        group: 'command',
+        name: 'one connection (ssh host true), CPU of the client side',
+        unit: 'ms',
+        figure: of(perConnection.cli, 'cpuMs'),
+        baselineName: 'plain ssh',
+        baseline: of(perConnection.ssh, 'cpuMs'),
+        higherIsBetter: false,
+        plainRatio: true,
+        target: '<= +5 ms',
+        note: added(of(perConnection.cli, 'cpuMs'), of(perConnection.ssh, 'cpuMs'), 'ms'),
+      },
+      {
+        group: 'command',
+        name: 'one connection (ssh host true), peak memory of its largest process',
+        unit: 'MiB',
+        figure: of(perConnection.cli, 'peakMiB'),
+        baselineName: 'plain ssh',
+        baseline: of(perConnection.ssh, 'peakMiB'),
+        higherIsBetter: false,
+        plainRatio: true,
+        target: '<= +8 MiB',
+        note: added(of(perConnection.cli, 'peakMiB'), of(perConnection.ssh, 'peakMiB'), 'MiB'),
+      },
+      {
+        group: 'command',
+        name: 'one connection (ssh host true), wall',
+        unit: 'ms',
+        figure: of(perConnection.cli, 'wallMs'),
+        baselineName: 'plain ssh',
+        baseline: of(perConnection.ssh, 'wallMs'),
+        higherIsBetter: false,
+        plainRatio: true,
+        note: added(of(perConnection.cli, 'wallMs'), of(perConnection.ssh, 'wallMs'), 'ms'),
+      },
+      {
+        group: 'command',
+        name: 'git clone over ssh (GIT_SSH_COMMAND; the -G probe and the session), wall',
+        unit: 'ms',
+        figure: of(clone.cli, 'wallMs'),
+        baselineName: 'plain ssh',
+        baseline: of(clone.ssh, 'wallMs'),
+        higherIsBetter: false,
+        plainRatio: true,
+        target: '<= 1.05x',
+      },
+    );
     const what = `rsync -a --whole-file of ${size / MiB} MiB to sshd on 127.0.0.1`;
     rows.push(
       {
