@@ -11,8 +11,10 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, type Snapshot } from './core/snapshot.js';
 import { diagnose, receivedSoFar, showLine, type Diagnosis, type Exit } from './diagnosis/diagnose.js';
+import { HINTS } from './diagnosis/reasons.js';
 import { plainText } from './terminal-safe.js';
 import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
+import { keepaliveOf } from './rsh/ssh-options.js';
 
 export { NO_BYTES, RemoteShellError } from './remote-shell-error.js';
 export type { ByteCounts, RemoteShellErrorCode, RemoteShellErrorDetails, RemoteShellFailureReason } from './remote-shell-error.js';
@@ -91,6 +93,7 @@ function diagnoseFacts(facts: ShellFacts, snapshot: Snapshot): Diagnosis {
     overwritten: facts.stderr.overwritten,
     bytesReceived: facts.counts.bytesReceived,
     stdoutHandedOver: facts.stdoutHandedOver,
+    keepalive: keepaliveOf(facts.argv),
   });
 }
 
@@ -176,6 +179,25 @@ export function abortError(facts: ShellFacts, why: unknown): RemoteShellError {
     tellingLines: found.tellingLines,
   };
   return shellError(facts, snapshot, 'ERR_ABORTED', diagnosis, undefined, why);
+}
+
+/** "30 s", or "1500 ms" where whole seconds would not say it. */
+function duration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** The stall watchdog ended the run: nothing moved for `stalledMs` while the caller waited. */
+export function stalledError(facts: ShellFacts, stalledMs: number): RemoteShellError {
+  const snapshot = facts.stderr.snapshot();
+  const { bytesSent, bytesReceived } = facts.counts;
+  const diagnosis: Diagnosis = {
+    reason: 'stalled',
+    summary: `no protocol byte moved for ${duration(stalledMs)} while the stream was waited on (${bytesSent} bytes sent and ${bytesReceived} received so far): ${programName(facts.argv)} was stopped`,
+    hint: HINTS.stalled,
+    // What stderr said still explains a stuck remote side (a prompt, a hung mount).
+    tellingLines: diagnoseFacts(facts, snapshot).tellingLines,
+  };
+  return shellError(facts, snapshot, 'ERR_STALLED', diagnosis);
 }
 
 export function spawnError(facts: ShellFacts, err: unknown, cwd: string | URL | undefined): RemoteShellError {

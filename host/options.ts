@@ -3,7 +3,6 @@
 // option and what it accepts. What comes out is complete (defaults filled in) and frozen.
 
 import { fstatSync } from 'node:fs';
-import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { CAPTURE_LIMITS, type CaptureGeometry } from './core/pool.js';
 import { DEFAULT_RETRY_DELAY_MS, MAX_RETRY_ATTEMPTS, NO_RETRY, type RetryOptions, type RetryPolicy } from './retry.js';
@@ -41,6 +40,10 @@ export interface RemoteShellOptions {
   /** An unfinished stderr line (a prompt) is forwarded after this much quiet. 0: after the very
    * batch that brought it. Default 50 ms. */
   idleFlushMs?: number;
+  /** Ends the remote shell (SIGTERM, SIGKILL after killGraceMs; reason 'stalled') when no
+   * protocol byte moved through `stream` for this long while the caller wanted to read or had
+   * bytes to write. stderr is not progress. 0: never. Default 0 ms. Needs stdin and stdout as 'pipe'. */
+  stallTimeoutMs?: number;
   /** Geometry of the stderr capture: ring capacity (64 KiB), head size (4 KiB), lineMax (4 KiB). */
   capture?: Partial<CaptureGeometry>;
   /** The remote shell's stdin: 'pipe' (writes to `stream`, the default) or an fd to hand over. */
@@ -68,6 +71,7 @@ export interface ShellSettings {
   readonly drainTimeoutMs: number;
   readonly killGraceMs: number;
   readonly idleFlushMs: number;
+  readonly stallTimeoutMs: number;
   readonly capture: Readonly<CaptureGeometry>;
   /** 'pipe', or the fd handed to the remote shell. */
   readonly stdin: 'pipe' | number;
@@ -257,6 +261,7 @@ const SHELL_OPTIONS = {
   drainTimeoutMs: timer('drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS),
   killGraceMs: timer('killGraceMs', DEFAULT_KILL_GRACE_MS),
   idleFlushMs: timer('idleFlushMs', DEFAULT_IDLE_FLUSH_MS),
+  stallTimeoutMs: timer('stallTimeoutMs', 0),
   capture: (value: unknown) => Object.freeze(checkCapture(value)),
   stdin: (value: unknown) => checkStdio('stdin', value),
   stdout: (value: unknown) => checkStdio('stdout', value),
@@ -279,17 +284,10 @@ export function checkShellOptions(options: unknown, extraKeys: ReadonlySet<strin
     Object.entries(SHELL_OPTIONS).map(([key, check]) => [key, (check as (value: unknown) => unknown)(given[key])]),
   ) as unknown as ShellSettings;
   // What depends on two options.
-  if (settings.retry.attempts > 0 && (settings.stdin !== 'pipe' || settings.stdout !== 'pipe'))
+  const handedOver = settings.stdin !== 'pipe' || settings.stdout !== 'pipe';
+  if (settings.retry.attempts > 0 && handedOver)
     throw new TypeError("retry needs stdin and stdout as 'pipe': with a handed-over fd nobody can tell whether a byte crossed it");
+  if (settings.stallTimeoutMs > 0 && handedOver)
+    throw new TypeError("stallTimeoutMs needs stdin and stdout as 'pipe': the bytes of a handed-over fd are not seen moving");
   return Object.freeze(settings);
-}
-
-const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));
-
-/** A signal for kill(): a name this system knows, 0, or a number one of its signals has. */
-export function checkKillSignal(signal: unknown): void {
-  const known =
-    typeof signal === 'number' ? signal === 0 || SIGNAL_NUMBERS.has(signal) : typeof signal === 'string' && signal in constants.signals;
-  if (!known)
-    throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number this system knows, got ${String(signal)}`);
 }

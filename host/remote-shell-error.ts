@@ -21,6 +21,7 @@ export type RemoteShellErrorCode =
   | 'ERR_INVALID_HOST'
   | 'ERR_INVALID_COMMAND'
   | 'ERR_ABORTED'
+  | 'ERR_STALLED'
   | 'ERR_STREAM_CLOSED';
 
 /** What crossed the protocol stream, in bytes; in every result and every error. */
@@ -70,6 +71,7 @@ const REASON_OF_CODE: Readonly<Record<RemoteShellErrorCode, RemoteShellFailureRe
   ERR_INVALID_HOST: 'invalid-input',
   ERR_INVALID_COMMAND: 'invalid-input',
   ERR_ABORTED: 'aborted',
+  ERR_STALLED: 'stalled',
   ERR_STREAM_CLOSED: 'unknown',
 };
 

@@ -2,18 +2,29 @@
 // anything starts, then hands the run to ShellRun (host/lifecycle/run.ts), where how a run
 // starts, is tried again and ends is decided, each decision a unit of that folder.
 
+import { constants } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Exit } from './errors.js';
 import { internal, type InternalOptions } from './internal.js';
 import type { RemoteShellResult } from './lifecycle/outcome.js';
 import { ShellRun } from './lifecycle/run.js';
-import { checkKillSignal, checkShellOptions, type RemoteShellOptions } from './options.js';
+import { checkShellOptions, type RemoteShellOptions } from './options.js';
 import { checkRshWords } from './rsh/argv.js';
 import type { RemoteShellStderr } from './stderr/shell-stderr.js';
 
 export type { RemoteShellResult } from './lifecycle/outcome.js';
 export type { RemoteShellOptions } from './options.js';
 export type { RemoteShellStderr, RemoteShellStderrStats } from './stderr/shell-stderr.js';
+
+const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));
+
+/** A signal for kill(): a name this system knows, 0, or a number one of its signals has. */
+function checkKillSignal(signal: unknown): void {
+  const known =
+    typeof signal === 'number' ? signal === 0 || SIGNAL_NUMBERS.has(signal) : typeof signal === 'string' && signal in constants.signals;
+  if (!known)
+    throw new TypeError(`kill() needs a signal name such as 'SIGTERM' or a signal number this system knows, got ${String(signal)}`);
+}
 
 export class RemoteShell implements AsyncDisposable {
   /** The protocol stream: writes go to the remote shell's stdin, reads come from its stdout. */

@@ -9,6 +9,7 @@ import { CAPTURE_LIMITS } from '../host/core/pool.js';
 import { DEFAULT_PERSIST_MS } from '../host/multiplex/options.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_IDLE_FLUSH_MS, DEFAULT_KILL_GRACE_MS, SHELL_OPTION_KEYS } from '../host/options.js';
 import { DEFAULT_RETRY_DELAY_MS } from '../host/retry.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KEEPALIVE } from '../host/rsh/ssh-options.js';
 import { TARGET_KEYS } from '../host/rsh/argv.js';
 import { scaled, timeScale } from './helpers/promises.js';
 import { ROOT } from './helpers/root.js';
@@ -93,6 +94,8 @@ describe('documented examples', function () {
     assert.equal(defaults.get('`drainTimeoutMs`'), String(DEFAULT_DRAIN_TIMEOUT_MS));
     assert.equal(defaults.get('`killGraceMs`'), String(DEFAULT_KILL_GRACE_MS));
     assert.equal(defaults.get('`idleFlushMs`'), String(DEFAULT_IDLE_FLUSH_MS));
+    assert.equal(defaults.get('`connectTimeoutMs`'), String(DEFAULT_CONNECT_TIMEOUT_MS));
+    assert.equal(defaults.get('`keepalive`'), `\`{ intervalMs: ${DEFAULT_KEEPALIVE.intervalMs}, count: ${DEFAULT_KEEPALIVE.count} }\``);
     const { capacity, headSize, lineMax } = CAPTURE_LIMITS.defaults;
     assert.equal(defaults.get('`capture`'), `\`{ capacity: ${capacity}, headSize: ${headSize}, lineMax: ${lineMax} }\``);
     assert.match(table, new RegExp(`\\{ persistMs = ${DEFAULT_PERSIST_MS}, dir \\}`));
@@ -110,6 +113,7 @@ describe('documented examples', function () {
     assert.equal(documented('host/options.ts', 'idleFlushMs'), DEFAULT_IDLE_FLUSH_MS);
     assert.equal(documented('host/retry.ts', 'delayMs'), DEFAULT_RETRY_DELAY_MS);
     assert.equal(documented('host/multiplex/options.ts', 'persistMs'), DEFAULT_PERSIST_MS);
+    assert.equal(documented('host/rsh/ssh-options.ts', 'intervalMs'), DEFAULT_KEEPALIVE.intervalMs);
   });
 
   it('README.md: the ssh options example gives the argv its comment shows', () => {

@@ -12,6 +12,7 @@ import { HINTS, NEVER_CONNECTED, type RemoteShellFailureReason } from './reasons
 import { remoteRank, rsyncHint } from './remote-messages.js';
 import { SSH_AUTHENTICATED, SSH_CHATTER, SSH_DEBUG_EVIDENCE, SSH_MESSAGES, type SshMessage } from './ssh-messages.js';
 import { plainText, terminalSafe } from '../terminal-safe.js';
+import type { Keepalive } from '../rsh/ssh-options.js';
 
 /** How a process ended: one of the two is null. */
 export interface Exit {
@@ -31,6 +32,8 @@ export interface DiagnosisInput {
   bytesReceived: number;
   /** stdout went to a handed-over fd: bytesReceived says nothing. */
   stdoutHandedOver: boolean;
+  /** The keepalive ssh ran with, when its argv says. */
+  keepalive?: Keepalive;
 }
 
 export interface Diagnosis {
@@ -145,7 +148,7 @@ function findSshMessage(lines: readonly Line[], input: DiagnosisInput, establish
   const best = counted.reduce((a, b) => (b.index < a.index ? b : a));
   const message = SSH_MESSAGES[best.index];
   let reason = best.reason;
-  let summary = message.summary(best.match, input.program, received(input));
+  let summary = message.summary(best.match, input.program, received(input), { keepalive: input.keepalive });
   // Bytes came back: the session was up, so a server closing it broke an established connection.
   if (reason === 'closed-by-remote' && established) {
     reason = 'connection-lost';

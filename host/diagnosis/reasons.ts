@@ -15,6 +15,7 @@ export const REASONS = [
   'remote-command-not-executable',
   'remote-command-failed',
   'killed',
+  'stalled',
   'spawn-failed',
   'aborted',
   'invalid-input',
@@ -57,6 +58,8 @@ export const HINTS: Readonly<Record<RemoteShellFailureReason, string | null>> = 
   'remote-command-not-executable': "Check the remote program's path and permissions (chmod +x), and that it is not a directory.",
   'remote-command-failed': null,
   killed: 'A signal ended it: a timeout, the out-of-memory killer, an administrator, or kill().',
+  stalled:
+    'Nothing moved through the stream for stallTimeoutMs while it was waited on: a remote command that hung or waits on something else, or a peer gone without keepalives; raise stallTimeoutMs for a command that thinks long before it answers.',
   'spawn-failed': null,
   aborted: null,
   'invalid-input': null,

@@ -9,6 +9,20 @@
 // test/diagnosis/ssh-messages.test.ts will hold it to its example.
 
 import type { RemoteShellFailureReason } from './reasons.js';
+import type { Keepalive } from '../rsh/ssh-options.js';
+
+/** What the argv says that a message does not. */
+export interface MessageContext {
+  /** ServerAliveInterval and ServerAliveCountMax as ssh ran with them, when the argv shows them. */
+  keepalive?: Keepalive;
+}
+
+/** " for at least 45 s (3 unanswered, 15 s apart)", or '' when the settings are not known. */
+function unanswered(keepalive: Keepalive | undefined): string {
+  if (keepalive === undefined) return '';
+  const { intervalSeconds: s, count } = keepalive;
+  return ` for at least ${s * count} s (${count} unanswered, ${s} s apart)`;
+}
 
 export interface SshMessage {
   /** The message as OpenSSH prints it (addresses and ports as on a loopback test). */
@@ -18,7 +32,7 @@ export interface SshMessage {
   readonly reason: RemoteShellFailureReason | ((match: RegExpExecArray) => RemoteShellFailureReason);
   /** The error's first line; `program` is the remote shell's name, `received` is
    * " (N bytes received so far)" or ''. */
-  readonly summary: (match: RegExpExecArray, program: string, received: string) => string;
+  readonly summary: (match: RegExpExecArray, program: string, received: string, context: MessageContext) => string;
   /** A hint for this message rather than its reason's. */
   readonly hint?: string;
   /** A warning that ssh goes on after: it counts only beside another line of the same reason. */
@@ -131,7 +145,8 @@ export const SSH_MESSAGES: readonly SshMessage[] = [
     example: 'Timeout, server 127.0.0.1 not responding.',
     pattern: /^Timeout, server (\S+) not responding\.?$/,
     reason: 'connection-lost',
-    summary: (m, _p, r) => `connection unexpectedly closed${r}: the server ${m[1]} stopped responding`,
+    summary: (m, _p, r, c) =>
+      `connection unexpectedly closed${r}: the server ${m[1]} stopped answering keepalives${unanswered(c.keepalive)}`,
   },
   {
     example: 'Connection to 127.0.0.1 closed by remote host.',

@@ -1,8 +1,16 @@
 // What a run settles with once it is over: its byte counts, or the one error that says why it
-// failed. A failure known before the end (no child could start) wins; then an abort; then the
-// child's exit, diagnosed from its stderr.
+// failed. A failure known before the end (no child could start) wins; then an abort; then a
+// stall; then the child's exit, diagnosed from its stderr.
 
-import { abortError, exitError, sharedConnectionLostError, type ByteCounts, type RemoteShellError, type ShellFacts } from '../errors.js';
+import {
+  abortError,
+  exitError,
+  sharedConnectionLostError,
+  stalledError,
+  type ByteCounts,
+  type RemoteShellError,
+  type ShellFacts,
+} from '../errors.js';
 import type { InternalOptions } from '../internal.js';
 
 export interface RemoteShellResult extends ByteCounts {
@@ -16,6 +24,8 @@ export interface RunEnd {
   /** An abort ended the run, for `abortReason`. */
   readonly aborted: boolean;
   readonly abortReason: unknown;
+  /** The stall watchdog ended the run after this many ms without progress. */
+  readonly stalledMs: number | undefined;
   /** The askpass callback's first failure: why its prompt was cancelled. */
   readonly askpassFailure: unknown;
   readonly sharedConnectionLost: InternalOptions['sharedConnectionLost'];
@@ -23,14 +33,15 @@ export interface RunEnd {
 
 export function settleRun(end: RunEnd, resolve: (result: RemoteShellResult) => void, reject: (error: RemoteShellError) => void): void {
   const { facts, failure, aborted } = end;
-  const error = failure ?? (aborted ? abortError(facts, end.abortReason) : exitError(facts));
+  const stalled = end.stalledMs === undefined ? undefined : stalledError(facts, end.stalledMs);
+  const error = failure ?? (aborted ? abortError(facts, end.abortReason) : (stalled ?? exitError(facts)));
   if (!error) {
     resolve({ code: 0, signal: null, ...facts.counts });
     return;
   }
   if (error.cause === undefined && end.askpassFailure !== undefined) error.cause = end.askpassFailure;
   const lost = end.sharedConnectionLost;
-  if (lost && !failure && !aborted && mayBeSharedConnectionEnd(error)) {
+  if (lost && !failure && !aborted && !stalled && mayBeSharedConnectionEnd(error)) {
     // ssh's 255 through a shared connection: the master may have ended under the session,
     // which the session's own stderr does not say (the master's goes to /dev/null).
     lost(error)

@@ -25,11 +25,13 @@ import { Completion } from './completion.js';
 import { DeferredStart, DESTROYED_BEFORE_START, type WaitingRun } from './deferred-start.js';
 import { settleRun, type RemoteShellResult } from './outcome.js';
 import { RetryDecision, type RetryRun } from './retry-decision.js';
+import { watchStalls, type StallWatchdog } from './stall-watchdog.js';
 import { StdoutAfterExit } from './stdout-after-exit.js';
 import { WriteErrors } from './write-errors.js';
 
-/** How the caller ended the run. Each abandons what stdout still holds once the child is gone. */
-type Ending = 'close' | 'abort' | 'kill';
+/** How the run was ended before its child ended it: by the caller, or by the stall watchdog. Each
+ * abandons what stdout still holds once the child is gone. */
+type Ending = 'close' | 'abort' | 'kill' | 'stall';
 
 export class ShellRun {
   /** A Tunnel over the children's stdio, or a FailedStream when no child could start at all. */
@@ -50,6 +52,8 @@ export class ShellRun {
   #afterExit: StdoutAfterExit | undefined;
   // Set while the child waits for a shared connection (see DeferredStart).
   #deferred: DeferredStart | undefined;
+  // Ends a child through which nothing moves while the caller waits (stallTimeoutMs).
+  #watchdog: StallWatchdog | undefined;
   // How the caller ended it; the errors failed writes get; the abort signal's listener.
   readonly #endedBy = new Set<Ending>();
   readonly #writeErrors: WriteErrors;
@@ -160,6 +164,7 @@ export class ShellRun {
       completion.meet('stdout done');
     });
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#watchdog = watchStalls(settings.stallTimeoutMs, this.#timers, tunnel, () => this.#stall());
     return tunnel;
   }
 
@@ -203,6 +208,7 @@ export class ShellRun {
 
   // The child is gone for good: what follows its exit.
   #exited(exit: Exit): void {
+    this.#watchdog?.stop();
     this.#completion.recordExit(exit);
     const tunnel = this.#tunnel!;
     tunnel.holdEnd(false);
@@ -247,6 +253,7 @@ export class ShellRun {
   #abandon(how: Ending): void {
     if (this.#completion.settled) return;
     this.#endedBy.add(how);
+    this.#watchdog?.stop();
     // A retry being decided on or waited for is off: the last exit is the end.
     this.#retry?.endWaiting();
     if (this.#completion.exit) this.#afterExit?.abandoned();
@@ -257,6 +264,12 @@ export class ShellRun {
     this.#endedBy.add('abort');
     this.#deferred?.giveUp(this.#settings.signal?.reason);
     this.#abandon('abort');
+    this.#attempts.terminate(0);
+  }
+
+  // Nothing moved while the caller waited (stallTimeoutMs): ended as an abort is, and said so.
+  #stall(): void {
+    this.#abandon('stall');
     this.#attempts.terminate(0);
   }
 
@@ -277,6 +290,7 @@ export class ShellRun {
       failure: this.#completion.failure,
       aborted: this.#endedBy.has('abort'),
       abortReason: this.#settings.signal?.reason,
+      stalledMs: this.#endedBy.has('stall') ? this.#settings.stallTimeoutMs : undefined,
       askpassFailure: this.#attempts.askpassFailure,
       sharedConnectionLost: this.#internal.sharedConnectionLost,
     };

@@ -1,14 +1,17 @@
 // OpenSSH's settings as options of their own, turned into ssh's arguments before the host:
-// `-p PORT`, `-i FILE`, `-o ConnectTimeout=S`, `-o BatchMode=yes|no`, then `-o Key=value` for
-// each of sshOptions. BatchMode is on unless told otherwise, so that no password or passphrase
-// prompt can ever wait on the user's terminal for a library's caller.
+// `-p PORT`, `-i FILE`, `-o ConnectTimeout=S`, `-o ServerAliveInterval=S -o
+// ServerAliveCountMax=N`, `-o BatchMode=yes|no`, then `-o Key=value` for each of sshOptions.
+// BatchMode is on unless told otherwise, so that no password or passphrase prompt can ever wait
+// on the user's terminal for a library's caller; a connect timeout and keepalives are on unless
+// told otherwise, so that neither a host that never answers nor a peer that vanished without a
+// reset (a NAT that forgot the flow, a host that crashed) leaves a transfer waiting for hours.
 //
 // ssh takes the first value it is given for an option, and the rsh words come first: an option
 // spelled in rsh wins over these. Any other remote shell than OpenSSH's refuses them.
 
 import { basename } from 'node:path';
 import type { MultiplexOptions } from '../multiplex/options.js';
-import { checkInteger, show } from '../options.js';
+import { checkInteger, refuseUnknownKeys, show } from '../options.js';
 
 export interface SshOptions {
   /** `-p PORT`. */
@@ -17,13 +20,50 @@ export interface SshOptions {
   identityFile?: string;
   /** `-o Key=value` each, in order; `true`/`false` become `yes`/`no`. */
   sshOptions?: Readonly<Record<string, string | number | boolean>>;
-  /** `-o ConnectTimeout=S`, rounded up to whole seconds. */
+  /** `-o ConnectTimeout=S`, rounded up to whole seconds: 30000 unless given, `0` for ssh's own
+   * (none). Not added when rsh or sshOptions sets ConnectTimeout. */
   connectTimeoutMs?: number;
+  /** `-o ServerAliveInterval=S -o ServerAliveCountMax=N`: ssh asks the server every interval
+   * over the encrypted channel, and ends the session after `count` questions without an answer.
+   * `{ intervalMs: 15000, count: 3 }` unless given (each keyword not added when rsh or
+   * sshOptions sets it), `false` for none. */
+  keepalive?: false | KeepaliveOptions;
   /** `-o BatchMode=yes` (the default, unless askpass is given) or `no`: with it, ssh never
    * asks for a password. */
   batchMode?: boolean;
   /** One ssh ControlMaster per target, shared by its sessions (see multiplex/). */
   multiplex?: boolean | MultiplexOptions;
+}
+
+export interface KeepaliveOptions {
+  /** How often ssh asks whether the server is there, rounded up to whole seconds. Default 15000 ms. */
+  intervalMs?: number;
+  /** How many questions may go unanswered before ssh ends the session. Default 3. */
+  count?: number;
+}
+
+/** What ssh gets unless told otherwise: a dead peer ends a session within 45 to 60 s, a
+ * connection that is never made within 30 s. */
+export const DEFAULT_KEEPALIVE = { intervalMs: 15_000, count: 3 } as const;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+// ssh's own default of ServerAliveCountMax.
+const SSH_DEFAULT_ALIVE_COUNT = 3;
+const MAX_ALIVE_COUNT = 1000;
+
+const seconds = (ms: number): number => Math.ceil(ms / 1000);
+
+function keepaliveArgs(value: unknown): string[] {
+  if (value === false) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`keepalive must be false or { intervalMs, count }, got ${show(value)}`);
+  refuseUnknownKeys(value, ['intervalMs', 'count'], 'keepalive');
+  const given = value as Partial<Record<keyof KeepaliveOptions, unknown>>;
+  const intervalMs =
+    given.intervalMs === undefined
+      ? DEFAULT_KEEPALIVE.intervalMs
+      : checkInteger('keepalive.intervalMs', given.intervalMs, 1, MAX_CONNECT_TIMEOUT_MS, ' of milliseconds');
+  const count = given.count === undefined ? DEFAULT_KEEPALIVE.count : checkInteger('keepalive.count', given.count, 1, MAX_ALIVE_COUNT);
+  return ['-o', `ServerAliveInterval=${seconds(intervalMs)}`, '-o', `ServerAliveCountMax=${count}`];
 }
 
 // The first-class ssh options: each with the ssh_config keyword it sets (which sshOptions may
@@ -33,30 +73,37 @@ export interface SshOptions {
 // entry here, or the other way round, does not compile. Adding an option is its field, its entry
 // (arguments in the order of this table) and its test.
 const SSH_OPTIONS = {
-  port: { keyword: 'port', args: (value) => ['-p', String(checkInteger('port', value, 1, 65535))] },
-  identityFile: { keyword: 'identityfile', args: (value) => ['-i', checkText('identityFile', value)] },
-  sshOptions: { keyword: null, args: null },
+  port: { keywords: ['port'], args: (value) => ['-p', String(checkInteger('port', value, 1, 65535))] },
+  identityFile: { keywords: ['identityfile'], args: (value) => ['-i', checkText('identityFile', value)] },
+  sshOptions: { keywords: [], args: null },
   connectTimeoutMs: {
-    keyword: 'connecttimeout',
+    keywords: ['connecttimeout'],
     args: (value) => {
-      const ms = checkInteger('connectTimeoutMs', value, 1, MAX_CONNECT_TIMEOUT_MS, ' of milliseconds');
-      return ['-o', `ConnectTimeout=${Math.ceil(ms / 1000)}`];
+      const ms = checkInteger('connectTimeoutMs', value, 0, MAX_CONNECT_TIMEOUT_MS, ' of milliseconds');
+      return ms === 0 ? [] : ['-o', `ConnectTimeout=${seconds(ms)}`];
     },
   },
-  batchMode: { keyword: 'batchmode', args: null },
-  multiplex: { keyword: null, args: null },
-} as const satisfies Record<keyof SshOptions, { keyword: string | null; args: ((value: unknown) => string[]) | null }>;
+  keepalive: { keywords: ['serveraliveinterval', 'serveralivecountmax'], args: keepaliveArgs },
+  batchMode: { keywords: ['batchmode'], args: null },
+  multiplex: { keywords: [], args: null },
+} as const satisfies Record<keyof SshOptions, { keywords: readonly string[]; args: ((value: unknown) => string[]) | null }>;
 
 export const SSH_OPTION_KEYS: ReadonlySet<string> = new Set(Object.keys(SSH_OPTIONS));
+
+// The options that stand for a default when they are not given, with the arguments of that
+// default keyword by keyword: a keyword set in the rsh words or in sshOptions is left to them.
+const DEFAULTS: ReadonlyArray<{ key: keyof SshOptions; keyword: string; args: string[] }> = [
+  { key: 'connectTimeoutMs', keyword: 'connecttimeout', args: ['-o', `ConnectTimeout=${seconds(DEFAULT_CONNECT_TIMEOUT_MS)}`] },
+  { key: 'keepalive', keyword: 'serveraliveinterval', args: ['-o', `ServerAliveInterval=${seconds(DEFAULT_KEEPALIVE.intervalMs)}`] },
+  { key: 'keepalive', keyword: 'serveralivecountmax', args: ['-o', `ServerAliveCountMax=${DEFAULT_KEEPALIVE.count}`] },
+];
 
 // Keywords that multiplex sets itself.
 const MULTIPLEX_KEYWORDS = new Set(['controlmaster', 'controlpath', 'controlpersist']);
 
 // The keywords the first-class options (and `user`, given as `-l`) set: sshOptions may not repeat them.
 const KEYWORDS: Readonly<Record<string, keyof SshOptions | 'user'>> = {
-  ...Object.fromEntries(
-    Object.entries(SSH_OPTIONS).flatMap(([key, { keyword }]) => (keyword === null ? [] : [[keyword, key as keyof SshOptions]])),
-  ),
+  ...Object.fromEntries(Object.entries(SSH_OPTIONS).flatMap(([key, { keywords }]) => keywords.map((keyword) => [keyword, key]))),
   user: 'user',
 };
 
@@ -78,12 +125,45 @@ function isOpenSsh(words: readonly string[]): boolean {
   return program === 'ssh' || program === 'ssh.exe';
 }
 
+/** The `-o` settings among the rsh words, as written: `-o K=V`, `-oK=V`, `-o "K V"`, `-oK V`. */
+export function optionsInWords(words: readonly string[]): string[] {
+  return words.flatMap((word, i) => {
+    if (word === '-o') return i + 1 < words.length ? [words[i + 1]] : [];
+    // A word after a lone -o is its value, not an option.
+    if (i > 0 && words[i - 1] === '-o') return [];
+    return word.startsWith('-o') ? [word.slice(2)] : [];
+  });
+}
+
+/** The value of the first `-o` setting of `keyword` among the rsh words (which ssh takes), or
+ * undefined. */
+export function optionInWords(words: readonly string[], keyword: string): string | undefined {
+  for (const option of optionsInWords(words)) {
+    const match = /^\s*([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(option);
+    if (match && match[1].toLowerCase() === keyword) return match[2];
+  }
+  return undefined;
+}
+
 // `-o BatchMode=yes`, `-oBatchMode=yes`, `-o "BatchMode yes"` among the rsh words.
 function batchModeInWords(words: readonly string[]): boolean {
-  return words.some((word, i) => {
-    const option = word === '-o' ? (words[i + 1] ?? '') : word.startsWith('-o') ? word.slice(2) : '';
-    return /^\s*batchmode\s*[=\s]\s*(yes|true)\s*$/i.test(option);
-  });
+  return /^(yes|true)$/i.test(optionInWords(words, 'batchmode') ?? '');
+}
+
+export interface Keepalive {
+  intervalSeconds: number;
+  count: number;
+}
+
+/** The keepalive ssh runs with, from its argv (ssh takes the first value of each keyword);
+ * undefined when no interval is set there (none, or one from ssh_config, which the argv does not
+ * show). ssh asks every interval and gives up when the answers to `count` questions are missing
+ * at the next one: a dead peer ends the session `count` to `count + 1` intervals after it went. */
+export function keepaliveOf(argv: readonly string[]): Keepalive | undefined {
+  const intervalSeconds = Number(optionInWords(argv, 'serveraliveinterval'));
+  const count = Number(optionInWords(argv, 'serveralivecountmax') ?? SSH_DEFAULT_ALIVE_COUNT);
+  if (!(intervalSeconds > 0) || !Number.isSafeInteger(intervalSeconds) || !Number.isSafeInteger(count)) return undefined;
+  return { intervalSeconds, count };
 }
 
 function checkText(name: string, value: unknown): string {
@@ -162,7 +242,9 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
       throw new TypeError(`sshOptions gives ${seen.get(lower)} and ${key}, the same keyword: ssh would take the first alone`);
     seen.set(lower, key);
     const own = KEYWORDS[lower];
-    const given = own === 'user' ? context.user : own === undefined ? undefined : options[own];
+    // keepalive: false asks for no default; sshOptions may then set the keywords.
+    const given =
+      own === 'user' ? context.user : own === undefined || (own === 'keepalive' && options.keepalive === false) ? undefined : options[own];
     if (own !== undefined && given !== undefined) throw new TypeError(`sshOptions.${key} repeats the option ${own}: give one of them`);
     if (MULTIPLEX_KEYWORDS.has(lower) && options.multiplex !== undefined && options.multiplex !== false) {
       throw new TypeError(
@@ -172,6 +254,10 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
     if (lower === 'batchmode' && context.askpass && /^(yes|true)$/i.test(String(sshOptions![key]))) {
       throw new TypeError(`sshOptions.${key} and askpass contradict each other: in batch mode ssh asks nothing`);
     }
+  }
+  for (const fallback of DEFAULTS) {
+    if (options[fallback.key] === undefined && !seen.has(fallback.keyword) && optionInWords(rshWords, fallback.keyword) === undefined)
+      args.push(...fallback.args);
   }
   // BatchMode given in sshOptions stands for batchMode; otherwise it is on unless told.
   if (!entries.some(([key]) => key.toLowerCase() === 'batchmode'))

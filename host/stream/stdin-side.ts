@@ -49,6 +49,11 @@ export class StdinSide {
     this.#counts.notSent += size;
   }
 
+  /** Writes the kernel has not taken yet (waiting on the child). */
+  get unconfirmed(): boolean {
+    return this.#unconfirmed.size > 0;
+  }
+
   /** No child yet: writes wait for attach(). */
   get unattached(): boolean {
     return this.#parked !== undefined;

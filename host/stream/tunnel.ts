@@ -113,6 +113,15 @@ export class Tunnel extends Duplex {
     return { bytesReceived: received, bytesSent: this.#input.sent, bytesDiscarded: discarded, bytesNotSent: this.#input.notSent };
   }
 
+  /** The caller waits on the child: writes the kernel has not taken yet, or a reader that wants
+   * more (flowing, or reading with room in the buffer). Never before a child is attached. */
+  get waitingOnChild(): boolean {
+    if (this.#input.unattached) return false;
+    if (this.#input.unconfirmed || this.writableLength > 0) return true;
+    if (this.readableEnded) return false;
+    return this.readableFlowing === true || (this.listenerCount('readable') > 0 && this.readableLength < this.readableHighWaterMark);
+  }
+
   // ---- the readable side ----
 
   /** Whether a consumer ever attached: read(), 'data', 'readable', pipe(), pause() or resume(). */

@@ -73,6 +73,24 @@ describe('the table of OpenSSH messages', () => {
     }
   });
 
+  it('a server that stopped answering keepalives: how ssh asked, when its argv says', () => {
+    const base = {
+      program: 'ssh',
+      exit: { code: 255, signal: null },
+      lines: ['Timeout, server db not responding.'],
+      bytesReceived: 9,
+      stdoutHandedOver: false,
+    };
+    assert.equal(
+      diagnose(base).summary,
+      'connection unexpectedly closed (9 bytes received so far): the server db stopped answering keepalives',
+    );
+    assert.equal(
+      diagnose({ ...base, keepalive: { intervalSeconds: 15, count: 3 } }).summary,
+      'connection unexpectedly closed (9 bytes received so far): the server db stopped answering keepalives for at least 45 s (3 unanswered, 15 s apart)',
+    );
+  });
+
   it('believes no "never connected" message once the session was up: it was a warning ssh went past', () => {
     const lines = [
       'Load key "/k": bad permissions',
@@ -251,7 +269,7 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
     {
       file: 'server-not-responding',
       reason: 'connection-lost',
-      summary: /^connection unexpectedly closed \(3 bytes received so far\): the server 127\.0\.0\.1 stopped responding$/,
+      summary: /^connection unexpectedly closed \(3 bytes received so far\): the server 127\.0\.0\.1 stopped answering keepalives$/,
       telling: /^Timeout, server 127\.0\.0\.1 not responding\.$/,
       extra: { bytesReceived: 3 },
     },

@@ -5,11 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { openRemoteShell, RemoteShellError, type OpenRemoteShellOptions } from '../../host/index.js';
 import { runCli } from '../helpers/cli.js';
-import { rejection, scaled, sleep } from '../helpers/promises.js';
+import { rejection, scaled, sleep, timeScale } from '../helpers/promises.js';
 import { freePort, startSshd, useSshd, type Sshd } from './sshd.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -404,12 +406,84 @@ describe('failure reasons through a real sshd', function () {
       assert.equal(err.reason, 'connection-lost', err.message);
       assert.match(
         err.shortMessage,
-        /^connection unexpectedly closed \(\d+ bytes received so far\): the server 127\.0\.0\.1 stopped responding$/,
+        /^connection unexpectedly closed \(\d+ bytes received so far\): the server 127\.0\.0\.1 stopped answering keepalives for at least 1 s \(1 unanswered, 1 s apart\)$/,
       );
       assert.deepEqual(err.tellingLines, ['Timeout, server 127.0.0.1 not responding.']);
     } finally {
       killAll(stopped);
     }
+  });
+
+  it('connection-lost: a server stopped mid-session ends it by the keepalive option, its first line saying for how long', async () => {
+    const keepalive = { intervalMs: 1000, count: 2 };
+    const shell = openRemoteShell({
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: peer.sshd.rsh,
+      keepalive,
+      remoteCommand: 'echo $PPID $$; exec sleep 30',
+      stderr: 'capture',
+    });
+    assert.ok(shell.argv.includes('ServerAliveInterval=1') && shell.argv.includes('ServerAliveCountMax=2'), shell.argv.join(' '));
+    const { sshd, command } = await session(shell);
+    shell.stream.resume();
+    const stopped = [...sshd, command];
+    for (const pid of sshd) process.kill(pid, 'SIGSTOP');
+    const since = performance.now();
+    try {
+      const err = await rejection(shell.finished);
+      const elapsedMs = performance.now() - since;
+      assert.equal(err.reason, 'connection-lost', err.message);
+      assert.match(
+        err.shortMessage,
+        /^connection unexpectedly closed \(\d+ bytes received so far\): the server 127\.0\.0\.1 stopped answering keepalives for at least 2 s \(2 unanswered, 1 s apart\)$/,
+      );
+      // ssh asks every interval, and gives up when one more than count went unanswered: within
+      // interval x (count + 1), plus a second for the last one to be seen.
+      const bound = (keepalive.intervalMs * (keepalive.count + 1) + 1000) * timeScale();
+      assert.ok(elapsedMs < bound, `ended ${Math.round(elapsedMs)} ms after the server stopped (bound ${bound} ms)`);
+    } finally {
+      killAll(stopped);
+    }
+  });
+
+  it('stalled: a remote command that stops sending while the caller reads is ended; one that moves every 0.2 s is not', async () => {
+    // The remote command leaves its pid in a file (a stall may come before any output does).
+    const pidFile = path.join(peer.scratch, 'stalling.pid');
+    const stalling = openRemoteShell({
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: peer.sshd.rsh,
+      stallTimeoutMs: 1000,
+      remoteCommand: `echo $$ > ${pidFile}; echo hi; exec sleep 30`,
+      stderr: 'capture',
+    });
+    stalling.stream.resume();
+    try {
+      const err = await rejection(stalling.finished);
+      assert.equal(err.reason, 'stalled', err.message);
+      assert.match(
+        err.shortMessage,
+        /^no protocol byte moved for 1 s while the stream was waited on \(0 bytes sent and \d+ received so far\): ssh was stopped$/,
+      );
+      // ssh takes SIGTERM itself, and exits with 255.
+      assert.deepEqual(await stalling.exited, { code: 255, signal: null });
+    } finally {
+      if (existsSync(pidFile)) killAll([Number(readFileSync(pidFile, 'utf8'))]);
+    }
+    const moving = openRemoteShell({
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: peer.sshd.rsh,
+      // The clock runs from the start: ssh's connection counts too.
+      stallTimeoutMs: scaled(5000),
+      remoteCommand: 'for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.2; done',
+      stderr: 'capture',
+    });
+    let received = '';
+    moving.stream.on('data', (chunk: Buffer) => (received += chunk));
+    await moving.finished;
+    assert.equal(received, '1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n');
   });
 
   it('killed: the local ssh killed by a signal', async () => {
@@ -491,7 +565,15 @@ describe('failure reasons through a real sshd', function () {
 
   it('every reason is produced by a test here or in the unit tests', async () => {
     const { REASONS } = await import('../../host/index.js');
-    const here = new Set([...cases.map((c) => c.reason), 'connection-lost', 'killed', 'spawn-failed', 'aborted', 'invalid-input']);
+    const here = new Set([
+      ...cases.map((c) => c.reason),
+      'connection-lost',
+      'killed',
+      'spawn-failed',
+      'aborted',
+      'invalid-input',
+      'stalled',
+    ]);
     assert.deepEqual(
       REASONS.filter((reason) => !here.has(reason)),
       [],

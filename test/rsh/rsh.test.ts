@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildRemoteShellArgv, parseRemoteSpec, parseRsh, quoteCommand, quoteForShell, RemoteShellError } from '../../host/index.js';
+import { keepaliveOf } from '../../host/rsh/ssh-options.js';
 
 const invalid = (code: string, message: RegExp) => (err: unknown) => {
   assert.ok(err instanceof RemoteShellError, `a RemoteShellError, got ${err}`);
@@ -77,8 +78,9 @@ describe('parseRemoteSpec', () => {
 });
 
 describe('argv building', () => {
-  // What the library gives ssh unless told otherwise: no prompt can wait on a terminal.
-  const B = ['-o', 'BatchMode=yes'];
+  // What the library gives ssh unless told otherwise: a connect timeout, keepalives, and no
+  // prompt that could wait on a terminal.
+  const B = ['-o', 'ConnectTimeout=30', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3', '-o', 'BatchMode=yes'];
 
   it('puts the rsh words, -l user, the host and the quoted command in rsync order', () => {
     assert.deepEqual(
@@ -214,6 +216,8 @@ describe('ssh options', () => {
         '-o',
         'ConnectTimeout=2',
         '-o',
+        'ServerAliveCountMax=3',
+        '-o',
         'BatchMode=yes',
         '-o',
         'StrictHostKeyChecking=yes',
@@ -227,17 +231,100 @@ describe('ssh options', () => {
         'true',
       ],
     );
-    assert.deepEqual(argv({ host: 'h', batchMode: false }), ['ssh', '-o', 'BatchMode=no', 'h']);
+    const none = { connectTimeoutMs: 0, keepalive: false } as const;
+    assert.deepEqual(argv({ host: 'h', batchMode: false, ...none }), ['ssh', '-o', 'BatchMode=no', 'h']);
     assert.deepEqual(
-      argv({ host: 'h', sshOptions: { batchmode: 'no' } }),
+      argv({ host: 'h', sshOptions: { batchmode: 'no' }, ...none }),
       ['ssh', '-o', 'batchmode=no', 'h'],
       'BatchMode in sshOptions stands for batchMode',
     );
     assert.deepEqual(
-      argv({ host: 'h', rsh: '/usr/bin/ssh -v', port: 22 }),
+      argv({ host: 'h', rsh: '/usr/bin/ssh -v', port: 22, ...none }),
       ['/usr/bin/ssh', '-v', '-p', '22', '-o', 'BatchMode=yes', 'h'],
       'the rsh words come first, and win',
     );
+  });
+
+  describe('a connect timeout and keepalives unless told otherwise', () => {
+    const D = ['-o', 'ConnectTimeout=30', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3'];
+    const optionsOf = (words: string[]) => words.slice(1, -1);
+
+    it('are in the argv by default, for OpenSSH only', () => {
+      assert.deepEqual(optionsOf(argv({ host: 'h' })), [...D, '-o', 'BatchMode=yes']);
+      assert.deepEqual(argv({ host: 'h', rsh: 'rsh' }), ['rsh', 'h'], 'another remote shell gets none');
+      assert.deepEqual(argv({ host: 'h', rsh: '/usr/local/bin/ssh' }).slice(1, 7), D);
+    });
+
+    it('take the values given, in whole seconds rounded up; 0 and false for none', () => {
+      assert.deepEqual(optionsOf(argv({ host: 'h', connectTimeoutMs: 2500, keepalive: { intervalMs: 1001, count: 5 } })), [
+        '-o',
+        'ConnectTimeout=3',
+        '-o',
+        'ServerAliveInterval=2',
+        '-o',
+        'ServerAliveCountMax=5',
+        '-o',
+        'BatchMode=yes',
+      ]);
+      const counted = argv({ host: 'h', keepalive: { count: 1 } });
+      assert.ok(
+        counted.includes('ServerAliveInterval=15') && counted.includes('ServerAliveCountMax=1') && counted.includes('ConnectTimeout=30'),
+      );
+      assert.deepEqual(optionsOf(argv({ host: 'h', connectTimeoutMs: 0, keepalive: false })), ['-o', 'BatchMode=yes']);
+    });
+
+    it('are left out where the user set the keyword, in any of its forms and any case', () => {
+      const forms: Array<[string, Parameters<typeof buildRemoteShellArgv>[0]]> = [
+        ['-o K=V', { host: 'h', rsh: ['ssh', '-o', 'serveraliveinterval=5', '-o', 'CONNECTTIMEOUT=7', '-o', 'ServerAliveCountMax=9'] }],
+        ['-oK=V', { host: 'h', rsh: ['ssh', '-oServerAliveInterval=5', '-oConnectTimeout=7', '-oServerAliveCountMax=9'] }],
+        ['-o "K V"', { host: 'h', rsh: 'ssh -o "ServerAliveInterval 5" -o "ConnectTimeout 7" -o "ServerAliveCountMax 9"' }],
+        ['-o"K V"', { host: 'h', rsh: ['ssh', '-oServerAliveInterval 5', '-oConnectTimeout  7', '-oserveralivecountmax 9'] }],
+        ['sshOptions', { host: 'h', sshOptions: { serverAliveInterval: 5, ConnectTimeout: 7, ServerAliveCountMax: 9 } }],
+      ];
+      for (const [form, options] of forms) {
+        const words = argv(options);
+        assert.ok(
+          !words.includes('ConnectTimeout=30') && !words.includes('ServerAliveInterval=15') && !words.includes('ServerAliveCountMax=3'),
+          form,
+        );
+        assert.ok(words.includes('BatchMode=yes'), form);
+      }
+      // Each keyword on its own.
+      assert.deepEqual(optionsOf(argv({ host: 'h', rsh: ['ssh', '-o', 'ServerAliveInterval=5'] })).slice(2), [
+        '-o',
+        'ConnectTimeout=30',
+        '-o',
+        'ServerAliveCountMax=3',
+        '-o',
+        'BatchMode=yes',
+      ]);
+      // A word after a lone -o is that option's value, not an option of its own.
+      assert.ok(argv({ host: 'h', rsh: ['ssh', '-o', '-oConnectTimeout=1'] }).includes('ConnectTimeout=30'));
+    });
+
+    it('keepalive: false lets sshOptions set the keywords', () => {
+      assert.deepEqual(optionsOf(argv({ host: 'h', keepalive: false, sshOptions: { ServerAliveInterval: 4 } })), [
+        '-o',
+        'ConnectTimeout=30',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ServerAliveInterval=4',
+      ]);
+    });
+
+    it('tell the diagnosis how ssh asked, from the argv', () => {
+      assert.deepEqual(keepaliveOf(argv({ host: 'h' })), { intervalSeconds: 15, count: 3 });
+      assert.deepEqual(keepaliveOf(argv({ host: 'h', keepalive: { intervalMs: 1000, count: 2 } })), { intervalSeconds: 1, count: 2 });
+      assert.deepEqual(keepaliveOf(['ssh', '-o', 'ServerAliveInterval=4', 'h']), { intervalSeconds: 4, count: 3 }, "ssh's own count is 3");
+      assert.deepEqual(
+        keepaliveOf(['ssh', '-oServerAliveInterval=2', '-o', 'ServerAliveInterval=9', 'h']),
+        { intervalSeconds: 2, count: 3 },
+        'the first wins',
+      );
+      assert.equal(keepaliveOf(argv({ host: 'h', keepalive: false })), undefined);
+      assert.equal(keepaliveOf(['ssh', '-o', 'ServerAliveInterval=0', 'h']), undefined, '0: none');
+    });
   });
 
   it('refuses values ssh would misread or read as an option, naming the option', () => {
@@ -246,7 +333,20 @@ describe('ssh options', () => {
       [{ port: '22' }, TypeError, /^port must be .* got "22"$/],
       [{ identityFile: '' }, TypeError, /^identityFile must be a non-empty string/],
       [{ identityFile: 'a\nb' }, RangeError, /^identityFile holds a NUL byte or a line break/],
-      [{ connectTimeoutMs: 0 }, RangeError, /^connectTimeoutMs must be a whole number of milliseconds from 1 to 86400000, got 0$/],
+      [{ connectTimeoutMs: -1 }, RangeError, /^connectTimeoutMs must be a whole number of milliseconds from 0 to 86400000, got -1$/],
+      [{ keepalive: true }, TypeError, /^keepalive must be false or \{ intervalMs, count \}, got true$/],
+      [
+        { keepalive: { intervalMs: 0 } },
+        RangeError,
+        /^keepalive\.intervalMs must be a whole number of milliseconds from 1 to 86400000, got 0$/,
+      ],
+      [{ keepalive: { count: 0 } }, RangeError, /^keepalive\.count must be a whole number from 1 to 1000, got 0$/],
+      [{ keepalive: { interval: 5 } }, TypeError, /"interval"/],
+      [
+        { keepalive: {}, sshOptions: { ServerAliveCountMax: 2 } },
+        TypeError,
+        /^sshOptions\.ServerAliveCountMax repeats the option keepalive/,
+      ],
       [{ batchMode: 'yes' }, TypeError, /^batchMode must be true or false, got "yes"$/],
       [{ sshOptions: ['a'] }, TypeError, /^sshOptions must be a plain object/],
       [{ sshOptions: { 'Proxy Command': 'x' } }, RangeError, /no ssh_config keyword: "Proxy Command"/],

@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import { programName } from '../../host/errors.js';
 import { sshOptionArgs } from '../../host/rsh/ssh-options.js';
 
+// Without the connect timeout and keepalive defaults, which are checked elsewhere.
+const NONE = { connectTimeoutMs: 0, keepalive: false } as const;
+
 describe('ssh options on Windows', () => {
   it('ControlMaster=no and ControlPath=none, after the options given', () => {
-    assert.deepEqual(sshOptionArgs({ port: 2222 }, ['ssh'], { platform: 'win32' }), [
+    assert.deepEqual(sshOptionArgs({ port: 2222, ...NONE }, ['ssh'], { platform: 'win32' }), [
       '-p',
       '2222',
       '-o',
@@ -21,8 +24,8 @@ describe('ssh options on Windows', () => {
   });
 
   it('not elsewhere, not when sshOptions names them, not for another remote shell', () => {
-    assert.deepEqual(sshOptionArgs({}, ['ssh'], { platform: 'linux' }), ['-o', 'BatchMode=yes']);
-    assert.deepEqual(sshOptionArgs({ sshOptions: { ControlPath: 'C:/x' } }, ['ssh'], { platform: 'win32' }), [
+    assert.deepEqual(sshOptionArgs(NONE, ['ssh'], { platform: 'linux' }), ['-o', 'BatchMode=yes']);
+    assert.deepEqual(sshOptionArgs({ sshOptions: { ControlPath: 'C:/x' }, ...NONE }, ['ssh'], { platform: 'win32' }), [
       '-o',
       'BatchMode=yes',
       '-o',
