@@ -165,6 +165,27 @@ describe('documented examples', function () {
     });
   });
 
+  it('examples/otel-spans.mjs: one span per run, its attempts and connection as events, a failure as its status', () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/otel-spans.mjs')], { encoding: 'utf8' });
+    const [ok, failed] = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      ok.events.map((e: { name: string }) => e.name),
+      ['spawn', 'connected'],
+    );
+    assert.deepEqual(
+      [ok.attributes['rsh.exit_code'], ok.attributes['rsh.bytes_sent'], ok.attributes['rsh.bytes_received'], ok.status],
+      [0, 6, 6, 'unset'],
+    );
+    assert.deepEqual(
+      failed.events.map((e: { name: string }) => e.name),
+      ['spawn'],
+    );
+    assert.deepEqual([failed.attributes['rsh.exit_code'], failed.status], [3, 'remote-command-failed']);
+  });
+
   it('examples/capture-demo.mjs: the core alone overflows its small ring and says so', () => {
     const out = execFileSync(process.execPath, [path.join(ROOT, 'examples/capture-demo.mjs')], { encoding: 'utf8' });
     assert.match(out, /\[\.\.\. \d+ bytes of stderr omitted \.\.\.\]/);

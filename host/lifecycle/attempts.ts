@@ -18,6 +18,8 @@ export interface AttemptEvents {
   exited(attempt: number, exit: Exit): void;
   /** The last attempt's stderr is read to its end. */
   stderrEnded(): void;
+  /** A child was started, or could not be (no pid). */
+  spawned(attempt: number, pid: number | undefined): void;
 }
 
 export class Attempts {
@@ -81,9 +83,11 @@ export class Attempts {
       if (askpass && !this.#askpass) this.#askpass = grantAskpass(askpass);
     } catch (err) {
       // No private directory for the channel (TMPDIR gone, no space): nothing was started.
+      this.#events.spawned(attempt, undefined);
       return { failure: Promise.resolve(err) };
     }
     const started = startRemoteShell(this.#argv, this.#settings, this.#internal, this.#askpass?.env);
+    this.#events.spawned(attempt, 'cause' in started ? undefined : started.child.pid);
     if ('cause' in started) {
       // A later attempt's capture never takes over: the last attempt's stderr explains the run.
       if (attempt === 1) this.#stderr = started.stderr;

@@ -11,6 +11,7 @@ import {
   type RemoteShellError,
   type ShellFacts,
 } from '../errors.js';
+import type { RunEvents } from '../events.js';
 import type { InternalOptions } from '../internal.js';
 
 export interface RemoteShellResult extends ByteCounts {
@@ -29,10 +30,25 @@ export interface RunEnd {
   /** The askpass callback's first failure: why its prompt was cancelled. */
   readonly askpassFailure: unknown;
   readonly sharedConnectionLost: InternalOptions['sharedConnectionLost'];
+  /** Told how the run ended, before its promise settles. */
+  readonly events: RunEvents;
 }
 
-export function settleRun(end: RunEnd, resolve: (result: RemoteShellResult) => void, reject: (error: RemoteShellError) => void): void {
+export function settleRun(
+  end: RunEnd,
+  resolveRun: (result: RemoteShellResult) => void,
+  rejectRun: (error: RemoteShellError) => void,
+): void {
   const { facts, failure, aborted } = end;
+  const shared = end.sharedConnectionLost !== undefined;
+  const resolve = (result: RemoteShellResult): void => {
+    end.events.settled(undefined, facts, shared);
+    resolveRun(result);
+  };
+  const reject = (error: RemoteShellError): void => {
+    end.events.settled(error, facts, shared);
+    rejectRun(error);
+  };
   const stalled = end.stalledMs === undefined ? undefined : stalledError(facts, end.stalledMs);
   const error = failure ?? (aborted ? abortError(facts, end.abortReason) : (stalled ?? exitError(facts)));
   if (!error) {

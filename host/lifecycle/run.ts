@@ -19,6 +19,7 @@ import type { ShellSettings } from '../options.js';
 import { NO_STDERR, type RemoteShellStderr } from '../stderr/shell-stderr.js';
 import { FailedStream } from '../stream/failed-stream.js';
 import { Tunnel } from '../stream/tunnel.js';
+import { RunEvents } from '../events.js';
 import { Timers } from '../timers.js';
 import { Attempts } from './attempts.js';
 import { Completion } from './completion.js';
@@ -58,11 +59,14 @@ export class ShellRun {
   readonly #endedBy = new Set<Ending>();
   readonly #writeErrors: WriteErrors;
   readonly #onAbort = (): void => this.#abort();
+  // What observers are told (diagnostics_channel).
+  readonly #events: RunEvents;
 
   constructor(argv: readonly string[], settings: ShellSettings, internal: InternalOptions) {
     this.#argv = argv;
     this.#settings = settings;
     this.#internal = internal;
+    this.#events = new RunEvents(argv);
     this.#completion = new Completion((resolve, reject) => this.#settle(resolve, reject));
     const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
     this.#writeErrors = new WriteErrors((cause) => streamClosedError(this.#facts(), cause, handedOver));
@@ -71,6 +75,7 @@ export class ShellRun {
     this.#attempts = new Attempts(argv, settings, internal, this.#timers, {
       exited: (attempt, exit) => this.#onExit(attempt, exit),
       stderrEnded: () => this.#completion.meet('stderr drained'),
+      spawned: (attempt, pid) => this.#events.spawned(attempt, pid),
     });
     this.stream = this.#start();
   }
@@ -150,6 +155,7 @@ export class ShellRun {
         pendingBytes: (fd) => this.#attempts.binding?.pendingBytes?.(fd),
         // Using the stream ends a retry being decided on or waited for: the last exit is the end.
         touched: () => this.#retry?.endWaiting(),
+        firstByte: () => this.#events.connected(this.#attempts.count),
       },
       started === undefined,
     );
@@ -293,6 +299,7 @@ export class ShellRun {
       stalledMs: this.#endedBy.has('stall') ? this.#settings.stallTimeoutMs : undefined,
       askpassFailure: this.#attempts.askpassFailure,
       sharedConnectionLost: this.#internal.sharedConnectionLost,
+      events: this.#events,
     };
     settleRun(end, resolve, reject);
   }

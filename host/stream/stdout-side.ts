@@ -13,6 +13,8 @@ export interface OutputTarget {
   isDestroyed(): boolean;
   /** The caller has written, ended or destroyed the stream. */
   isTouched(): boolean;
+  /** The first byte came back from a child: the session is up. */
+  firstByte(): void;
 }
 
 // More than a pipe (Linux: pipe-max-size, 1 MiB) or an AF_UNIX socket (its sender's buffer, at
@@ -76,6 +78,7 @@ export class StdoutSide {
     const target = this.#target;
     stdout.on('data', (chunk: Buffer) => {
       if (stdout !== this.#stdout) return;
+      if (this.#received === 0) target.firstByte();
       this.#received += chunk.length;
       this.#afterExit.lastReceived = performance.now();
       if (this.#discarding) this.#discarded += chunk.length;

@@ -29,6 +29,8 @@ export interface TunnelHooks {
   pendingBytes?(fd: number): number | undefined;
   /** The caller used the stream for the first time (a write, end() or destroy()). */
   touched?(): void;
+  /** The first byte came back from the child. */
+  firstByte?(): void;
 }
 
 const noop = (): void => {};
@@ -64,6 +66,7 @@ export class Tunnel extends Duplex {
         resume: () => this.resume(),
         isDestroyed: () => this.destroyed,
         isTouched: () => this.#touched,
+        firstByte: () => hooks.firstByte?.(),
       },
       (fd) => hooks.pendingBytes?.(fd),
     );

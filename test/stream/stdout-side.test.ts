@@ -20,6 +20,7 @@ function target(room = Infinity) {
       resume: () => state.resumed++,
       isDestroyed: () => state.destroyed,
       isTouched: () => state.touched,
+      firstByte: () => {},
     },
   };
 }
