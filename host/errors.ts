@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, type Snapshot } from './core/snapshot.js';
 import { diagnose, receivedSoFar, showLine, type Diagnosis, type Exit } from './diagnosis/diagnose.js';
+import { hostKeyReport } from './diagnosis/host-key.js';
 import { HINTS } from './diagnosis/reasons.js';
 import { plainText } from './terminal-safe.js';
 import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
@@ -148,6 +149,8 @@ function shellError(
     stderrOmitted: snapshot.omittedBytes,
     stderrLines: body(shortMessage, diagnosis.tellingLines, snapshot, facts.live),
     attempts: facts.attempts,
+    hostKey:
+      diagnosis.reason === 'host-key-unknown' || diagnosis.reason === 'host-key-changed' ? hostKeyReport(stderrLines(snapshot)) : null,
     cause,
   });
 }

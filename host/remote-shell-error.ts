@@ -8,6 +8,7 @@
 //
 // The errors themselves are built in one place, host/errors.ts.
 
+import type { HostKeyReport } from './diagnosis/host-key.js';
 import { NEVER_CONNECTED, type RemoteShellFailureReason } from './diagnosis/reasons.js';
 import { terminalSafe } from './terminal-safe.js';
 
@@ -60,6 +61,8 @@ export interface RemoteShellErrorDetails extends Partial<ByteCounts> {
   stderrLines?: readonly string[];
   /** How many times the remote shell was started (more than 1 with `retry`). */
   attempts?: number;
+  /** The host key ssh refused, for host-key-unknown and host-key-changed. */
+  hostKey?: HostKeyReport | null;
   cause?: unknown;
 }
 
@@ -102,6 +105,10 @@ export class RemoteShellError extends Error implements ByteCounts {
   /** How many times the remote shell was started: 1, or more when `retry` tried again (the
    * error, its stderr and its counts are those of the last attempt). */
   readonly attempts: number;
+  /** For host-key-unknown and host-key-changed: the refused key as ssh reported it (type, the
+   * offered key's SHA256 fingerprint, the file and line of the conflicting entry; null where ssh
+   * did not say), terminal-safe. null for other reasons. */
+  readonly hostKey: Readonly<HostKeyReport> | null;
 
   constructor(code: RemoteShellErrorCode, shortMessage: string, details: RemoteShellErrorDetails = {}) {
     const first = safeLine(shortMessage);
@@ -123,6 +130,7 @@ export class RemoteShellError extends Error implements ByteCounts {
     this.stderrTail = terminalSafe(details.stderrTail ?? '');
     this.stderrOmitted = details.stderrOmitted ?? 0;
     this.attempts = details.attempts ?? 1;
+    this.hostKey = details.hostKey ? Object.freeze({ ...details.hostKey }) : null;
   }
 
   /** Whether the connection was never established (refused, unresolved, timed out, closed

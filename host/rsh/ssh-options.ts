@@ -28,6 +28,9 @@ export interface SshOptions {
    * `{ intervalMs: 15000, count: 3 }` unless given (each keyword not added when rsh or
    * sshOptions sets it), `false` for none. */
   keepalive?: false | KeepaliveOptions;
+  /** `-o StrictHostKeyChecking=yes|accept-new|ask` and `-o UserKnownHostsFile=FILE...`: how an
+   * unknown host key is taken, and where known keys are. 'ask' needs askpass. */
+  hostKeys?: HostKeyOptions;
   /** `-o BatchMode=yes` (the default, unless askpass is given) or `no`: with it, ssh never
    * asks for a password. */
   batchMode?: boolean;
@@ -40,6 +43,37 @@ export interface KeepaliveOptions {
   intervalMs?: number;
   /** How many questions may go unanswered before ssh ends the session. Default 3. */
   count?: number;
+}
+
+export interface HostKeyOptions {
+  /** 'strict': only keys already known; 'accept-new': a host's first key is recorded, a changed
+   * one refused; 'ask': askpass confirms an unknown key. */
+  policy: 'strict' | 'accept-new' | 'ask';
+  /** The known-hosts file or files (in place of ~/.ssh/known_hosts). */
+  knownHostsFile?: string | readonly string[];
+}
+
+const POLICIES: Readonly<Record<HostKeyOptions['policy'], string>> = { strict: 'yes', 'accept-new': 'accept-new', ask: 'ask' };
+
+function hostKeyArgs(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`hostKeys must be { policy, knownHostsFile }, got ${show(value)}`);
+  refuseUnknownKeys(value, ['policy', 'knownHostsFile'], 'hostKeys');
+  const { policy, knownHostsFile } = value as Partial<Record<keyof HostKeyOptions, unknown>>;
+  if (typeof policy !== 'string' || !Object.hasOwn(POLICIES, policy))
+    throw new TypeError(`hostKeys.policy must be 'strict', 'accept-new' or 'ask', got ${show(policy)}`);
+  const args = ['-o', `StrictHostKeyChecking=${POLICIES[policy as HostKeyOptions['policy']]}`];
+  if (knownHostsFile === undefined) return args;
+  const files = typeof knownHostsFile === 'string' ? [knownHostsFile] : knownHostsFile;
+  if (!Array.isArray(files) || files.length === 0)
+    throw new TypeError(`hostKeys.knownHostsFile must be a path or a non-empty array of paths, got ${show(knownHostsFile)}`);
+  const words = files.map((file: unknown, i) => {
+    const path = checkText(`hostKeys.knownHostsFile${typeof knownHostsFile === 'string' ? '' : `[${i}]`}`, file);
+    // ssh splits the value at blanks, and takes a double-quoted word whole.
+    if (path.includes('"')) throw new RangeError(`hostKeys.knownHostsFile may not hold a double quote, got ${show(path)}`);
+    return /\s/.test(path) ? `"${path}"` : path;
+  });
+  return [...args, '-o', `UserKnownHostsFile=${words.join(' ')}`];
 }
 
 /** What ssh gets unless told otherwise: a dead peer ends a session within 45 to 60 s, a
@@ -84,6 +118,7 @@ const SSH_OPTIONS = {
     },
   },
   keepalive: { keywords: ['serveraliveinterval', 'serveralivecountmax'], args: keepaliveArgs },
+  hostKeys: { keywords: ['stricthostkeychecking', 'userknownhostsfile'], args: hostKeyArgs },
   batchMode: { keywords: ['batchmode'], args: null },
   multiplex: { keywords: [], args: null },
 } as const satisfies Record<keyof SshOptions, { keywords: readonly string[]; args: ((value: unknown) => string[]) | null }>;
@@ -218,6 +253,8 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
     if (value !== undefined && argsOf !== null) args.push(...argsOf(value));
   }
   const { sshOptions, batchMode } = options;
+  if (options.hostKeys?.policy === 'ask' && !context.askpass)
+    throw new TypeError("hostKeys.policy 'ask' needs askpass, which answers ssh's question about an unknown host key");
   if (batchMode !== undefined && typeof batchMode !== 'boolean')
     throw new TypeError(`batchMode must be true or false, got ${show(batchMode)}`);
   if (batchMode === true && context.askpass)

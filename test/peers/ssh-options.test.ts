@@ -3,7 +3,7 @@
 // passphrase prompt from ever waiting on a terminal.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
@@ -37,6 +37,47 @@ describe('ssh options through a real sshd', function () {
     assert.deepEqual(shell.argv.slice(0, 8), ['ssh', '-F', '/dev/null', '-p', String(peer.sshd.port), '-i', peer.sshd.clientKey, '-o']);
     assert.equal((await collect(shell.stream)).toString(), 'reached\n');
     await shell.finished;
+  });
+
+  describe('hostKeys', () => {
+    const open = (hostKeys: { policy: 'strict' | 'accept-new'; knownHostsFile: string }) =>
+      openRemoteShell({
+        host: peer.sshd.host,
+        user: peer.sshd.user,
+        rsh: 'ssh -F /dev/null',
+        port: peer.sshd.port,
+        identityFile: peer.sshd.clientKey,
+        sshOptions: { GlobalKnownHostsFile: '/dev/null', IdentitiesOnly: true },
+        hostKeys,
+        command: ['echo', 'reached'],
+        stderr: 'capture',
+      });
+    const serverFingerprint = () =>
+      /(SHA256:\S+)/.exec(execFileSync('ssh-keygen', ['-lf', path.join(peer.sshd.dir, 'host_ed25519.pub')], { encoding: 'utf8' }))![1];
+
+    it("a changed key: host-key-changed, with the offered key's fingerprint and the conflicting entry's file and line", async () => {
+      const file = path.join(peer.scratch, 'changed_known_hosts');
+      writeFileSync(file, `# a comment first\n${readFileSync(peer.sshd.wrongKnownHosts, 'utf8')}`);
+      const err = await rejection(open({ policy: 'strict', knownHostsFile: file }).finished);
+      assert.equal(err.reason, 'host-key-changed', err.message);
+      assert.deepEqual(err.hostKey, { type: 'ED25519', fingerprint: serverFingerprint(), knownHostsFile: file, line: 2 });
+    });
+
+    it('an unknown key under strict: host-key-unknown with its type; accept-new records it and connects', async () => {
+      const file = path.join(peer.scratch, 'empty_known_hosts');
+      writeFileSync(file, '');
+      const strict = await rejection(open({ policy: 'strict', knownHostsFile: file }).finished);
+      assert.equal(strict.reason, 'host-key-unknown', strict.message);
+      assert.deepEqual(strict.hostKey, { type: 'ED25519', fingerprint: null, knownHostsFile: null, line: null });
+      const accepting = open({ policy: 'accept-new', knownHostsFile: file });
+      assert.equal((await collect(accepting.stream)).toString(), 'reached\n');
+      await accepting.finished;
+      assert.match(readFileSync(file, 'utf8'), /ssh-ed25519 /, 'the key is recorded');
+      // And now it is known, under strict checking too.
+      const known = open({ policy: 'strict', knownHostsFile: file });
+      assert.equal((await collect(known.stream)).toString(), 'reached\n');
+      await known.finished;
+    });
   });
 
   it('a wrong port given as an option fails as that port does', async () => {

@@ -327,6 +327,34 @@ describe('ssh options', () => {
     });
   });
 
+  it('hostKeys: the policy and the known-hosts files as ssh options; ask needs askpass', () => {
+    const none = { connectTimeoutMs: 0, keepalive: false } as const;
+    const words = (hostKeys: unknown) => argv({ host: 'h', ...none, hostKeys } as never).slice(1, -1);
+    assert.deepEqual(words({ policy: 'strict' }), ['-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes']);
+    assert.deepEqual(words({ policy: 'accept-new', knownHostsFile: '/k/known' }), [
+      '-o',
+      'StrictHostKeyChecking=accept-new',
+      '-o',
+      'UserKnownHostsFile=/k/known',
+      '-o',
+      'BatchMode=yes',
+    ]);
+    assert.deepEqual(words({ policy: 'strict', knownHostsFile: ['/k/a', '/my keys/b'] }).slice(2, 4), [
+      '-o',
+      'UserKnownHostsFile=/k/a "/my keys/b"',
+    ]);
+    assert.throws(() => words({ policy: 'ask' }), /^TypeError: hostKeys\.policy 'ask' needs askpass/);
+    assert.throws(() => words({ policy: 'no' }), /^TypeError: hostKeys\.policy must be 'strict', 'accept-new' or 'ask', got "no"$/);
+    assert.throws(() => words({ policy: 'strict', knownHostsFile: [] }), /non-empty array of paths/);
+    assert.throws(() => words({ policy: 'strict', knownHostsFile: '/a"b' }), /may not hold a double quote/);
+    assert.throws(() => words({ policy: 'strict', file: '/k' }), /"file"/);
+    assert.throws(
+      () => argv({ host: 'h', hostKeys: { policy: 'strict' }, sshOptions: { StrictHostKeyChecking: 'no' } }),
+      /^TypeError: sshOptions\.StrictHostKeyChecking repeats the option hostKeys/,
+    );
+    assert.throws(() => argv({ host: 'h', rsh: 'rsh', hostKeys: { policy: 'strict' } }), /hostKeys is an option of OpenSSH's ssh/);
+  });
+
   it('refuses values ssh would misread or read as an option, naming the option', () => {
     const refused: Array<[object, ErrorConstructor, RegExp]> = [
       [{ port: 0 }, RangeError, /^port must be a whole number from 1 to 65535, got 0$/],

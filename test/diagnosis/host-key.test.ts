@@ -1,0 +1,37 @@
+// The refused host key as ssh's own lines report it, on OpenSSH 9.2's recorded output.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { hostKeyReport } from '../../host/diagnosis/host-key.js';
+import { ROOT } from '../helpers/root.js';
+
+const recorded = (name: string): string[] =>
+  readFileSync(path.join(ROOT, 'test/diagnosis/recorded', `${name}.txt`), 'utf8')
+    .split('\n')
+    .slice(1);
+
+describe("the refused host key, from ssh's lines", () => {
+  it('a changed key: its type, the offered fingerprint, the file and line of the conflicting entry', () => {
+    assert.deepEqual(hostKeyReport(recorded('host-key-changed')), {
+      type: 'ED25519',
+      fingerprint: 'SHA256:6Rt4QOFGzNPKg8AnL7MoFgFBOunDYNXC9fLaPbOMeto',
+      knownHostsFile: '/tmp/rsh-sshd-N9gdNs/wrong_known_hosts',
+      line: 1,
+    });
+  });
+
+  it('an unknown key under strict checking: the type alone; with -v, the fingerprint too', () => {
+    assert.deepEqual(hostKeyReport(recorded('host-key-unknown')), { type: 'ED25519', fingerprint: null, knownHostsFile: null, line: null });
+    const verbose = hostKeyReport(recorded('host-key-unknown-v'))!;
+    assert.equal(verbose.type, 'ED25519');
+    assert.match(verbose.fingerprint!, /^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+
+  it('nothing about a host key: undefined; a hostile file name is made terminal-safe', () => {
+    assert.equal(hostKeyReport(['Permission denied (publickey).']), undefined);
+    const hostile = hostKeyReport(['Offending ED25519 key in /tmp/x\x1b]0;pwned\x07y:7'])!;
+    assert.equal(hostile.line, 7);
+    assert.doesNotMatch(hostile.knownHostsFile!, /\x1b|\x07/);
+  });
+});
