@@ -8,6 +8,7 @@
 //
 // The errors themselves are built in one place, host/errors.ts.
 
+import type { SshConfig } from './diagnosis/effective-config.js';
 import type { HostKeyReport } from './diagnosis/host-key.js';
 import { NEVER_CONNECTED, type RemoteShellFailureReason } from './diagnosis/reasons.js';
 import { terminalSafe } from './terminal-safe.js';
@@ -109,6 +110,9 @@ export class RemoteShellError extends Error implements ByteCounts {
    * offered key's SHA256 fingerprint, the file and line of the conflicting entry; null where ssh
    * did not say), terminal-safe. null for other reasons. */
   readonly hostKey: Readonly<HostKeyReport> | null;
+  /** For a connection that was never established, through OpenSSH: what `ssh -G` (same words,
+   * options and target; no network) says ssh's configuration made of it. null otherwise. */
+  readonly sshConfig: Readonly<SshConfig> | null = null;
 
   constructor(code: RemoteShellErrorCode, shortMessage: string, details: RemoteShellErrorDetails = {}) {
     const first = safeLine(shortMessage);
@@ -139,4 +143,14 @@ export class RemoteShellError extends Error implements ByteCounts {
   get neverConnected(): boolean {
     return NEVER_CONNECTED.has(this.reason) && this.bytesReceived === 0;
   }
+}
+
+/** Adds what ssh -G said to an error before it is given out; `mapping` goes after the hint. */
+export function addSshConfig(error: RemoteShellError, config: SshConfig, mapping: string | null): void {
+  const settable = error as { sshConfig: Readonly<SshConfig> | null; hint: string | null };
+  settable.sshConfig = Object.freeze({
+    ...config,
+    ...(config.identityfile ? { identityfile: Object.freeze([...config.identityfile]) } : {}),
+  });
+  if (mapping !== null) settable.hint = settable.hint === null ? mapping : `${settable.hint} ${mapping}`;
 }

@@ -11,7 +11,9 @@ import {
   type RemoteShellError,
   type ShellFacts,
 } from '../errors.js';
+import { configMapping, type EffectiveConfig } from '../diagnosis/effective-config.js';
 import type { RunEvents } from '../events.js';
+import { addSshConfig } from '../remote-shell-error.js';
 import type { InternalOptions } from '../internal.js';
 
 export interface RemoteShellResult extends ByteCounts {
@@ -32,6 +34,8 @@ export interface RunEnd {
   readonly sharedConnectionLost: InternalOptions['sharedConnectionLost'];
   /** Told how the run ended, before its promise settles. */
   readonly events: RunEvents;
+  /** What ssh -G says of the run's argv (see effective-config.ts). */
+  readonly sshConfig: () => Promise<EffectiveConfig | undefined>;
 }
 
 export function settleRun(
@@ -63,6 +67,15 @@ export function settleRun(
     lost(error)
       .then((found) => reject(found ? sharedConnectionLostError(facts, found.target, found.cause) : error))
       .catch(() => reject(error));
+    return;
+  }
+  if (!failure && !aborted && !stalled && error.neverConnected) {
+    // Never connected: what ssh's configuration made of the target may be why (bounded in time).
+    end
+      .sshConfig()
+      .then((found) => found && addSshConfig(error, found.config, configMapping(found, facts.argv)))
+      .catch(() => {})
+      .finally(() => reject(error));
     return;
   }
   reject(error);

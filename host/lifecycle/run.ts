@@ -19,6 +19,7 @@ import type { ShellSettings } from '../options.js';
 import { NO_STDERR, type RemoteShellStderr } from '../stderr/shell-stderr.js';
 import { FailedStream } from '../stream/failed-stream.js';
 import { Tunnel } from '../stream/tunnel.js';
+import { effectiveConfig } from '../diagnosis/effective-config.js';
 import { RunEvents } from '../events.js';
 import { Timers } from '../timers.js';
 import { Attempts } from './attempts.js';
@@ -300,6 +301,7 @@ export class ShellRun {
       askpassFailure: this.#attempts.askpassFailure,
       sharedConnectionLost: this.#internal.sharedConnectionLost,
       events: this.#events,
+      sshConfig: () => effectiveConfig(this.#argv, this.#settings.env, this.#settings.cwd),
     };
     settleRun(end, resolve, reject);
   }

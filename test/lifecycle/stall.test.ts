@@ -3,6 +3,8 @@
 // does not wait on, and one that only talks on stderr are told apart.
 
 import assert from 'node:assert/strict';
+import { closeSync, openSync } from 'node:fs';
+import { devNull } from 'node:os';
 import { RemoteShellError } from '../../host/index.js';
 import { StallWatchdog } from '../../host/lifecycle/stall-watchdog.js';
 import { Timers } from '../../host/timers.js';
@@ -45,7 +47,7 @@ describe('the stall watchdog', function () {
     const lines: number[] = [];
     let go = 0;
     const shell = openOnStandIn(remoteProgram('out', 'go', ...every(400, 'err', 'still here\n', 'sleep', 50)), {
-      stallTimeoutMs: 1000,
+      stallTimeoutMs: scaled(1000),
       stderr: () => lines.push(performance.now()),
     });
     shell.stream.once('data', () => (go = performance.now()));
@@ -81,7 +83,12 @@ describe('the stall watchdog', function () {
   });
 
   it('is refused with a handed-over fd, whose bytes it cannot see', () => {
-    assert.throws(() => openOnStandIn(['true'], { stallTimeoutMs: 1000, stdout: 1 }), /stallTimeoutMs needs stdin and stdout as 'pipe'/);
+    const fd = openSync(devNull, 'w');
+    try {
+      assert.throws(() => openOnStandIn(['true'], { stallTimeoutMs: 1000, stdout: fd }), /stallTimeoutMs needs stdin and stdout as 'pipe'/);
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('as a unit: the quiet time counts only while the caller waits, and restarts when bytes move', async () => {

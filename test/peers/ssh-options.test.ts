@@ -10,7 +10,7 @@ import { openRemoteShell } from '../../host/index.js';
 import { rejection, scaled } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { collect } from '../helpers/streams.js';
-import { useSshd } from './sshd.js';
+import { freePort, useSshd } from './sshd.js';
 
 describe('ssh options through a real sshd', function () {
   this.timeout(scaled(60_000));
@@ -78,6 +78,32 @@ describe('ssh options through a real sshd', function () {
       assert.equal((await collect(known.stream)).toString(), 'reached\n');
       await known.finished;
     });
+  });
+
+  it("a connection never made carries ssh's effective configuration, and the hint says where the config sent it", async () => {
+    const refused = await freePort();
+    const config = path.join(peer.scratch, 'alias_config');
+    writeFileSync(config, `Host db-alias\n  HostName 127.0.0.1\n  Port ${refused}\n  User nobody-here\n`);
+    const shell = openRemoteShell({ host: 'db-alias', rsh: ['ssh', '-F', config], command: ['true'], stderr: 'capture' });
+    const err = await rejection(shell.finished);
+    assert.equal(err.reason, 'connect-refused', err.message);
+    assert.equal(err.sshConfig?.hostname, '127.0.0.1');
+    assert.equal(err.sshConfig?.port, String(refused));
+    assert.equal(err.sshConfig?.user, 'nobody-here');
+    assert.equal(err.sshConfig?.batchmode, 'yes');
+    assert.ok(err.sshConfig?.identityfile && err.sshConfig.identityfile.length > 0);
+    assert.match(err.hint!, new RegExp(`ssh's configuration maps db-alias to 127\\.0\\.0\\.1 port ${refused} user nobody-here\\.$`));
+    // A failure after the session was up carries none.
+    const remote = openRemoteShell({
+      host: peer.sshd.host,
+      user: peer.sshd.user,
+      rsh: peer.sshd.rsh,
+      remoteCommand: 'exit 3',
+      stderr: 'capture',
+    });
+    const failed = await rejection(remote.finished);
+    assert.equal(failed.reason, 'remote-command-failed');
+    assert.equal(failed.sshConfig, null);
   });
 
   it('a wrong port given as an option fails as that port does', async () => {

@@ -1,0 +1,123 @@
+// What ssh's configuration made of a target, asked of ssh itself: `ssh -G` with the same words,
+// options and target prints the effective settings without connecting. A ~/.ssh/config entry
+// that sends a host to another name, port or user, or turns a ControlMaster on, explains many a
+// failure that "works in my terminal"; so an error of a connection that was never established
+// carries these settings, and its hint says what the configuration changed.
+
+import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
+import { userInfo } from 'node:os';
+
+/** The settings an error carries, as `ssh -G` prints them (lower-case keywords; identityfile as
+ * a list, the others as printed; absent when ssh prints none). */
+export interface SshConfig {
+  user?: string;
+  hostname?: string;
+  port?: string;
+  identityfile?: readonly string[];
+  proxyjump?: string;
+  controlmaster?: string;
+  controlpath?: string;
+  userknownhostsfile?: string;
+  stricthostkeychecking?: string;
+  batchmode?: string;
+}
+
+const KEYS = new Set<keyof SshConfig>([
+  'user',
+  'hostname',
+  'port',
+  'identityfile',
+  'proxyjump',
+  'controlmaster',
+  'controlpath',
+  'userknownhostsfile',
+  'stricthostkeychecking',
+  'batchmode',
+]);
+
+/** ssh -G takes well under 50 ms; past this, the error goes without it. */
+export const EFFECTIVE_CONFIG_TIMEOUT_MS = 2000;
+const MAX_OUTPUT = 256 * 1024;
+
+export interface EffectiveConfig {
+  /** The destination as ssh was given it. */
+  host: string;
+  config: SshConfig;
+}
+
+/** Whether argv runs OpenSSH's client, which knows -G. */
+export function runsOpenSsh(argv: readonly string[]): boolean {
+  const program = basename(argv[0] ?? '').toLowerCase();
+  return program === 'ssh' || program === 'ssh.exe';
+}
+
+/** Parses `ssh -G` output. */
+export function parseSshG(text: string): EffectiveConfig | undefined {
+  let host: string | undefined;
+  const config: SshConfig = {};
+  for (const line of text.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space <= 0) continue;
+    const key = line.slice(0, space);
+    const value = line.slice(space + 1).trim();
+    if (key === 'host') host = value;
+    else if (key === 'identityfile') config.identityfile = [...(config.identityfile ?? []), value];
+    else if (KEYS.has(key as keyof SshConfig)) (config as Record<string, string>)[key] = value;
+  }
+  return host === undefined ? undefined : { host, config };
+}
+
+/** Asks ssh for its effective configuration of the same argv (-G after the program; a remote
+ * command is ignored by -G). Resolves undefined on any failure or after the timeout. */
+export function effectiveConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string | URL | undefined,
+  timeoutMs = EFFECTIVE_CONFIG_TIMEOUT_MS,
+): Promise<EffectiveConfig | undefined> {
+  if (!runsOpenSsh(argv)) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    let out = '';
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(argv[0], ['-G', ...argv.slice(1)], {
+        env,
+        cwd,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: timeoutMs,
+        windowsHide: true,
+      });
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    child.on('error', () => resolve(undefined));
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      if (out.length < MAX_OUTPUT) out += chunk;
+    });
+    child.on('close', (code) => resolve(code === 0 ? parseSshG(out) : undefined));
+  });
+}
+
+/** What the configuration changed of what the caller gave, as a sentence, or null: another
+ * host name, or a port or user where argv gave none. */
+export function configMapping(found: EffectiveConfig, argv: readonly string[]): string | null {
+  const { host, config } = found;
+  const changes: string[] = [];
+  if (config.hostname !== undefined && config.hostname !== host) changes.push(`to ${config.hostname}`);
+  if (config.port !== undefined && config.port !== '22' && !argv.includes('-p')) changes.push(`port ${config.port}`);
+  if (config.user !== undefined && !argv.includes('-l') && !host.includes('@') && config.user !== localUser())
+    changes.push(`user ${config.user}`);
+  if (config.proxyjump !== undefined && config.proxyjump !== 'none') changes.push(`through ${config.proxyjump}`);
+  return changes.length === 0 ? null : `ssh's configuration maps ${host} ${changes.join(' ')}.`;
+}
+
+function localUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
