@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { openRemoteShell } from '../host/index.js';
 import { CLI, cliEnv } from '../test/helpers/cli.js';
 import { startSshd, type Sshd } from '../test/peers/sshd.js';
 import { interleaved, sample, skipped, MiB, type Options, type Row, type Sample } from './harness.js';
@@ -88,6 +89,16 @@ async function gitClone(sshd: Sshd, repo: string, sshCommand: string, scratch: s
   const dst = path.join(scratch, 'clone');
   rmSync(dst, { recursive: true, force: true });
   return footprint(['git', 'clone', '-q', `ssh://${sshd.user}@${sshd.host}${repo}`, dst], cliEnv({ GIT_SSH_COMMAND: sshCommand }));
+}
+
+/** The suite's ssh options without their ConnectTimeout, so that the library's default shows. */
+function withoutConnectTimeout(words: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === '-o' && /^ConnectTimeout=/i.test(words[i + 1] ?? '')) i++;
+    else kept.push(words[i]);
+  }
+  return kept;
 }
 
 function cliRsh(sshd: Sshd): string {
@@ -186,6 +197,34 @@ export async function run(options: Options): Promise<Row[]> {
       async () => (perConnection.cli.push(await connection(sshd, [CLI, `--rsh=${sshd.rsh}`])), 0),
       async () => (perConnection.ssh.push(await connection(sshd, sshWords)), 0),
     ]);
+    // The library's default ssh options (keepalive, connect timeout) against none: a session's
+    // whole life through openRemoteShell, from the call to finished.
+    const session = async (defaults: boolean): Promise<number> => {
+      const t0 = performance.now();
+      const shell = openRemoteShell({
+        host: sshd.host,
+        user: sshd.user,
+        rsh: ['ssh', ...withoutConnectTimeout(sshd.sshOptions)],
+        ...(defaults ? {} : { keepalive: false as const, connectTimeoutMs: 0 }),
+        command: ['true'],
+        stderr: 'capture',
+      });
+      shell.stream.resume();
+      await shell.finished;
+      return performance.now() - t0;
+    };
+    const [withDefaults, without] = await interleaved(options.quick ? 2 : 21, [() => session(true), () => session(false)]);
+    rows.push({
+      group: 'command',
+      name: 'openRemoteShell session (ssh host true) with the default keepalive and connect timeout',
+      unit: 'ms',
+      figure: withDefaults,
+      baselineName: 'without them',
+      baseline: without,
+      higherIsBetter: false,
+      plainRatio: true,
+      target: '<= 1.02x',
+    });
     const clone: Record<'cli' | 'ssh', Footprint[]> = { cli: [], ssh: [] };
     const repo = await bareRepository(sshd.dir);
     await interleaved(options.quick ? 1 : 9, [
