@@ -15,7 +15,7 @@ import { hostKeyReport } from './diagnosis/host-key.js';
 import { HINTS } from './diagnosis/reasons.js';
 import { plainText } from './terminal-safe.js';
 import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
-import { keepaliveOf } from './rsh/ssh-options.js';
+import { keepaliveOf, quietOrProxied } from './rsh/ssh-options.js';
 
 export { NO_BYTES, RemoteShellError } from './remote-shell-error.js';
 export type { ByteCounts, RemoteShellErrorCode, RemoteShellErrorDetails, RemoteShellFailureReason } from './remote-shell-error.js';
@@ -95,6 +95,7 @@ function diagnoseFacts(facts: ShellFacts, snapshot: Snapshot): Diagnosis {
     bytesReceived: facts.counts.bytesReceived,
     stdoutHandedOver: facts.stdoutHandedOver,
     keepalive: keepaliveOf(facts.argv),
+    quietOrProxied: quietOrProxied(facts.argv),
   });
 }
 

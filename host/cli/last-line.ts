@@ -5,10 +5,13 @@
 // remote program itself, in the lines forwarded a moment ago (git's `fatal: ...`, rsync's
 // `rsync error: ...`): restating it would print every line twice, once per host under pdsh. Then
 // the line holds only the hint, when there is one, or is not written at all; the caller has the
-// status. A remote 255 is the exception: whose it was is news, so it is said, without the line.
+// status. A remote 255 is the exception: whose it was is news, so it is said, without the line;
+// and so is the status of a remote command whose last line was no error of its own.
 
 import type { RemoteShellError } from '../remote-shell-error.js';
 import type { RemoteShellFailureReason } from '../diagnosis/reasons.js';
+import { remoteRank } from '../diagnosis/remote-messages.js';
+import { plainText } from '../terminal-safe.js';
 
 const REMOTE_REASONS: ReadonlySet<RemoteShellFailureReason> = new Set([
   'remote-command-failed',
@@ -42,7 +45,10 @@ export function lastLineText({ error, seen, defaultRshNote }: LastLineInput): st
   const { reason, shortMessage, hint, tellingLines, exitCode } = error;
   const told = tellingLines.length > 0 && seen(tellingLines[0]);
   if (REMOTE_REASONS.has(reason) && told) {
-    if (exitCode === 255) return withHint(withoutQuote(shortMessage, tellingLines[0]), hint);
+    // The remote program's own error line says why; a line that only came last (a warning of
+    // ssh's, a progress line) does not, and the status is news then.
+    const said = remoteRank(plainText(tellingLines[0])) > 0;
+    if (exitCode === 255 || !said) return withHint(withoutQuote(shortMessage, tellingLines[0]), hint);
     return hint;
   }
   const line = withHint(shortMessage, hint);

@@ -199,11 +199,13 @@ async function run(options: CliOptions): Promise<number> {
   } catch (err) {
     if (!(err instanceof RemoteShellError)) throw err;
     const written = options.quietStderr ? terminalSafe(writeQuietTail(shell, options.sanitize)) : undefined;
+    // Forwarded live, every line reached the user, unless a slow stderr made the forwarder skip.
+    const allForwarded = shell.stderr.stats.bytesNotForwarded === 0;
     const line = lastLineText({
       error: err,
-      // Forwarded live, every line reached the user.
-      seen: (telling) => written === undefined || written.includes(telling),
-      defaultRshNote: byDefault && (err.neverConnected || err.reason === 'unknown') ? DEFAULT_RSH_NOTE : undefined,
+      // A telling line cut short ends in "...": its start is what was written.
+      seen: (telling) => (written === undefined ? allForwarded : written.includes(telling.replace(/\.\.\.$/, ''))),
+      defaultRshNote: byDefault && err.neverConnected ? DEFAULT_RSH_NOTE : undefined,
     });
     if (!stoppedByCaller && line !== null) lastLine(line);
     return exitStatus(err);

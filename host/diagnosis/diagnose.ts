@@ -34,6 +34,9 @@ export interface DiagnosisInput {
   stdoutHandedOver: boolean;
   /** The keepalive ssh ran with, when its argv says. */
   keepalive?: Keepalive;
+  /** ssh runs quiet (-q, LogLevel QUIET) or through a proxy (ProxyCommand, ProxyJump): a line
+   * that merely looks like an error may be the proxy's, not the remote command's. */
+  quietOrProxied?: boolean;
 }
 
 export interface Diagnosis {
@@ -183,17 +186,28 @@ function withLine(what: string, lines: readonly Line[]): string {
 const REMOTE_255_HINT =
   "ssh exits with 255 for its own failures and when the remote command dies of a signal, and passes on a remote 255: run ssh -v to tell which (debug1: Exit status 255 is the remote command's, rtype exit-signal a signal).";
 
+// ssh's own lines that no table names: its name first ("ssh: ..."), one of its functions'
+// names (unix_listener:, mux_client_request_session:, muxclient:), or a process it could not
+// start (posix_spawnp:, Win32-OpenSSH's CreateProcessW failed).
+const SSH_OWN = /^(?:ssh[\w-]*|[a-z]+(?:_[a-z]+)+|muxclient|posix_spawnp?): |CreateProcessW failed/;
+
 /** A program's own lines begin with its name ("ssh: connect to host ..."). */
 function isProgramsOwn(line: Line, program: string): boolean {
-  return line.plain.startsWith(`${program}:`) || /^ssh[\w-]*:/.test(line.plain);
+  return line.plain.startsWith(`${program}:`) || SSH_OWN.test(line.plain);
 }
 
 /** Evidence that a session was up, even where no byte came back (or stdout went elsewhere and its
  * bytes could not be counted): the remote program's own error lines (git's `fatal:`, Mercurial's
  * `abort:`), which only a session carries, and no line of ssh's own besides its chatter. */
-function remoteSpoke(lines: readonly Line[], program: string): boolean {
+function remoteSpoke(lines: readonly Line[], program: string, quietOrProxied: boolean): boolean {
   const said = lines.filter((line) => !isChatter(line) && !line.overwritten);
-  return said.some((line) => remoteRank(line.plain) > 0) && !said.some((line) => isProgramsOwn(line, program));
+  // A line that merely looks like an error (rank 3) may be a proxy's (nc's "connect ... failed")
+  // when ssh itself says nothing (-q) or runs a ProxyCommand: evidence only where neither.
+  const evidence = (line: Line): boolean => {
+    const rank = remoteRank(line.plain);
+    return rank > 0 && (rank < 3 || !quietOrProxied);
+  };
+  return said.some(evidence) && !said.some((line) => isProgramsOwn(line, program));
 }
 
 /** Classifies a remote shell that ended other than with status 0 (or is still running). */
@@ -243,7 +257,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   }
   const remote = remoteLines(lines);
   // With no message of ssh's own, the remote program's own lines are evidence too.
-  const sessionUp = established || remoteSpoke(lines, program);
+  const sessionUp = established || remoteSpoke(lines, program, input.quietOrProxied === true);
   if (sessionUp && code === SSH_FAILURE_STATUS) {
     // ssh says why when it fails on its own; silent with a session up, the 255 is the remote
     // command's own status, or its death by a signal (which ssh reports as 255), or a failure of

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';
+import { optionInWords } from '../rsh/ssh-options.js';
 
 /** The settings an error carries, as `ssh -G` prints them (lower-case keywords; identityfile as
  * a list, the others as printed; absent when ssh prints none). */
@@ -69,7 +70,8 @@ export function parseSshG(text: string): EffectiveConfig | undefined {
 }
 
 /** Asks ssh for its effective configuration of the same argv (-G after the program; a remote
- * command is ignored by -G). Resolves undefined on any failure or after the timeout. */
+ * command is ignored by -G). Resolves undefined on any failure, and after `timeoutMs` (the
+ * child is then killed outright). Note that -G runs the configuration's `Match exec` commands. */
 export function effectiveConfig(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -81,24 +83,35 @@ export function effectiveConfig(
     let out = '';
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(argv[0], ['-G', ...argv.slice(1)], {
-        env,
-        cwd,
-        stdio: ['ignore', 'pipe', 'ignore'],
-        timeout: timeoutMs,
-        windowsHide: true,
-      });
+      child = spawn(argv[0], ['-G', ...argv.slice(1)], { env, cwd, stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true });
     } catch {
       resolve(undefined);
       return;
     }
-    child.on('error', () => resolve(undefined));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(undefined);
+    }, timeoutMs);
+    const done = (found: EffectiveConfig | undefined): void => {
+      clearTimeout(timer);
+      resolve(found);
+    };
+    child.on('error', () => done(undefined));
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       if (out.length < MAX_OUTPUT) out += chunk;
     });
-    child.on('close', (code) => resolve(code === 0 ? parseSshG(out) : undefined));
+    child.on('close', (code) => done(code === 0 ? parseSshG(out) : undefined));
   });
+}
+
+// What the argv says itself: `-p PORT`/`-pPORT`/`-o Port=`, `-l USER`/`-lUSER`/`-o User=`, or
+// `user@host`.
+function givenInArgv(argv: readonly string[], flag: 'p' | 'l', keyword: string): boolean {
+  return (
+    argv.some((word) => word === `-${flag}` || new RegExp(`^-[46AaCfGgKkMNnqsTtVvXxYy]*${flag}.`).test(word)) ||
+    optionInWords(argv, keyword) !== undefined
+  );
 }
 
 /** What the configuration changed of what the caller gave, as a sentence, or null: another
@@ -106,10 +119,10 @@ export function effectiveConfig(
 export function configMapping(found: EffectiveConfig, argv: readonly string[]): string | null {
   const { host, config } = found;
   const changes: string[] = [];
-  if (config.hostname !== undefined && config.hostname !== host) changes.push(`to ${config.hostname}`);
-  if (config.port !== undefined && config.port !== '22' && !argv.includes('-p')) changes.push(`port ${config.port}`);
-  if (config.user !== undefined && !argv.includes('-l') && !host.includes('@') && config.user !== localUser())
-    changes.push(`user ${config.user}`);
+  if (config.hostname !== undefined && config.hostname.toLowerCase() !== host.toLowerCase()) changes.push(`to ${config.hostname}`);
+  if (config.port !== undefined && config.port !== '22' && !givenInArgv(argv, 'p', 'port')) changes.push(`port ${config.port}`);
+  const userGiven = givenInArgv(argv, 'l', 'user') || argv.some((word) => word.toLowerCase().endsWith(`@${host.toLowerCase()}`));
+  if (config.user !== undefined && !userGiven && config.user !== localUser()) changes.push(`user ${config.user}`);
   if (config.proxyjump !== undefined && config.proxyjump !== 'none') changes.push(`through ${config.proxyjump}`);
   return changes.length === 0 ? null : `ssh's configuration maps ${host} ${changes.join(' ')}.`;
 }

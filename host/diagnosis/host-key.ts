@@ -27,18 +27,26 @@ const SERVER_KEY = /^debug1: Server host key: \S+ (SHA256:[A-Za-z0-9+/=]+)$/;
 export function hostKeyReport(lines: readonly string[]): HostKeyReport | undefined {
   const report: HostKeyReport = { type: null, fingerprint: null, knownHostsFile: null, line: null };
   const plain = lines.map((line) => plainText(line));
+  // The fingerprint ssh printed with its warning wins over the debug lines.
+  let offered = false;
   plain.forEach((text, i) => {
     let m: RegExpExecArray | null;
     if ((m = NO_KEY.exec(text))) report.type ??= m[1];
     else if ((m = OFFERED.exec(text))) {
       report.type ??= m[1];
       const next = FINGERPRINT.exec(plain[i + 1] ?? '');
-      if (next) report.fingerprint = next[1];
+      if (next) {
+        report.fingerprint = next[1];
+        offered = true;
+      }
     } else if ((m = OFFENDING.exec(text))) {
       report.type ??= m[1];
       report.knownHostsFile ??= terminalSafe(m[2]);
       report.line ??= Number(m[3]);
-    } else if ((m = SERVER_KEY.exec(text))) report.fingerprint ??= m[1];
+    } else if ((m = SERVER_KEY.exec(text)) && !offered) {
+      // With -v through a jump host, each hop's key is logged: the target's comes last.
+      report.fingerprint = m[1];
+    }
   });
   return report.type === null && report.fingerprint === null ? undefined : report;
 }

@@ -57,6 +57,11 @@ export class Attempts {
     return this.#count;
   }
 
+  /** The last attempt's child has started and not exited. */
+  get running(): boolean {
+    return this.#running;
+  }
+
   get child(): ChildProcess | undefined {
     return this.#child;
   }

@@ -171,7 +171,13 @@ export class ShellRun {
       completion.meet('stdout done');
     });
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    this.#watchdog = watchStalls(settings.stallTimeoutMs, this.#timers, tunnel, () => this.#stall());
+    this.#watchdog = watchStalls(
+      settings.stallTimeoutMs,
+      this.#timers,
+      tunnel,
+      () => this.#attempts.running,
+      () => this.#stall(),
+    );
     return tunnel;
   }
 

@@ -9,7 +9,6 @@
 // whether the count of bytes moved changed, so a stall is seen between stallTimeoutMs and one
 // sample later.
 
-import type { ByteCounts } from '../errors.js';
 import type { Timers } from '../timers.js';
 
 /** What the watchdog sees of the stream. */
@@ -78,10 +77,12 @@ export class StallWatchdog {
 export function watchStalls(
   timeoutMs: number,
   timers: Timers,
-  stream: { readonly counts: ByteCounts; readonly waitingOnChild: boolean },
+  stream: { readonly moved: number; readonly waitingOnChild: boolean },
+  childRuns: () => boolean,
   onStall: () => void,
 ): StallWatchdog {
-  const view = { moved: () => stream.counts.bytesSent + stream.counts.bytesReceived, waiting: () => stream.waitingOnChild };
+  // While no child runs (a retry being decided on or waited for), nothing can move.
+  const view = { moved: () => stream.moved, waiting: () => childRuns() && stream.waitingOnChild };
   const watchdog = new StallWatchdog(timeoutMs, timers, view, onStall);
   watchdog.start();
   return watchdog;

@@ -71,7 +71,9 @@ function hostKeyArgs(value: unknown): string[] {
     const path = checkText(`hostKeys.knownHostsFile${typeof knownHostsFile === 'string' ? '' : `[${i}]`}`, file);
     // ssh splits the value at blanks, and takes a double-quoted word whole.
     if (path.includes('"')) throw new RangeError(`hostKeys.knownHostsFile may not hold a double quote, got ${show(path)}`);
-    return /\s/.test(path) ? `"${path}"` : path;
+    // ssh expands %-tokens in the value: a literal % is written %%.
+    const literal = path.replaceAll('%', '%%');
+    return /\s/.test(literal) ? `"${literal}"` : literal;
   });
   return [...args, '-o', `UserKnownHostsFile=${words.join(' ')}`];
 }
@@ -160,14 +162,29 @@ function isOpenSsh(words: readonly string[]): boolean {
   return program === 'ssh' || program === 'ssh.exe';
 }
 
-/** The `-o` settings among the rsh words, as written: `-o K=V`, `-oK=V`, `-o "K V"`, `-oK V`. */
+// ssh's flags that take no argument, which may come grouped before -o (`-qo K=V`, `-4oK=V`).
+const NO_ARGUMENT_FLAGS = '46AaCfGgKkMNnqsTtVvXxYy';
+const GROUPED_O = new RegExp(`^-[${NO_ARGUMENT_FLAGS}]*o(.*)$`);
+
+/** The `-o` settings among the rsh words, as written: `-o K=V`, `-oK=V`, `-o "K V"`, `-oK V`,
+ * and after grouped flags (`-qoK=V`). */
 export function optionsInWords(words: readonly string[]): string[] {
-  return words.flatMap((word, i) => {
-    if (word === '-o') return i + 1 < words.length ? [words[i + 1]] : [];
-    // A word after a lone -o is its value, not an option.
-    if (i > 0 && words[i - 1] === '-o') return [];
-    return word.startsWith('-o') ? [word.slice(2)] : [];
-  });
+  const found: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const m = GROUPED_O.exec(words[i]);
+    if (!m) continue;
+    if (m[1] !== '') found.push(m[1]);
+    else if (i + 1 < words.length) found.push(words[++i]); // the next word is its value
+  }
+  return found;
+}
+
+/** Whether ssh runs quiet (-q, LogLevel QUIET) or through a proxy (ProxyCommand, ProxyJump, -J). */
+export function quietOrProxied(argv: readonly string[]): boolean {
+  if (argv.some((word) => /^-[46AaCfGgKkMNnqsTtVvXxYy]*q/.test(word) || word === '-J' || /^-[46AaCfGgKkMNnqsTtVvXxYy]*J./.test(word)))
+    return true;
+  if (/^quiet$/i.test(optionInWords(argv, 'loglevel') ?? '')) return true;
+  return ['proxycommand', 'proxyjump'].some((keyword) => !/^(none)?$/i.test(optionInWords(argv, keyword) ?? ''));
 }
 
 /** The value of the first `-o` setting of `keyword` among the rsh words (which ssh takes), or

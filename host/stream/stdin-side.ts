@@ -8,6 +8,9 @@
 import type { Writable } from 'node:stream';
 import type { RemoteShellError } from '../errors.js';
 
+// A write to the child goes in pieces of at most this many bytes.
+const PIECE = 64 * 1024;
+
 export type Callback = (err?: Error | null) => void;
 
 export class StdinSide {
@@ -22,13 +25,16 @@ export class StdinSide {
   readonly #unconfirmed = new Map<number, Callback>();
   // The stream's callback for a chunk the socket would not take at once, and for its end.
   #awaitingDrain: Callback | undefined;
+  // The stream's callback for a chunk whose pieces are still being written.
+  #piecing: Callback | undefined;
   #pendingFinal: Callback | undefined;
   // No child yet (its start waits for a shared connection): the one write the stream has
   // started and its end wait here, and everything after them in the stream's own buffer.
   #parked: { write?: { seq: number; chunk: Buffer; done: Callback }; final?: Callback } | undefined;
   // The numbering: taken by write(), started by _write(), confirmed below, failed from.
   readonly #seq = { taken: 0, started: 0, confirmedBelow: 0, failedFrom: Infinity };
-  readonly #counts = { sent: 0, notSent: 0 };
+  // Bytes confirmed by whole chunks; not sent; and of the pieces of a chunk still in flight.
+  readonly #counts = { sent: 0, notSent: 0, pieces: 0 };
 
   /** `unattached`: there is no child yet; writes wait for attach() (or fail at close()). */
   constructor(closedError: (cause: Error | undefined) => RemoteShellError, unattached: boolean) {
@@ -38,6 +44,11 @@ export class StdinSide {
 
   get sent(): number {
     return this.#counts.sent;
+  }
+
+  /** Grows whenever the child takes bytes, pieces of a large write included. */
+  get progress(): number {
+    return this.#counts.sent + this.#counts.pieces;
   }
 
   get notSent(): number {
@@ -143,9 +154,31 @@ export class StdinSide {
       return;
     }
     this.#inFlight.set(seq, chunk.length);
-    const taken = stdin.write(chunk, (err) => this.#written(seq, err));
-    if (taken) done();
-    else this.#awaitingDrain = done;
+    this.#writePiece(stdin, seq, chunk, 0, done);
+  }
+
+  // A large chunk goes to the child in pieces, each once the last is through, so that its
+  // progress shows as the child takes it (the stall watchdog's measure; one write of the whole
+  // would call back only at its end). The chunk is confirmed with its last piece.
+  #writePiece(stdin: Writable, seq: number, chunk: Buffer, at: number, done: Callback): void {
+    const piece = chunk.subarray(at, at + PIECE);
+    if (at + PIECE >= chunk.length) {
+      this.#piecing = undefined;
+      const taken = stdin.write(piece, (err) => this.#written(seq, err));
+      if (taken) done();
+      else this.#awaitingDrain = done;
+      return;
+    }
+    this.#piecing = done;
+    stdin.write(piece, (err) => {
+      // Failed, or failed meanwhile by close() (which called the stream back).
+      if (err || !this.#inFlight.has(seq) || stdin !== this.#stdin) {
+        this.#written(seq, err ?? this.error());
+        return;
+      }
+      this.#counts.pieces += piece.length;
+      this.#writePiece(stdin, seq, chunk, at + PIECE, done);
+    });
   }
 
   // The socket's callback for a chunk: the kernel has it, or it failed. They come in order.
@@ -205,8 +238,9 @@ export class StdinSide {
     this.#inFlight.clear();
     for (const [seq, user] of this.#unconfirmed) user(seq >= this.#seq.failedFrom ? this.error() : null);
     this.#unconfirmed.clear();
-    const drained = this.#awaitingDrain;
+    const drained = this.#awaitingDrain ?? this.#piecing;
     this.#awaitingDrain = undefined;
+    this.#piecing = undefined;
     drained?.();
     const final = this.#pendingFinal;
     this.#pendingFinal = undefined;

@@ -110,6 +110,11 @@ export class Tunnel extends Duplex {
     this.holdEnd(false);
   }
 
+  /** Grows whenever a protocol byte moves, either way (see StallWatchdog). */
+  get moved(): number {
+    return this.#input.progress + this.#output.received;
+  }
+
   /** What crossed the stream so far. */
   get counts(): ByteCounts {
     const { received, discarded } = this.#output;
@@ -119,7 +124,7 @@ export class Tunnel extends Duplex {
   /** The caller waits on the child: writes the kernel has not taken yet, or a reader that wants
    * more (flowing, or reading with room in the buffer). Never before a child is attached. */
   get waitingOnChild(): boolean {
-    if (this.#input.unattached) return false;
+    if (this.#input.unattached || this.destroyed) return false;
     if (this.#input.unconfirmed || this.writableLength > 0) return true;
     if (this.readableEnded) return false;
     return this.readableFlowing === true || (this.listenerCount('readable') > 0 && this.readableLength < this.readableHighWaterMark);

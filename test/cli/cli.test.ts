@@ -68,7 +68,10 @@ describe('the rsh-transport command', function () {
     assert.deepEqual([ok.status, ok.stderr], [0, '']);
     const failed = await cli(['--quiet-stderr', standIn, 'host', 'echo one >&2; echo two >&2; exit 1']);
     assert.equal(failed.status, 1);
-    assert.equal(failed.stderr, 'one\ntwo\n', 'the remote command said why');
+    // Its last line is no error of its own: the status is said, the line not again.
+    assert.equal(failed.stderr, 'one\ntwo\nrsh-transport: the remote command failed with exit code 1\n');
+    const said = await cli(['--quiet-stderr', standIn, 'host', 'echo "error: disk full" >&2; exit 1']);
+    assert.equal(said.stderr, 'error: disk full\n', 'the remote command said why');
     const silent = await cli(['--quiet-stderr', standIn, 'host', 'exit 1']);
     assert.equal(silent.stderr, 'rsh-transport: the remote command failed with exit code 1\n', 'nothing said why');
   });

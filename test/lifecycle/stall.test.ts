@@ -82,6 +82,30 @@ describe('the stall watchdog', function () {
     assert.ok(failed.some((e) => e instanceof Error));
   });
 
+  it('never ends one large write that the child takes slowly: its pieces are progress', async () => {
+    // One 4 MiB write; the child reads 64 KiB every 50 ms, for over 3 s in all.
+    const shell = openOnStandIn(remoteProgram(...every(64, 'read', 65536, 'sleep', 50), 'out', 'all read\n'), {
+      stallTimeoutMs: scaled(1500),
+    });
+    let received = '';
+    shell.stream.on('data', (chunk: Buffer) => (received += chunk));
+    shell.stream.end(Buffer.alloc(4 * 1024 * 1024));
+    const result = await shell.finished;
+    assert.equal(received, 'all read\n');
+    assert.equal(result.bytesSent, 4 * 1024 * 1024);
+  });
+
+  it('ends a run whose stream was destroyed no sooner than before: not waited on', async () => {
+    const shell = openOnStandIn(remoteProgram('sleep', 1500), { stallTimeoutMs: 200 });
+    shell.stream.on('data', () => {});
+    shell.stream.destroy();
+    const outcome = await shell.finished.then(
+      () => 'resolved',
+      (err: RemoteShellError) => err.reason,
+    );
+    assert.notEqual(outcome, 'stalled');
+  });
+
   it('is refused with a handed-over fd, whose bytes it cannot see', () => {
     const fd = openSync(devNull, 'w');
     try {

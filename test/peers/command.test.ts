@@ -158,7 +158,15 @@ describe('the command in place of ssh, through a real sshd', function () {
         const sshStatuses = readFileSync(statusLog, 'utf8').trim().split('\n').map(Number);
         assert.equal(sshStatuses.length, RUNS);
         const meant = sshStatuses.map((status) => Math.max(RSYNC_STREAM_ERROR, status));
-        assert.deepEqual(ours, meant, `through the command ${ours.join(' ')}; ssh exited ${sshStatuses.join(' ')}`);
+        const why = `through the command ${ours.join(' ')}; ssh exited ${sshStatuses.join(' ')}`;
+        // rsync looks for the status a moment after EOF, and the kernel closes an exiting
+        // process's fds a moment before its status can be reaped: rsync may lose that race, as it
+        // may with plain ssh (then it says 12). Before, through the command, it lost every time.
+        assert.ok(
+          ours.every((status, i) => status === meant[i] || status === RSYNC_STREAM_ERROR),
+          why,
+        );
+        assert.equal(mostCommon(ours), mostCommon(meant), why);
         // Plain ssh, for the record: where ssh fails on its own it exits before rsync's EOF, and
         // rsync mostly reads its status too.
         const plain = rsyncStatuses(['ssh', ...c.ssh()].join(' '), c);
