@@ -28,6 +28,18 @@ describe("the refused host key, from ssh's lines", () => {
     assert.match(verbose.fingerprint!, /^SHA256:[A-Za-z0-9+/]{43}$/);
   });
 
+  it("with -v through a jump host, the target's fingerprint: the last logged, or the one ssh's warning gives", () => {
+    const jump = 'debug1: Server host key: ssh-ed25519 SHA256:JUMPJUMPJUMPJUMPJUMPJUMPJUMPJUMPJUMPJUMPJUM';
+    const target = 'debug1: Server host key: ssh-ed25519 SHA256:TARGETTARGETTARGETTARGETTARGETTARGETTARGETT';
+    const unknown = 'No ED25519 host key is known for db and you have requested strict checking.';
+    assert.equal(hostKeyReport([jump, target, unknown])!.fingerprint, 'SHA256:TARGETTARGETTARGETTARGETTARGETTARGETTARGETT');
+    const changed = [
+      'The fingerprint for the ED25519 key sent by the remote host is',
+      'SHA256:OFFEREDOFFEREDOFFEREDOFFEREDOFFEREDOFFEREDO.',
+    ];
+    assert.equal(hostKeyReport([jump, ...changed, target])!.fingerprint, 'SHA256:OFFEREDOFFEREDOFFEREDOFFEREDOFFEREDOFFEREDO');
+  });
+
   it('nothing about a host key: undefined; a hostile file name is made terminal-safe', () => {
     assert.equal(hostKeyReport(['Permission denied (publickey).']), undefined);
     const hostile = hostKeyReport(['Offending ED25519 key in /tmp/x\x1b]0;pwned\x07y:7'])!;

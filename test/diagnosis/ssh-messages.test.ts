@@ -67,10 +67,32 @@ describe('the table of OpenSSH messages', () => {
       assert.match(found.hint!, /ssh -v/);
     }
     // A line of ssh's own is no such evidence, nor is a line that does not read as an error.
-    for (const lines of [['ssh_askpass: exec(/usr/bin/ssh-askpass): No such file or directory'], ['all is well'], []]) {
+    for (const lines of [
+      ['ssh_askpass: exec(/usr/bin/ssh-askpass): No such file or directory'],
+      ['unix_listener: cannot bind to path /x/c.sock: Permission denied'],
+      ['muxclient: master hello exchange failed'],
+      ['posix_spawnp: No such file or directory'],
+      ['CreateProcessW failed error:2'],
+      ['all is well'],
+      [],
+    ]) {
       const found = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: true });
       assert.equal(found.reason, 'unknown', lines.join());
     }
+    // Quiet, or through a proxy, a line that merely looks like an error may be the proxy's.
+    const nc = {
+      program: 'ssh',
+      exit: { code: 255, signal: null },
+      lines: ['nc: connect to 10.0.0.1 port 22 (tcp) failed: Connection refused'],
+      bytesReceived: 0,
+      stdoutHandedOver: false,
+    };
+    assert.equal(diagnose({ ...nc, quietOrProxied: true }).reason, 'unknown');
+    assert.equal(diagnose({ ...nc, quietOrProxied: false }).reason, 'remote-command-failed');
+    assert.equal(
+      diagnose({ ...nc, lines: ["fatal: '/x' does not appear to be a git repository"], quietOrProxied: true }).reason,
+      'remote-command-failed',
+    );
   });
 
   it('a server that stopped answering keepalives: how ssh asked, when its argv says', () => {

@@ -289,6 +289,10 @@ describe('ssh options', () => {
         );
         assert.ok(words.includes('BatchMode=yes'), form);
       }
+      // After grouped flags too (-qo, -4o).
+      const grouped = argv({ host: 'h', rsh: ['ssh', '-qoServerAliveInterval=5', '-4o', 'ConnectTimeout=7'] });
+      assert.ok(!grouped.includes('ServerAliveInterval=15') && !grouped.includes('ConnectTimeout=30'), grouped.join(' '));
+      assert.deepEqual(keepaliveOf(grouped), { intervalSeconds: 5, count: 3 });
       // Each keyword on its own.
       assert.deepEqual(optionsOf(argv({ host: 'h', rsh: ['ssh', '-o', 'ServerAliveInterval=5'] })).slice(2), [
         '-o',
