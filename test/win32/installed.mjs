@@ -89,9 +89,10 @@ test('the command: stdin and stdout reach the remote command, its stderr is forw
 });
 
 test("the command: a failing remote command's status and its line, said once; with nothing said, the command's own line", async () => {
-  const told = await command([`--rsh=${RSH}`, 'local', ...remote('err', 'error: disk full\n', 'exit', 3)]);
-  assert.equal(told.status, 3);
-  assert.match(told.stderr, /^error: disk full\r?\n$/);
+  // The remote command is one string, as ssh sends it: a step's text with blanks is quoted.
+  const told = await command([`--rsh=${RSH}`, 'local', ...remote('err', "'error: disk full'", 'exit', 3)]);
+  assert.equal(told.status, 3, told.stderr);
+  assert.match(told.stderr, /^error: disk full(\r?\n)?$/);
   const last = await command([`--rsh=${RSH}`, 'local', ...remote('err-lines', 7, 7, 'exit', 3)]);
   assert.match(last.stderr, /^7\r?\nrsh-transport: the remote command failed with exit code 3\r?\n$/);
   const silent = await command([`--rsh=${RSH}`, 'local', ...remote('exit', 3)]);
