@@ -46,7 +46,9 @@ describe('the stall watchdog', function () {
     // One protocol byte first, so that the child's start is behind it; then only stderr.
     const lines: number[] = [];
     let go = 0;
-    const shell = openOnStandIn(remoteProgram('out', 'go', ...every(400, 'err', 'still here\n', 'sleep', 50)), {
+    // stderr every 100 ms for three times the bound: the stall must come while it still talks.
+    const talking = every(Math.ceil(scaled(3000) / 100), 'err', 'still here\n', 'sleep', 100);
+    const shell = openOnStandIn(remoteProgram('out', 'go', ...talking), {
       stallTimeoutMs: scaled(1000),
       stderr: () => lines.push(performance.now()),
     });
