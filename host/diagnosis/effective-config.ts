@@ -5,9 +5,8 @@
 // carries these settings, and its hint says what the configuration changed.
 
 import { spawn } from 'node:child_process';
-import { basename } from 'node:path';
 import { userInfo } from 'node:os';
-import { optionInWords } from '../rsh/ssh-options.js';
+import { flagInWords, isOpenSsh, optionInWords } from '../rsh/ssh-options.js';
 
 /** The settings an error carries, as `ssh -G` prints them (lower-case keywords; identityfile as
  * a list, the others as printed; absent when ssh prints none). */
@@ -47,12 +46,6 @@ export interface EffectiveConfig {
   config: SshConfig;
 }
 
-/** Whether argv runs OpenSSH's client, which knows -G. */
-export function runsOpenSsh(argv: readonly string[]): boolean {
-  const program = basename(argv[0] ?? '').toLowerCase();
-  return program === 'ssh' || program === 'ssh.exe';
-}
-
 /** Parses `ssh -G` output. */
 export function parseSshG(text: string): EffectiveConfig | undefined {
   let host: string | undefined;
@@ -78,7 +71,7 @@ export function effectiveConfig(
   cwd: string | URL | undefined,
   timeoutMs = EFFECTIVE_CONFIG_TIMEOUT_MS,
 ): Promise<EffectiveConfig | undefined> {
-  if (!runsOpenSsh(argv)) return Promise.resolve(undefined);
+  if (!isOpenSsh(argv)) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     let out = '';
     let child: ReturnType<typeof spawn>;
@@ -105,13 +98,9 @@ export function effectiveConfig(
   });
 }
 
-// What the argv says itself: `-p PORT`/`-pPORT`/`-o Port=`, `-l USER`/`-lUSER`/`-o User=`, or
-// `user@host`.
+// What the argv says itself: `-p PORT`, `-pPORT` or `-o Port=`; `-l USER`, `-lUSER` or `-o User=`.
 function givenInArgv(argv: readonly string[], flag: 'p' | 'l', keyword: string): boolean {
-  return (
-    argv.some((word) => word === `-${flag}` || new RegExp(`^-[46AaCfGgKkMNnqsTtVvXxYy]*${flag}.`).test(word)) ||
-    optionInWords(argv, keyword) !== undefined
-  );
+  return flagInWords(argv, flag) || optionInWords(argv, keyword) !== undefined;
 }
 
 /** What the configuration changed of what the caller gave, as a sentence, or null: another

@@ -157,7 +157,7 @@ const REFUSED_KEYWORDS: Readonly<Record<string, string>> = {
 const MAX_CONNECT_TIMEOUT_MS = 86_400_000;
 
 /** Whether the remote shell is OpenSSH's client (its program is `ssh`). */
-function isOpenSsh(words: readonly string[]): boolean {
+export function isOpenSsh(words: readonly string[]): boolean {
   const program = basename(words[0] ?? '').toLowerCase();
   return program === 'ssh' || program === 'ssh.exe';
 }
@@ -165,6 +165,13 @@ function isOpenSsh(words: readonly string[]): boolean {
 // ssh's flags that take no argument, which may come grouped before -o (`-qo K=V`, `-4oK=V`).
 const NO_ARGUMENT_FLAGS = '46AaCfGgKkMNnqsTtVvXxYy';
 const GROUPED_O = new RegExp(`^-[${NO_ARGUMENT_FLAGS}]*o(.*)$`);
+
+/** Whether ssh's flag `-X` is among the words: alone, after grouped flags that take no argument
+ * (`-qX`), its value attached (`-Xvalue`) or in the next word. */
+export function flagInWords(words: readonly string[], flag: string): boolean {
+  const pattern = new RegExp(`^-[${NO_ARGUMENT_FLAGS}]*${flag}`);
+  return words.some((word) => pattern.test(word));
+}
 
 /** The `-o` settings among the rsh words, as written: `-o K=V`, `-oK=V`, `-o "K V"`, `-oK V`,
  * and after grouped flags (`-qoK=V`). */
@@ -181,8 +188,7 @@ export function optionsInWords(words: readonly string[]): string[] {
 
 /** Whether ssh runs quiet (-q, LogLevel QUIET) or through a proxy (ProxyCommand, ProxyJump, -J). */
 export function quietOrProxied(argv: readonly string[]): boolean {
-  if (argv.some((word) => /^-[46AaCfGgKkMNnqsTtVvXxYy]*q/.test(word) || word === '-J' || /^-[46AaCfGgKkMNnqsTtVvXxYy]*J./.test(word)))
-    return true;
+  if (flagInWords(argv, 'q') || flagInWords(argv, 'J')) return true;
   if (/^quiet$/i.test(optionInWords(argv, 'loglevel') ?? '')) return true;
   return ['proxycommand', 'proxyjump'].some((keyword) => !/^(none)?$/i.test(optionInWords(argv, keyword) ?? ''));
 }

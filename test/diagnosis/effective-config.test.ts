@@ -38,6 +38,7 @@ describe("ssh's effective configuration", () => {
     assert.equal(configMapping(found, ['ssh', '-p', '2200', '-l', 'alice', 'db']), "ssh's configuration maps db to 10.0.0.5.");
     assert.equal(configMapping(found, ['ssh', '-p2200', '-oUser=alice', 'db']), "ssh's configuration maps db to 10.0.0.5.");
     assert.equal(configMapping(found, ['ssh', '-o', 'Port=2200', 'alice@db']), "ssh's configuration maps db to 10.0.0.5.");
+    assert.equal(configMapping(found, ['ssh', '-qp', '2200', '-vl', 'alice', 'db']), "ssh's configuration maps db to 10.0.0.5.");
     const plain = parseSshG('host h\nhostname h\nport 22\n')!;
     assert.equal(configMapping(plain, ['ssh', 'h']), null);
     // ssh prints the host name in lower case: that is no mapping.
