@@ -7,6 +7,16 @@ import { REMOTE_MESSAGES } from '../../host/diagnosis/remote-messages.js';
 import { SSH_MESSAGES } from '../../host/diagnosis/ssh-messages.js';
 import { plainText } from '../../host/terminal-safe.js';
 
+/** ssh exiting with 255 and these stderr lines, no byte back; `more` changes the rest. */
+const sshAt255 = (lines: string[], more: Partial<DiagnosisInput> = {}): DiagnosisInput => ({
+  program: 'ssh',
+  exit: { code: 255, signal: null },
+  lines,
+  bytesReceived: 0,
+  stdoutHandedOver: false,
+  ...more,
+});
+
 const RECORDED = path.join(path.dirname(fileURLToPath(import.meta.url)), 'recorded');
 
 /** A recording of a real OpenSSH 9.2 client against the suite's sshd: `status=N signal=S`, then
@@ -31,8 +41,7 @@ describe('the table of OpenSSH messages', () => {
   });
 
   it('classifies each example alone with status 255 as its entry says (a supporting one only beside another)', () => {
-    const at255 = (lines: string[], bytesReceived = 0) =>
-      diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived, stdoutHandedOver: false });
+    const at255 = (lines: string[], bytesReceived = 0) => diagnose(sshAt255(lines, { bytesReceived }));
     for (const message of SSH_MESSAGES) {
       const match = message.pattern.exec(message.example)!;
       const reason = typeof message.reason === 'function' ? message.reason(match) : message.reason;
@@ -52,13 +61,7 @@ describe('the table of OpenSSH messages', () => {
 
   it("a remote command's own 255 after the session was up is said so, even where no byte came back or stdout went elsewhere", () => {
     for (const stdoutHandedOver of [false, true]) {
-      const found = diagnose({
-        program: 'ssh',
-        exit: { code: 255, signal: null },
-        lines: ['abort: repository /srv/hg/missing not found'],
-        bytesReceived: 0,
-        stdoutHandedOver,
-      });
+      const found = diagnose(sshAt255(['abort: repository /srv/hg/missing not found'], { stdoutHandedOver }));
       assert.equal(found.reason, 'remote-command-failed');
       assert.equal(
         found.summary,
@@ -76,17 +79,11 @@ describe('the table of OpenSSH messages', () => {
       ['all is well'],
       [],
     ]) {
-      const found = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: true });
+      const found = diagnose(sshAt255(lines, { stdoutHandedOver: true }));
       assert.equal(found.reason, 'unknown', lines.join());
     }
     // Quiet, or through a proxy, a line that merely looks like an error may be the proxy's.
-    const nc = {
-      program: 'ssh',
-      exit: { code: 255, signal: null },
-      lines: ['nc: connect to 10.0.0.1 port 22 (tcp) failed: Connection refused'],
-      bytesReceived: 0,
-      stdoutHandedOver: false,
-    };
+    const nc = sshAt255(['nc: connect to 10.0.0.1 port 22 (tcp) failed: Connection refused']);
     assert.equal(diagnose({ ...nc, quietOrProxied: true }).reason, 'unknown');
     assert.equal(diagnose({ ...nc, quietOrProxied: false }).reason, 'remote-command-failed');
     assert.equal(
@@ -96,13 +93,7 @@ describe('the table of OpenSSH messages', () => {
   });
 
   it('a server that stopped answering keepalives: how ssh asked, when its argv says', () => {
-    const base = {
-      program: 'ssh',
-      exit: { code: 255, signal: null },
-      lines: ['Timeout, server db not responding.'],
-      bytesReceived: 9,
-      stdoutHandedOver: false,
-    };
+    const base = sshAt255(['Timeout, server db not responding.'], { bytesReceived: 9 });
     assert.equal(
       diagnose(base).summary,
       'connection unexpectedly closed (9 bytes received so far): the server db stopped answering keepalives',
@@ -119,21 +110,16 @@ describe('the table of OpenSSH messages', () => {
       'command-line: line 0: Bad configuration option: x',
       'alice@h: Permission denied (publickey).',
     ];
-    const found = diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 6, stdoutHandedOver: false });
+    const found = diagnose(sshAt255(lines, { bytesReceived: 6 }));
     assert.equal(found.reason, 'remote-command-failed');
-    const lost = diagnose({
-      program: 'ssh',
-      exit: { code: 255, signal: null },
-      lines: ['Load key "/k": invalid format', 'Connection to 10.0.0.1 closed by remote host.'],
-      bytesReceived: 1e6,
-      stdoutHandedOver: false,
-    });
+    const lost = diagnose(
+      sshAt255(['Load key "/k": invalid format', 'Connection to 10.0.0.1 closed by remote host.'], { bytesReceived: 1e6 }),
+    );
     assert.equal(lost.reason, 'connection-lost');
   });
 
   it('takes neither a bash error nor an ssh warning about its config for a refused configuration', () => {
-    const at255 = (line: string) =>
-      diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines: [line], bytesReceived: 0, stdoutHandedOver: false }).reason;
+    const at255 = (line: string) => diagnose(sshAt255([line])).reason;
     assert.notEqual(at255('/srv/deploy.sh: line 3: nosuchcmd: command not found'), 'invalid-input');
     assert.notEqual(at255('/tmp/ssh_config line 1: Unsupported option "rsaauthentication"'), 'invalid-input');
     assert.equal(at255('/tmp/ssh_config line 1: Bad configuration option: nosuch'), 'invalid-input');
@@ -141,8 +127,7 @@ describe('the table of OpenSSH messages', () => {
   });
 
   it('matches only the start of a long line (no OpenSSH message is longer), and bounds the first line', () => {
-    const at255 = (lines: string[]) =>
-      diagnose({ program: 'ssh', exit: { code: 255, signal: null }, lines, bytesReceived: 0, stdoutHandedOver: false });
+    const at255 = (lines: string[]) => diagnose(sshAt255(lines));
     // What a hostile remote may write costs a bounded match, however long the line.
     assert.equal(at255([`${'a'.repeat(3000)}@h: Permission denied (publickey).`]).reason, 'unknown');
     assert.equal(at255(['@'.repeat(65536)]).reason, 'unknown');
@@ -346,7 +331,7 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
   });
 
   it('finds the reason wherever it is: first lines, among debug chatter, or overwritten by a CR', () => {
-    const base = { program: 'ssh', exit: { code: 255, signal: null }, bytesReceived: 0, stdoutHandedOver: false };
+    const base = sshAt255([]);
     const debug = Array.from({ length: 200 }, (_, i) => `debug3: chatter ${i}`);
     assert.equal(diagnose({ ...base, lines: ['ssh: connect to host h port 22: Connection refused', ...debug] }).reason, 'connect-refused');
     assert.equal(

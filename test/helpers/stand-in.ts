@@ -24,6 +24,25 @@ export const remoteProgram = (...steps: Step[]): string[] => ['node:', REMOTE_PR
  * host and command that the transport adds after these words come after `--`, and are ignored. */
 export const programAsRsh = (...steps: Step[]): string[] => [process.execPath, REMOTE_PROGRAMS, ...steps.map(String), '--'];
 
+/** The remote programs as a remote shell that fails as a refused ssh connection (255 and ssh's
+ * message) for its first `failures` runs, counted in the file `counter`, then says `reached`;
+ * `before` runs before each failure. */
+export const refusedAtFirst = (counter: string, failures: number, before: Step[] = []): string[] =>
+  programAsRsh(
+    'first-runs',
+    counter,
+    failures,
+    '[',
+    ...before,
+    'err',
+    'ssh: connect to host local port 22: Connection refused\n',
+    'exit',
+    255,
+    ']',
+    'out',
+    'reached\n',
+  );
+
 /** A remote shell on the stand-in running `command` (remoteProgram(...) mostly), its stderr
  * captured: what most tests open. `options` adds to that or overrides it. */
 export function openOnStandIn(

@@ -12,27 +12,9 @@ import { RetryDecision, type RetryRun, type RetryView } from '../../host/lifecyc
 import { Timers } from '../../host/timers.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../host/options.js';
 import { sleep, turn, waitFor } from '../helpers/promises.js';
-import { programAsRsh } from '../helpers/stand-in.js';
+import { refusedAtFirst } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 import { scratchDir } from '../helpers/scratch.js';
-
-// Fails as a refused ssh connection for its first `failures` runs, counted in a file; `before`
-// runs before each failure.
-const flaky = (counter: string, failures: number, before: Array<string | number> = []): string[] =>
-  programAsRsh(
-    'first-runs',
-    counter,
-    failures,
-    '[',
-    ...before,
-    'err',
-    'ssh: connect to host local port 22: Connection refused\n',
-    'exit',
-    255,
-    ']',
-    'out',
-    'reached\n',
-  );
 
 describe('retry with a local stand-in', () => {
   let dir: string;
@@ -45,7 +27,7 @@ describe('retry with a local stand-in', () => {
   const flakyShell = (failures: number, before: Array<string | number>, attempts: number) =>
     openRemoteShell({
       host: 'local',
-      rsh: flaky(path.join(dir, 'count'), failures, before),
+      rsh: refusedAtFirst(path.join(dir, 'count'), failures, before),
       stderr: 'capture',
       retry: { attempts, delayMs: 10 },
     });

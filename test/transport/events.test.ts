@@ -8,7 +8,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { CHANNELS, openRemoteShell, type ConnectedEvent, type ExitEvent, type SpawnEvent } from '../../host/index.js';
 import { rejection, scaled } from '../helpers/promises.js';
 import { scratchDir } from '../helpers/scratch.js';
-import { openOnStandIn, programAsRsh, remoteProgram } from '../helpers/stand-in.js';
+import { openOnStandIn, refusedAtFirst, remoteProgram } from '../helpers/stand-in.js';
 import { collect } from '../helpers/streams.js';
 
 type Seen = { spawn: SpawnEvent[]; connected: ConnectedEvent[]; exit: ExitEvent[] };
@@ -101,19 +101,7 @@ describe('events on diagnostics_channel', function () {
         async () => {
           const shell = openRemoteShell({
             host: 'local',
-            rsh: programAsRsh(
-              'first-runs',
-              counter,
-              2,
-              '[',
-              'err',
-              'ssh: connect to host local port 22: Connection refused\n',
-              'exit',
-              255,
-              ']',
-              'out',
-              'reached\n',
-            ),
+            rsh: refusedAtFirst(counter, 2),
             stderr: 'capture',
             retry: { attempts: 3, delayMs: 10 },
           });
