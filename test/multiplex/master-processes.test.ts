@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { masterProcesses, processSource, type ProcessSource } from '../../host/multiplex/master-processes.js';
 import { waitFor } from '../helpers/promises.js';
 
@@ -33,6 +34,16 @@ describe('master processes: found by their command line', () => {
       start('ssh', ['-o', 'ControlMaster=no', '-o', `ControlPath=${socket}`, 'host', 'true']);
       start('ssh', ['-o', 'ControlMaster=yes', '-o', `ControlPath=${socket}x`, '-N', 'host']);
       const expected = [starter.pid!, titled.pid!].sort((a, b) => a - b);
+      // Until its exec, each fake's command line is the outer bash's, which names the socket too
+      // (a loaded machine sees that window): wait until every one runs as itself.
+      const asItself = (child: ChildProcess): boolean => {
+        try {
+          return !readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('exec -a');
+        } catch {
+          return false;
+        }
+      };
+      await waitFor(() => children.every(asItself), 'the fake processes run as themselves');
       await waitFor(async () => (await masterProcesses(socket, source)).length >= 2, 'the fake masters run');
       assert.deepEqual(
         (await masterProcesses(socket, source)).sort((a, b) => a - b),
