@@ -97,6 +97,17 @@ describe('the stall watchdog', function () {
     assert.equal(result.bytesSent, 4 * 1024 * 1024);
   });
 
+  it('a large write that fails between its pieces (the child exits) fails through its callback, and the run settles', async () => {
+    const shell = openOnStandIn(remoteProgram('read', 200_000, 'exit', 3), { stallTimeoutMs: scaled(5000) });
+    shell.stream.resume();
+    const written = new Promise<Error | null | undefined>((resolve) => shell.stream.write(Buffer.alloc(4 * 1024 * 1024), resolve));
+    const err = await rejection(shell.finished);
+    assert.equal(err.exitCode, 3);
+    assert.ok((await written) instanceof Error, 'the write failed');
+    assert.equal(err.bytesSent, 0, 'a chunk counts as sent only once whole');
+    assert.equal(err.bytesNotSent, 4 * 1024 * 1024);
+  });
+
   it('ends a run whose stream was destroyed no sooner than before: not waited on', async () => {
     const shell = openOnStandIn(remoteProgram('sleep', 1500), { stallTimeoutMs: 200 });
     shell.stream.on('data', () => {});
