@@ -63,15 +63,16 @@ export function parseSshG(text: string): EffectiveConfig | undefined {
 }
 
 /** Asks ssh for its effective configuration of the same argv (-G after the program; a remote
- * command is ignored by -G). Resolves undefined on any failure, and after `timeoutMs` (the
- * child is then killed outright). Note that -G runs the configuration's `Match exec` commands. */
+ * command is ignored by -G). Resolves undefined on any failure, after `timeoutMs`, and once
+ * `signal` aborts (the child is then killed outright): a caller who aborted while the error was
+ * being completed gets it at once. Note that -G runs the configuration's `Match exec` commands. */
 export function effectiveConfig(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   cwd: string | URL | undefined,
-  timeoutMs = EFFECTIVE_CONFIG_TIMEOUT_MS,
+  { timeoutMs = EFFECTIVE_CONFIG_TIMEOUT_MS, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<EffectiveConfig | undefined> {
-  if (!isOpenSsh(argv)) return Promise.resolve(undefined);
+  if (!isOpenSsh(argv) || signal?.aborted) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     let out = '';
     let child: ReturnType<typeof spawn>;
@@ -81,12 +82,15 @@ export function effectiveConfig(
       resolve(undefined);
       return;
     }
-    const timer = setTimeout(() => {
+    const giveUp = (): void => {
       child.kill('SIGKILL');
-      resolve(undefined);
-    }, timeoutMs);
+      done(undefined);
+    };
+    const timer = setTimeout(giveUp, timeoutMs);
+    signal?.addEventListener('abort', giveUp, { once: true });
     const done = (found: EffectiveConfig | undefined): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', giveUp);
       resolve(found);
     };
     child.on('error', () => done(undefined));

@@ -307,7 +307,7 @@ export class ShellRun {
       askpassFailure: this.#attempts.askpassFailure,
       sharedConnectionLost: this.#internal.sharedConnectionLost,
       events: this.#events,
-      sshConfig: () => effectiveConfig(this.#argv, this.#settings.env, this.#settings.cwd),
+      sshConfig: () => effectiveConfig(this.#argv, this.#settings.env, this.#settings.cwd, { signal: this.#settings.signal }),
     };
     settleRun(end, resolve, reject);
   }

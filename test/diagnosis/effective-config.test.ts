@@ -1,7 +1,11 @@
 // ssh -G's output, and what the configuration changed of what the caller gave.
 
 import assert from 'node:assert/strict';
-import { configMapping, parseSshG } from '../../host/diagnosis/effective-config.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { configMapping, effectiveConfig, parseSshG } from '../../host/diagnosis/effective-config.js';
+import { waitFor } from '../helpers/promises.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const OUTPUT = `host db
 user alice
@@ -45,4 +49,33 @@ describe("ssh's effective configuration", () => {
     const upper = parseSshG('host GitHub.com\nhostname github.com\nport 22\nuser git\n')!;
     assert.equal(configMapping(upper, ['ssh', 'git@GitHub.com']), null);
   });
+
+  it('gives up at once when the caller aborts, and leaves no ssh -G behind (POSIX)', async function () {
+    if (process.platform === 'win32') this.skip();
+    // An ssh whose -G hangs, as one whose configuration runs a slow `Match exec` does.
+    const dir = scratchDir('rsh-effective-config-');
+    const pidFile = path.join(dir, 'pid');
+    writeFileSync(path.join(dir, 'ssh'), `#!/bin/sh\necho $$ > '${pidFile}'\nexec sleep 600\n`, { mode: 0o755 });
+    const controller = new AbortController();
+    const found = effectiveConfig([path.join(dir, 'ssh'), 'h'], process.env, undefined, {
+      timeoutMs: 600_000,
+      signal: controller.signal,
+    });
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 'the fake ssh -G to start');
+    controller.abort();
+    assert.equal(await found, undefined);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => !alive(pid), 'ssh -G to be gone');
+    // Already aborted: nothing is spawned.
+    assert.equal(await effectiveConfig(['ssh', 'h'], process.env, undefined, { signal: controller.signal }), undefined);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
