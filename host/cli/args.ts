@@ -9,6 +9,8 @@ export interface CliOptions {
   /** Whether forwarded stderr is made terminal-safe: 'auto' when stderr is a terminal. */
   sanitize: boolean | 'auto';
   drainTimeoutMs: number | undefined;
+  /** Ends the remote shell when no protocol byte moved this long (the bytes then pass through). */
+  stallTimeoutMs: number | undefined;
   help: boolean;
   version: boolean;
   /** Everything after our own options, for the remote shell. */
@@ -21,7 +23,8 @@ export class UsageError extends Error {}
  * one, and it may name this very command). */
 export const DEFAULT_RSH_VARIABLE = 'RSH_TRANSPORT_RSH';
 
-export const USAGE = `usage: rsh-transport [--rsh=CMD] [--quiet-stderr] [--sanitize=WHEN] [--drain-timeout=MS] [--] ARGS...
+export const USAGE = `usage: rsh-transport [--rsh=CMD] [--quiet-stderr] [--sanitize=WHEN] [--drain-timeout=MS]
+                     [--stall-timeout=MS] [--] ARGS...
 
 Runs the remote shell (CMD, else $${DEFAULT_RSH_VARIABLE}, else ssh) with ARGS exactly as given,
 handing it this command's own stdin and stdout: the protocol bytes never pass through here. Its
@@ -34,12 +37,15 @@ shell (SIGUSR1 and SIGUSR2 as SIGTERM).
   --sanitize=WHEN      show control characters of forwarded stderr visibly (^[), colours kept:
                        auto (when stderr is a terminal, the default), always, never
   --drain-timeout=MS   keep reading stderr this long after the remote shell exits (default ${DEFAULT_DRAIN_TIMEOUT_MS})
+  --stall-timeout=MS   end the remote shell (status 255, as ssh's lost connection) when no protocol
+                       byte has moved either way for MS; the bytes then pass through this command
+                       instead of going from fd to fd (0: no watchdog, the default)
   --help, --version
 
 Works as rsync's remote shell (rsync -e 'rsh-transport --rsh="ssh -p 2222"' ...) and as
 GIT_SSH_COMMAND.`;
 
-const VALUED = ['--rsh', '--drain-timeout', '--sanitize'];
+const VALUED = ['--rsh', '--drain-timeout', '--stall-timeout', '--sanitize'];
 const SANITIZE: Readonly<Record<string, boolean | 'auto'>> = { auto: 'auto', always: true, never: false };
 
 /** Parses our options, which may only come before ARGS; the first other argument starts ARGS. */
@@ -49,6 +55,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     quietStderr: false,
     sanitize: 'auto',
     drainTimeoutMs: undefined,
+    stallTimeoutMs: undefined,
     help: false,
     version: false,
     args: [],
@@ -81,14 +88,12 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
         if (!Object.hasOwn(SANITIZE, value!)) throw new UsageError(`--sanitize needs auto, always or never, got ${JSON.stringify(value)}`);
         options.sanitize = SANITIZE[value!];
         break;
-      case '--drain-timeout': {
-        const ms = /^\d{1,10}$/.test(value!) ? Number(value) : NaN;
-        if (!(ms <= MAX_TIMER_MS)) {
-          throw new UsageError(
-            `--drain-timeout needs a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(value)}`,
-          );
-        }
-        options.drainTimeoutMs = ms;
+      case '--drain-timeout':
+        options.drainTimeoutMs = milliseconds(name, value!);
+        break;
+      case '--stall-timeout': {
+        const ms = milliseconds(name, value!);
+        options.stallTimeoutMs = ms === 0 ? undefined : ms;
         break;
       }
       case '--help':
@@ -106,4 +111,12 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     throw new UsageError('no arguments for the remote shell (at least a host)');
   }
   return options;
+}
+
+function milliseconds(name: string, value: string): number {
+  const ms = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(ms <= MAX_TIMER_MS)) {
+    throw new UsageError(`${name} needs a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(value)}`);
+  }
+  return ms;
 }

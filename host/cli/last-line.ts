@@ -40,9 +40,17 @@ export interface LastLineInput {
   defaultRshNote?: string;
 }
 
+// The library's options a hint names, as the command spells them.
+const COMMAND_OPTIONS: ReadonlyArray<[RegExp, string]> = [[/\bstallTimeoutMs\b/g, '--stall-timeout']];
+
+function commandHint(hint: string | null): string | null {
+  return hint === null ? null : COMMAND_OPTIONS.reduce((text, [name, option]) => text.replace(name, option), hint);
+}
+
 /** The text of the last line (without the `rsh-transport: ` prefix), or null for none. */
 export function lastLineText({ error, seen, defaultRshNote }: LastLineInput): string | null {
-  const { reason, shortMessage, hint, tellingLines, exitCode } = error;
+  const { reason, shortMessage, tellingLines, exitCode } = error;
+  const hint = commandHint(error.hint);
   const told = tellingLines.length > 0 && seen(tellingLines[0]);
   if (REMOTE_REASONS.has(reason) && told) {
     // The remote program's own error line says why; a line that only came last (a warning of

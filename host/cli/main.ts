@@ -1,7 +1,7 @@
 // The rsh-transport command: a drop-in remote shell for rsync, git and the like.
 //
-// The protocol bytes never pass through this process: it hands its own stdin and stdout to the
-// remote shell, so they flow between the caller and ssh with the kernel's EPIPE and back-pressure,
+// The protocol bytes never pass through this process (unless --stall-timeout asks to see them
+// move: carry.ts): it hands its own stdin and stdout to the remote shell, so they flow between the caller and ssh with the kernel's EPIPE and back-pressure,
 // exactly as with ssh alone. It lets go of its copy of stdin, and keeps stdout until it exits:
 // the caller's EOF comes when the command can be reaped with the remote shell's status.
 // What it does is stderr (drained, forwarded live, explained in one last line on failure),
@@ -20,6 +20,7 @@ import { RemoteShell } from '../remote-shell.js';
 import { checkRshWords, chooseRsh } from '../rsh/argv.js';
 import { parseRsh } from '../rsh/parse-rsh.js';
 import { DEFAULT_RSH_VARIABLE, parseCliArgs, UsageError, USAGE, type CliOptions } from './args.js';
+import { carry } from './carry.js';
 import { lastLineText } from './last-line.js';
 import { checkChain, CHAIN_VARIABLE, ownFiles, wordNamingSelf } from './self.js';
 
@@ -95,6 +96,8 @@ function statusOf(exit: { code: number | null; signal: NodeJS.Signals | null }):
 }
 
 function exitStatus(err: RemoteShellError): number {
+  // The watchdog's SIGTERM is this command's doing: to the caller, a connection that was lost.
+  if (err.reason === 'stalled') return EXIT_SSH_ERROR;
   const status = statusOf({ code: err.exitCode, signal: err.signal });
   if (status !== undefined) return status;
   if (err.code === 'ERR_SPAWN') {
@@ -183,21 +186,26 @@ async function run(options: CliOptions): Promise<number> {
     return EXIT_SSH_ERROR;
   }
 
+  const watched = options.stallTimeoutMs !== undefined;
   shell = new RemoteShell(argv, {
     stderr: options.quietStderr ? 'capture' : 'forward',
     sanitize: options.sanitize,
     drainTimeoutMs: options.drainTimeoutMs,
-    stdin: 0,
-    stdout: 1,
+    stallTimeoutMs: options.stallTimeoutMs,
+    stdin: watched ? 'pipe' : 0,
+    stdout: watched ? 'pipe' : 1,
     env: remoteEnv(chain.next),
   });
-  if (shell.pid !== undefined) letGoOfStdin();
+  const carried = watched ? carry(shell.stream) : undefined;
+  if (!watched && shell.pid !== undefined) letGoOfStdin();
   void shell.exited.then((exit) => (remoteStatus = statusOf(exit)));
   try {
     await shell.finished;
+    await carried?.flushed();
     return 0;
   } catch (err) {
     if (!(err instanceof RemoteShellError)) throw err;
+    await carried?.flushed();
     const written = options.quietStderr ? terminalSafe(writeQuietTail(shell, options.sanitize)) : undefined;
     // Forwarded live, every line reached the user, unless a slow stderr made the forwarder skip.
     const allForwarded = shell.stderr.stats.bytesNotForwarded === 0;

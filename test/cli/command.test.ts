@@ -84,6 +84,70 @@ describe('the command: zero-copy stdio', function () {
   });
 });
 
+describe('the command: --stall-timeout', function () {
+  this.timeout(scaled(60_000));
+  const stall = scaled(400);
+
+  it('ends a remote command that went quiet with status 255 and a last line naming the option, what it sent kept', async () => {
+    const run = startCli([`--stall-timeout=${stall}`, standIn, 'host', 'echo started; echo "$$" >&2; exec sleep 600']);
+    const { status, stdout, stderr } = await run.result;
+    assert.equal(status, 255, stderr);
+    assert.equal(stdout.toString(), 'started\n');
+    assert.match(
+      stderr,
+      new RegExp(`rsh-transport: no protocol byte moved for ${stall} ms .*0 bytes sent and 8 received.*raise --stall-timeout`),
+    );
+    assert.doesNotMatch(stderr, /stallTimeoutMs/);
+    const remote = Number(/^(\d+)$/m.exec(stderr)![1]);
+    await waitFor(() => !alive(remote), 'the remote command to be gone');
+  });
+
+  it('never ends a remote command that is slow but moving, reading or writing', async () => {
+    const lines = 12;
+    const gap = (stall / 4 / 1000).toFixed(3);
+    const talking = startCli([`--stall-timeout=${stall}`, standIn, 'host', `for i in $(seq ${lines}); do echo $i; sleep ${gap}; done`]);
+    const out = await talking.result;
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout.toString(), Array.from({ length: lines }, (_, i) => `${i + 1}\n`).join(''));
+    // The remote command reads what the caller writes slowly, and says nothing until the end.
+    const listening = startCli([`--stall-timeout=${stall}`, standIn, 'host', 'wc -c']);
+    for (let i = 0; i < lines; i++) {
+      listening.child.stdin!.write('x');
+      await sleep(stall / 4);
+    }
+    listening.child.stdin!.end();
+    const heard = await listening.result;
+    assert.equal(heard.status, 0, heard.stderr);
+    assert.equal(heard.stdout.toString().trim(), String(lines));
+  });
+
+  it('carries every byte, in order, to a caller that pipelines and reads slowly (no stall while the caller does not read)', async () => {
+    await checkPipelined(startCli([`--stall-timeout=${stall}`, standIn, 'host', 'head -c 1000000 /dev/zero | tr "\\0" x']));
+  });
+
+  it('keeps EOF for the end of the command, which exits with the remote status; a reader that goes ends it promptly', () => {
+    // As without the option: a grandchild holds stderr, drained for 3 s, and EOF waits for it.
+    const { out, ms } = bash(
+      `${CLI} --stall-timeout=${stall * 10} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 7' </dev/null | { cat; echo "EOF $SECONDS"; }; echo "\${PIPESTATUS[0]}"`,
+    );
+    const [hi, eof, status] = out.split('\n');
+    assert.equal(hi, 'hi');
+    assert.equal(status, '7');
+    assert.ok(/^EOF \d+$/.test(eof) && Number(eof.slice(4)) >= 3, `${eof}, ${Math.round(ms)} ms`);
+    const gone = bash(`${CLI} --stall-timeout=${stall * 10} '${standIn}' host yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`);
+    assert.notEqual(gone.out, '0');
+    assert.ok(gone.ms < scaled(5000), `took ${Math.round(gone.ms)} ms`);
+  });
+
+  it('refuses a value that is not a whole number of milliseconds, with the usage, exit 2', async () => {
+    for (const value of ['soon', '', '-1', '2147483648']) {
+      const { status, stderr } = await runCli([`--stall-timeout=${value}`, 'host']);
+      assert.equal(status, 2, value);
+      assert.match(stderr, /^rsh-transport: --stall-timeout needs a whole number of milliseconds/);
+    }
+  });
+});
+
 describe('the command: environment', function () {
   this.timeout(scaled(30_000));
 
