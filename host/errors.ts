@@ -15,7 +15,7 @@ import { hostKeyReport } from './diagnosis/host-key.js';
 import { HINTS } from './diagnosis/reasons.js';
 import { plainText } from './terminal-safe.js';
 import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
-import { keepaliveOf, quietOrProxied } from './rsh/ssh-options.js';
+import { destinationOf, flagInWords, jumpsOf, keepaliveOf, quietOrProxied, sshOptionWords } from './rsh/ssh-options.js';
 
 export { NO_BYTES, RemoteShellError } from './remote-shell-error.js';
 export type { ByteCounts, RemoteShellErrorCode, RemoteShellErrorDetails, RemoteShellFailureReason } from './remote-shell-error.js';
@@ -96,6 +96,9 @@ function diagnoseFacts(facts: ShellFacts, snapshot: Snapshot): Diagnosis {
     stdoutHandedOver: facts.stdoutHandedOver,
     keepalive: keepaliveOf(facts.argv),
     quietOrProxied: quietOrProxied(facts.argv),
+    jumps: jumpsOf(facts.argv),
+    target: destinationOf(facts.argv),
+    verbose: flagInWords(sshOptionWords(facts.argv), 'v'),
   });
 }
 
@@ -150,6 +153,7 @@ function shellError(
     stderrOmitted: snapshot.omittedBytes,
     stderrLines: body(shortMessage, diagnosis.tellingLines, snapshot, facts.live),
     attempts: facts.attempts,
+    hop: diagnosis.hop,
     hostKey:
       diagnosis.reason === 'host-key-unknown' || diagnosis.reason === 'host-key-changed' ? hostKeyReport(stderrLines(snapshot)) : null,
     cause,

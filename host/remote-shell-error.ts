@@ -64,6 +64,8 @@ export interface RemoteShellErrorDetails extends Partial<ByteCounts> {
   attempts?: number;
   /** The host key ssh refused, for host-key-unknown and host-key-changed. */
   hostKey?: HostKeyReport | null;
+  /** Through jump hosts, the hop that failed. */
+  hop?: number | null;
   cause?: unknown;
 }
 
@@ -110,6 +112,11 @@ export class RemoteShellError extends Error implements ByteCounts {
    * offered key's SHA256 fingerprint, the file and line of the conflicting entry; null where ssh
    * did not say), terminal-safe. null for other reasons. */
   readonly hostKey: Readonly<HostKeyReport> | null;
+  /** Through jump hosts (`jump`, or -J or ProxyJump in the argv), which hop a failure of ssh's
+   * own belongs to: the 0-based index of the jump host, or the number of jump hosts for the
+   * target. A jump host that could not connect onward (`channel 0: open failed`) makes it the hop
+   * after that one. null without jump hosts, or where ssh's lines do not tell. */
+  readonly hop: number | null;
   /** For a connection that was never established, through OpenSSH: what `ssh -G` (same words,
    * options and target; no network) says ssh's configuration made of it. null otherwise. */
   readonly sshConfig: Readonly<SshConfig> | null = null;
@@ -135,6 +142,7 @@ export class RemoteShellError extends Error implements ByteCounts {
     this.stderrOmitted = details.stderrOmitted ?? 0;
     this.attempts = details.attempts ?? 1;
     this.hostKey = details.hostKey ? Object.freeze({ ...details.hostKey }) : null;
+    this.hop = details.hop ?? null;
   }
 
   /** Whether the connection was never established (refused, unresolved, timed out, closed

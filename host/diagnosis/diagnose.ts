@@ -8,6 +8,7 @@
 // (ssh-messages.ts, in order of precedence), and with any other status the remote program's
 // (remote-messages.ts). ssh's debug chatter, statistics and banners never count as the reason.
 
+import { attributeHop } from './hops.js';
 import { HINTS, NEVER_CONNECTED, type RemoteShellFailureReason } from './reasons.js';
 import { remoteRank, rsyncHint } from './remote-messages.js';
 import { SSH_AUTHENTICATED, SSH_CHATTER, SSH_DEBUG_EVIDENCE, SSH_MESSAGES, type SshMessage } from './ssh-messages.js';
@@ -37,6 +38,12 @@ export interface DiagnosisInput {
   /** ssh runs quiet (-q, LogLevel QUIET) or through a proxy (ProxyCommand, ProxyJump): a line
    * that merely looks like an error may be the proxy's, not the remote command's. */
   quietOrProxied?: boolean;
+  /** The jump hosts the argv names (-J, ProxyJump), in order, and the target as ssh was given
+   * it: a failure of ssh's own is then told hop by hop. */
+  jumps?: readonly string[];
+  target?: string;
+  /** ssh runs with -v (which it passes on to the ssh of each jump host). */
+  verbose?: boolean;
 }
 
 export interface Diagnosis {
@@ -46,6 +53,9 @@ export interface Diagnosis {
   hint: string | null;
   /** The stderr lines the classification rests on, terminal-safe, at most MAX_TELLING_LINES. */
   tellingLines: string[];
+  /** Through jump hosts, the hop that failed: 0-based index of the jump host, or the number of
+   * jump hosts for the target. */
+  hop?: number;
 }
 
 /** At most this many telling lines, each at most TELLING_LINE_MAX characters. */
@@ -75,13 +85,17 @@ interface Line {
   readonly overwritten: boolean;
 }
 
+// The ssh of a jump host says so when the target's ssh ends it (SIGHUP), on success too.
+const HOP_HUNG_UP = /^Killed by signal 1\.$/;
+
 function toLines(input: DiagnosisInput): Line[] {
+  const proxied = (input.jumps?.length ?? 0) > 0;
   const kept =
     input.lines.length > HEAD_LINES + TAIL_LINES ? [...input.lines.slice(0, HEAD_LINES), ...input.lines.slice(-TAIL_LINES)] : input.lines;
   const lines: Line[] = [];
   const add = (text: string, overwritten: boolean): void => {
     const plain = plainText(text.length > MATCHED_LENGTH ? text.slice(0, MATCHED_LENGTH) : text);
-    if (plain !== '') lines.push({ text, plain, overwritten });
+    if (plain !== '' && !(proxied && HOP_HUNG_UP.test(plain))) lines.push({ text, plain, overwritten });
   };
   for (const text of kept) add(text, false);
   for (const text of input.overwritten ?? []) add(text, true);
@@ -123,6 +137,9 @@ interface SshFinding {
   reason: RemoteShellFailureReason;
   summary: string;
   hint: string | null;
+  /** The line of the message that decided. */
+  decided: Line;
+  /** Every line of the same reason, in order. */
   lines: Line[];
 }
 
@@ -158,7 +175,7 @@ function findSshMessage(lines: readonly Line[], input: DiagnosisInput, establish
     summary = `connection unexpectedly closed${received(input)}: ${showLine(best.match[0])}`;
   }
   const telling = counted.filter((m) => m.reason === best.reason).map((m) => m.line);
-  return { reason, summary, hint: message.hint ?? HINTS[reason], lines: telling };
+  return { reason, summary, hint: message.hint ?? HINTS[reason], decided: best.line, lines: telling };
 }
 
 /** The remote program's error lines, best rank first, in order within a rank; else its last
@@ -173,9 +190,40 @@ function remoteLines(lines: readonly Line[]): { lines: Line[]; errors: boolean }
   return { lines: lines.filter((line) => !line.overwritten && !isChatter(line)).slice(-1), errors: false };
 }
 
-function result(reason: RemoteShellFailureReason, summary: string, lines: readonly Line[], hint: string | null = HINTS[reason]): Diagnosis {
+function result(
+  reason: RemoteShellFailureReason,
+  summary: string,
+  lines: readonly Line[],
+  hint: string | null = HINTS[reason],
+  hop?: number,
+): Diagnosis {
   const safe = terminalSafe(summary);
-  return { reason, summary: safe.length > SUMMARY_MAX ? `${safe.slice(0, SUMMARY_MAX - 3)}...` : safe, hint, tellingLines: unique(lines) };
+  const diagnosis: Diagnosis = {
+    reason,
+    summary: safe.length > SUMMARY_MAX ? `${safe.slice(0, SUMMARY_MAX - 3)}...` : safe,
+    hint,
+    tellingLines: unique(lines),
+  };
+  if (hop !== undefined) diagnosis.hop = hop;
+  return diagnosis;
+}
+
+/** A failure of ssh's own, told hop by hop where the argv names jump hosts. */
+function sshResult(ssh: SshFinding, lines: readonly Line[], input: DiagnosisInput): Diagnosis {
+  const jumps = input.jumps ?? [];
+  const failing = lines.indexOf(ssh.decided);
+  const hop =
+    jumps.length === 0
+      ? undefined
+      : attributeHop(
+          ssh,
+          lines.map((line) => line.plain),
+          failing,
+          { program: input.program, jumps, target: input.target ?? 'the target' },
+        );
+  return hop === undefined
+    ? result(ssh.reason, ssh.summary, ssh.lines, ssh.hint)
+    : result(ssh.reason, hop.summary, ssh.lines, hop.hint, hop.hop);
 }
 
 /** The first line, with the telling line that says why after a colon. */
@@ -210,14 +258,24 @@ function remoteSpoke(lines: readonly Line[], program: string, quietOrProxied: bo
   return said.some(evidence) && !said.some((line) => isProgramsOwn(line, program));
 }
 
+/** ssh's own word that the session was up. Through jump hosts, each hop's ssh says "Authenticated
+ * to" and "Entering interactive session" too when -v reaches it (it is passed on to them; -o is
+ * not): then only the target's ssh's own lines count, one "Authenticated to" more than the hops
+ * have, or the command it sent. */
+function sessionEvidence(lines: readonly Line[], input: DiagnosisInput): boolean {
+  const hops = input.jumps?.length ?? 0;
+  if (hops === 0) return lines.some((line) => SSH_AUTHENTICATED.test(line.plain) || SSH_DEBUG_EVIDENCE.session.test(line.plain));
+  const authenticated = lines.filter((line) => SSH_AUTHENTICATED.test(line.plain)).length;
+  return authenticated > (input.verbose ? hops : 0) || lines.some((line) => SSH_DEBUG_EVIDENCE.command.test(line.plain));
+}
+
 /** Classifies a remote shell that ended other than with status 0 (or is still running). */
 export function diagnose(input: DiagnosisInput): Diagnosis {
   const lines = toLines(input);
   const exit = input.exit;
   const program = input.program;
 
-  const established =
-    input.bytesReceived > 0 || lines.some((line) => SSH_AUTHENTICATED.test(line.plain) || SSH_DEBUG_EVIDENCE.session.test(line.plain));
+  const established = input.bytesReceived > 0 || sessionEvidence(lines, input);
 
   if (exit?.signal) {
     const ssh = findSshMessage(lines, input, established);
@@ -245,7 +303,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
 
   // 255, or no status at all: ssh's own failure, if it said which.
   const ssh = findSshMessage(lines, input, established);
-  if (ssh) return result(ssh.reason, ssh.summary, ssh.lines, ssh.hint);
+  if (ssh) return sshResult(ssh, lines, input);
   const signalled = lines.filter((line) => SSH_DEBUG_EVIDENCE.remoteSignal.test(line.plain));
   if (signalled.length > 0) {
     return result(

@@ -6,7 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { flagInWords, isOpenSsh, optionInWords } from '../rsh/ssh-options.js';
+import { flagInWords, isOpenSsh, jumpsOf, optionInWords } from '../rsh/ssh-options.js';
 
 /** The settings an error carries, as `ssh -G` prints them (lower-case keywords; identityfile as
  * a list, the others as printed; absent when ssh prints none). */
@@ -116,7 +116,9 @@ export function configMapping(found: EffectiveConfig, argv: readonly string[]): 
   if (config.port !== undefined && config.port !== '22' && !givenInArgv(argv, 'p', 'port')) changes.push(`port ${config.port}`);
   const userGiven = givenInArgv(argv, 'l', 'user') || argv.some((word) => word.toLowerCase().endsWith(`@${host.toLowerCase()}`));
   if (config.user !== undefined && !userGiven && config.user !== localUser()) changes.push(`user ${config.user}`);
-  if (config.proxyjump !== undefined && config.proxyjump !== 'none') changes.push(`through ${config.proxyjump}`);
+  // Jump hosts the argv gave itself are no change of the configuration's.
+  if (config.proxyjump !== undefined && config.proxyjump !== 'none' && jumpsOf(argv).length === 0)
+    changes.push(`through ${config.proxyjump}`);
   return changes.length === 0 ? null : `ssh's configuration maps ${host} ${changes.join(' ')}.`;
 }
 

@@ -39,6 +39,12 @@ export interface SshMessage {
   readonly supporting?: boolean;
 }
 
+/** A jump host could not open the channel to the next hop (`ssh -W` through it). */
+export const FORWARD_FAILED = /^channel \d+: open failed: (connect failed|administratively prohibited|[\w ]{1,40}?): (.+)$/;
+
+export const JUMP_FORWARD_HINT =
+  'Check the next host and port as the jump host resolves and reaches them, and that its sshd allows forwarding (AllowTcpForwarding).';
+
 // "Connection refused." -> "connection refused": ssh's words inside a sentence of ours.
 const inner = (text: string): string => text.replace(/\.$/, '').replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
 const bare = (text: string): string => text.replace(/\.$/, '');
@@ -126,6 +132,20 @@ export const SSH_MESSAGES: readonly SshMessage[] = [
     pattern: /^(?:\S+: )?connect to host (\S+) port (\d+): (.+)$/,
     reason: (m) => (/timed out/i.test(m[3]) ? 'connect-timeout' : 'connect-refused'),
     summary: (m, p) => `${p} could not connect to ${m[1]} port ${m[2]}: ${inner(m[3])}`,
+  },
+  {
+    // A jump host's answer to `ssh -W`: it could not connect to the next hop.
+    example: 'channel 0: open failed: connect failed: Connection refused',
+    pattern: FORWARD_FAILED,
+    reason: (m) =>
+      /timed out/i.test(m[2])
+        ? 'connect-timeout'
+        : /not known|name resolution|no address|nodename nor servname/i.test(m[2])
+          ? 'host-not-found'
+          : 'connect-refused',
+    summary: (m, p) =>
+      `a jump host of ${p} could not open a connection onward: ${m[1] === 'connect failed' ? inner(m[2]) : `${m[1]}: ${bare(m[2])}`}`,
+    hint: JUMP_FORWARD_HINT,
   },
   {
     example: 'Connection to 127.0.0.1 port 2222 timed out',
@@ -227,6 +247,9 @@ export const SSH_DEBUG_EVIDENCE = {
   remoteSignal: /^debug1: client_input_channel_req: channel \d+ rtype exit-signal\b/,
   /** The session was established. */
   session: /^debug1: (?:Sending command|Entering interactive session)\b/,
+  /** The remote command was sent: the session was established (the ssh of a jump host, which
+   * also enters an interactive session, sends none). */
+  command: /^debug1: Sending command\b/,
 };
 
 /** Informational lines of ssh that are never the reason (with `-v` at INFO level, or always). */
@@ -238,6 +261,8 @@ export const SSH_CHATTER: readonly RegExp[] = [
   /^OpenSSH_\S+, /,
   /^Authenticated to \S+ /,
   /^Pseudo-terminal will not be allocated/,
+  // A jump host's client after its channel failed: the line before says why.
+  /^stdio forwarding failed$/,
   /^(?:Shared c|C)onnection to \S+ closed\.$/,
   /^Disconnected from /,
 ];

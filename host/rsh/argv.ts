@@ -5,6 +5,7 @@
 
 import { invalidInput, type RemoteShellError } from '../errors.js';
 import { parseRsh } from './parse-rsh.js';
+import { jumpArgs } from './jump.js';
 import { quoteCommand } from './quote.js';
 import { SSH_OPTION_KEYS, sshOptionArgs, type SshArgsContext, type SshOptions } from './ssh-options.js';
 import { checkHost, checkUser } from './validate.js';
@@ -93,7 +94,8 @@ function remoteCommandArgs(target: RemoteShellTarget): string[] {
 }
 
 /**
- * Builds [program, ...args]: the rsh words, the ssh options, `-l user`, the host, the command.
+ * Builds [program, ...args]: the rsh words, the ssh options, `-J` hops, `-l user`, the host, the
+ * command.
  * An IPv6 literal goes to the remote shell bare (`::1`).
  * @throws RemoteShellError ERR_INVALID_HOST, ERR_INVALID_RSH, ERR_INVALID_COMMAND; TypeError or
  * RangeError for an ssh option out of its range, or given to a remote shell that is not ssh.
@@ -105,5 +107,7 @@ export function buildRemoteShellArgv(target: RemoteShellTarget, context: Omit<Ss
   const user = target.user === undefined ? undefined : checkUser(target.user);
   const remote = remoteCommandArgs(target);
   const words = remoteShellWords(target.rsh);
-  return [...words, ...sshOptionArgs(target, words, { ...context, user }), ...(user === undefined ? [] : ['-l', user]), host, ...remote];
+  const options = sshOptionArgs(target, words, { ...context, user });
+  const jump = target.jump === undefined ? [] : jumpArgs(target.jump);
+  return [...words, ...options, ...jump, ...(user === undefined ? [] : ['-l', user]), host, ...remote];
 }

@@ -11,6 +11,7 @@
 
 import { basename } from 'node:path';
 import type { MultiplexOptions } from '../multiplex/options.js';
+import type { JumpOption } from './jump.js';
 import { checkInteger, refuseUnknownKeys, show } from '../options.js';
 
 export interface SshOptions {
@@ -31,6 +32,9 @@ export interface SshOptions {
   /** `-o StrictHostKeyChecking=yes|accept-new|ask` and `-o UserKnownHostsFile=FILE...`: how an
    * unknown host key is taken, and where known keys are. 'ask' needs askpass. */
   hostKeys?: HostKeyOptions;
+  /** `-J hop,...` (ProxyJump): the jump hosts ssh goes through, in order, each checked as the
+   * host is. A hop takes its settings from ssh's configuration, not from these options. */
+  jump?: JumpOption;
   /** `-o BatchMode=yes` (the default, unless askpass is given) or `no`: with it, ssh never
    * asks for a password. */
   batchMode?: boolean;
@@ -121,6 +125,8 @@ const SSH_OPTIONS = {
   },
   keepalive: { keywords: ['serveraliveinterval', 'serveralivecountmax'], args: keepaliveArgs },
   hostKeys: { keywords: ['stricthostkeychecking', 'userknownhostsfile'], args: hostKeyArgs },
+  // -J is built with the host's checks (rsh/jump.ts, by buildRemoteShellArgv).
+  jump: { keywords: ['proxyjump'], args: null },
   batchMode: { keywords: ['batchmode'], args: null },
   multiplex: { keywords: [], args: null },
 } as const satisfies Record<keyof SshOptions, { keywords: readonly string[]; args: ((value: unknown) => string[]) | null }>;
@@ -203,6 +209,59 @@ export function optionInWords(words: readonly string[], keyword: string): string
   return undefined;
 }
 
+// ssh's flags that take an argument (in the next word, or attached).
+const ARGUMENT_FLAGS = 'BbcDEeFIiJLlmOoPpQRSWw';
+
+/** The words of ssh's argv before its destination: the program, then its options and their
+ * values; what follows (the host and the remote command) may hold anything. */
+export function sshOptionWords(argv: readonly string[]): readonly string[] {
+  for (let i = 1; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === '--' || !word.startsWith('-') || word === '-') return argv.slice(0, i);
+    for (let c = 1; c < word.length; c++) {
+      if (!ARGUMENT_FLAGS.includes(word[c])) continue;
+      if (c === word.length - 1) i++; // the value is the next word
+      break;
+    }
+  }
+  return argv;
+}
+
+/** The value of ssh's flag `-X` among its options (`-X value`, `-Xvalue`, after grouped flags
+ * that take none: `-qX value`), the first one, or undefined. */
+export function flagValue(argv: readonly string[], flag: string): string | undefined {
+  const words = sshOptionWords(argv);
+  const pattern = new RegExp(`^-[${NO_ARGUMENT_FLAGS}]*${flag}(.*)$`);
+  for (let i = 1; i < words.length; i++) {
+    const m = pattern.exec(words[i]);
+    if (m) return m[1] !== '' ? m[1] : words[i + 1];
+  }
+  return undefined;
+}
+
+/** The jump hosts ssh goes through, as its argv names them (`-J a,b`, `-Ja`, `-o ProxyJump=a`;
+ * -J first, as ssh takes it), in order; [] for none. ssh's configuration may name others. */
+export function jumpsOf(argv: readonly string[]): string[] {
+  const spec = flagValue(argv, 'J') ?? optionInWords(sshOptionWords(argv), 'proxyjump');
+  if (spec === undefined || /^none$/i.test(spec.trim())) return [];
+  return spec
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter((hop) => hop !== '');
+}
+
+/** The destination as ssh's argv gives it, with `-l USER` and `-p PORT` when given there
+ * (`alice@db:2200`); undefined when there is none. */
+export function destinationOf(argv: readonly string[]): string | undefined {
+  const at = sshOptionWords(argv).length;
+  let host = argv[at] === '--' ? argv[at + 1] : argv[at];
+  if (host === undefined) return undefined;
+  const user = flagValue(argv, 'l');
+  if (user !== undefined && !host.includes('@')) host = `${user}@${host}`;
+  const port = flagValue(argv, 'p');
+  return port === undefined ? host : `${host}:${port}`;
+}
+
 // `-o BatchMode=yes`, `-oBatchMode=yes`, `-o "BatchMode yes"` among the rsh words.
 function batchModeInWords(words: readonly string[]): boolean {
   return /^(yes|true)$/i.test(optionInWords(words, 'batchmode') ?? '');
@@ -276,6 +335,14 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
     if (value !== undefined && argsOf !== null) args.push(...argsOf(value));
   }
   const { sshOptions, batchMode } = options;
+  if (options.jump !== undefined) {
+    const inRsh = flagInWords(sshOptionWords(rshWords), 'J') || optionInWords(rshWords, 'proxyjump') !== undefined;
+    if (inRsh) throw new TypeError('jump and a -J or ProxyJump in rsh both name jump hosts: give them in one place');
+    const proxy =
+      optionInWords(rshWords, 'proxycommand') !== undefined ||
+      Object.keys(options.sshOptions ?? {}).some((key) => key.toLowerCase() === 'proxycommand');
+    if (proxy) throw new TypeError('jump and ProxyCommand contradict each other: ssh reaches the host through one of them');
+  }
   if (options.hostKeys?.policy === 'ask' && !context.askpass)
     throw new TypeError("hostKeys.policy 'ask' needs askpass, which answers ssh's question about an unknown host key");
   if (batchMode !== undefined && typeof batchMode !== 'boolean')

@@ -6,35 +6,31 @@ import { invalidInput } from '../errors.js';
 // Blanks and control characters (C0, DEL, and C1).
 const UNSAFE = /[\s\x00-\x1f\x7f-\x9f]/;
 
+const typeName = (value: unknown): string => (value === null ? 'null' : typeof value);
+
+/** Why `value` cannot be a host or user name ssh is given, or undefined when it can. */
+export function nameProblem(value: unknown, what: 'host' | 'user'): string | undefined {
+  if (typeof value !== 'string') return `it must be a string, got ${typeName(value)}`;
+  if (value === '') return `the ${what} is empty`;
+  if (value.startsWith('-')) return `${what === 'host' ? 'hostnames' : 'user names'} may not start with '-'`;
+  if (UNSAFE.test(value)) return 'it holds a blank or a control character';
+  return undefined;
+}
+
 export function checkHost(host: unknown, context?: string): string {
   const where = context === undefined ? '' : ` in ${JSON.stringify(context)}`;
-  if (typeof host !== 'string') {
-    throw invalidInput('ERR_INVALID_HOST', `invalid remote host${where}: it must be a string, got ${host === null ? 'null' : typeof host}`);
+  const problem = nameProblem(host, 'host');
+  if (problem === undefined) return host as string;
+  if (typeof host === 'string' && host.startsWith('-')) {
+    throw invalidInput('ERR_INVALID_HOST', `Invalid remote host ${JSON.stringify(host)}${where}: ${problem}.`);
   }
-  if (host === '') {
-    throw invalidInput('ERR_INVALID_HOST', `invalid remote host${where}: the host is empty`);
-  }
-  if (host.startsWith('-')) {
-    throw invalidInput('ERR_INVALID_HOST', `Invalid remote host ${JSON.stringify(host)}${where}: hostnames may not start with '-'.`);
-  }
-  if (UNSAFE.test(host)) {
-    throw invalidInput('ERR_INVALID_HOST', `invalid remote host ${JSON.stringify(host)}${where}: it holds a blank or a control character`);
-  }
-  return host;
+  const shown = typeof host === 'string' && host !== '' ? ` ${JSON.stringify(host)}` : '';
+  throw invalidInput('ERR_INVALID_HOST', `invalid remote host${shown}${where}: ${problem}`);
 }
 
 export function checkUser(user: unknown): string {
-  if (typeof user !== 'string') {
-    throw invalidInput('ERR_INVALID_HOST', `invalid remote user: it must be a string, got ${user === null ? 'null' : typeof user}`);
-  }
-  if (user === '') {
-    throw invalidInput('ERR_INVALID_HOST', 'invalid remote user: the user is empty');
-  }
-  if (user.startsWith('-')) {
-    throw invalidInput('ERR_INVALID_HOST', `invalid remote user ${JSON.stringify(user)}: user names may not start with '-'`);
-  }
-  if (UNSAFE.test(user)) {
-    throw invalidInput('ERR_INVALID_HOST', `invalid remote user ${JSON.stringify(user)}: it holds a blank or a control character`);
-  }
-  return user;
+  const problem = nameProblem(user, 'user');
+  if (problem === undefined) return user as string;
+  const shown = typeof user === 'string' && user !== '' ? ` ${JSON.stringify(user)}` : '';
+  throw invalidInput('ERR_INVALID_HOST', `invalid remote user${shown}: ${problem}`);
 }

@@ -178,7 +178,12 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
     summary: RegExp;
     telling: RegExp;
     extra?: Partial<DiagnosisInput>;
+    /** Through jump hosts: the hop the error names. */
+    hop?: number;
   }
+  // Recorded through real jump hosts (ssh -J, the ssh of each hop writing to the same stderr).
+  const oneJump = { jumps: ['bastion'], target: 'db' };
+  const twoJumps = { jumps: ['bastion', 'inner'], target: 'db' };
   const cases: Case[] = [
     {
       file: 'connect-refused',
@@ -280,6 +285,102 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
       telling: /^Timeout, server 127\.0\.0\.1 not responding\.$/,
       extra: { bytesReceived: 3 },
     },
+    {
+      file: 'jump-refused',
+      reason: 'connect-refused',
+      summary: /^the jump host bastion could not be reached: connection refused$/,
+      telling: /^ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused$/,
+      extra: oneJump,
+      hop: 0,
+    },
+    {
+      file: 'jump-auth-failed',
+      reason: 'auth-failed',
+      summary: /^ssh could not authenticate to the jump host bastion: Permission denied \(publickey\)$/,
+      telling: /^nosuchuser@127\.0\.0\.1: Permission denied \(publickey\)\.$/,
+      extra: oneJump,
+      hop: 0,
+    },
+    {
+      file: 'jump-forward-refused',
+      reason: 'connect-refused',
+      summary: /^the jump host bastion could not open a connection to the target db: connection refused$/,
+      telling: /^channel 0: open failed: connect failed: Connection refused$/,
+      extra: oneJump,
+      hop: 1,
+    },
+    {
+      file: 'jump-target-auth-failed',
+      reason: 'auth-failed',
+      summary: /^ssh could not authenticate to the target db through bastion: Permission denied \(publickey\)$/,
+      telling: /^nosuchuser@127\.0\.0\.1: Permission denied \(publickey\)\.$/,
+      extra: oneJump,
+      hop: 1,
+    },
+    {
+      file: 'jump-host-not-found',
+      reason: 'host-not-found',
+      summary: /^the jump host bastion could not be reached: its name does not resolve \(Name or service not known\)$/,
+      telling: /^ssh: Could not resolve hostname nosuchhost\.invalid/,
+      extra: oneJump,
+      hop: 0,
+    },
+    {
+      file: 'jump-host-key-changed',
+      reason: 'host-key-changed',
+      summary: /^the host key of \[127\.0\.0\.1\]:\d+ has changed, .* \(at the jump host bastion\)$/,
+      telling: /^Host key for \[127\.0\.0\.1\]:\d+ has changed/,
+      extra: oneJump,
+      hop: 0,
+    },
+    {
+      file: 'jump-remote-255',
+      reason: 'remote-command-failed',
+      summary:
+        /^the remote command or ssh ended the session with status 255 after it was established: abort: repository \/srv\/x not found!$/,
+      telling: /^abort: /,
+      extra: oneJump,
+    },
+    {
+      file: 'jump2-first-refused',
+      reason: 'connect-refused',
+      summary: /^the jump host bastion could not be reached: connection refused$/,
+      telling: /Connection refused$/,
+      extra: twoJumps,
+      hop: 0,
+    },
+    {
+      file: 'jump2-second-auth-failed',
+      reason: 'auth-failed',
+      summary: /^ssh could not authenticate to the jump host inner: Permission denied \(publickey\)$/,
+      telling: /Permission denied/,
+      extra: twoJumps,
+      hop: 1,
+    },
+    {
+      file: 'jump2-forward-to-second-refused',
+      reason: 'connect-refused',
+      summary: /^the jump host bastion could not open a connection to the jump host inner: connection refused$/,
+      telling: /^channel 0: open failed/,
+      extra: twoJumps,
+      hop: 1,
+    },
+    {
+      file: 'jump2-forward-to-target-refused',
+      reason: 'connect-refused',
+      summary: /^the jump host inner could not open a connection to the target db: connection refused$/,
+      telling: /^channel 0: open failed/,
+      extra: twoJumps,
+      hop: 2,
+    },
+    {
+      file: 'jump2-target-auth-failed',
+      reason: 'auth-failed',
+      summary: /^ssh could not authenticate to the target db through bastion, then inner: Permission denied \(publickey\)$/,
+      telling: /Permission denied/,
+      extra: twoJumps,
+      hop: 2,
+    },
   ];
   const files = new Set(readdirSync(RECORDED).map((f) => f.replace(/\.txt$/, '')));
 
@@ -287,9 +388,11 @@ describe('diagnosis of recorded OpenSSH stderr, plain and with -v', () => {
     for (const variant of ['', '-v']) {
       const file = `${c.file}${variant}`;
       if (!files.has(file)) continue;
-      it(`${file}: ${c.reason}, its first line and telling line, never a debug line`, () => {
-        const found = diagnose(input(file, c.extra));
+      it(`${file}: ${c.reason}${c.hop === undefined ? '' : ` at hop ${c.hop}`}, its first line and telling line, never a debug line`, () => {
+        // -v reaches the ssh of each jump host too; the argv says it was given.
+        const found = diagnose(input(file, { ...c.extra, verbose: variant === '-v' }));
         assert.equal(found.reason, c.reason);
+        assert.equal(found.hop, c.hop);
         assert.match(found.summary, c.summary);
         assert.ok(
           found.tellingLines.some((line) => c.telling.test(line)),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildRemoteShellArgv, parseRemoteSpec, parseRsh, quoteCommand, quoteForShell, RemoteShellError } from '../../host/index.js';
-import { keepaliveOf } from '../../host/rsh/ssh-options.js';
+import { destinationOf, jumpsOf, keepaliveOf, sshOptionWords } from '../../host/rsh/ssh-options.js';
 
 const invalid = (code: string, message: RegExp) => (err: unknown) => {
   assert.ok(err instanceof RemoteShellError, `a RemoteShellError, got ${err}`);
@@ -413,5 +413,84 @@ describe('ssh options', () => {
       () => argv({ host: 'h', rsh: 'plink -batch', port: 22, batchMode: true }),
       /^TypeError: port, batchMode are options of OpenSSH's ssh, and the remote shell is "plink": give its own options in rsh$/,
     );
+  });
+});
+
+describe('jump hosts', () => {
+  const none = { connectTimeoutMs: 0, keepalive: false, batchMode: false } as const;
+  const words = (jump: unknown, more: object = {}) => buildRemoteShellArgv({ host: 'db', ...none, ...more, jump } as never).slice(1);
+
+  it('become -J before -l and the host, each hop as [user@]host[:port], IPv6 bracketed', () => {
+    assert.deepEqual(words('bastion'), ['-o', 'BatchMode=no', '-J', 'bastion', 'db']);
+    assert.deepEqual(words('alice@bastion:2222,inner', { user: 'bob' }), [
+      '-o',
+      'BatchMode=no',
+      '-J',
+      'alice@bastion:2222,inner',
+      '-l',
+      'bob',
+      'db',
+    ]);
+    assert.deepEqual(words(['alice@[::1]:22', { host: 'fe80::1', user: 'u', port: 2200 }, { host: 'inner' }]).slice(2, 4), [
+      '-J',
+      'alice@[::1]:22,u@[fe80::1]:2200,inner',
+    ]);
+    // A user may hold '@' (ssh splits a hop at its last '@').
+    assert.deepEqual(words('me@corp@bastion').slice(2, 4), ['-J', 'me@corp@bastion']);
+  });
+
+  it('refuses a hop ssh would misread, before anything runs, naming it', () => {
+    const refused: Array<[unknown, RegExp]> = [
+      ['-oProxyCommand=touch /tmp/x', /^invalid jump host "-oProxyCommand=touch \/tmp\/x": hostnames may not start with '-'$/],
+      ['bastion,-x', /may not start with '-'/],
+      ['bas tion', /holds a blank or a control character/],
+      ['bastion\n', /holds a blank or a control character/],
+      ['', /the host is empty/],
+      ['a,,b', /the host is empty/],
+      ['bastion:0', /the port must be a whole number from 1 to 65535, got 0/],
+      ['bastion:ssh', /the port must be a whole number from 1 to 65535, got "ssh"/],
+      ['::1', /an IPv6 address is written in brackets/],
+      ['[::1', /the IPv6 address has no closing bracket/],
+      ['ssh://bastion', /the port must be a whole number from 1 to 65535, got "\/\/bastion"/],
+      [[{ host: 'b', user: '-u' }], /^invalid jump host jump\[0\]: the user: user names may not start with '-'$/],
+      [[{ host: 'a,b' }], /the host holds a comma/],
+      [[{ host: 'b', user: 'x,y' }], /the user holds a comma/],
+      [[{ host: 'b', port: 70000 }], /got 70000/],
+      [[{ host: '-b' }], /may not start with '-'/],
+    ];
+    for (const [jump, message] of refused) {
+      assert.throws(
+        () => words(jump),
+        (err: unknown) => err instanceof RemoteShellError && err.code === 'ERR_INVALID_HOST' && message.test(err.message),
+        JSON.stringify(jump),
+      );
+    }
+    assert.throws(() => words([]), /^TypeError: jump must name at least one host$/);
+    assert.throws(() => words(42), /^TypeError: jump must be a host, or an array of hosts or \{ host, user, port \}, got 42$/);
+    assert.throws(() => words([{ host: 'b', via: 'x' }]), /^TypeError: jump\[0\] has no option "via"/);
+    assert.throws(() => words([null]), /^TypeError: jump\[0\] must be a host or \{ host, user, port \}, got null$/);
+  });
+
+  it('refuses jump hosts named twice, a ProxyCommand beside them, and a remote shell that is not ssh', () => {
+    assert.throws(() => words('b', { rsh: 'ssh -J other' }), /^TypeError: jump and a -J or ProxyJump in rsh both name jump hosts/);
+    assert.throws(() => words('b', { rsh: 'ssh -oProxyJump=other' }), /both name jump hosts/);
+    assert.throws(() => words('b', { sshOptions: { ProxyJump: 'other' } }), /^TypeError: sshOptions\.ProxyJump repeats the option jump/);
+    assert.throws(() => words('b', { rsh: ['ssh', '-o', 'ProxyCommand=nc %h %p'] }), /^TypeError: jump and ProxyCommand contradict/);
+    assert.throws(() => words('b', { sshOptions: { proxycommand: 'nc %h %p' } }), /^TypeError: jump and ProxyCommand contradict/);
+    assert.throws(() => buildRemoteShellArgv({ host: 'db', rsh: 'rsh', jump: 'b' }), /^TypeError: jump is an option of OpenSSH's ssh/);
+  });
+
+  it('are read back from an argv for the diagnosis: -J in any form, or ProxyJump; and the target with its user and port', () => {
+    assert.deepEqual(jumpsOf(['ssh', '-J', 'a,b', 'db', 'cmd -J x']), ['a', 'b']);
+    assert.deepEqual(jumpsOf(['ssh', '-qJa', 'db']), ['a']);
+    assert.deepEqual(jumpsOf(['ssh', '-o', 'ProxyJump=a,b', 'db']), ['a', 'b']);
+    assert.deepEqual(jumpsOf(['ssh', '-o', 'ProxyJump=none', 'db']), []);
+    assert.deepEqual(jumpsOf(['ssh', '-p', '-J', 'db']), [], "-p's value is not a flag");
+    assert.deepEqual(jumpsOf(['ssh', 'db', '-J', 'a']), [], 'after the host, the remote command');
+    assert.equal(destinationOf(['ssh', '-l', 'alice', '-p2200', '-J', 'a', 'db', 'true']), 'alice@db:2200');
+    assert.equal(destinationOf(['ssh', '-l', 'alice', 'bob@db']), 'bob@db');
+    assert.equal(destinationOf(['ssh', '-v', '--', 'db']), 'db');
+    assert.equal(destinationOf(['ssh', '-v']), undefined);
+    assert.deepEqual(sshOptionWords(['ssh', '-i', 'k', '-qv', '-oX=y', 'db', '-p', '1']), ['ssh', '-i', 'k', '-qv', '-oX=y']);
   });
 });

@@ -102,7 +102,7 @@ describe('openRemoteShell: options are checked before anything starts', function
       'unknown option',
       { killGrace: 5 },
       TypeError,
-      /^unknown option "killGrace" \(known: host, user, command, remoteCommand, rsh, port, identityFile, sshOptions, connectTimeoutMs, keepalive, hostKeys, batchMode, multiplex, stderr, sanitize, signal, env, cwd, .*, retry, askpass\)$/,
+      /^unknown option "killGrace" \(known: host, user, command, remoteCommand, rsh, port, identityFile, sshOptions, connectTimeoutMs, keepalive, hostKeys, jump, batchMode, multiplex, stderr, sanitize, signal, env, cwd, .*, retry, askpass\)$/,
     ],
   ];
 
