@@ -10,6 +10,8 @@ import {
   lineMax,
   framesMax,
   snapInfo,
+  sanitizeInput,
+  sanitizeOutput,
   slotAt,
   setGeometry,
   clearGeometry,
@@ -52,6 +54,7 @@ import {
 import { retain } from './ring';
 import { runFramer, flushLine } from './framer';
 import { takeSnapshot } from './snapshot';
+import { sanitizeText, sanitizeConsumed } from './sanitize';
 import './abort';
 
 const PAGE: usize = 65536;
@@ -196,6 +199,26 @@ export function snapshot(handle: i32): i32 {
 
 export function snapshot_info_ptr(): i32 {
   return initialised ? <i32>snapInfo : ERR_NOT_INITIALISED;
+}
+
+// Writes the terminal-safe form of the len bytes at src to sanitize_output_ptr(); returns its length.
+export function sanitize(src: i32, len: i32, flags: i32): i32 {
+  if (!initialised) return ERR_NOT_INITIALISED;
+  if (src < 0 || len < 0) return ERR_RANGE;
+  return sanitizeText(<usize>src, <u32>len, <u32>flags);
+}
+
+export function sanitize_input_ptr(): i32 {
+  return initialised ? <i32>sanitizeInput : ERR_NOT_INITIALISED;
+}
+
+export function sanitize_output_ptr(): i32 {
+  return initialised ? <i32>sanitizeOutput : ERR_NOT_INITIALISED;
+}
+
+// Input bytes the last sanitize() consumed: all of them, but what SANITIZE_MORE held back.
+export function sanitize_consumed(): i32 {
+  return initialised ? <i32>sanitizeConsumed : ERR_NOT_INITIALISED;
 }
 
 export function ring_capacity(): i32 {

@@ -1,7 +1,8 @@
 // The memory layout of the core, written down once. Every other file reads and writes memory
 // through the names below; assembly/README.md describes the same layout for other hosts.
 //
-//   [ __heap_base, aligned ] instance area: snapshot info (32 B), snapshot buffer
+//   [ __heap_base, aligned ] instance area: snapshot info (32 B), snapshot buffer,
+//                            sanitize input, sanitize output
 //   [ slots ]                maxCaptures slots of `slotStride` bytes each:
 //       state (STATE_SIZE) | head | ring | carry A | carry B | staging | frames
 //
@@ -27,6 +28,13 @@ export const KIND_PARTIAL: u32 = 5; // partial line flushed on request: it conti
 
 export const FRAME_SIZE: u32 = 8; // u32 ptr, u32 (len | kind << 24)
 export const FRAME_LEN_MASK: u32 = 0x00ff_ffff;
+
+// ---- sanitize() ----
+export const SANITIZE_COLOURS: u32 = 1; // flag: SGR sequences that only set colours pass
+export const SANITIZE_MORE: u32 = 2; // flag: the text continues in a later call
+export const SANITIZE_INPUT_MAX: i32 = 16384; // bytes of input one call takes
+export const SANITIZE_OUTPUT_MAX: i32 = 65536; // bytes one call may write: 4 per input byte at most
+export const SANITIZE_HOLD_MAX: i32 = 66; // bytes SANITIZE_MORE may leave unconsumed (ESC [ and 64 parameters)
 
 // ---- defaults and limits of init() ----
 export const DEFAULT_MAX_CAPTURES: i32 = 64;
@@ -102,6 +110,8 @@ export function markInitialised(): void {
 
 export let snapInfo: usize = 0;
 export let snapBuffer: usize = 0;
+export let sanitizeInput: usize = 0;
+export let sanitizeOutput: usize = 0;
 export let slotsBase: usize = 0;
 export let slotStride: usize = 0;
 
@@ -136,7 +146,9 @@ export function setGeometry(captures: u32, ringLog2: u32, head: u32, staging: u3
   const base = alignUp(__heap_base);
   snapInfo = base;
   snapBuffer = alignUp(base + SNAP_INFO_SIZE);
-  slotsBase = alignUp(snapBuffer + <usize>head + <usize>ringCapacity);
+  sanitizeInput = alignUp(snapBuffer + <usize>head + <usize>ringCapacity);
+  sanitizeOutput = alignUp(sanitizeInput + <usize>SANITIZE_INPUT_MAX);
+  slotsBase = alignUp(sanitizeOutput + <usize>SANITIZE_OUTPUT_MAX);
   return <u64>slotsBase + <u64>captures * <u64>slotStride;
 }
 

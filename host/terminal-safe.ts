@@ -11,6 +11,9 @@
 // and plain attributes pass, as git lets colours through; one that conceals text or blinks is
 // shown like any other escape sequence, which loses its ESC so that its remaining characters
 // are seen as text.
+//
+// The core does the same on bytes (sanitize() in assembly/sanitize.ts), for hosts without
+// JavaScript: test/core/sanitize.test.ts holds the two to each other, byte for byte.
 
 // An SGR sequence (kept when colours are allowed), an ESC, or a run of other characters to show
 // (a run at a time: a flood of NUL bytes is one replacement, not one per byte).

@@ -29,7 +29,7 @@ export function readLayout(source) {
   const constants = [];
   for (const match of source.matchAll(/^export const ([A-Z][A-Z0-9_]*): (?:i32|u32) = ([^;]+);(?: \/\/ (.*))?$/gm)) {
     const [, name, expression, comment] = match;
-    if (!/^(ERR_|KIND_|FRAME_|SNAP_|DEFAULT_)|_(MIN|MAX|LIMIT)$/.test(name)) continue;
+    if (!/^(ERR_|KIND_|FRAME_|SNAP_|SANITIZE_|DEFAULT_)|_(MIN|MAX|LIMIT)$/.test(name)) continue;
     if (!/^[0-9a-fA-Fx_ <*+()-]+$/.test(expression)) throw new Error(`${LAYOUT}: ${name} = ${expression} is not a constant expression`);
     const value = Function(`"use strict"; return (${expression.replaceAll('_', '')});`)();
     if (!Number.isSafeInteger(value)) throw new Error(`${LAYOUT}: ${name} is not an integer`);
@@ -65,6 +65,14 @@ function typescript(constants) {
     entries(
       group('SNAP_').filter((c) => c.name !== 'SNAP_INFO_SIZE'),
       'SNAP_'.length,
+    ),
+    '} as const;',
+    '',
+    '/** Flags of sanitize(). */',
+    'export const SANITIZE_FLAGS = {',
+    entries(
+      group('SANITIZE_').filter((c) => !/_(MIN|MAX|LIMIT)$/.test(c.name)),
+      'SANITIZE_'.length,
     ),
     '} as const;',
     '',

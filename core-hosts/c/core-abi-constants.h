@@ -24,6 +24,11 @@ enum {
 
 #define CORE_FRAME_SIZE 8u /* u32 ptr, u32 (len | kind << 24) */
 #define CORE_FRAME_LEN_MASK 0x00ffffffu
+#define CORE_SANITIZE_COLOURS 1u /* flag: SGR sequences that only set colours pass */
+#define CORE_SANITIZE_MORE 2u /* flag: the text continues in a later call */
+#define CORE_SANITIZE_INPUT_MAX 16384u /* bytes of input one call takes */
+#define CORE_SANITIZE_OUTPUT_MAX 65536u /* bytes one call may write: 4 per input byte at most */
+#define CORE_SANITIZE_HOLD_MAX 66u /* bytes SANITIZE_MORE may leave unconsumed (ESC [ and 64 parameters) */
 #define CORE_DEFAULT_MAX_CAPTURES 64u
 #define CORE_DEFAULT_RING_LOG2 16u /* 64 KiB */
 #define CORE_DEFAULT_HEAD_SIZE 4096u

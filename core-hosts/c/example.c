@@ -44,6 +44,13 @@ int main(void) {
   uint32_t info = w2c_core_snapshot_info_ptr(&core);
   printf("snapshot: \"%.*s\"\n", (int)length, (char*)w2c_core_memory(&core)->data + load_u32(&core, info));
 
+  /* Remote text made terminal-safe before it reaches a terminal (0: no flags, colours shown too). */
+  const char* hostile = "denied\x1b]0;all good\x07\x1b[2J";
+  uint32_t in = w2c_core_sanitize_input_ptr(&core);
+  memcpy(w2c_core_memory(&core)->data + in, hostile, strlen(hostile));
+  int32_t safe = (int32_t)w2c_core_sanitize(&core, in, (uint32_t)strlen(hostile), 0);
+  printf("safe: \"%.*s\"\n", (int)safe, (char*)w2c_core_memory(&core)->data + w2c_core_sanitize_output_ptr(&core));
+
   w2c_core_capture_close(&core, h);
   wasm2c_core_free(&core);
   wasm_rt_free();

@@ -11,6 +11,8 @@
  *     of them after a final flush;
  *   - frames and snapshots equal those of the reference model (model.c, a port of
  *     test/core/model.ts), and a snapshot holds at most head_size + ring_capacity bytes.
+ *   - each snapshot, made terminal-safe by sanitize() in pieces, leaves nothing a terminal acts
+ *     on, within the output bound and the hold-back bound.
  *
  * A broken check prints what broke and aborts: libFuzzer saves the input as a crash.
  * Built with -DFUZZ_REPLAY_MAIN instead, the same decoder replays one input and writes each
@@ -250,6 +252,37 @@ static void flush(harness* x, capture* c, int final) {
         c->life, c->matched, c->m.seen);
 }
 
+/* The snapshot made terminal-safe in pieces, as a host cuts long text (the piece size and the
+ * colours flag follow from its length): no piece traps or outgrows 4 bytes per input byte, at
+ * most SANITIZE_HOLD_MAX bytes wait for the next piece and none after the last, and nothing
+ * comes out that a terminal would act on (a C0 control but tab and newline, DEL, a C1 control;
+ * an ESC only as the start of a colour SGR sequence). */
+static void sanitize_snapshot(harness* x, capture* c, uint32_t text, uint32_t length) {
+  uint32_t colours = length & 1 ? CORE_SANITIZE_COLOURS : 0;
+  uint32_t piece = 1 + (length * 2654435761u >> 7) % CORE_SANITIZE_INPUT_MAX;
+  uint32_t at = text, end = text + length, held = 0;
+  while (at < end) {
+    uint32_t n = end - at < held + piece ? end - at : held + piece;
+    if (n > CORE_SANITIZE_INPUT_MAX) n = CORE_SANITIZE_INPUT_MAX;
+    int last = at + n == end;
+    int32_t out = (int32_t)w2c_core_sanitize(&x->core, at, n, colours | (last ? 0 : CORE_SANITIZE_MORE));
+    uint32_t consumed = w2c_core_sanitize_consumed(&x->core);
+    CHECK(out >= 0 && (uint32_t)out <= 4 * n, "capture %d: sanitize of %u bytes gave %d", c->life, n, out);
+    CHECK(consumed <= n && n - consumed <= CORE_SANITIZE_HOLD_MAX && (!last || consumed == n),
+          "capture %d: sanitize of %u bytes consumed %u", c->life, n, consumed);
+    const uint8_t* o = mem(x) + w2c_core_sanitize_output_ptr(&x->core);
+    for (int32_t i = 0; i < out; i++) {
+      uint8_t b = o[i];
+      int escape = b == 0x1b && colours && i + 1 < out && o[i + 1] == '[';
+      int c1 = b == 0xc2 && i + 1 < out && o[i + 1] >= 0x80 && o[i + 1] <= 0x9f;
+      CHECK(!((b < 0x20 && b != '\t' && b != '\n' && !escape) || b == 0x7f || c1),
+            "capture %d: sanitize let byte %02x through at %d", c->life, b, i);
+    }
+    held = n - consumed;
+    at += consumed;
+  }
+}
+
 static void snapshot(harness* x, capture* c) {
   int32_t length = (int32_t)w2c_core_snapshot(&x->core, (uint32_t)c->h);
   CHECK(length >= 0 && (uint32_t)length <= x->head + x->ring, "capture %d: snapshot of %d bytes, head + ring %u",
@@ -270,6 +303,7 @@ static void snapshot(harness* x, capture* c) {
             memcmp(x->snap, mem(x) + text, (size_t)length) == 0,
         "capture %d: snapshot (head %u, tail %u, omitted %llu) differs from the model's (%zu, %zu, %llu)", c->life,
         head_len, tail_len, (unsigned long long)omitted, want_head, want_tail, (unsigned long long)want_omitted);
+  sanitize_snapshot(x, c, text, (uint32_t)length);
 }
 
 /* ---- decoding an input into calls ---- */

@@ -30,8 +30,17 @@ export const SNAP_INFO = {
   SEEN: 24, // u64: bytes seen when the snapshot was taken
 } as const;
 
+/** Flags of sanitize(). */
+export const SANITIZE_FLAGS = {
+  COLOURS: 1, // flag: SGR sequences that only set colours pass
+  MORE: 2, // flag: the text continues in a later call
+} as const;
+
 export const FRAME_SIZE = 8; // u32 ptr, u32 (len | kind << 24)
 export const FRAME_LEN_MASK = 0x00ffffff;
+export const SANITIZE_INPUT_MAX = 16384; // bytes of input one call takes
+export const SANITIZE_OUTPUT_MAX = 65536; // bytes one call may write: 4 per input byte at most
+export const SANITIZE_HOLD_MAX = 66; // bytes SANITIZE_MORE may leave unconsumed (ESC [ and 64 parameters)
 export const DEFAULT_MAX_CAPTURES = 64;
 export const DEFAULT_RING_LOG2 = 16; // 64 KiB
 export const DEFAULT_HEAD_SIZE = 4096;

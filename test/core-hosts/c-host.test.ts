@@ -34,7 +34,9 @@ describe('the core in C (wasm2c)', function () {
     assert.equal(result.status, 0, result.stderr);
     assert.equal(
       result.stdout,
-      '1 "debug1: Connecting"\n3 " 50%"\n1 "100%"\n1 "Permission denied"\n' + 'snapshot: "debug1: Connecting\n100%\nPermission denied\n"\n',
+      '1 "debug1: Connecting"\n3 " 50%"\n1 "100%"\n1 "Permission denied"\n' +
+        'snapshot: "debug1: Connecting\n100%\nPermission denied\n"\n' +
+        'safe: "denied^[]0;all good^G^[[2J"\n',
     );
     const source = readFileSync(path.join(ROOT, 'core-hosts/c/example.c'), 'utf8');
     const readme = readFileSync(path.join(ROOT, 'assembly/README.md'), 'utf8');
