@@ -15,7 +15,7 @@ import { hostKeyReport } from './diagnosis/host-key.js';
 import { HINTS } from './diagnosis/reasons.js';
 import { plainText } from './terminal-safe.js';
 import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
-import { destinationOf, flagInWords, jumpsOf, keepaliveOf, quietOrProxied, sshOptionWords } from './rsh/ssh-options.js';
+import { destinationOf, jumpsOf, keepaliveOf, quietOrProxied } from './rsh/ssh-options.js';
 
 export { NO_BYTES, RemoteShellError } from './remote-shell-error.js';
 export type { ByteCounts, RemoteShellErrorCode, RemoteShellErrorDetails, RemoteShellFailureReason } from './remote-shell-error.js';
@@ -98,7 +98,6 @@ function diagnoseFacts(facts: ShellFacts, snapshot: Snapshot): Diagnosis {
     quietOrProxied: quietOrProxied(facts.argv),
     jumps: jumpsOf(facts.argv),
     target: destinationOf(facts.argv),
-    verbose: flagInWords(sshOptionWords(facts.argv), 'v'),
   });
 }
 

@@ -42,8 +42,6 @@ export interface DiagnosisInput {
    * it: a failure of ssh's own is then told hop by hop. */
   jumps?: readonly string[];
   target?: string;
-  /** ssh runs with -v (which it passes on to the ssh of each jump host). */
-  verbose?: boolean;
 }
 
 export interface Diagnosis {
@@ -208,12 +206,13 @@ function result(
   return diagnosis;
 }
 
-/** A failure of ssh's own, told hop by hop where the argv names jump hosts. */
-function sshResult(ssh: SshFinding, lines: readonly Line[], input: DiagnosisInput): Diagnosis {
+/** A failure of ssh's own, told hop by hop where the argv names jump hosts, until the session
+ * was up: after that, any hop's end ends it, and ssh's lines do not say which. */
+function sshResult(ssh: SshFinding, lines: readonly Line[], input: DiagnosisInput, established: boolean): Diagnosis {
   const jumps = input.jumps ?? [];
   const failing = lines.indexOf(ssh.decided);
   const hop =
-    jumps.length === 0
+    jumps.length === 0 || established
       ? undefined
       : attributeHop(
           ssh,
@@ -223,7 +222,7 @@ function sshResult(ssh: SshFinding, lines: readonly Line[], input: DiagnosisInpu
         );
   return hop === undefined
     ? result(ssh.reason, ssh.summary, ssh.lines, ssh.hint)
-    : result(ssh.reason, hop.summary, ssh.lines, hop.hint, hop.hop);
+    : result(ssh.reason, hop.summary, ssh.lines, hop.hint, hop.hop ?? undefined);
 }
 
 /** The first line, with the telling line that says why after a colon. */
@@ -259,15 +258,22 @@ function remoteSpoke(lines: readonly Line[], program: string, quietOrProxied: bo
 }
 
 /** ssh's own word that the session was up. Through jump hosts, each hop's ssh says "Authenticated
- * to" and "Entering interactive session" too when -v reaches it (it is passed on to them; -o is
- * not): then only the target's ssh's own lines count, one "Authenticated to" more than the hops
- * have, or the command it sent. */
+ * to" and "Entering interactive session" too when its log level lets it (-v, which ssh passes on
+ * to them, or a LogLevel in ssh's configuration, which they read too): then only the target's
+ * ssh's own lines count. The first jump host is reached directly, every later hop and the target
+ * "(via proxy)": so when the first hop said it authenticated, the hops speak, and the target has
+ * authenticated once the lines via a proxy outnumber the later hops; when it did not, a line via
+ * a proxy is the target's (-o LogLevel reaches the target's ssh alone). Or the command it sent. */
 function sessionEvidence(lines: readonly Line[], input: DiagnosisInput): boolean {
   const hops = input.jumps?.length ?? 0;
   if (hops === 0) return lines.some((line) => SSH_AUTHENTICATED.test(line.plain) || SSH_DEBUG_EVIDENCE.session.test(line.plain));
-  const authenticated = lines.filter((line) => SSH_AUTHENTICATED.test(line.plain)).length;
-  return authenticated > (input.verbose ? hops : 0) || lines.some((line) => SSH_DEBUG_EVIDENCE.command.test(line.plain));
+  const authenticated = lines.filter((line) => SSH_AUTHENTICATED.test(line.plain));
+  const viaProxy = authenticated.filter((line) => VIA_PROXY.test(line.plain)).length;
+  const hopsSpeak = viaProxy < authenticated.length;
+  return viaProxy > (hopsSpeak ? hops - 1 : 0) || lines.some((line) => SSH_DEBUG_EVIDENCE.command.test(line.plain));
 }
+
+const VIA_PROXY = /^Authenticated to \S+ \(via proxy\)/;
 
 /** Classifies a remote shell that ended other than with status 0 (or is still running). */
 export function diagnose(input: DiagnosisInput): Diagnosis {
@@ -303,7 +309,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
 
   // 255, or no status at all: ssh's own failure, if it said which.
   const ssh = findSshMessage(lines, input, established);
-  if (ssh) return sshResult(ssh, lines, input);
+  if (ssh) return sshResult(ssh, lines, input, established);
   const signalled = lines.filter((line) => SSH_DEBUG_EVIDENCE.remoteSignal.test(line.plain));
   if (signalled.length > 0) {
     return result(

@@ -28,14 +28,18 @@ export interface HopContext {
 }
 
 export interface HopFinding {
-  /** 0-based index of the jump host that failed, or jumps.length for the target. */
-  hop: number;
+  /** 0-based index of the jump host that failed, or jumps.length for the target; null when the
+   * lines leave it open. */
+  hop: number | null;
   summary: string;
   hint: string | null;
 }
 
 export const JUMP_OPTIONS_HINT =
   "ssh's command-line options (-i, -o, -p) do not reach a jump host: set them for it in ssh's configuration (a Host block, in ~/.ssh/config or the file named with -F).";
+
+const JUMP_TIMEOUT_HINT =
+  "A jump host that does not answer, or one that is slow to authenticate, shows as the target's time-out: run ssh -v to see which hop got no answer, and reach each jump host on its own (ssh bastion true).";
 
 // ssh's words after the first ": " of a summary of ours ("ssh could not connect to h port 22: connection refused").
 function detail(summary: string): string {
@@ -74,8 +78,18 @@ export function attributeHop(
   const where = at < n ? name(at) : `${name(n)} through ${via}`;
   const hint = at < n ? [finding.hint, JUMP_OPTIONS_HINT].filter((text) => text !== null).join(' ') : finding.hint;
   switch (finding.reason) {
-    case 'connect-refused':
     case 'connect-timeout':
+      // ConnectTimeout bounds the target's ssh alone, from its start: it gives up waiting for the
+      // target's banner while a hop before it may still be trying to connect (a jump host that
+      // never answers says nothing first), so the target's time-out names no hop.
+      if (at === n)
+        return {
+          hop: null,
+          summary: `the target ${target} could not be reached through ${via} in time, nor said which hop did not answer: ${words}`,
+          hint: JUMP_TIMEOUT_HINT,
+        };
+      return { hop: at, summary: `${where} could not be reached: ${words}`, hint };
+    case 'connect-refused':
       return { hop: at, summary: `${where} could not be reached: ${words}`, hint };
     case 'host-not-found':
       return { hop: at, summary: `${where} could not be reached: its name does not resolve (${words})`, hint };

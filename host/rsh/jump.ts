@@ -33,10 +33,23 @@ function hostWord(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+// Characters -J gives a meaning of its own, or that reach a shell: ssh reads '#' as the start of
+// a comment (the hops after it are dropped without a word), expands '%' tokens in the command it
+// builds for each hop, and runs that command through `sh -c`, where the others are syntax.
+const SPECIAL = /[#%'"`$;&|<>(){}\\*?![\]]/;
+
 // ssh splits -J at commas and a hop at its last '@' and its port's colon: neither may hide in a part.
 function checkPart(where: string, what: 'host' | 'user', value: string): void {
   if (value.includes(',')) throw invalidJump(where, `the ${what} holds a comma, which separates hops`);
   if (what === 'host' && (value.includes('@') || value.includes('/'))) throw invalidJump(where, `the host holds '@' or '/'`);
+  const special = SPECIAL.exec(value);
+  if (special)
+    throw invalidJump(
+      where,
+      `the ${what} holds ${JSON.stringify(special[0])}, which ssh's -J or the shell it runs each hop with would read`,
+    );
+  if (what === 'host' && value.includes(':') && !/^[0-9A-Fa-f:.]+$/.test(value))
+    throw invalidJump(where, "a host holds ':' only as an IPv6 address (give the port as its own part)");
 }
 
 function hopFromText(where: string, text: string): string {
@@ -68,7 +81,9 @@ function checkName(where: string, what: 'host' | 'user', value: unknown): string
 }
 
 function hopWord(where: string, hop: { host: unknown; user?: unknown; port?: unknown }): string {
-  const host = checkName(where, 'host', hop.host);
+  // An IPv6 address may come bracketed, as the host option takes it.
+  const bare = typeof hop.host === 'string' && /^\[[^\]]*\]$/.test(hop.host) ? hop.host.slice(1, -1) : hop.host;
+  const host = checkName(where, 'host', bare);
   const user = hop.user === undefined ? undefined : checkName(where, 'user', hop.user);
   const port = hop.port === undefined ? undefined : checkPort(where, hop.port);
   return `${user === undefined ? '' : `${user}@`}${hostWord(host)}${port === undefined ? '' : `:${port}`}`;
@@ -81,6 +96,8 @@ export function jumpHops(value: unknown): string[] {
   if (typeof value !== 'string' && !Array.isArray(value))
     throw new TypeError(`jump must be a host, or an array of hosts or { host, user, port }, got ${show(value)}`);
   if (hops.length === 0) throw new TypeError('jump must name at least one host');
+  if (typeof value === 'string' && /\[[^\]]*,/.test(value))
+    throw invalidJump(show(value), 'a comma separates hops, so it cannot stand in brackets');
   if (hops.length > MAX_HOPS) throw new RangeError(`jump names ${hops.length} hosts; at most ${MAX_HOPS}`);
   return hops.map((hop, i) => {
     const where = typeof value === 'string' ? (hops.length === 1 ? show(value) : `${i} of ${show(value)}`) : `jump[${i}]`;

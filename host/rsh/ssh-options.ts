@@ -259,7 +259,11 @@ export function destinationOf(argv: readonly string[]): string | undefined {
   const user = flagValue(argv, 'l');
   if (user !== undefined && !host.includes('@')) host = `${user}@${host}`;
   const port = flagValue(argv, 'p');
-  return port === undefined ? host : `${host}:${port}`;
+  if (port === undefined) return host;
+  // An IPv6 address before a port goes in brackets, as ssh writes it (alice@[::1]:2200).
+  const name = host.slice(host.lastIndexOf('@') + 1);
+  const bracketed = name.includes(':') && !name.startsWith('[') ? `${host.slice(0, host.length - name.length)}[${name}]` : host;
+  return `${bracketed}:${port}`;
 }
 
 // `-o BatchMode=yes`, `-oBatchMode=yes`, `-o "BatchMode yes"` among the rsh words.

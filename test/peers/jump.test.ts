@@ -4,7 +4,8 @@
 // known hosts of both servers are in a config file every hop reads.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -13,6 +14,21 @@ import { scratchDir } from '../helpers/scratch.js';
 import { collect } from '../helpers/streams.js';
 import { freePort, startSshd, type Sshd } from './sshd.js';
 
+/** The pids whose parent is `pid` (Linux's /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((candidate) => {
+      try {
+        const stat = readFileSync(`/proc/${candidate}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+}
+
 describe('jump hosts through real sshd', function () {
   this.timeout(scaled(120_000));
   let a: Sshd;
@@ -20,6 +36,7 @@ describe('jump hosts through real sshd', function () {
   let closed: number;
   let config: string;
   let wrongConfig: string;
+  let verboseConfig: string;
   const hop = (server: Sshd, user?: string) => `${user === undefined ? '' : `${user}@`}127.0.0.1:${server.port}`;
 
   before(async () => {
@@ -48,6 +65,9 @@ describe('jump hosts through real sshd', function () {
     writeFileSync(config, clientConfig(known));
     wrongConfig = path.join(dir, 'wrong_config');
     writeFileSync(wrongConfig, clientConfig(wrong));
+    // A log level in the configuration reaches every hop's ssh, as -v does.
+    verboseConfig = path.join(dir, 'verbose_config');
+    writeFileSync(verboseConfig, `${clientConfig(known)}  LogLevel VERBOSE\n`);
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
@@ -230,6 +250,99 @@ describe('jump hosts through real sshd', function () {
     const failed = await rejection(remote.finished);
     assert.equal(failed.reason, 'remote-command-failed');
     assert.equal(failed.hop, null);
+  });
+
+  it('tells the target from the hops when a LogLevel makes them say they authenticated', async () => {
+    const [, port, jump, user] = failures()[3];
+    // LogLevel VERBOSE in the configuration: every hop's ssh says "Authenticated to".
+    const viaConfig = await rejection(open(port, jump, { user, configFile: verboseConfig }).finished);
+    assert.equal(viaConfig.reason, 'auth-failed', viaConfig.message);
+    assert.equal(viaConfig.hop, 1);
+    // -o LogLevel=VERBOSE reaches the target's ssh alone.
+    const viaOption = await rejection(
+      openRemoteShell({
+        host: '127.0.0.1',
+        port,
+        user,
+        rsh: ['ssh', '-F', config, '-o', 'LogLevel=VERBOSE'],
+        jump,
+        command: ['true'],
+        stderr: 'capture',
+      }).finished,
+    );
+    assert.equal(viaOption.reason, 'auth-failed', viaOption.message);
+    assert.equal(viaOption.hop, 1);
+    // And a session that was up stays the remote command's, with no hop, in both.
+    for (const rsh of [
+      ['ssh', '-F', verboseConfig],
+      ['ssh', '-F', config, '-o', 'LogLevel=VERBOSE'],
+    ]) {
+      const remote = openRemoteShell({
+        host: '127.0.0.1',
+        port: a.port,
+        rsh,
+        jump: [hop(a), hop(b)],
+        remoteCommand: 'exit 255',
+        stderr: 'capture',
+      });
+      const failed = await rejection(remote.finished);
+      assert.equal(failed.reason, 'remote-command-failed', `${rsh.join(' ')}: ${failed.message}`);
+      assert.equal(failed.hop, null);
+    }
+  });
+
+  it('names no hop once the session was up, when a jump host goes away', async () => {
+    const shell = openRemoteShell({
+      host: '127.0.0.1',
+      port: b.port,
+      rsh: ['ssh', '-F', config],
+      jump: [hop(a)],
+      remoteCommand: 'echo up; exec sleep 600',
+      stderr: 'capture',
+    });
+    const first = await new Promise<string>((resolve) => shell.stream.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    assert.equal(first, 'up\n');
+    // The jump host's ssh -W is a child of the target's ssh.
+    const proxy = childrenOf(shell.pid!).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('-W'));
+    assert.ok(proxy !== undefined, 'no ssh -W under the remote shell');
+    process.kill(proxy, 'SIGKILL');
+    shell.stream.resume();
+    const err = await rejection(shell.finished);
+    assert.equal(err.hop, null, err.message);
+    assert.doesNotMatch(err.shortMessage, /\(at the (target|jump host)/);
+  });
+
+  it('names no hop when the target timed out behind a jump host that never answers', async () => {
+    // A jump host that takes the connection and never says a word: its ssh waits for ever (no
+    // ConnectTimeout reaches it), and the target's ssh gives up.
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const sockets = new Set<net.Socket>();
+    silent.on('connection', (socket) => sockets.add(socket));
+    try {
+      const { port: silentPort } = silent.address() as net.AddressInfo;
+      const err = await rejection(
+        openRemoteShell({
+          host: '127.0.0.1',
+          port: b.port,
+          rsh: ['ssh', '-F', config],
+          jump: [`127.0.0.1:${silentPort}`],
+          connectTimeoutMs: 1000,
+          command: ['true'],
+          stderr: 'capture',
+        }).finished,
+      );
+      assert.equal(err.reason, 'connect-timeout', err.message);
+      assert.equal(err.hop, null);
+      assert.match(
+        err.shortMessage,
+        /^the target 127\.0\.0\.1:\d+ could not be reached through 127\.0\.0\.1:\d+ in time, nor said which hop did not answer: /,
+      );
+      assert.match(err.hint!, /ssh -v/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('the command names the hop in its last line, -J in its own words', async () => {

@@ -437,6 +437,8 @@ describe('jump hosts', () => {
     ]);
     // A user may hold '@' (ssh splits a hop at its last '@').
     assert.deepEqual(words('me@corp@bastion').slice(2, 4), ['-J', 'me@corp@bastion']);
+    // An IPv6 host may come bracketed in the object form too, as the host option takes it.
+    assert.deepEqual(words([{ host: '[::1]', port: 22 }, { host: '[fe80::1]' }]).slice(2, 4), ['-J', '[::1]:22,[fe80::1]']);
   });
 
   it('refuses a hop ssh would misread, before anything runs, naming it', () => {
@@ -457,6 +459,18 @@ describe('jump hosts', () => {
       [[{ host: 'b', user: 'x,y' }], /the user holds a comma/],
       [[{ host: 'b', port: 70000 }], /got 70000/],
       [[{ host: '-b' }], /may not start with '-'/],
+      // '#' starts a comment in -J (the hops after it would be dropped unseen), '%' is expanded,
+      // and each hop reaches `sh -c`.
+      ['nosuch1.invalid#x,b', /^invalid jump host 0 of "nosuch1\.invalid#x,b": the host holds "#", which ssh's -J or the shell/],
+      ['x%d', /the host holds "%"/],
+      ['[fe80::1%eth0]', /the host holds "%"/],
+      ['x;id', /the host holds ";"/],
+      ['a$(id)', /the host holds "\$"/],
+      [[{ host: 'b', user: 'a;b' }], /the user holds ";"/],
+      [[{ host: 'b', user: "o'neil" }], /the user holds "'"/],
+      [[{ host: 'h:22' }], /a host holds ':' only as an IPv6 address \(give the port as its own part\)/],
+      [[{ host: '[::1' }], /the host holds "\["/],
+      ['[x,y]', /^invalid jump host "\[x,y\]": a comma separates hops, so it cannot stand in brackets$/],
     ];
     for (const [jump, message] of refused) {
       assert.throws(
@@ -491,6 +505,8 @@ describe('jump hosts', () => {
     assert.equal(destinationOf(['ssh', '-l', 'alice', 'bob@db']), 'bob@db');
     assert.equal(destinationOf(['ssh', '-v', '--', 'db']), 'db');
     assert.equal(destinationOf(['ssh', '-v']), undefined);
+    assert.equal(destinationOf(['ssh', '-p', '2222', '-l', 'alice', '::1']), 'alice@[::1]:2222');
+    assert.equal(destinationOf(['ssh', '-p', '2222', '[::1]']), '[::1]:2222');
     assert.deepEqual(sshOptionWords(['ssh', '-i', 'k', '-qv', '-oX=y', 'db', '-p', '1']), ['ssh', '-i', 'k', '-qv', '-oX=y']);
   });
 });
