@@ -14,7 +14,7 @@ import { diagnose, receivedSoFar, showLine, type Diagnosis, type Exit } from './
 import { hostKeyReport } from './diagnosis/host-key.js';
 import { HINTS } from './diagnosis/reasons.js';
 import { plainText } from './terminal-safe.js';
-import { RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
+import { addSshConfig, RemoteShellError, type ByteCounts, type RemoteShellErrorCode } from './remote-shell-error.js';
 import { destinationOf, jumpsOf, keepaliveOf, quietOrProxied } from './rsh/ssh-options.js';
 
 export { NO_BYTES, RemoteShellError } from './remote-shell-error.js';
@@ -292,7 +292,7 @@ export function sharedConnectionLostError(facts: ShellFacts, target: string, cau
  * not be made: the master's error, with the session's own counts. */
 export function sharedConnectionError(facts: ShellFacts, master: RemoteShellError): RemoteShellError {
   const lines = master.message.split('\n').slice(1);
-  return new RemoteShellError(master.code, `the shared connection could not be made: ${master.shortMessage}`, {
+  const error = new RemoteShellError(master.code, `the shared connection could not be made: ${master.shortMessage}`, {
     reason: master.reason,
     hint: master.hint,
     tellingLines: master.tellingLines,
@@ -304,8 +304,13 @@ export function sharedConnectionError(facts: ShellFacts, master: RemoteShellErro
     stderrOmitted: master.stderrOmitted,
     stderrLines: lines,
     attempts: master.attempts,
+    hostKey: master.hostKey,
+    hop: master.hop,
     cause: master,
   });
+  // The hint already says where the configuration sent the master: the fields come along alone.
+  if (master.sshConfig !== null) addSshConfig(error, master.sshConfig, null);
+  return error;
 }
 
 /** A shared connection that never started: closed before it could, or its ssh could not be

@@ -6,7 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { flagInWords, isOpenSsh, jumpsOf, optionInWords } from '../rsh/ssh-options.js';
+import { flagInWords, isOpenSsh, jumpsOf, optionInWords, sshOptionWords } from '../rsh/ssh-options.js';
 
 /** The settings an error carries, as `ssh -G` prints them (lower-case keywords; identityfile as
  * a list, the others as printed; absent when ssh prints none). */
@@ -50,15 +50,17 @@ export interface EffectiveConfig {
 export function parseSshG(text: string): EffectiveConfig | undefined {
   let host: string | undefined;
   const config: SshConfig = {};
+  const identityFiles: string[] = [];
   for (const line of text.split('\n')) {
     const space = line.indexOf(' ');
     if (space <= 0) continue;
     const key = line.slice(0, space);
     const value = line.slice(space + 1).trim();
     if (key === 'host') host = value;
-    else if (key === 'identityfile') config.identityfile = [...(config.identityfile ?? []), value];
+    else if (key === 'identityfile') identityFiles.push(value);
     else if (KEYS.has(key as keyof SshConfig)) (config as Record<string, string>)[key] = value;
   }
+  if (identityFiles.length > 0) config.identityfile = identityFiles;
   return host === undefined ? undefined : { host, config };
 }
 
@@ -77,13 +79,27 @@ export function effectiveConfig(
     let out = '';
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(argv[0], ['-G', ...argv.slice(1)], { env, cwd, stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true });
+      // In a process group of its own: what a `Match exec` or a wrapper started goes with it.
+      child = spawn(argv[0], ['-G', ...argv.slice(1)], {
+        env,
+        cwd,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        windowsHide: true,
+        detached: GROUPS,
+      });
     } catch {
       resolve(undefined);
       return;
     }
     const giveUp = (): void => {
-      child.kill('SIGKILL');
+      try {
+        if (GROUPS && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is gone already
+      }
+      // A process outside the group may still hold the pipe: it must not keep this one alive.
+      child.stdout?.destroy();
       done(undefined);
     };
     const timer = setTimeout(giveUp, timeoutMs);
@@ -102,9 +118,19 @@ export function effectiveConfig(
   });
 }
 
-// What the argv says itself: `-p PORT`, `-pPORT` or `-o Port=`; `-l USER`, `-lUSER` or `-o User=`.
-function givenInArgv(argv: readonly string[], flag: 'p' | 'l', keyword: string): boolean {
-  return flagInWords(argv, flag) || optionInWords(argv, keyword) !== undefined;
+const GROUPS = process.platform !== 'win32';
+
+// What ssh's options say themselves (not the remote command's words after the destination):
+// `-p PORT`, `-pPORT` or `-o Port=`; `-l USER`, `-lUSER` or `-o User=`.
+function givenInOptions(argv: readonly string[], flag: 'p' | 'l', keyword: string): boolean {
+  const options = sshOptionWords(argv);
+  return flagInWords(options, flag) || optionInWords(options, keyword) !== undefined;
+}
+
+// The destination word: `[user@]host` or `ssh://[user@]host[:port]`.
+function destinationWord(argv: readonly string[]): string {
+  const at = sshOptionWords(argv).length;
+  return (argv[at] === '--' ? argv[at + 1] : argv[at]) ?? '';
 }
 
 /** What the configuration changed of what the caller gave, as a sentence, or null: another
@@ -113,8 +139,10 @@ export function configMapping(found: EffectiveConfig, argv: readonly string[]): 
   const { host, config } = found;
   const changes: string[] = [];
   if (config.hostname !== undefined && config.hostname.toLowerCase() !== host.toLowerCase()) changes.push(`to ${config.hostname}`);
-  if (config.port !== undefined && config.port !== '22' && !givenInArgv(argv, 'p', 'port')) changes.push(`port ${config.port}`);
-  const userGiven = givenInArgv(argv, 'l', 'user') || argv.some((word) => word.toLowerCase().endsWith(`@${host.toLowerCase()}`));
+  const destination = destinationWord(argv);
+  const portGiven = givenInOptions(argv, 'p', 'port') || /^ssh:\/\/[^/]*:\d+\/?$/i.test(destination);
+  if (config.port !== undefined && config.port !== '22' && !portGiven) changes.push(`port ${config.port}`);
+  const userGiven = givenInOptions(argv, 'l', 'user') || destination.includes('@');
   if (config.user !== undefined && !userGiven && config.user !== localUser()) changes.push(`user ${config.user}`);
   // Jump hosts the argv gave itself are no change of the configuration's.
   if (config.proxyjump !== undefined && config.proxyjump !== 'none' && jumpsOf(argv).length === 0)

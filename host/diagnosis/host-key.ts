@@ -18,10 +18,29 @@ export interface HostKeyReport {
 
 const NO_KEY = /^No (\S+) host key is known for \S+ and you have requested strict checking\.?$/;
 const OFFERED = /^The fingerprint for the (\S+) key sent by the remote host is\.?$/;
-const FINGERPRINT = /^(SHA256:[A-Za-z0-9+/=]+)\.?$/;
+// SHA256 by default, MD5 with FingerprintHash md5.
+const FINGERPRINT = /^(SHA256:[A-Za-z0-9+/=]+|MD5:[0-9a-f]{2}(?::[0-9a-f]{2}){15})\.?$/;
 const OFFENDING = /^Offending (\S+) key in (.+):(\d+)$/;
 // With -v: "debug1: Server host key: ssh-ed25519 SHA256:...".
-const SERVER_KEY = /^debug1: Server host key: \S+ (SHA256:[A-Za-z0-9+/=]+)$/;
+const SERVER_KEY = /^debug1: Server host key: \S+ (SHA256:[A-Za-z0-9+/=]+|MD5:[0-9a-f]{2}(?::[0-9a-f]{2}){15})$/;
+
+// ssh writes its messages through strnvis (VIS_SAFE | VIS_OCTAL): a backslash as "\\", a byte
+// outside printable ASCII as "\ooo". A path comes back to the bytes it names, as UTF-8.
+function fromVis(text: string): string {
+  if (!text.includes('\\')) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0x5c && bytes[i + 1] === 0x5c) {
+      out.push(0x5c);
+      i++;
+    } else if (bytes[i] === 0x5c && /^[0-3][0-7]{2}$/.test(bytes.toString('latin1', i + 1, i + 4))) {
+      out.push(parseInt(bytes.toString('latin1', i + 1, i + 4), 8));
+      i += 3;
+    } else out.push(bytes[i]);
+  }
+  return new TextDecoder().decode(Uint8Array.from(out));
+}
 
 /** What ssh's lines say about the host key it refused, or undefined when they say nothing. */
 export function hostKeyReport(lines: readonly string[]): HostKeyReport | undefined {
@@ -41,7 +60,7 @@ export function hostKeyReport(lines: readonly string[]): HostKeyReport | undefin
       }
     } else if ((m = OFFENDING.exec(text))) {
       report.type ??= m[1];
-      report.knownHostsFile ??= terminalSafe(m[2]);
+      report.knownHostsFile ??= terminalSafe(fromVis(m[2]));
       report.line ??= Number(m[3]);
     } else if ((m = SERVER_KEY.exec(text)) && !offered) {
       // With -v through a jump host, each hop's key is logged: the target's comes last.

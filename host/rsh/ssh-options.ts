@@ -73,11 +73,14 @@ function hostKeyArgs(value: unknown): string[] {
     throw new TypeError(`hostKeys.knownHostsFile must be a path or a non-empty array of paths, got ${show(knownHostsFile)}`);
   const words = files.map((file: unknown, i) => {
     const path = checkText(`hostKeys.knownHostsFile${typeof knownHostsFile === 'string' ? '' : `[${i}]`}`, file);
-    // ssh splits the value at blanks, and takes a double-quoted word whole.
-    if (path.includes('"')) throw new RangeError(`hostKeys.knownHostsFile may not hold a double quote, got ${show(path)}`);
-    // ssh expands %-tokens in the value: a literal % is written %%.
+    // ssh expands ${NAME} in the value to an environment variable, with no way to write it literally.
+    if (path.includes('${'))
+      throw new RangeError(`hostKeys.knownHostsFile may not hold "\${" (ssh reads it as an environment variable), got ${show(path)}`);
+    // ssh expands %-tokens in the value (a literal % is written %%), splits it at blanks outside
+    // quotes, and reads a backslash before a quote or a backslash as an escape: a path with any
+    // of those goes in double quotes, each quote and backslash escaped.
     const literal = path.replaceAll('%', '%%');
-    return /\s/.test(literal) ? `"${literal}"` : literal;
+    return /[\s'"\\]/.test(literal) ? `"${literal.replace(/['"\\]/g, (c) => `\\${c}`)}"` : literal;
   });
   return [...args, '-o', `UserKnownHostsFile=${words.join(' ')}`];
 }
@@ -346,6 +349,15 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
       optionInWords(rshWords, 'proxycommand') !== undefined ||
       Object.keys(options.sshOptions ?? {}).some((key) => key.toLowerCase() === 'proxycommand');
     if (proxy) throw new TypeError('jump and ProxyCommand contradict each other: ssh reaches the host through one of them');
+  }
+  if (options.hostKeys !== undefined) {
+    // ssh takes a keyword's first value, and the rsh words come first: one there would win unseen.
+    const keywords = ['stricthostkeychecking', ...(options.hostKeys.knownHostsFile === undefined ? [] : ['userknownhostsfile'])];
+    const inRsh = keywords.find((keyword) => optionInWords(rshWords, keyword) !== undefined);
+    if (inRsh !== undefined)
+      throw new TypeError(
+        `hostKeys and a ${inRsh === 'stricthostkeychecking' ? 'StrictHostKeyChecking' : 'UserKnownHostsFile'} in rsh both say how host keys are checked (ssh takes the first value, and the rsh words come first): give it in one place`,
+      );
   }
   if (options.hostKeys?.policy === 'ask' && !context.askpass)
     throw new TypeError("hostKeys.policy 'ask' needs askpass, which answers ssh's question about an unknown host key");

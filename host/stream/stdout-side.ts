@@ -100,6 +100,18 @@ export class StdoutSide {
     stdout.pause();
   }
 
+  /** The consumer leaves the child's output unread: it has not asked for more, and output the
+   * child wrote waits in the kernel (or the kernel cannot say). A child that cannot write on may
+   * stop reading its input: the consumer's doing, not the child's stall. */
+  get heldByConsumer(): boolean {
+    const stdout = this.#stdout;
+    if (!stdout || this.#ended || this.#readWanted || this.#discarding) return false;
+    const fd = (stdout as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) return true;
+    const pending = this.#pendingBytes(fd);
+    return pending === undefined || pending > 0;
+  }
+
   /** The consumer wants data (the stream's _read). */
   wanted(): void {
     this.#readWanted = true;

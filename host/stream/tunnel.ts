@@ -121,11 +121,13 @@ export class Tunnel extends Duplex {
     return { bytesReceived: received, bytesSent: this.#input.sent, bytesDiscarded: discarded, bytesNotSent: this.#input.notSent };
   }
 
-  /** The caller waits on the child: writes the kernel has not taken yet, or a reader that wants
-   * more (flowing, or reading with room in the buffer). Never before a child is attached. */
+  /** The caller waits on the child: writes the kernel has not taken yet (unless the caller
+   * itself leaves the child's output unread, which may be what keeps the child from reading), or
+   * a reader that wants more (flowing, or reading with room in the buffer). Never before a child
+   * is attached. */
   get waitingOnChild(): boolean {
     if (this.#input.unattached || this.destroyed) return false;
-    if (this.#input.unconfirmed || this.writableLength > 0) return true;
+    if ((this.#input.unconfirmed || this.writableLength > 0) && !this.#output.heldByConsumer) return true;
     if (this.readableEnded) return false;
     return this.readableFlowing === true || (this.listenerCount('readable') > 0 && this.readableLength < this.readableHighWaterMark);
   }

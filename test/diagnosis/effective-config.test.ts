@@ -48,6 +48,34 @@ describe("ssh's effective configuration", () => {
     // ssh prints the host name in lower case: that is no mapping.
     const upper = parseSshG('host GitHub.com\nhostname github.com\nport 22\nuser git\n')!;
     assert.equal(configMapping(upper, ['ssh', 'git@GitHub.com']), null);
+    // The remote command's words are not ssh's options: rsync's -logDtpre... is no -l.
+    assert.equal(
+      configMapping(found, ['ssh', 'db', 'rsync', '--server', '-logDtpre.iLsfxCIvu', '.', 'x']),
+      "ssh's configuration maps db to 10.0.0.5 port 2200 user alice.",
+    );
+    assert.equal(configMapping(found, ['ssh', 'db', 'tar', '-tpe', 'x']), "ssh's configuration maps db to 10.0.0.5 port 2200 user alice.");
+    // A user and port in an ssh:// destination are the caller's own.
+    const uri = parseSshG('host 127.0.0.1\nhostname 127.0.0.1\nport 1\nuser alice\n')!;
+    assert.equal(configMapping(uri, ['ssh', '-F', '/dev/null', 'ssh://alice@127.0.0.1:1']), null);
+  });
+
+  it('parses a long ssh -G output: 16,000 identity files', () => {
+    const many = `host h\n${'identityfile ~/.ssh/id_x\n'.repeat(16_000)}`;
+    const found = parseSshG(many)!;
+    assert.equal(found.config.identityfile?.length, 16_000);
+  });
+
+  it('leaves nothing behind after its time-out: the processes ssh -G started, and the pipe one of them holds (POSIX)', async function () {
+    if (process.platform === 'win32') this.skip();
+    // A wrapper whose -G starts a background process that keeps stdout open and never ends.
+    const dir = scratchDir('rsh-effective-config-');
+    const pidFile = path.join(dir, 'pid');
+    writeFileSync(path.join(dir, 'ssh'), `#!/bin/sh\nsleep 600 &\necho $! > '${pidFile}'\nexec sleep 600\n`, { mode: 0o755 });
+    const found = effectiveConfig([path.join(dir, 'ssh'), 'h'], process.env, undefined, { timeoutMs: 300 });
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 'the fake ssh -G to start');
+    assert.equal(await found, undefined);
+    const background = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => !alive(background), 'the background process of ssh -G to be gone');
   });
 
   it('gives up at once when the caller aborts, and leaves no ssh -G behind (POSIX)', async function () {

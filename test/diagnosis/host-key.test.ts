@@ -45,5 +45,19 @@ describe("the refused host key, from ssh's lines", () => {
     const hostile = hostKeyReport(['Offending ED25519 key in /tmp/x\x1b]0;pwned\x07y:7'])!;
     assert.equal(hostile.line, 7);
     assert.doesNotMatch(hostile.knownHostsFile!, /\x1b|\x07/);
+    // ssh's own escapes (strnvis) undone, then made safe: ESC comes as \033.
+    assert.equal(hostKeyReport(['Offending ED25519 key in /tmp/x\\033]0;t\\007y:7'])!.knownHostsFile, '/tmp/x^[]0;t^Gy');
+  });
+
+  it('a path as ssh escapes it comes back as the path: a backslash, UTF-8 bytes in octal', () => {
+    const report = hostKeyReport(['Offending ED25519 key in /home/jos\\303\\251/a\\\\b/known hosts:3'])!;
+    assert.equal(report.knownHostsFile, '/home/josé/a\\b/known hosts');
+    assert.equal(report.line, 3);
+  });
+
+  it('an MD5 fingerprint (FingerprintHash md5) as ssh printed it', () => {
+    const md5 = 'MD5:2c:12:9a:0b:7e:55:13:d4:aa:01:02:03:04:05:06:07';
+    const report = hostKeyReport(['The fingerprint for the ED25519 key sent by the remote host is', `${md5}.`])!;
+    assert.equal(report.fingerprint, md5);
   });
 });

@@ -97,6 +97,27 @@ describe('the stall watchdog', function () {
     assert.equal(result.bytesSent, 4 * 1024 * 1024);
   });
 
+  it('does not count a caller that leaves the output unread: the child, blocked writing it, stops reading', async () => {
+    // cat echoes; the caller writes 4 MiB and reads nothing for three times the bound. Its writes
+    // wait on the child, and the child waits on the caller's reading.
+    const size = 4 * 1024 * 1024;
+    const shell = openOnStandIn(remoteProgram('cat'), { stallTimeoutMs: scaled(500) });
+    let settled = false;
+    shell.finished.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    shell.stream.pause();
+    shell.stream.end(Buffer.alloc(size));
+    await sleep(scaled(1500)); // how long nothing must happen
+    assert.equal(settled, false, 'the watchdog ended a run the caller held up');
+    let received = 0;
+    shell.stream.on('data', (chunk: Buffer) => (received += chunk.length));
+    shell.stream.resume();
+    await shell.finished;
+    assert.equal(received, size);
+  });
+
   it('a large write that fails between its pieces (the child exits) fails through its callback, and the run settles', async () => {
     const shell = openOnStandIn(remoteProgram('read', 200_000, 'exit', 3), { stallTimeoutMs: scaled(5000) });
     shell.stream.resume();

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { closeMultiplexedConnections, openRemoteShell, type OpenRemoteShellOptions } from '../../host/index.js';
+import { closeMultiplexedConnections, openRemoteShell, RemoteShellError, type OpenRemoteShellOptions } from '../../host/index.js';
 import { inspect } from '../../host/internal.js';
 import { runningMasters } from '../../host/multiplex/shared-connections.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
@@ -123,12 +123,24 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
       assert.match(err.message, /Permission denied/);
       assert.ok(err.argv.includes('ControlMaster=yes'), "the argv is the master's");
       assert.equal(err.neverConnected, true);
+      // What ssh -G said of the master comes along, as with a session of its own.
+      assert.ok(err.sshConfig !== null, 'sshConfig');
+      assert.deepEqual(err.sshConfig, (err.cause as RemoteShellError).sshConfig);
     }
     assert.equal(errors[0].bytesNotSent, 4);
     assert.equal(errors[0].bytesSent, 0);
     assert.equal(new Set(errors.map((err) => (err.cause as Error).message)).size, 1, 'one master was tried');
     assert.deepEqual(runningMasters[inspect](), [], 'a failed master is not kept');
     assert.deepEqual(mastersUnder(dir), []);
+  });
+
+  it("a master refused for its host key: the session's error carries the key, as the master's does", async () => {
+    const rsh = ['ssh', ...peer.sshd.sshOptionsWith({ knownHosts: peer.sshd.wrongKnownHosts })];
+    const err = await rejection(openRemoteShell(target({ rsh, command: ['true'] })).finished);
+    assert.equal(err.reason, 'host-key-changed', err.message);
+    assert.equal(err.hostKey?.type, 'ED25519');
+    assert.match(err.hostKey?.fingerprint ?? '', /^SHA256:/);
+    assert.deepEqual(err.hostKey, (err.cause as RemoteShellError).hostKey);
   });
 
   it('the master start is retried until the port listens; the sessions wait and lose nothing', async () => {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openRemoteShell } from '../../host/index.js';
 import { rejection, scaled } from '../helpers/promises.js';
@@ -77,6 +77,21 @@ describe('ssh options through a real sshd', function () {
       const known = open({ policy: 'strict', knownHostsFile: file });
       assert.equal((await collect(known.stream)).toString(), 'reached\n');
       await known.finished;
+    });
+
+    it("a known-hosts file whose path holds quotes, a backslash, a blank and '%' reaches ssh as written", async () => {
+      const dir = path.join(peer.scratch, `o'brien "x" a\\b 100%`);
+      mkdirSync(dir);
+      const file = path.join(dir, 'known_hosts');
+      writeFileSync(file, readFileSync(peer.sshd.knownHosts, 'utf8'));
+      const shell = open({ policy: 'strict', knownHostsFile: file });
+      assert.equal((await collect(shell.stream)).toString(), 'reached\n');
+      await shell.finished;
+      // And a changed key there is reported with that path.
+      writeFileSync(file, readFileSync(peer.sshd.wrongKnownHosts, 'utf8'));
+      const err = await rejection(open({ policy: 'strict', knownHostsFile: file }).finished);
+      assert.equal(err.reason, 'host-key-changed', err.message);
+      assert.equal(err.hostKey?.knownHostsFile, file);
     });
   });
 

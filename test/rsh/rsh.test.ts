@@ -350,7 +350,27 @@ describe('ssh options', () => {
     assert.throws(() => words({ policy: 'ask' }), /^TypeError: hostKeys\.policy 'ask' needs askpass/);
     assert.throws(() => words({ policy: 'no' }), /^TypeError: hostKeys\.policy must be 'strict', 'accept-new' or 'ask', got "no"$/);
     assert.throws(() => words({ policy: 'strict', knownHostsFile: [] }), /non-empty array of paths/);
-    assert.throws(() => words({ policy: 'strict', knownHostsFile: '/a"b' }), /may not hold a double quote/);
+    // ssh reads quotes and backslashes as its own, and ${NAME} as a variable: each path reaches it
+    // as written (test/peers/ssh-options.test.ts connects with such a file), or is refused.
+    assert.deepEqual(words({ policy: 'strict', knownHostsFile: ["/o'brien/kh", '/a"b', '/c\\d', '/p%c'] }).slice(2, 4), [
+      '-o',
+      'UserKnownHostsFile="/o\\\'brien/kh" "/a\\"b" "/c\\\\d" /p%%c',
+    ]);
+    assert.throws(
+      () => words({ policy: 'strict', knownHostsFile: '/k${HOME}' }),
+      /may not hold "\$\{" \(ssh reads it as an environment variable\)/,
+    );
+    for (const rsh of ['ssh -o StrictHostKeyChecking=no', 'ssh -o "stricthostkeychecking no"'])
+      assert.throws(
+        () => argv({ host: 'h', rsh, hostKeys: { policy: 'strict' } }),
+        /^TypeError: hostKeys and a StrictHostKeyChecking in rsh both say how host keys are checked/,
+      );
+    assert.throws(
+      () => argv({ host: 'h', rsh: 'ssh -oUserKnownHostsFile=/dev/null', hostKeys: { policy: 'strict', knownHostsFile: '/k' } }),
+      /^TypeError: hostKeys and a UserKnownHostsFile in rsh/,
+    );
+    // A known-hosts file in rsh and a policy here say different things: both stand.
+    assert.doesNotThrow(() => argv({ host: 'h', rsh: 'ssh -oUserKnownHostsFile=/k', hostKeys: { policy: 'strict' } }));
     assert.throws(() => words({ policy: 'strict', file: '/k' }), /"file"/);
     assert.throws(
       () => argv({ host: 'h', hostKeys: { policy: 'strict' }, sshOptions: { StrictHostKeyChecking: 'no' } }),
