@@ -19,10 +19,12 @@ const SPAN_STATUS_ERROR = 2; // SpanStatusCode.ERROR
 export function traceRemoteShells(tracer) {
   const spans = new Map();
   const listeners = {
-    spawn({ run, argv, attempt, pid }) {
+    spawn({ run, argv, master, attempt, pid }) {
       let span = spans.get(run);
       if (span === undefined) {
-        span = tracer.startSpan(`rsh-transport ${basename(argv[0])}`, { attributes: { 'rsh.argv': argv.join(' ') } });
+        // A shared connection's master is a span of its own, named as such.
+        const name = `rsh-transport ${master ? 'master ' : ''}${basename(argv[0])}`;
+        span = tracer.startSpan(name, { attributes: { 'rsh.argv': argv.join(' '), 'rsh.master': master } });
         spans.set(run, span);
       }
       span.addEvent('spawn', pid === undefined ? { attempt } : { attempt, pid });

@@ -15,10 +15,18 @@ export const CHANNELS = {
   exit: 'rsh-transport:exit',
 } as const;
 
-/** A child was started (each attempt of a retried connection is one). */
-export interface SpawnEvent {
+/** What every payload carries. */
+export interface RunEventBase {
+  /** Ties the events of one run together. */
   run: number;
   argv: readonly string[];
+  /** The run is a shared connection's master (multiplex), started for the sessions to a
+   * target: a run of its own, with no openRemoteShell of its own. */
+  master: boolean;
+}
+
+/** A child was started (each attempt of a retried connection is one). */
+export interface SpawnEvent extends RunEventBase {
   /** 1, then 2 and on for the attempts of `retry`. */
   attempt: number;
   /** undefined when it could not start (the exit event says why). */
@@ -26,18 +34,14 @@ export interface SpawnEvent {
 }
 
 /** The session is known to be up: the first protocol byte came back. */
-export interface ConnectedEvent {
-  run: number;
-  argv: readonly string[];
+export interface ConnectedEvent extends RunEventBase {
   attempt: number;
   /** From the start of the run. */
   ms: number;
 }
 
 /** The run is over: `finished` settles with this. */
-export interface ExitEvent extends ByteCounts {
-  run: number;
-  argv: readonly string[];
+export interface ExitEvent extends RunEventBase, ByteCounts {
   code: number | null;
   signal: NodeJS.Signals | null;
   /** Why it failed, or null when it succeeded. */
@@ -45,7 +49,7 @@ export interface ExitEvent extends ByteCounts {
   /** From the start of the run to its end. */
   durationMs: number;
   attempts: number;
-  /** A shared connection (multiplex) carried the session. */
+  /** A shared connection (multiplex) carried the session: its own ssh ran through a master. */
   sharedConnection: boolean;
 }
 
@@ -59,15 +63,21 @@ let runs = 0;
 export class RunEvents {
   readonly #run = ++runs;
   readonly #argv: readonly string[];
+  readonly #master: boolean;
   readonly #started = performance.now();
   #connected = false;
 
-  constructor(argv: readonly string[]) {
+  constructor(argv: readonly string[], master = false) {
     this.#argv = argv;
+    this.#master = master;
+  }
+
+  #base(): RunEventBase {
+    return { run: this.#run, argv: this.#argv, master: this.#master };
   }
 
   spawned(attempt: number, pid: number | undefined): void {
-    if (spawnChannel.hasSubscribers) spawnChannel.publish({ run: this.#run, argv: this.#argv, attempt, pid } satisfies SpawnEvent);
+    if (spawnChannel.hasSubscribers) spawnChannel.publish({ ...this.#base(), attempt, pid } satisfies SpawnEvent);
   }
 
   /** Once per run: a retry only follows an attempt that never connected. */
@@ -76,7 +86,7 @@ export class RunEvents {
     this.#connected = true;
     if (connectedChannel.hasSubscribers) {
       const ms = performance.now() - this.#started;
-      connectedChannel.publish({ run: this.#run, argv: this.#argv, attempt, ms } satisfies ConnectedEvent);
+      connectedChannel.publish({ ...this.#base(), attempt, ms } satisfies ConnectedEvent);
     }
   }
 
@@ -85,8 +95,7 @@ export class RunEvents {
     if (!exitChannel.hasSubscribers) return;
     const counts = error ?? facts.counts;
     exitChannel.publish({
-      run: this.#run,
-      argv: this.#argv,
+      ...this.#base(),
       code: error ? error.exitCode : (facts.exit?.code ?? null),
       signal: error ? error.signal : (facts.exit?.signal ?? null),
       reason: error?.reason ?? null,

@@ -41,6 +41,6 @@ export type { MultiplexOptions } from './multiplex/options.js';
 export type { AskpassCallback, AskpassKind, AskpassRequest } from './askpass/request.js';
 export type { KeepaliveOptions, SshOptions } from './rsh/ssh-options.js';
 export { CHANNELS } from './events.js';
-export type { ConnectedEvent, ExitEvent, SpawnEvent } from './events.js';
+export type { ConnectedEvent, ExitEvent, RunEventBase, SpawnEvent } from './events.js';
 export type { RetryOptions } from './retry.js';
 export type { OpenFileLimit } from './limits.js';

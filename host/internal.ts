@@ -27,4 +27,6 @@ export interface InternalOptions {
   /** For a session through a shared connection whose ssh exited with 255: whether that
    * connection ended under it (its name and why), or undefined when it still stands. */
   sharedConnectionLost?: (error: RemoteShellError) => Promise<{ target: string; cause: unknown } | undefined>;
+  /** The run is a shared connection's master (multiplex), not a caller's session. */
+  master?: boolean;
 }

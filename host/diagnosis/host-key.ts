@@ -17,6 +17,7 @@ export interface HostKeyReport {
 }
 
 const NO_KEY = /^No (\S+) host key is known for \S+ and you have requested strict checking\.?$/;
+const REVOKED = /^The (\S+) host key for \S+ is marked as revoked\.?$/;
 const OFFERED = /^The fingerprint for the (\S+) key sent by the remote host is\.?$/;
 // SHA256 by default, MD5 with FingerprintHash md5.
 const FINGERPRINT = /^(SHA256:[A-Za-z0-9+/=]+|MD5:[0-9a-f]{2}(?::[0-9a-f]{2}){15})\.?$/;
@@ -50,7 +51,7 @@ export function hostKeyReport(lines: readonly string[]): HostKeyReport | undefin
   let offered = false;
   plain.forEach((text, i) => {
     let m: RegExpExecArray | null;
-    if ((m = NO_KEY.exec(text))) report.type ??= m[1];
+    if ((m = NO_KEY.exec(text)) || (m = REVOKED.exec(text))) report.type ??= m[1];
     else if ((m = OFFERED.exec(text))) {
       report.type ??= m[1];
       const next = FINGERPRINT.exec(plain[i + 1] ?? '');

@@ -64,6 +64,14 @@ export const SSH_MESSAGES: readonly SshMessage[] = [
     summary: (_m, p) => `the server's host key has changed, and ${p} refused to trust it: this may be a man-in-the-middle attack`,
   },
   {
+    example: 'The ED25519 host key for [127.0.0.1]:2222 is marked as revoked.',
+    pattern: /^The (\S+) host key for (\S+) is marked as revoked\.?$/,
+    reason: 'host-key-changed',
+    summary: (m, p) =>
+      `the ${m[1]} host key of ${m[2]} is marked as revoked (@revoked in known_hosts), and ${p} refused it: a stolen key may be impersonating the host`,
+    hint: "Do not connect until the server's administrator has given it a new host key; the revoked one must not be trusted again.",
+  },
+  {
     example: 'No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.',
     pattern: /^No (\S+) host key is known for (\S+) and you have requested strict checking\.?$/,
     reason: 'host-key-unknown',

@@ -32,6 +32,8 @@ export interface RunEnd {
   /** The askpass callback's first failure: why its prompt was cancelled. */
   readonly askpassFailure: unknown;
   readonly sharedConnectionLost: InternalOptions['sharedConnectionLost'];
+  /** A child of the run's own was started (one through a shared connection waits for it first). */
+  readonly spawned: boolean;
   /** Told how the run ended, before its promise settles. */
   readonly events: RunEvents;
   /** What ssh -G says of the run's argv (see effective-config.ts). */
@@ -44,7 +46,9 @@ export function settleRun(
   rejectRun: (error: RemoteShellError) => void,
 ): void {
   const { facts, failure, aborted } = end;
-  const shared = end.sharedConnectionLost !== undefined;
+  // Carried by a shared connection: a session of one whose own ssh started (not one whose
+  // master could not be made).
+  const shared = end.sharedConnectionLost !== undefined && end.spawned;
   const resolve = (result: RemoteShellResult): void => {
     end.events.settled(undefined, facts, shared);
     resolveRun(result);

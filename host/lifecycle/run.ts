@@ -67,7 +67,7 @@ export class ShellRun {
     this.#argv = argv;
     this.#settings = settings;
     this.#internal = internal;
-    this.#events = new RunEvents(argv);
+    this.#events = new RunEvents(argv, internal.master === true);
     this.#completion = new Completion((resolve, reject) => this.#settle(resolve, reject));
     const handedOver = typeof settings.stdin === 'number' ? settings.stdin : undefined;
     this.#writeErrors = new WriteErrors((cause) => streamClosedError(this.#facts(), cause, handedOver));
@@ -306,6 +306,7 @@ export class ShellRun {
       stalledMs: this.#endedBy.has('stall') ? this.#settings.stallTimeoutMs : undefined,
       askpassFailure: this.#attempts.askpassFailure,
       sharedConnectionLost: this.#internal.sharedConnectionLost,
+      spawned: this.#attempts.count > 0,
       events: this.#events,
       sshConfig: () => effectiveConfig(this.#argv, this.#settings.env, this.#settings.cwd, { signal: this.#settings.signal }),
     };

@@ -17,6 +17,7 @@ import { createConnection } from 'node:net';
 import { masterRefusal, RemoteShellError } from '../errors.js';
 import { processSource, stopMasterProcesses } from './master-processes.js';
 import { RemoteShell, type RemoteShellOptions } from '../remote-shell.js';
+import { internal } from '../internal.js';
 
 /** What the first session's options give the master. */
 export type MasterOptions = Pick<RemoteShellOptions, 'env' | 'cwd' | 'retry' | 'askpass' | 'capture'>;
@@ -76,7 +77,7 @@ export class ControlMaster {
     rmSync(this.socket, { force: true });
     let starter: RemoteShell;
     try {
-      starter = this.#starter = new RemoteShell(this.argv, { ...options, stderr: 'capture' });
+      starter = this.#starter = new RemoteShell(this.argv, { ...options, stderr: 'capture', [internal]: { master: true } });
     } catch (err) {
       return err instanceof RemoteShellError
         ? err

@@ -171,28 +171,38 @@ export function isOpenSsh(words: readonly string[]): boolean {
   return program === 'ssh' || program === 'ssh.exe';
 }
 
-// ssh's flags that take no argument, which may come grouped before -o (`-qo K=V`, `-4oK=V`).
-const NO_ARGUMENT_FLAGS = '46AaCfGgKkMNnqsTtVvXxYy';
-const GROUPED_O = new RegExp(`^-[${NO_ARGUMENT_FLAGS}]*o(.*)$`);
-
-/** Whether ssh's flag `-X` is among the words: alone, after grouped flags that take no argument
- * (`-qX`), its value attached (`-Xvalue`) or in the next word. */
+/** Whether ssh's flag `-X` is among its options: alone, grouped (`-qX`), its value attached
+ * (`-Xvalue`) or in the next word; not a word that is another flag's value (`-E -X`), nor one
+ * after the destination (the remote command's). */
 export function flagInWords(words: readonly string[], flag: string): boolean {
-  const pattern = new RegExp(`^-[${NO_ARGUMENT_FLAGS}]*${flag}`);
-  return words.some((word) => pattern.test(word));
+  return sshFlags(words).some((found) => found.flag === flag);
 }
 
-/** The `-o` settings among the rsh words, as written: `-o K=V`, `-oK=V`, `-o "K V"`, `-oK V`,
- * and after grouped flags (`-qoK=V`). */
+/** The `-o` settings among ssh's options, as written: `-o K=V`, `-oK=V`, `-o "K V"`, and after
+ * grouped flags (`-qoK=V`). */
 export function optionsInWords(words: readonly string[]): string[] {
-  const found: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const m = GROUPED_O.exec(words[i]);
-    if (!m) continue;
-    if (m[1] !== '') found.push(m[1]);
-    else if (i + 1 < words.length) found.push(words[++i]); // the next word is its value
+  return sshFlags(words).flatMap(({ flag, value }) => (flag === 'o' && value !== undefined ? [value] : []));
+}
+
+// ssh's options as its getopt reads them: each flag of a group in turn, until one that takes an
+// argument, whose value is the rest of the word or the next word.
+function sshFlags(words: readonly string[]): Array<{ flag: string; value: string | undefined }> {
+  const options = sshOptionWords(words);
+  const flags: Array<{ flag: string; value: string | undefined }> = [];
+  for (let i = 1; i < options.length; i++) {
+    const word = options[i];
+    if (!word.startsWith('-') || word === '-' || word === '--') continue;
+    for (let c = 1; c < word.length; c++) {
+      const flag = word[c];
+      if (!ARGUMENT_FLAGS.includes(flag)) {
+        flags.push({ flag, value: undefined });
+        continue;
+      }
+      flags.push({ flag, value: c < word.length - 1 ? word.slice(c + 1) : options[++i] });
+      break;
+    }
   }
-  return found;
+  return flags;
 }
 
 /** Whether ssh runs quiet (-q, LogLevel QUIET) or through a proxy (ProxyCommand, ProxyJump, -J). */
@@ -206,7 +216,8 @@ export function quietOrProxied(argv: readonly string[]): boolean {
  * undefined. */
 export function optionInWords(words: readonly string[], keyword: string): string | undefined {
   for (const option of optionsInWords(words)) {
-    const match = /^\s*([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(option);
+    // ssh takes the keyword quoted too (`"ServerAliveInterval" 5`).
+    const match = /^\s*"?([A-Za-z][A-Za-z0-9]*)"?\s*(?:=\s*|\s+)(.*?)\s*$/.exec(option);
     if (match && match[1].toLowerCase() === keyword) return match[2];
   }
   return undefined;
@@ -233,13 +244,7 @@ export function sshOptionWords(argv: readonly string[]): readonly string[] {
 /** The value of ssh's flag `-X` among its options (`-X value`, `-Xvalue`, after grouped flags
  * that take none: `-qX value`), the first one, or undefined. */
 export function flagValue(argv: readonly string[], flag: string): string | undefined {
-  const words = sshOptionWords(argv);
-  const pattern = new RegExp(`^-[${NO_ARGUMENT_FLAGS}]*${flag}(.*)$`);
-  for (let i = 1; i < words.length; i++) {
-    const m = pattern.exec(words[i]);
-    if (m) return m[1] !== '' ? m[1] : words[i + 1];
-  }
-  return undefined;
+  return sshFlags(argv).find((found) => found.flag === flag)?.value;
 }
 
 /** The jump hosts ssh goes through, as its argv names them (`-J a,b`, `-Ja`, `-o ProxyJump=a`;

@@ -7,7 +7,15 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { closeMultiplexedConnections, openRemoteShell, RemoteShellError, type OpenRemoteShellOptions } from '../../host/index.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import {
+  CHANNELS,
+  closeMultiplexedConnections,
+  openRemoteShell,
+  RemoteShellError,
+  type ExitEvent,
+  type OpenRemoteShellOptions,
+} from '../../host/index.js';
 import { inspect } from '../../host/internal.js';
 import { runningMasters } from '../../host/multiplex/shared-connections.js';
 import { runtimeDir } from '../../host/runtime-dir.js';
@@ -70,6 +78,22 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.equal(path.dirname(master.socket), dir);
     for (let i = 0; i < 100 && master.pid === undefined; i++) await sleep(20);
     assert.equal(master.pid, mastersUnder(dir)[0]);
+  });
+
+  it('a session a master carried says so in its exit event', async () => {
+    const exits: ExitEvent[] = [];
+    const listener = (message: unknown): void => void exits.push(message as ExitEvent);
+    subscribe(CHANNELS.exit, listener);
+    try {
+      const shell = openRemoteShell(target({ command: ['true'] }));
+      await shell.finished;
+    } finally {
+      unsubscribe(CHANNELS.exit, listener);
+    }
+    const sessions = exits.filter((e) => !e.master);
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0].sharedConnection, true);
+    assert.equal(sessions[0].reason, null);
   });
 
   it('what is written before the master is ready is held, then sent in order', async () => {

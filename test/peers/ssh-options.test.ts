@@ -79,6 +79,17 @@ describe('ssh options through a real sshd', function () {
       await known.finished;
     });
 
+    it('a revoked key (@revoked): host-key-changed, its own first line and hint, and its type', async () => {
+      const file = path.join(peer.scratch, 'revoked_known_hosts');
+      const key = readFileSync(path.join(peer.sshd.dir, 'host_ed25519.pub'), 'utf8').trim();
+      writeFileSync(file, `@revoked * ${key}\n${readFileSync(peer.sshd.knownHosts, 'utf8')}`);
+      const err = await rejection(open({ policy: 'strict', knownHostsFile: file }).finished);
+      assert.equal(err.reason, 'host-key-changed', err.message);
+      assert.match(err.shortMessage, /^the ED25519 host key of \S+ is marked as revoked \(@revoked in known_hosts\), and ssh refused it/);
+      assert.match(err.hint!, /must not be trusted again/);
+      assert.equal(err.hostKey?.type, 'ED25519');
+    });
+
     it("a known-hosts file whose path holds quotes, a backslash, a blank and '%' reaches ssh as written", async () => {
       const dir = path.join(peer.scratch, `o'brien "x" a\\b 100%`);
       mkdirSync(dir);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildRemoteShellArgv, parseRemoteSpec, parseRsh, quoteCommand, quoteForShell, RemoteShellError } from '../../host/index.js';
-import { destinationOf, jumpsOf, keepaliveOf, sshOptionWords } from '../../host/rsh/ssh-options.js';
+import { destinationOf, jumpsOf, keepaliveOf, quietOrProxied, sshOptionWords } from '../../host/rsh/ssh-options.js';
 
 const invalid = (code: string, message: RegExp) => (err: unknown) => {
   assert.ok(err instanceof RemoteShellError, `a RemoteShellError, got ${err}`);
@@ -293,6 +293,16 @@ describe('ssh options', () => {
       const grouped = argv({ host: 'h', rsh: ['ssh', '-qoServerAliveInterval=5', '-4o', 'ConnectTimeout=7'] });
       assert.ok(!grouped.includes('ServerAliveInterval=15') && !grouped.includes('ConnectTimeout=30'), grouped.join(' '));
       assert.deepEqual(keepaliveOf(grouped), { intervalSeconds: 5, count: 3 });
+      // -1 and -2 group too; a quoted keyword is ssh's keyword all the same.
+      const older = argv({ host: 'h', rsh: ['ssh', '-2oServerAliveInterval=5', '-o', '"ConnectTimeout" 7'] });
+      assert.ok(!older.includes('ServerAliveInterval=15') && !older.includes('ConnectTimeout=30'), older.join(' '));
+      assert.deepEqual(keepaliveOf(older), { intervalSeconds: 5, count: 3 });
+      // The value of another flag is no setting: -E takes "-oConnectTimeout=5" as its log file.
+      const logFile = argv({ host: 'h', rsh: ['ssh', '-E', '-oConnectTimeout=5'] });
+      assert.ok(logFile.includes('ConnectTimeout=30'), logFile.join(' '));
+      // Nor is a word of the remote command's: its -q makes ssh no quieter.
+      assert.equal(quietOrProxied(['ssh', 'h', 'rsync', '-q', '-oServerAliveInterval=1']), false);
+      assert.deepEqual(keepaliveOf(['ssh', 'h', 'x', '-oServerAliveInterval=1']), undefined);
       // Each keyword on its own.
       assert.deepEqual(optionsOf(argv({ host: 'h', rsh: ['ssh', '-o', 'ServerAliveInterval=5'] })).slice(2), [
         '-o',
