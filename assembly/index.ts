@@ -202,10 +202,10 @@ export function snapshot_info_ptr(): i32 {
 }
 
 // Writes the terminal-safe form of the len bytes at src to sanitize_output_ptr(); returns its length.
+// (src is an address: above 2 GiB it comes as a negative i32, and is read unsigned.)
 export function sanitize(src: i32, len: i32, flags: i32): i32 {
   if (!initialised) return ERR_NOT_INITIALISED;
-  if (src < 0 || len < 0) return ERR_RANGE;
-  return sanitizeText(<usize>src, <u32>len, <u32>flags);
+  return sanitizeText(<usize>(<u32>src), len, <u32>flags);
 }
 
 export function sanitize_input_ptr(): i32 {

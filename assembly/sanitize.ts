@@ -222,10 +222,14 @@ function sgrLength(at: usize, end: usize): i32 {
 }
 
 // Writes the terminal-safe form of [src, src + n) at sanitizeOutput; returns its length.
-export function sanitizeText(src: usize, n: u32, flags: u32): i32 {
-  if (n > <u32>SANITIZE_INPUT_MAX) return ERR_RANGE;
+export function sanitizeText(src: usize, len: i32, flags: u32): i32 {
+  // A refused call consumed nothing.
+  sanitizeConsumed = 0;
+  if (len < 0 || len > SANITIZE_INPUT_MAX) return ERR_RANGE;
+  const n = <u32>len;
+  // In 64 bits: an address near 4 GiB plus the length must not wrap round.
+  if (<u64>src + <u64>n > (<u64>memory.size()) << 16) return ERR_RANGE;
   const end = src + <usize>n;
-  if (<u64>end > (<u64>memory.size()) << 16) return ERR_RANGE;
   const outEnd = sanitizeOutput + <usize>SANITIZE_OUTPUT_MAX;
   if (n > 0 && src < outEnd && end > sanitizeOutput) return ERR_RANGE; // the output would overwrite it
   const colours = (flags & SANITIZE_COLOURS) != 0;

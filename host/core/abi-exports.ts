@@ -29,7 +29,7 @@ export interface CoreExports {
   snapshot(handle: number): number;
   /** address of the snapshot info record */
   snapshot_info_ptr(): number;
-  /** writes the terminal-safe form of the `len` bytes at `src` (anywhere in memory but the output area: a frame, a snapshot, or text the host wrote at `sanitize_input_ptr()`) to `sanitize_output_ptr()`; returns its length. `flags`: `SANITIZE_COLOURS` (1), `SANITIZE_MORE` (2). `ERR_RANGE` for `len` negative or over `SANITIZE_INPUT_MAX` (16384), bytes beyond memory, or overlapping the output area. See [Terminal-safe text](#terminal-safe-text) */
+  /** writes the terminal-safe form of the `len` bytes at `src` (anywhere in memory but the output area: a frame, a snapshot, or text the host wrote at `sanitize_input_ptr()`) to `sanitize_output_ptr()`; returns its length. `flags`: `SANITIZE_COLOURS` (1), `SANITIZE_MORE` (2). `ERR_RANGE` (and nothing consumed) for `len` negative or over `SANITIZE_INPUT_MAX` (16384), bytes beyond memory, or overlapping the output area; `src` is read unsigned, as every address. See [Terminal-safe text](#terminal-safe-text) */
   sanitize(src: number, len: number, flags: number): number;
   /** address of an area of `SANITIZE_INPUT_MAX` bytes where a host may write text to sanitise */
   sanitize_input_ptr(): number;

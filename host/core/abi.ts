@@ -39,7 +39,7 @@ const ERROR_TEXT: Record<ErrorName, string> = {
   ERR_NO_SLOT: 'every capture slot of the instance is in use',
   ERR_NO_MEMORY: 'the instance could not reserve its memory',
   ERR_BUSY: 'the frames of the last batch have not all been read',
-  ERR_RANGE: 'the byte count is larger than the staging area',
+  ERR_RANGE: 'the byte count is larger than the staging area, or sanitize() cannot take its input',
   ERR_NOT_INITIALISED: 'the instance was not initialised',
   ERR_ALREADY_INITIALISED: 'the instance was already initialised',
   ERR_BAD_CONFIG: 'a geometry parameter is out of range',

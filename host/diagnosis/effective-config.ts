@@ -104,9 +104,12 @@ export function effectiveConfig(
     };
     const timer = setTimeout(giveUp, timeoutMs);
     signal?.addEventListener('abort', giveUp, { once: true });
+    const group = GROUPS ? child.pid : undefined;
+    if (group !== undefined) runningGroups.add(group);
     const done = (found: EffectiveConfig | undefined): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', giveUp);
+      if (group !== undefined) runningGroups.delete(group);
       resolve(found);
     };
     child.on('error', () => done(undefined));
@@ -120,11 +123,25 @@ export function effectiveConfig(
 
 const GROUPS = process.platform !== 'win32';
 
+// The groups of the lookups under way. Out of the terminal's foreground group, they would not
+// get its Ctrl-C or hang-up: a process that exits meanwhile (the command on a signal) ends them.
+const runningGroups = new Set<number>();
+if (GROUPS) {
+  process.on('exit', () => {
+    for (const group of runningGroups) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
+}
+
 // What ssh's options say themselves (not the remote command's words after the destination):
 // `-p PORT`, `-pPORT` or `-o Port=`; `-l USER`, `-lUSER` or `-o User=`.
 function givenInOptions(argv: readonly string[], flag: 'p' | 'l', keyword: string): boolean {
-  const options = sshOptionWords(argv);
-  return flagInWords(options, flag) || optionInWords(options, keyword) !== undefined;
+  return flagInWords(argv, flag) || optionInWords(argv, keyword) !== undefined;
 }
 
 // The destination word: `[user@]host` or `ssh://[user@]host[:port]`.

@@ -77,10 +77,11 @@ function hostKeyArgs(value: unknown): string[] {
     if (path.includes('${'))
       throw new RangeError(`hostKeys.knownHostsFile may not hold "\${" (ssh reads it as an environment variable), got ${show(path)}`);
     // ssh expands %-tokens in the value (a literal % is written %%), splits it at blanks outside
-    // quotes, and reads a backslash before a quote or a backslash as an escape: a path with any
-    // of those goes in double quotes, each quote and backslash escaped.
+    // quotes, and (from OpenSSH 8.7) reads a backslash before a quote, a backslash or a blank as
+    // an escape: a path that holds any of those goes in double quotes, each quote and backslash
+    // escaped. Any other path goes as it is, which every version reads alike.
     const literal = path.replaceAll('%', '%%');
-    return /[\s'"\\]/.test(literal) ? `"${literal.replace(/['"\\]/g, (c) => `\\${c}`)}"` : literal;
+    return /[\s'"]|\\[\\'"\s]/.test(literal) ? `"${literal.replace(/['"\\]/g, (c) => `\\${c}`)}"` : literal;
   });
   return [...args, '-o', `UserKnownHostsFile=${words.join(' ')}`];
 }
@@ -185,11 +186,23 @@ export function optionsInWords(words: readonly string[]): string[] {
 }
 
 // ssh's options as its getopt reads them: each flag of a group in turn, until one that takes an
-// argument, whose value is the rest of the word or the next word.
+// argument, whose value is the rest of the word or the next word. ssh reads options after the
+// destination too (`ssh host -v cmd`), up to the first word that is none, unless `--` ended
+// them before it.
 function sshFlags(words: readonly string[]): Array<{ flag: string; value: string | undefined }> {
-  const options = sshOptionWords(words);
   const flags: Array<{ flag: string; value: string | undefined }> = [];
-  for (let i = 1; i < options.length; i++) {
+  const before = sshOptionWords(words);
+  readFlags(before, 1, flags);
+  if (before.length < words.length && words[before.length] !== '--') {
+    const after = sshOptionWords(['', ...words.slice(before.length + 1)]);
+    readFlags(after, 1, flags);
+  }
+  return flags;
+}
+
+// The flags of `options[from...]`, each word a group of them.
+function readFlags(options: readonly string[], from: number, flags: Array<{ flag: string; value: string | undefined }>): void {
+  for (let i = from; i < options.length; i++) {
     const word = options[i];
     if (!word.startsWith('-') || word === '-' || word === '--') continue;
     for (let c = 1; c < word.length; c++) {
@@ -202,7 +215,6 @@ function sshFlags(words: readonly string[]): Array<{ flag: string; value: string
       break;
     }
   }
-  return flags;
 }
 
 /** Whether ssh runs quiet (-q, LogLevel QUIET) or through a proxy (ProxyCommand, ProxyJump, -J). */

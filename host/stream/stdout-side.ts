@@ -101,15 +101,15 @@ export class StdoutSide {
   }
 
   /** The consumer leaves the child's output unread: it has not asked for more, and output the
-   * child wrote waits in the kernel (or the kernel cannot say). A child that cannot write on may
-   * stop reading its input: the consumer's doing, not the child's stall. */
+   * child wrote waits in the kernel. A child that cannot write on may stop reading its input:
+   * the consumer's doing, not the child's stall. Where the kernel cannot say (no addon,
+   * Windows), false: a child that hangs must still be found. */
   get heldByConsumer(): boolean {
     const stdout = this.#stdout;
     if (!stdout || this.#ended || this.#readWanted || this.#discarding) return false;
     const fd = (stdout as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) return true;
-    const pending = this.#pendingBytes(fd);
-    return pending === undefined || pending > 0;
+    if (typeof fd !== 'number' || fd < 0) return false;
+    return (this.#pendingBytes(fd) ?? 0) > 0;
   }
 
   /** The consumer wants data (the stream's _read). */

@@ -270,5 +270,11 @@ describe('core sanitize(), against terminalSafe()', () => {
     assert.equal(c.sanitize(c.sanitize_output_ptr() - 5, 5, 0), 5, 'right before it');
     assert.equal(c.sanitize(input, 0, 0), 0);
     assert.equal(c.sanitize_consumed(), 0);
+    // A refused call consumed nothing, whatever the last one did.
+    new Uint8Array(c.memory.buffer).set(Buffer.from('abc'), input);
+    assert.equal(c.sanitize(input, 3, 0), 3);
+    assert.equal(c.sanitize_consumed(), 3);
+    assert.equal(c.sanitize(input, -1, 0), ERR_RANGE);
+    assert.equal(c.sanitize_consumed(), 0);
   });
 });

@@ -1,10 +1,13 @@
 // ssh -G's output, and what the configuration changed of what the caller gave.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configMapping, effectiveConfig, parseSshG } from '../../host/diagnosis/effective-config.js';
 import { waitFor } from '../helpers/promises.js';
+import { ROOT } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const OUTPUT = `host db
@@ -54,6 +57,8 @@ describe("ssh's effective configuration", () => {
       "ssh's configuration maps db to 10.0.0.5 port 2200 user alice.",
     );
     assert.equal(configMapping(found, ['ssh', 'db', 'tar', '-tpe', 'x']), "ssh's configuration maps db to 10.0.0.5 port 2200 user alice.");
+    // Options after the destination are ssh's too.
+    assert.equal(configMapping(found, ['ssh', 'db', '-p', '2200', '-l', 'alice', 'true']), "ssh's configuration maps db to 10.0.0.5.");
     // A user and port in an ssh:// destination are the caller's own.
     const uri = parseSshG('host 127.0.0.1\nhostname 127.0.0.1\nport 1\nuser alice\n')!;
     assert.equal(configMapping(uri, ['ssh', '-F', '/dev/null', 'ssh://alice@127.0.0.1:1']), null);
@@ -74,6 +79,25 @@ describe("ssh's effective configuration", () => {
     const found = effectiveConfig([path.join(dir, 'ssh'), 'h'], process.env, undefined, { timeoutMs: 300 });
     await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 'the fake ssh -G to start');
     assert.equal(await found, undefined);
+    const background = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => !alive(background), 'the background process of ssh -G to be gone');
+  });
+
+  it('a process that exits during the lookup takes ssh -G and what it started along (POSIX)', async function () {
+    if (process.platform === 'win32') this.skip();
+    const dir = scratchDir('rsh-effective-config-');
+    const pidFile = path.join(dir, 'pid');
+    writeFileSync(path.join(dir, 'ssh'), `#!/bin/sh\nsleep 600 &\necho $! > '${pidFile}'\nexec sleep 600\n`, { mode: 0o755 });
+    // A Node process that starts the lookup and exits once the fake ssh -G is under way.
+    const script = [
+      `import { effectiveConfig } from ${JSON.stringify(path.join(ROOT, 'host/diagnosis/effective-config.ts'))};`,
+      `import { existsSync, readFileSync } from 'node:fs';`,
+      `void effectiveConfig([${JSON.stringify(path.join(dir, 'ssh'))}, 'h'], process.env, undefined, { timeoutMs: 600_000 });`,
+      `const poll = setInterval(() => { if (existsSync(${JSON.stringify(pidFile)}) && readFileSync(${JSON.stringify(pidFile)}, 'utf8').endsWith('\\n')) { clearInterval(poll); process.exit(0); } }, 10);`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: 'ignore' });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
     const background = Number(readFileSync(pidFile, 'utf8'));
     await waitFor(() => !alive(background), 'the background process of ssh -G to be gone');
   });

@@ -303,6 +303,10 @@ describe('ssh options', () => {
       // Nor is a word of the remote command's: its -q makes ssh no quieter.
       assert.equal(quietOrProxied(['ssh', 'h', 'rsync', '-q', '-oServerAliveInterval=1']), false);
       assert.deepEqual(keepaliveOf(['ssh', 'h', 'x', '-oServerAliveInterval=1']), undefined);
+      // ssh reads options after the destination too, up to the first word that is none.
+      assert.equal(quietOrProxied(['ssh', 'h', '-q', 'cmd']), true);
+      assert.deepEqual(keepaliveOf(['ssh', 'h', '-o', 'ServerAliveInterval=5', 'cmd']), { intervalSeconds: 5, count: 3 });
+      assert.equal(quietOrProxied(['ssh', '--', 'h', '-q']), false, 'after --, none');
       // Each keyword on its own.
       assert.deepEqual(optionsOf(argv({ host: 'h', rsh: ['ssh', '-o', 'ServerAliveInterval=5'] })).slice(2), [
         '-o',
@@ -362,9 +366,11 @@ describe('ssh options', () => {
     assert.throws(() => words({ policy: 'strict', knownHostsFile: [] }), /non-empty array of paths/);
     // ssh reads quotes and backslashes as its own, and ${NAME} as a variable: each path reaches it
     // as written (test/peers/ssh-options.test.ts connects with such a file), or is refused.
-    assert.deepEqual(words({ policy: 'strict', knownHostsFile: ["/o'brien/kh", '/a"b', '/c\\d', '/p%c'] }).slice(2, 4), [
+    // A lone backslash before a letter goes as it is (every OpenSSH reads it alike); one before
+    // a backslash, a quote or a blank is escaped.
+    assert.deepEqual(words({ policy: 'strict', knownHostsFile: ["/o'brien/kh", '/a"b', '/c\\d', '/e\\\\f', '/p%c'] }).slice(2, 4), [
       '-o',
-      'UserKnownHostsFile="/o\\\'brien/kh" "/a\\"b" "/c\\\\d" /p%%c',
+      'UserKnownHostsFile="/o\\\'brien/kh" "/a\\"b" /c\\d "/e\\\\\\\\f" /p%%c',
     ]);
     assert.throws(
       () => words({ policy: 'strict', knownHostsFile: '/k${HOME}' }),
@@ -530,7 +536,9 @@ describe('jump hosts', () => {
     assert.deepEqual(jumpsOf(['ssh', '-o', 'ProxyJump=a,b', 'db']), ['a', 'b']);
     assert.deepEqual(jumpsOf(['ssh', '-o', 'ProxyJump=none', 'db']), []);
     assert.deepEqual(jumpsOf(['ssh', '-p', '-J', 'db']), [], "-p's value is not a flag");
-    assert.deepEqual(jumpsOf(['ssh', 'db', '-J', 'a']), [], 'after the host, the remote command');
+    // ssh reads options after the host too (ssh -G db -J a says proxyjump a), up to the command.
+    assert.deepEqual(jumpsOf(['ssh', 'db', '-J', 'a']), ['a']);
+    assert.deepEqual(jumpsOf(['ssh', 'db', 'cmd', '-J', 'a']), [], "the remote command's words are not ssh's");
     assert.equal(destinationOf(['ssh', '-l', 'alice', '-p2200', '-J', 'a', 'db', 'true']), 'alice@db:2200');
     assert.equal(destinationOf(['ssh', '-l', 'alice', 'bob@db']), 'bob@db');
     assert.equal(destinationOf(['ssh', '-v', '--', 'db']), 'db');
