@@ -353,6 +353,11 @@ export function sshOptionArgs(options: SshOptions, rshWords: readonly string[], 
       `${given.join(', ')} ${given.length === 1 ? 'is an option' : 'are options'} of OpenSSH's ssh, and the remote shell is ${JSON.stringify(rshWords[0])}: give its own options in rsh`,
     );
   }
+  // A flag that takes a value, last in rsh, would take the next word of the argv as it: an
+  // option of the library's (-o), or the host.
+  const last = rshWords.length > 1 ? sshFlags(rshWords).at(-1) : undefined;
+  if (last !== undefined && last.value === undefined && ARGUMENT_FLAGS.includes(last.flag))
+    throw new TypeError(`rsh ends with ssh's -${last.flag}, which takes a value: ssh would take the next word of the argv as it`);
   const args: string[] = [];
   for (const [key, { args: argsOf }] of Object.entries(SSH_OPTIONS)) {
     const value = (options as Record<string, unknown>)[key];

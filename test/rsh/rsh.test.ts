@@ -307,6 +307,10 @@ describe('ssh options', () => {
       assert.equal(quietOrProxied(['ssh', 'h', '-q', 'cmd']), true);
       assert.deepEqual(keepaliveOf(['ssh', 'h', '-o', 'ServerAliveInterval=5', 'cmd']), { intervalSeconds: 5, count: 3 });
       assert.equal(quietOrProxied(['ssh', '--', 'h', '-q']), false, 'after --, none');
+      // A flag that takes a value, last in rsh, would take the library's next word: refused.
+      for (const rsh of ['ssh -o', 'ssh -v -p', 'ssh -qo'])
+        assert.throws(() => argv({ host: 'h', rsh }), /^TypeError: rsh ends with ssh's -[op], which takes a value/, rsh);
+      assert.doesNotThrow(() => argv({ host: 'h', rsh: 'ssh -p 22 -v' }));
       // Each keyword on its own.
       assert.deepEqual(optionsOf(argv({ host: 'h', rsh: ['ssh', '-o', 'ServerAliveInterval=5'] })).slice(2), [
         '-o',
