@@ -15,6 +15,7 @@ import {
   RemoteShellError,
   type ExitEvent,
   type OpenRemoteShellOptions,
+  type SpawnEvent,
 } from '../../host/index.js';
 import { inspect } from '../../host/internal.js';
 import { runningMasters } from '../../host/multiplex/shared-connections.js';
@@ -94,6 +95,37 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
     assert.equal(sessions.length, 1);
     assert.equal(sessions[0].sharedConnection, true);
     assert.equal(sessions[0].reason, null);
+  });
+
+  it('a master that could not be made is a run of its own, marked master; the session it never carried is not sharedConnection', async () => {
+    const port = await freePort(); // nothing listens there
+    const exits: ExitEvent[] = [];
+    const spawns: SpawnEvent[] = [];
+    const onExit = (message: unknown): void => void exits.push(message as ExitEvent);
+    const onSpawn = (message: unknown): void => void spawns.push(message as SpawnEvent);
+    subscribe(CHANNELS.exit, onExit);
+    subscribe(CHANNELS.spawn, onSpawn);
+    try {
+      const rsh = ['ssh', ...peer.sshd.sshOptionsWith({ port })];
+      const err = await rejection(openRemoteShell(target({ rsh, command: ['true'] })).finished);
+      assert.equal(err.reason, 'connect-refused', err.message);
+    } finally {
+      unsubscribe(CHANNELS.exit, onExit);
+      unsubscribe(CHANNELS.spawn, onSpawn);
+    }
+    const mine = (e: { argv: readonly string[] }) => e.argv.includes(String(port)) || e.argv.includes(`Port=${port}`);
+    const masters = exits.filter((e) => mine(e) && e.master);
+    const sessions = exits.filter((e) => mine(e) && !e.master);
+    assert.equal(masters.length, 1, 'one master run');
+    assert.ok(masters[0].argv.includes('ControlMaster=yes'));
+    assert.equal(sessions.length, 1, 'one session run');
+    assert.notEqual(sessions[0].run, masters[0].run);
+    assert.equal(sessions[0].reason, 'connect-refused');
+    assert.equal(sessions[0].sharedConnection, false, 'no master carried it');
+    assert.ok(
+      spawns.filter(mine).every((e) => e.master),
+      'only the master spawned',
+    );
   });
 
   it('what is written before the master is ready is held, then sent in order', async () => {

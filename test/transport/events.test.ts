@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { CHANNELS, openRemoteShell, type ConnectedEvent, type ExitEvent, type SpawnEvent } from '../../host/index.js';
@@ -146,40 +145,4 @@ describe('events on diagnostics_channel', function () {
       [[null, 'spawn-failed']],
     );
   });
-
-  it("a shared connection's master is a run of its own, marked master; a session it never carried is not sharedConnection", async () => {
-    // A master to a port nothing listens on: refused, and the session with it.
-    const dir = scratchDir('rsh-events-mux-');
-    const port = await closedPort();
-    const seen = await recording(
-      (argv) => argv.includes(`Port=${port}`) || argv.includes(String(port)),
-      async () => {
-        const shell = openRemoteShell({ host: '127.0.0.1', port, multiplex: { dir }, command: ['true'], stderr: 'capture' });
-        const err = await rejection(shell.finished);
-        assert.equal(err.reason, 'connect-refused', err.message);
-      },
-    );
-    rmSync(dir, { recursive: true, force: true });
-    const masters = seen.exit.filter((e) => e.master);
-    const sessions = seen.exit.filter((e) => !e.master);
-    assert.equal(masters.length, 1, 'one master run');
-    assert.ok(masters[0].argv.includes('ControlMaster=yes'));
-    assert.equal(sessions.length, 1, 'one session run');
-    assert.notEqual(sessions[0].run, masters[0].run);
-    assert.equal(sessions[0].reason, 'connect-refused');
-    assert.equal(sessions[0].sharedConnection, false, 'no master carried it');
-    assert.ok(
-      seen.spawn.every((e) => e.master),
-      'only the master spawned',
-    );
-  });
 });
-
-/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
