@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { endianness } from 'node:os';
 import { instantiateCore, type CoreExports } from '../../host/core/abi.js';
 import { SANITIZE_FLAGS, SANITIZE_HOLD_MAX, SANITIZE_INPUT_MAX, SANITIZE_OUTPUT_MAX } from '../../host/core/abi-constants.js';
 import { terminalSafe } from '../../host/terminal-safe.js';
@@ -197,7 +198,11 @@ describe('core sanitize(), against terminalSafe()', () => {
     }
   });
 
-  it(`gives terminalSafe()'s bytes for any text, with and without colours (fast-check, seed ${SEED})`, () => {
+  it(`gives terminalSafe()'s bytes for any text, with and without colours (fast-check, seed ${SEED})`, function () {
+    // The reference decodes with Node's TextDecoder, which misdecodes on big-endian s390x under
+    // Node 20.11 (the newest there: E2 80 8E came back as another character); the fixed cases
+    // above hold the core there.
+    if (endianness() === 'BE') this.skip();
     const c = core();
     fc.assert(
       fc.property(textArb, fc.boolean(), (bytes, colours) => {
@@ -208,7 +213,8 @@ describe('core sanitize(), against terminalSafe()', () => {
     );
   });
 
-  it(`gives the same bytes for text cut anywhere into pieces, holding back at most ${SANITIZE_HOLD_MAX} (fast-check, seed ${SEED})`, () => {
+  it(`gives the same bytes for text cut anywhere into pieces, holding back at most ${SANITIZE_HOLD_MAX} (fast-check, seed ${SEED})`, function () {
+    if (endianness() === 'BE') this.skip(); // the reference's TextDecoder, as above
     const c = core();
     fc.assert(
       fc.property(textArb, fc.array(fc.nat(), { maxLength: 8 }), fc.boolean(), (bytes, cuts, colours) => {
