@@ -6,7 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { flagInWords, isOpenSsh, jumpsOf, optionInWords, sshOptionWords } from '../rsh/ssh-options.js';
+import { destinationWord, flagInWords, isOpenSsh, jumpsOf, optionInWords } from '../rsh/ssh-options.js';
 
 /** The settings an error carries, as `ssh -G` prints them (lower-case keywords; identityfile as
  * a list, the others as printed; absent when ssh prints none). */
@@ -144,19 +144,13 @@ function givenInOptions(argv: readonly string[], flag: 'p' | 'l', keyword: strin
   return flagInWords(argv, flag) || optionInWords(argv, keyword) !== undefined;
 }
 
-// The destination word: `[user@]host` or `ssh://[user@]host[:port]`.
-function destinationWord(argv: readonly string[]): string {
-  const at = sshOptionWords(argv).length;
-  return (argv[at] === '--' ? argv[at + 1] : argv[at]) ?? '';
-}
-
 /** What the configuration changed of what the caller gave, as a sentence, or null: another
  * host name, or a port or user where argv gave none. */
 export function configMapping(found: EffectiveConfig, argv: readonly string[]): string | null {
   const { host, config } = found;
   const changes: string[] = [];
   if (config.hostname !== undefined && config.hostname.toLowerCase() !== host.toLowerCase()) changes.push(`to ${config.hostname}`);
-  const destination = destinationWord(argv);
+  const destination = destinationWord(argv) ?? '';
   const portGiven = givenInOptions(argv, 'p', 'port') || /^ssh:\/\/[^/]*:\d+\/?$/i.test(destination);
   if (config.port !== undefined && config.port !== '22' && !portGiven) changes.push(`port ${config.port}`);
   const userGiven = givenInOptions(argv, 'l', 'user') || destination.includes('@');

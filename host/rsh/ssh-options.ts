@@ -270,11 +270,16 @@ export function jumpsOf(argv: readonly string[]): string[] {
     .filter((hop) => hop !== '');
 }
 
+/** The destination word of ssh's argv, as written (`[user@]host`, `ssh://...`), or undefined. */
+export function destinationWord(argv: readonly string[]): string | undefined {
+  const at = sshOptionWords(argv).length;
+  return argv[at] === '--' ? argv[at + 1] : argv[at];
+}
+
 /** The destination as ssh's argv gives it, with `-l USER` and `-p PORT` when given there
  * (`alice@db:2200`); undefined when there is none. */
 export function destinationOf(argv: readonly string[]): string | undefined {
-  const at = sshOptionWords(argv).length;
-  let host = argv[at] === '--' ? argv[at + 1] : argv[at];
+  let host = destinationWord(argv);
   if (host === undefined) return undefined;
   const user = flagValue(argv, 'l');
   if (user !== undefined && !host.includes('@')) host = `${user}@${host}`;
