@@ -33,10 +33,12 @@ export function carry(stream: Readable & Writable): Carried {
     async flushed() {
       // Every byte read from the remote shell has gone to the output...
       await finished(stream, { writable: false }).catch(() => {});
-      // ...and out of its buffer.
-      if (failed || output.writableLength === 0) return;
+      // ...and out of its buffer. Not 'drain': it comes only after a write that returned false,
+      // and the last bytes may wait below the high-water mark. An empty write's callback runs
+      // once every write before it completed (or failed).
+      if (failed || output.writableLength === 0 || output.destroyed) return;
       await new Promise((resolve) => {
-        output.once('drain', resolve);
+        output.write(Buffer.alloc(0), resolve);
         output.once('close', resolve);
       });
     },

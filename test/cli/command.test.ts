@@ -125,6 +125,17 @@ describe('the command: --stall-timeout', function () {
     await checkPipelined(startCli([`--stall-timeout=${stall}`, standIn, 'host', 'head -c 1000000 /dev/zero | tr "\\0" x']));
   });
 
+  it('exits once its last bytes reach a caller that reads only after the remote shell is gone', () => {
+    // The pipe fills with the first 64 KiB; the last 100 bytes wait in the command, below the
+    // high-water mark, so no 'drain' would come for them.
+    const marker = path.join(scratchDir('rsh-stall-tail-'), 'remote-done');
+    const remote = `head -c 65536 /dev/zero; sleep 0.3; head -c 100 /dev/zero; touch ${marker}`;
+    const { out, ms } = bash(
+      `${CLI} --stall-timeout=${stall * 10} '${standIn}' host '${remote}' </dev/null | { until [ -e ${marker} ]; do sleep 0.05; done; sleep 0.5; wc -c; }; echo "\${PIPESTATUS[0]}"`,
+    );
+    assert.equal(out, '65636\n0', `after ${Math.round(ms)} ms`);
+  });
+
   it('keeps EOF for the end of the command, which exits with the remote status; a reader that goes ends it promptly', () => {
     // As without the option: a grandchild holds stderr, drained for 3 s, and EOF waits for it.
     const { out, ms } = bash(
