@@ -1,6 +1,6 @@
-// The command in ssh's place: its start against Node's own, one connection's CPU, memory and
-// wall, a git clone, and rsync to a real sshd on 127.0.0.1 through it against plain ssh,
-// alternating. CPU is the whole process tree on both
+// The command in ssh's place: its start (through the native launcher, and through Node) against
+// a bare start, one connection's CPU, memory and wall (both ways), a git clone, and rsync to a
+// real sshd on 127.0.0.1 through it against plain ssh, alternating. CPU is the whole process tree on both
 // ends: the rsync client with its remote shell (a shell's `times` for its waited-for children),
 // and the server side (the sshd listener's children's times, from /proc, as it reaps them).
 
@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openRemoteShell } from '../host/index.js';
-import { CLI, cliEnv } from '../test/helpers/cli.js';
+import { CLI, cliEnv, nodeCommandEnv } from '../test/helpers/cli.js';
 import { startSshd, type Sshd } from '../test/peers/sshd.js';
 import { interleaved, sample, skipped, MiB, type Options, type Row, type Sample } from './harness.js';
 
@@ -21,9 +21,9 @@ interface Cost {
 }
 
 /** Runs a bash script; its children's CPU time is what `times` prints on its second line. */
-async function bash(script: string): Promise<Cost> {
+async function bash(script: string, env: NodeJS.ProcessEnv = cliEnv()): Promise<Cost> {
   const t0 = performance.now();
-  const child = spawn('bash', ['-c', `${script}\ntimes`], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', `${script}\ntimes`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c));
@@ -134,30 +134,49 @@ async function footprint(argv: string[], env: NodeJS.ProcessEnv = cliEnv()): Pro
 }
 
 /** One connection that runs `true` on the server, through `rsh` words, and what it cost the client. */
-function connection(sshd: Sshd, rsh: string[]): Promise<Footprint> {
-  return footprint([...rsh, '-l', sshd.user, sshd.host, 'true']);
+function connection(sshd: Sshd, rsh: string[], env?: NodeJS.ProcessEnv): Promise<Footprint> {
+  return footprint([...rsh, '-l', sshd.user, sshd.host, 'true'], env);
 }
 
-async function startCost(command: string): Promise<number> {
-  return (await bash(command)).wallMs;
+async function startCost(command: string, env?: NodeJS.ProcessEnv): Promise<number> {
+  return (await bash(command, env)).wallMs;
 }
 
 export async function run(options: Options): Promise<Row[]> {
   const rows: Row[] = [];
   const startRuns = options.quick ? 3 : 21;
-  const [cliStart, nodeStart] = await interleaved(startRuns, [() => startCost(`${CLI} --rsh=true host`), () => startCost('node -e 0')]);
-  rows.push({
-    group: 'command',
-    name: 'start to exit, --rsh=true (launcher, Node, bundle, spawn)',
-    unit: 'ms',
-    figure: cliStart,
-    baselineName: 'node -e 0',
-    baseline: nodeStart,
-    higherIsBetter: false,
-    plainRatio: true,
-    target: '<= +20 ms',
-    note: `${(cliStart.median - nodeStart.median).toFixed(1)} ms over Node's own start (medians; each includes a bash that times it)`,
-  });
+  const [nativeStart, bareStart, cliStart, nodeStart] = await interleaved(startRuns, [
+    () => startCost(`${CLI} --rsh=true host`),
+    () => startCost('true host'),
+    () => startCost(`${CLI} --rsh=true host`, nodeCommandEnv()),
+    () => startCost('node -e 0'),
+  ]);
+  rows.push(
+    {
+      group: 'command',
+      name: 'start to exit, --rsh=true (sh, native launcher, spawn)',
+      unit: 'ms',
+      figure: nativeStart,
+      baselineName: 'true alone',
+      baseline: bareStart,
+      higherIsBetter: false,
+      plainRatio: true,
+      target: '<= +5 ms',
+      note: `${(nativeStart.median - bareStart.median).toFixed(1)} ms over running true (medians; each includes a bash that times it)`,
+    },
+    {
+      group: 'command',
+      name: 'start to exit, --rsh=true through Node (RSH_TRANSPORT_NATIVE=0: sh, Node, bundle, spawn)',
+      unit: 'ms',
+      figure: cliStart,
+      baselineName: 'node -e 0',
+      baseline: nodeStart,
+      higherIsBetter: false,
+      plainRatio: true,
+      target: '<= +20 ms',
+      note: `${(cliStart.median - nodeStart.median).toFixed(1)} ms over Node's own start (medians; each includes a bash that times it)`,
+    },
+  );
 
   let sshd: Sshd;
   try {
@@ -191,10 +210,11 @@ export async function run(options: Options): Promise<Row[]> {
       async () => (one.cli.push(await rsyncCost(sshd, cliRsh(sshd), small, dst)), 0),
       async () => (one.ssh.push(await rsyncCost(sshd, sshd.rsh, small, dst)), 0),
     ]);
-    const perConnection: Record<'cli' | 'ssh', Footprint[]> = { cli: [], ssh: [] };
+    const perConnection: Record<'cli' | 'node' | 'ssh', Footprint[]> = { cli: [], node: [], ssh: [] };
     const sshWords = ['ssh', ...sshd.sshOptions];
     await interleaved(options.quick ? 2 : 21, [
       async () => (perConnection.cli.push(await connection(sshd, [CLI, `--rsh=${sshd.rsh}`])), 0),
+      async () => (perConnection.node.push(await connection(sshd, [CLI, `--rsh=${sshd.rsh}`], nodeCommandEnv())), 0),
       async () => (perConnection.ssh.push(await connection(sshd, sshWords)), 0),
     ]);
     // The library's default ssh options (keepalive, connect timeout) against none: a session's
@@ -257,6 +277,28 @@ export async function run(options: Options): Promise<Row[]> {
         plainRatio: true,
         target: '<= +8 MiB',
         note: added(of(perConnection.cli, 'peakMiB'), of(perConnection.ssh, 'peakMiB'), 'MiB'),
+      },
+      {
+        group: 'command',
+        name: 'one connection (ssh host true) through Node (RSH_TRANSPORT_NATIVE=0), CPU of the client side',
+        unit: 'ms',
+        figure: of(perConnection.node, 'cpuMs'),
+        baselineName: 'plain ssh',
+        baseline: of(perConnection.ssh, 'cpuMs'),
+        higherIsBetter: false,
+        plainRatio: true,
+        note: added(of(perConnection.node, 'cpuMs'), of(perConnection.ssh, 'cpuMs'), 'ms'),
+      },
+      {
+        group: 'command',
+        name: 'one connection (ssh host true) through Node (RSH_TRANSPORT_NATIVE=0), peak memory of its largest process',
+        unit: 'MiB',
+        figure: of(perConnection.node, 'peakMiB'),
+        baselineName: 'plain ssh',
+        baseline: of(perConnection.ssh, 'peakMiB'),
+        higherIsBetter: false,
+        plainRatio: true,
+        note: added(of(perConnection.node, 'peakMiB'), of(perConnection.ssh, 'peakMiB'), 'MiB'),
       },
       {
         group: 'command',

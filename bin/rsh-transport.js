@@ -17,6 +17,27 @@
 # job started with & does). So Node says when its own handlers are in place (SIGALRM to this
 # shell, which nobody else sends a remote shell), and a signal that came before is sent again
 # then. Node spawns nothing before that.
+# Where the package's native launcher was installed (launcher/README.md), it runs the command:
+# no Node unless there is a failure to explain. It runs this script again for what it leaves to
+# Node, marked so that Node runs then. RSH_TRANSPORT_NATIVE=0 runs Node always.
+if [ -n "${RSH_TRANSPORT_FROM_LAUNCHER+set}" ]; then
+  unset RSH_TRANSPORT_FROM_LAUNCHER
+else
+  # Only the launcher hands Node a run to explain: a stale copy from the caller is not one.
+  unset RSH_TRANSPORT_HANDOVER_FD
+  if [ "${RSH_TRANSPORT_NATIVE-}" != 0 ]; then
+    self=$0
+    while [ -L "$self" ]; do
+      link=$(readlink "$self")
+      case $link in
+        /*) self=$link ;;
+        *) self=${self%/*}/$link ;;
+      esac
+    done
+    launcher=${self%/*}/../build/launcher/rsh-transport-launcher
+    if [ -x "$launcher" ]; then exec "$launcher" "$0" "$@"; fi
+  fi
+fi
 node=${RSH_TRANSPORT_NODE:-node}
 # With NODE_EXTRA_CA_CERTS set, Node builds its whole store of root certificates as it starts:
 # some 40 ms on a small machine, for a process that opens no TLS connection. Node starts without

@@ -15,7 +15,8 @@
 //   addon       native/, binding.gyp, scripts/build-native.mjs       -> build/Release/rsh_transport.node
 //   socketpair  the same, built with the ssh-socketpair-stderr feature -> build/variants/socketpair/
 //   portable    the same, built with macOS's calls                   -> build/variants/portable/
-//   prebuilds   the same, scripts/prebuild.mjs, scripts/build-win32.mjs -> prebuilds/ (this platform's
+//   launcher    launcher/, the core, the wasm2c runtime                -> build/launcher/rsh-transport-launcher
+//   prebuilds   the addon's and the launcher's, scripts/prebuild.mjs, scripts/build-win32.mjs -> prebuilds/ (this platform's
 //               and win32-x64's: what the package test packs, as `npm pack` would build them)
 
 import { spawnSync } from 'node:child_process';
@@ -72,6 +73,15 @@ const TOOLS = ['package.json', 'package-lock.json'];
 const NATIVE = [...TOOLS, 'native', 'binding.gyp', 'scripts/build-native.mjs'];
 // The addon's sources, walked once for the four parts built from them.
 const native = newest(NATIVE);
+const LAUNCHER = [
+  'launcher',
+  'core-hosts/c/core-abi.h',
+  'core-hosts/c/core-abi-constants.h',
+  'third_party/wasm2c-runtime',
+  'scripts/build-launcher.mjs',
+];
+// After the core's part has run: the launcher is built from it.
+const launcher = () => Math.max(newest([...TOOLS, ...LAUNCHER]), madeAt(['build/core.wasm']));
 const parts = [
   {
     name: 'core',
@@ -99,12 +109,13 @@ const parts = [
     outputs: ['build/variants/portable/build/Release/rsh_transport.node'],
     build: node('scripts/build-native.mjs', '--ssh-socketpair-stderr', '--portable-posix', '--out=build/variants/portable'),
   },
+  { name: 'launcher', sources: launcher, outputs: ['build/launcher/rsh-transport-launcher'], build: node('scripts/build-launcher.mjs') },
   ...(unit
     ? []
     : [
         {
           name: 'prebuilds',
-          sources: Math.max(native, newest(['scripts/prebuild.mjs', 'scripts/build-win32.mjs'])),
+          sources: () => Math.max(native, launcher(), newest(['scripts/prebuild.mjs', 'scripts/build-win32.mjs'])),
           outputs: [`prebuilds/${process.platform}-${process.arch}`, 'prebuilds/win32-x64/node.napi.node'],
           build: node('scripts/prebuild.mjs'),
         },
@@ -113,7 +124,8 @@ const parts = [
 
 for (const part of parts) {
   const made = madeAt(part.outputs);
-  if (!force && made > 0 && made >= part.sources) continue;
+  const sources = typeof part.sources === 'function' ? part.sources() : part.sources;
+  if (!force && made > 0 && made >= sources) continue;
   console.log(`build-for-tests: ${part.name} (${made === 0 ? 'not built yet' : 'a source changed'})`);
   run(...part.build);
   // Built now, whatever the build tool chose to leave as it was (make relinks nothing for a

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// clang-format over the project's own C and C++ (the addon, the C hosts), not the vendored
+// clang-format over the project's own C and C++ (the addon, the C hosts, the launcher), not the vendored
 // wasm2c runtime nor the generated ABI header.
 //
 //   node scripts/clang-format.mjs          formats them in place
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GENERATED = new Set(['core-hosts/c/core-abi-constants.h']);
-const files = ['native', 'core-hosts/c']
+const files = ['native', 'core-hosts/c', 'launcher']
   .flatMap((dir) =>
     readdirSync(path.join(root, dir))
       .filter((name) => /\.(c|cc|h)$/.test(name))

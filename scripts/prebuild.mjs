@@ -5,6 +5,9 @@
 //   prebuilds/<platform>-<arch>/node.napi[.glibc|.musl].node   this machine's, by node-gyp
 //   prebuilds/win32-x64/node.napi.node                          Windows', cross-built by
 //                                                               scripts/build-win32.mjs (MinGW-w64)
+//   prebuilds/<platform>-<arch>/rsh-transport-launcher[.glibc|.musl]
+//                                                               the command's native launcher
+//                                                               (launcher/README.md), this machine's
 //
 // They are N-API addons (NAPI_VERSION 8): one build serves every Node from 20.19 on. The
 // ssh-socketpair-stderr feature is never prebuilt: asking for it builds from source.
@@ -57,6 +60,22 @@ copyFileSync(path.join(root, out, 'build/Release/rsh_transport.node'), target);
 const strip = spawnSync('strip', [process.platform === 'darwin' ? '-x' : '--strip-unneeded', target], { stdio: 'inherit' });
 if (strip.error || strip.status !== 0) console.error('prebuild: strip is not available; the addon is shipped unstripped');
 console.log(`prebuild: ${path.relative(root, target)} (${statSync(target).size} bytes)`);
+
+// The launcher links the C library dynamically: the install runs it (--probe) before using it.
+const launcher = path.join(dir, `rsh-transport-launcher${libc}`);
+const launcherBuilt = spawnSync(process.execPath, [path.join(root, 'scripts/build-launcher.mjs'), `--out=${launcher}`], {
+  cwd: root,
+  stdio: 'inherit',
+  env,
+});
+if (launcherBuilt.status !== 0) {
+  console.error('prebuild: the launcher did not build');
+  process.exit(1);
+}
+const stripLauncher = spawnSync('strip', [process.platform === 'darwin' ? '-x' : '--strip-unneeded', launcher], { stdio: 'inherit' });
+if (stripLauncher.error || stripLauncher.status !== 0)
+  console.error('prebuild: strip is not available; the launcher is shipped unstripped');
+console.log(`prebuild: ${path.relative(root, launcher)} (${statSync(launcher).size} bytes)`);
 
 if (here !== WIN32) prebuildWin32();
 

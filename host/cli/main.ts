@@ -8,19 +8,23 @@
 // signals (passed on while the remote shell runs, the end of the command after), and the exit
 // status (the remote shell's).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isatty } from 'node:tty';
-import { decode, omissionMarker } from '../core/snapshot.js';
+import { decode, omissionMarker, type Snapshot } from '../core/snapshot.js';
+import { configMapping, effectiveConfig } from '../diagnosis/effective-config.js';
 import { forTerminal, terminalSafe } from '../terminal-safe.js';
-import { RemoteShellError } from '../errors.js';
+import { exitError, NO_BYTES, RemoteShellError, type ShellFacts } from '../errors.js';
+import { addSshConfig } from '../remote-shell-error.js';
 import { loadBinding, PREBUILDS_DIR } from '../native/binding.js';
 import { RemoteShell } from '../remote-shell.js';
 import { checkRshWords, chooseRsh } from '../rsh/argv.js';
 import { parseRsh } from '../rsh/parse-rsh.js';
 import { DEFAULT_RSH_VARIABLE, parseCliArgs, UsageError, USAGE, type CliOptions } from './args.js';
 import { carry } from './carry.js';
+import { HandoverError, takeHandover, type Handover } from './handover.js';
 import { lastLineText } from './last-line.js';
 import { checkChain, CHAIN_VARIABLE, ownFiles, wordNamingSelf } from './self.js';
 
@@ -116,7 +120,16 @@ function version(): string {
     binding.unavailable !== undefined
       ? `js, without the native addon: ${binding.unavailable}`
       : `${binding.features.socketpairStderr ? 'socketpair (pipe as fallback)' : 'pipe'}; ${origin}`;
-  return `rsh-transport ${pkg.version} (stderr endpoint: ${backend})`;
+  return `rsh-transport ${pkg.version} (stderr endpoint: ${backend}; command: ${commandPath()})`;
+}
+
+/** How the command runs here: through the native launcher (launcher/README.md) where the install
+ * put one, else through Node. */
+function commandPath(): string {
+  if (process.platform === 'win32') return 'Node';
+  const installed = existsSync(fileURLToPath(new URL('../../build/launcher/rsh-transport-launcher', import.meta.url)));
+  if (!installed) return 'Node, no native launcher installed';
+  return process.env.RSH_TRANSPORT_NATIVE === '0' ? 'Node, as RSH_TRANSPORT_NATIVE=0 asks' : 'native launcher';
 }
 
 /** The remote shell's words: --rsh, else $RSH_TRANSPORT_RSH, else ssh. Never $RSYNC_RSH, which
@@ -157,8 +170,7 @@ function letGoOfStdin(): void {
 // With --quiet-stderr, what was held back is written on failure, by the same rule as forwarding:
 // terminal-safe text for a terminal, else the bytes (as the capture rendered them). Returns the
 // text written, for the last line to know what the user has seen.
-function writeQuietTail(remote: RemoteShell, sanitize: boolean | 'auto'): string {
-  const snapshot = remote.stderr.snapshot();
+function writeQuietTail(snapshot: Snapshot, sanitize: boolean | 'auto'): string {
   const safe = sanitize === 'auto' ? process.stderr.isTTY === true : sanitize;
   const head = Buffer.from(snapshot.headBytes);
   const cut = snapshot.omittedBytes > 0 && head.length > 0 && head[head.length - 1] !== 0x0a ? '\n' : '';
@@ -168,6 +180,27 @@ function writeQuietTail(remote: RemoteShell, sanitize: boolean | 'auto'): string
   if (bytes.length === 0) return '';
   process.stderr.write(bytes[bytes.length - 1] === 0x0a ? bytes : Buffer.concat([bytes, Buffer.from('\n')]));
   return decode(bytes);
+}
+
+/** What the user is told of a failed run, its own or the native launcher's: the held-back
+ * stderr with --quiet-stderr, then the last line unless it says nothing new. Returns the status. */
+function reportFailure(
+  err: RemoteShellError,
+  stderr: { snapshot: () => Snapshot; bytesNotForwarded: number },
+  options: CliOptions,
+  byDefault: boolean,
+): number {
+  const written = options.quietStderr ? terminalSafe(writeQuietTail(stderr.snapshot(), options.sanitize)) : undefined;
+  // Forwarded live, every line reached the user, unless a slow stderr made the forwarder skip.
+  const allForwarded = stderr.bytesNotForwarded === 0;
+  const line = lastLineText({
+    error: err,
+    // A telling line cut short ends in "...": its start is what was written.
+    seen: (telling) => (written === undefined ? allForwarded : written.includes(telling.replace(/\.\.\.$/, ''))),
+    defaultRshNote: byDefault && err.neverConnected ? DEFAULT_RSH_NOTE : undefined,
+  });
+  if (!stoppedByCaller && line !== null) lastLine(line);
+  return exitStatus(err);
 }
 
 async function run(options: CliOptions): Promise<number> {
@@ -206,18 +239,32 @@ async function run(options: CliOptions): Promise<number> {
   } catch (err) {
     if (!(err instanceof RemoteShellError)) throw err;
     await carried?.flushed();
-    const written = options.quietStderr ? terminalSafe(writeQuietTail(shell, options.sanitize)) : undefined;
-    // Forwarded live, every line reached the user, unless a slow stderr made the forwarder skip.
-    const allForwarded = shell.stderr.stats.bytesNotForwarded === 0;
-    const line = lastLineText({
-      error: err,
-      // A telling line cut short ends in "...": its start is what was written.
-      seen: (telling) => (written === undefined ? allForwarded : written.includes(telling.replace(/\.\.\.$/, ''))),
-      defaultRshNote: byDefault && err.neverConnected ? DEFAULT_RSH_NOTE : undefined,
-    });
-    if (!stoppedByCaller && line !== null) lastLine(line);
-    return exitStatus(err);
+    const stderr = shell.stderr;
+    return reportFailure(err, { snapshot: () => stderr.snapshot(), bytesNotForwarded: stderr.stats.bytesNotForwarded }, options, byDefault);
   }
+}
+
+/** A failed run of the native launcher's, explained as if it were this command's own. */
+async function explainHandover(options: CliOptions, handover: Handover): Promise<number> {
+  remoteStatus = statusOf(handover.exit);
+  if (handover.stoppedByCaller) stoppedByCaller = true;
+  const facts: ShellFacts = {
+    argv: handover.argv,
+    exit: handover.exit,
+    counts: NO_BYTES,
+    stderr: { snapshot: () => handover.snapshot, overwritten: handover.overwritten },
+    live: !options.quietStderr,
+    stdoutHandedOver: true,
+  };
+  const err = exitError(facts);
+  if (err === undefined) return 0;
+  if (err.neverConnected) {
+    // As after a run of its own: what ssh's configuration made of the target may be why.
+    const found = await effectiveConfig(handover.argv, process.env, process.cwd()).catch(() => undefined);
+    if (found) addSshConfig(err, found.config, configMapping(found, handover.argv));
+  }
+  const { byDefault } = remoteShell(options);
+  return reportFailure(err, { snapshot: () => handover.snapshot, bytesNotForwarded: handover.bytesNotForwarded }, options, byDefault);
 }
 
 async function main(): Promise<number> {
@@ -235,8 +282,13 @@ async function main(): Promise<number> {
     return 0;
   }
   try {
-    return await run(options);
+    const handover = takeHandover();
+    return await (handover === undefined ? run(options) : explainHandover(options, handover));
   } catch (err) {
+    if (err instanceof HandoverError) {
+      lastLine(`the native launcher's record of the run could not be read: ${err.message}`);
+      return EXIT_SSH_ERROR;
+    }
     if (err instanceof RemoteShellError) {
       lastLine(err.shortMessage);
       return err.code === 'ERR_INVALID_RSH' ? EXIT_USAGE : EXIT_SSH_ERROR;

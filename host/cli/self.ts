@@ -21,7 +21,7 @@ export function ownFiles(): Set<string> {
   // The bundle lives in dist/cli/; the package root is two levels up.
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const files = new Set<string>();
-  for (const file of ['bin/rsh-transport.js', 'dist/cli/bundle.js', 'dist/cli/main.js']) {
+  for (const file of ['bin/rsh-transport.js', 'dist/cli/bundle.js', 'dist/cli/main.js', 'build/launcher/rsh-transport-launcher']) {
     try {
       files.add(realpathSync(path.join(root, file)));
     } catch {
@@ -74,13 +74,15 @@ export function wordNamingSelf(
 }
 
 // Two 32-bit FNV-1a hashes with different offsets: 64 bits, enough to tell remote shells apart
-// in one process chain, without loading node:crypto (2 ms of every start).
-function hashOf(argv: readonly string[]): string {
-  const text = JSON.stringify(argv);
+// in one process chain, without loading node:crypto (2 ms of every start). Over each word's
+// UTF-8 bytes and a NUL after it: the native launcher (launcher/remote-argv.c) computes the same.
+const encoder = new TextEncoder();
+
+export function hashOf(argv: readonly string[]): string {
+  const bytes = encoder.encode(argv.map((word) => `${word}\0`).join(''));
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (const c of bytes) {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
   }

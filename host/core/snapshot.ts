@@ -53,6 +53,11 @@ export function readSnapshot(instance: CoreInstance): Snapshot {
   const bytesSeen = Number(view.getBigUint64(info + SnapInfo.SEEN, true));
   const headBytes = instance.bytes.slice(ptr, ptr + headLen);
   const tailBytes = instance.bytes.slice(ptr + headLen, ptr + headLen + tailLen);
+  return snapshotOf(headBytes, tailBytes, omittedBytes, bytesSeen);
+}
+
+/** A snapshot from the bytes a core rendered (this host's, or another's: the native launcher's). */
+export function snapshotOf(headBytes: Uint8Array, tailBytes: Uint8Array, omittedBytes: number, bytesSeen: number): Snapshot {
   const head = terminalSafe(decode(headBytes));
   const tail = terminalSafe(decode(tailBytes));
   return { text: joinSnapshot(head, tail, omittedBytes), head, tail, omittedBytes, bytesSeen, headBytes, tailBytes };

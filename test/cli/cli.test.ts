@@ -149,7 +149,7 @@ describe('the rsh-transport command', function () {
     assert.match((await cli(['--help'])).stdout.toString(), /^usage: rsh-transport \[--rsh=CMD\]/);
     assert.match(
       (await cli(['--version'])).stdout.toString(),
-      /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: pipe; addon built from source\)\n$/,
+      /^rsh-transport \d+\.\d+\.\d+ \(stderr endpoint: pipe; addon built from source; command: native launcher\)\n$/,
     );
   });
 

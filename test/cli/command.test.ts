@@ -7,12 +7,12 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkPipelined, CLI, cliEnv, runCli, startCli } from '../helpers/cli.js';
+import { checkPipelined, CLI, cliEnv, COMMAND_PATHS, nodeCommandEnv, runCli, startCli } from '../helpers/cli.js';
 import { scaled, sleep, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { STAND_IN } from '../helpers/stand-in.js';
-import { alive, catches, childMatching, childrenOf, fdTarget } from './procs.js';
+import { alive, catches, childMatching, descendantsOf, fdTarget } from './procs.js';
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
 
@@ -27,13 +27,13 @@ function bash(script: string, env = cliEnv()): { out: string; ms: number } {
 describe('the command: zero-copy stdio', function () {
   this.timeout(scaled(60_000));
 
-  it("the remote shell holds the caller's own stdin and stdout; the launcher and Node keep stdout only, until they exit", async () => {
+  it("the remote shell holds the caller's own stdin and stdout; the shell launcher and Node keep stdout only, until they exit (Node)", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rsh-zero-copy-'));
     const input = path.join(dir, 'in');
     const output = path.join(dir, 'out');
     writeFileSync(input, '');
     const stdio = [openSync(input, 'r'), openSync(output, 'w')];
-    const child = spawn(CLI, ['--rsh=sleep', '2'], { stdio: [stdio[0], stdio[1], 'pipe'], env: cliEnv() });
+    const child = spawn(CLI, ['--rsh=sleep', '2'], { stdio: [stdio[0], stdio[1], 'pipe'], env: nodeCommandEnv() });
     const node = await childMatching(child.pid!, (argv) => argv[1] === CLI);
     const remote = await childMatching(node, (argv) => argv[0] === 'sleep');
     // Node lets go of its copy of stdin right after the spawn returns.
@@ -54,34 +54,37 @@ describe('the command: zero-copy stdio', function () {
     for (const fd of stdio) closeSync(fd);
   });
 
-  it('delivers all 1,000,000 bytes of a child that exits while the caller writes a byte every 5 ms and reads slowly', async () => {
-    const run = startCli([standIn, 'host', 'head -c 1000000 /dev/zero | tr "\\0" x']);
-    await checkPipelined(run);
-  });
+  for (const way of COMMAND_PATHS) {
+    it(`delivers all 1,000,000 bytes of a child that exits while the caller writes a byte every 5 ms and reads slowly (${way.name})`, async () => {
+      const run = startCli([standIn, 'host', 'head -c 1000000 /dev/zero | tr "\\0" x'], { env: way.env() });
+      await checkPipelined(run);
+    });
 
-  it("the caller sees EOF only when the command ends, with the remote shell's status (after its bounded drain)", () => {
-    // A grandchild holds stderr, and the command drains it for 3 s. A caller such as rsync reads
-    // its child's status only if the child has exited when it sees EOF.
-    const { out, ms } = bash(
-      `${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 7' </dev/null | { cat; echo "EOF $SECONDS"; }; echo "\${PIPESTATUS[0]}"`,
-    );
-    const [hi, eof, status] = out.split('\n');
-    assert.equal(hi, 'hi');
-    assert.equal(status, '7');
-    // bash's SECONDS counts whole seconds from its start: the EOF came after the 3 s drain.
-    assert.ok(/^EOF \d+$/.test(eof) && Number(eof.slice(4)) >= 3, `${eof}, ${Math.round(ms)} ms`);
-  });
+    it(`the caller sees EOF only when the command ends, with the remote shell's status (after its bounded drain) (${way.name})`, () => {
+      // A grandchild holds stderr, and the command drains it for 3 s. A caller such as rsync reads
+      // its child's status only if the child has exited when it sees EOF.
+      const { out, ms } = bash(
+        `${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 7' </dev/null | { cat; echo "EOF $SECONDS"; }; echo "\${PIPESTATUS[0]}"`,
+        way.env(),
+      );
+      const [hi, eof, status] = out.split('\n');
+      assert.equal(hi, 'hi');
+      assert.equal(status, '7');
+      // bash's SECONDS counts whole seconds from its start: the EOF came after the 3 s drain.
+      assert.ok(/^EOF \d+$/.test(eof) && Number(eof.slice(4)) >= 3, `${eof}, ${Math.round(ms)} ms`);
+    });
 
-  it('runs with its stdin closed, as ssh does', () => {
-    assert.equal(bash(`${CLI} '${standIn}' host 'echo ran' <&-`).out, 'ran');
-  });
+    it(`runs with its stdin closed, as ssh does (${way.name})`, () => {
+      assert.equal(bash(`${CLI} '${standIn}' host 'echo ran' <&-`, way.env()).out, 'ran');
+    });
 
-  it("ends promptly with the remote shell's status when its reader goes (| head -c 10)", () => {
-    const anchor = bash(`${process.execPath} ${STAND_IN} host yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`);
-    const ours = bash(`${CLI} '${standIn}' host yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`);
-    assert.equal(ours.out, anchor.out, 'the same status as the remote shell alone');
-    assert.ok(ours.ms < 5000, `took ${Math.round(ours.ms)} ms`);
-  });
+    it(`ends promptly with the remote shell's status when its reader goes (| head -c 10) (${way.name})`, () => {
+      const anchor = bash(`${process.execPath} ${STAND_IN} host yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`);
+      const ours = bash(`${CLI} '${standIn}' host yes | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`, way.env());
+      assert.equal(ours.out, anchor.out, 'the same status as the remote shell alone');
+      assert.ok(ours.ms < 5000, `took ${Math.round(ours.ms)} ms`);
+    });
+  }
 });
 
 describe('the command: --stall-timeout', function () {
@@ -171,11 +174,13 @@ describe('the command: environment', function () {
       // A stale copy of the launcher's own variable never becomes the remote shell's.
       [{ RSH_TRANSPORT_NODE_EXTRA_CA_CERTS: '/stale.pem' }, '[unset] [unset] [kept]'],
     ];
-    for (const [extra, expected] of cases) {
-      const env = cliEnv({ ...extra, DEMO_VARIABLE: 'kept' });
-      if (!('NODE_EXTRA_CA_CERTS' in extra)) delete env.NODE_EXTRA_CA_CERTS;
-      const result = await runCli([`--rsh=sh -c '${show}' sh`, 'host'], '', env);
-      assert.equal(result.stdout.toString().trim(), expected, JSON.stringify(extra));
+    for (const way of COMMAND_PATHS) {
+      for (const [extra, expected] of cases) {
+        const env = way.env({ ...extra, DEMO_VARIABLE: 'kept' });
+        if (!('NODE_EXTRA_CA_CERTS' in extra)) delete env.NODE_EXTRA_CA_CERTS;
+        const result = await runCli([`--rsh=sh -c '${show}' sh`, 'host'], '', env);
+        assert.equal(result.stdout.toString().trim(), expected, `${way.name}: ${JSON.stringify(extra)}`);
+      }
     }
   });
 });
@@ -187,32 +192,87 @@ describe('the command: signals', function () {
   const fastSsh = path.join(dir, 'fast-ssh');
   writeFileSync(fastSsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
 
-  it('a signal in the first milliseconds, while Node starts, is never lost: the remote command never completes', async () => {
-    const marker = path.join(dir, 'completed');
-    const lost: string[] = [];
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'] as const) {
-      for (let delay = 0; delay <= 12; delay += 1) {
-        rmSync(marker, { force: true });
-        const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.3; touch ${marker}`], { stdio: 'ignore', env: cliEnv() });
-        const started = process.hrtime.bigint();
-        while (Number(process.hrtime.bigint() - started) / 1e6 < delay) {
-          /* a busy wait: timers are too coarse */
+  for (const way of COMMAND_PATHS) {
+    it(`a signal in the first milliseconds of the start is never lost: the remote command never completes (${way.name})`, async () => {
+      const marker = path.join(dir, 'completed');
+      const lost: string[] = [];
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'] as const) {
+        for (let delay = 0; delay <= 12; delay += 1) {
+          rmSync(marker, { force: true });
+          const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.3; touch ${marker}`], { stdio: 'ignore', env: way.env() });
+          const started = process.hrtime.bigint();
+          while (Number(process.hrtime.bigint() - started) / 1e6 < delay) {
+            /* a busy wait: timers are too coarse */
+          }
+          child.kill(signal);
+          const status = await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
+          if (status === 0 || existsSync(marker)) lost.push(`${signal} at ${delay} ms (exit ${status})`);
         }
-        child.kill(signal);
-        const status = await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
-        if (status === 0 || existsSync(marker)) lost.push(`${signal} at ${delay} ms (exit ${status})`);
       }
+      assert.deepEqual(lost, []);
+    });
+
+    it(`SIGUSR1 at 1 to 100 ms after the start never opens the debugger, and ends the command (${way.name})`, async () => {
+      const delays = [1, 2, 3, 5, 8, 12, 17, 23, 30, 38, 47, 58, 70, 85, 100];
+      for (const delay of delays) {
+        const run = startCli([standIn, 'host', 'sleep 10'], { env: way.env() });
+        await sleep(delay);
+        process.kill(run.child.pid!, 'SIGUSR1');
+        const started = performance.now();
+        const result = await run.result;
+        assert.doesNotMatch(result.stderr, /Debugger listening/, `SIGUSR1 at ${delay} ms`);
+        assert.ok(performance.now() - started < 5000, `ended ${Math.round(performance.now() - started)} ms after SIGUSR1 at ${delay} ms`);
+        assert.notEqual(result.status, 0, `SIGUSR1 at ${delay} ms ended the run`);
+      }
+    });
+
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'] as const) {
+      it(`${signal} while the remote shell runs reaches it (SIGUSR1 as SIGTERM); the command adds no line of its own (${way.name})`, async () => {
+        const expect = signal === 'SIGUSR1' ? 'TERM' : signal.slice(3);
+        const script = `for s in INT TERM HUP; do trap "echo got-$s >&2; exit 9" $s; done; echo ready; while :; do sleep 0.05; done`;
+        const run = startCli([standIn, 'host', script], { env: way.env() });
+        await new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()));
+        process.kill(run.child.pid!, signal);
+        const result = await run.result;
+        assert.match(result.stderr, new RegExp(`got-${expect}`));
+        assert.equal(result.status, 9);
+        assert.doesNotMatch(result.stderr, /rsh-transport:/);
+      });
+
+      it(`${signal} after the remote shell exited ends the command at once, with its status (${way.name})`, async () => {
+        // A grandchild holds stderr for 5 s, and the command would drain it that long.
+        const run = startCli(['--drain-timeout=10000', standIn, 'host', 'echo ready; sleep 5 >&2 & exit 7'], { env: way.env() });
+        await new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()));
+        // It printed "ready": once no process of the command runs it, it has exited.
+        const running = () => descendantsOf(run.child.pid!).some(({ pid, argv }) => argv[1] === STAND_IN && alive(pid));
+        await waitFor(() => !running(), 'the remote shell to exit');
+        await sleep(100);
+        const sent = performance.now();
+        process.kill(run.child.pid!, signal);
+        const result = await run.result;
+        assert.ok(performance.now() - sent < 2000, `ended ${Math.round(performance.now() - sent)} ms after ${signal}`);
+        assert.equal(result.status, 7);
+        assert.doesNotMatch(result.stderr, /rsh-transport:/);
+      });
     }
-    assert.deepEqual(lost, []);
-  });
+
+    it(`keeps its last line when the remote shell fails on its own (the caller showed nothing) (${way.name})`, async () => {
+      const result = await runCli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255'], '', way.env());
+      assert.equal(result.status, 255);
+      assert.match(
+        result.stderr,
+        /\nrsh-transport: stand-in-ssh\.mjs could not authenticate: Permission denied \(publickey\)\. Check [^\n]+\n$/,
+      );
+    });
+  }
 
   for (const [how, env] of [
     ['the kernel', {}],
     ['looking for itself, as where there is no parent-death signal', { RSH_TRANSPORT_NO_PARENT_DEATH_SIGNAL: '1' }],
   ] as const) {
-    it(`SIGKILL to the command ends its remote shell too, as it would end ssh (${how})`, async () => {
+    it(`SIGKILL to the Node command ends its remote shell too, as it would end ssh (${how})`, async () => {
       const marker = path.join(dir, `outlived-${env.RSH_TRANSPORT_NO_PARENT_DEATH_SIGNAL ?? 0}`);
-      const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.8; touch ${marker}`], { stdio: 'ignore', env: cliEnv(env) });
+      const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.8; touch ${marker}`], { stdio: 'ignore', env: nodeCommandEnv(env) });
       const node = await childMatching(child.pid!, (argv) => argv[1] === CLI);
       const remote = await childMatching(node, (argv) => argv[0] === 'sh');
       child.kill('SIGKILL');
@@ -229,7 +289,7 @@ describe('the command: signals', function () {
     writeFileSync(fakeNode, '#!/bin/sh\ntrap "exit 3" TERM\nsleep 100 & wait\n', { mode: 0o755 });
     const statuses: Record<string, number> = {};
     for (let i = 0; i < 15; i++) {
-      const child = spawn(CLI, ['x'], { stdio: 'ignore', env: cliEnv({ RSH_TRANSPORT_NODE: fakeNode }) });
+      const child = spawn(CLI, ['x'], { stdio: 'ignore', env: nodeCommandEnv({ RSH_TRANSPORT_NODE: fakeNode }) });
       // Once the stand-in waits on its sleep, both traps are set (the launcher's come before it
       // starts Node): a signal earlier than that would end a shell that has no trap yet.
       const fake = await childMatching(child.pid!, (argv) => argv.includes(fakeNode));
@@ -239,20 +299,6 @@ describe('the command: signals', function () {
       statuses[status] = (statuses[status] ?? 0) + 1;
     }
     assert.deepEqual(statuses, { 3: 15 });
-  });
-
-  it('SIGUSR1 at 1 to 100 ms after the start never opens the debugger, and ends the command', async () => {
-    const delays = [1, 2, 3, 5, 8, 12, 17, 23, 30, 38, 47, 58, 70, 85, 100];
-    for (const delay of delays) {
-      const run = startCli([standIn, 'host', 'sleep 10']);
-      await sleep(delay);
-      process.kill(run.child.pid!, 'SIGUSR1');
-      const started = performance.now();
-      const result = await run.result;
-      assert.doesNotMatch(result.stderr, /Debugger listening/, `SIGUSR1 at ${delay} ms`);
-      assert.ok(performance.now() - started < 5000, `ended ${Math.round(performance.now() - started)} ms after SIGUSR1 at ${delay} ms`);
-      assert.notEqual(result.status, 0, `SIGUSR1 at ${delay} ms ended the run`);
-    }
   });
 
   it('(the same signal to Node started directly opens the debugger: what the launcher prevents)', async () => {
@@ -265,44 +311,6 @@ describe('the command: signals', function () {
     child.kill('SIGUSR1');
     await closed;
     assert.match(stderr, /Debugger listening/, 'Node opened its inspector');
-  });
-
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'] as const) {
-    it(`${signal} while the remote shell runs reaches it (SIGUSR1 as SIGTERM); the command adds no line of its own`, async () => {
-      const expect = signal === 'SIGUSR1' ? 'TERM' : signal.slice(3);
-      const script = `for s in INT TERM HUP; do trap "echo got-$s >&2; exit 9" $s; done; echo ready; while :; do sleep 0.05; done`;
-      const run = startCli([standIn, 'host', script]);
-      await new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()));
-      process.kill(run.child.pid!, signal);
-      const result = await run.result;
-      assert.match(result.stderr, new RegExp(`got-${expect}`));
-      assert.equal(result.status, 9);
-      assert.doesNotMatch(result.stderr, /rsh-transport:/);
-    });
-
-    it(`${signal} after the remote shell exited ends the command at once, with its status`, async () => {
-      // A grandchild holds stderr for 5 s, and the command would drain it that long.
-      const run = startCli(['--drain-timeout=10000', standIn, 'host', 'echo ready; sleep 5 >&2 & exit 7']);
-      await new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()));
-      const node = await childMatching(run.child.pid!, (argv) => argv[1] === CLI);
-      while (childrenOf(node).length > 0) await sleep(10); // the remote shell has exited
-      await sleep(100);
-      const sent = performance.now();
-      process.kill(run.child.pid!, signal);
-      const result = await run.result;
-      assert.ok(performance.now() - sent < 2000, `ended ${Math.round(performance.now() - sent)} ms after ${signal}`);
-      assert.equal(result.status, 7);
-      assert.doesNotMatch(result.stderr, /rsh-transport:/);
-    });
-  }
-
-  it('keeps its last line when the remote shell fails on its own (the caller showed nothing)', async () => {
-    const result = await runCli([standIn, 'host', 'echo "Permission denied (publickey)." >&2; exit 255']);
-    assert.equal(result.status, 255);
-    assert.match(
-      result.stderr,
-      /\nrsh-transport: stand-in-ssh\.mjs could not authenticate: Permission denied \(publickey\)\. Check [^\n]+\n$/,
-    );
   });
 });
 

@@ -1,5 +1,5 @@
-// Reading the process tree from /proc: the command is a shell launcher, then Node, then the
-// remote shell; the tests look at each.
+// Reading the process tree from /proc: the command is the native launcher, then the remote
+// shell; or a shell launcher, then Node, then the remote shell. The tests look at each.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -32,6 +32,18 @@ export async function childMatching(pid: number, test: (cmdline: string[]) => bo
     await sleep(10);
   }
   throw new Error(`no child of ${pid} appeared in ${timeoutMs} ms`);
+}
+
+/** The descendants of `pid` (children, grandchildren...) with their cmdlines. */
+export function descendantsOf(pid: number): Array<{ pid: number; argv: string[] }> {
+  const found: Array<{ pid: number; argv: string[] }> = [];
+  const queue = childrenOf(pid);
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    found.push({ pid: next, argv: cmdline(next) });
+    queue.push(...childrenOf(next));
+  }
+  return found;
 }
 
 export function cmdline(pid: number): string[] {

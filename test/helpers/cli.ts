@@ -14,6 +14,16 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...extra };
 }
 
+/** The two ways the command runs: through the native launcher (as installed where it was built),
+ * and through Node (Windows, or no launcher; RSH_TRANSPORT_NATIVE=0). */
+export const COMMAND_PATHS = [
+  { name: 'native launcher', env: (extra: NodeJS.ProcessEnv = {}) => cliEnv(extra) },
+  { name: 'Node', env: (extra: NodeJS.ProcessEnv = {}) => cliEnv({ RSH_TRANSPORT_NATIVE: '0', ...extra }) },
+] as const;
+
+/** The command through Node alone: for what the tests check of Node's own part. */
+export const nodeCommandEnv = COMMAND_PATHS[1].env;
+
 export interface CliResult {
   status: number | null;
   signal: NodeJS.Signals | null;

@@ -138,7 +138,12 @@ describe('the package as users install it', function () {
       'scripts/install.mjs',
       'scripts/windows-bin.mjs',
       'scripts/build-native.mjs',
+      'scripts/build-launcher.mjs',
+      'launcher/main.c',
+      'build/c-host/core.c',
+      'third_party/wasm2c-runtime/wasm-rt-impl.c',
       `prebuilds/${process.platform}-${process.arch}/node.napi.glibc.node`,
+      `prebuilds/${process.platform}-${process.arch}/rsh-transport-launcher.glibc`,
       // Cross-built by scripts/build-win32.mjs (test:win32 runs it under Wine).
       'prebuilds/win32-x64/node.napi.node',
     ]) {
@@ -147,7 +152,7 @@ describe('the package as users install it', function () {
     for (const file of files) {
       assert.doesNotMatch(
         file,
-        /^(test|bench|examples|hosts|\.ci|build\/Release|build\/variants|scripts\/(fuzz|build-c-host))|\.fuzz/,
+        /^(test|bench|examples|hosts|\.ci|build\/Release|build\/variants|build\/launcher|scripts\/(fuzz|build-c-host))|\.fuzz|build\/c-host\/(?!core\.[ch]$)/,
         `${file} is not for users`,
       );
       // Nothing built from a source that is gone.
@@ -162,7 +167,7 @@ describe('the package as users install it', function () {
     install(dir);
     const used = use(dir);
     assert.equal(used.backend, 'pipe');
-    assert.match(used.version, /\(stderr endpoint: pipe; prebuilt addon\)/);
+    assert.match(used.version, /\(stderr endpoint: pipe; prebuilt addon; command: native launcher\)/);
   });
 
   it('the install script allowed, no compiler: the prebuild, nothing compiled', () => {
@@ -170,13 +175,15 @@ describe('the package as users install it', function () {
     const env = withoutCompiler(dir);
     const result = install(dir, ['--foreground-scripts'], env);
     assert.match(result.stdout + result.stderr, /rsh-transport: using the prebuilt addon prebuilds\//);
-    assert.match(use(dir, env).version, /prebuilt addon/);
+    assert.match(result.stdout + result.stderr, /rsh-transport: the command runs through the prebuilt launcher prebuilds\//);
+    assert.match(use(dir, env).version, /prebuilt addon; command: native launcher\)/);
   });
 
   it('--ignore-scripts: the prebuild', () => {
     const dir = project('ignore-scripts');
     install(dir, ['--ignore-scripts']);
-    assert.match(use(dir).version, /prebuilt addon/);
+    // No install script, no launcher: the command runs through Node.
+    assert.match(use(dir).version, /prebuilt addon; command: Node, no native launcher installed\)/);
   });
 
   it('no prebuild, a compiler: npm rebuild compiles it', () => {
@@ -188,7 +195,8 @@ describe('the package as users install it', function () {
     console.log(`      npm rebuild with a compiler: ${((rebuilt as { ms?: number }).ms! / 1000).toFixed(1)} s`);
     const used = use(dir);
     assert.equal(used.backend, 'pipe');
-    assert.match(used.version, /addon built from source/);
+    // The launcher from the C sources and the core as C that the package ships.
+    assert.match(used.version, /addon built from source; command: native launcher\)/);
   });
 
   it('the socketpair build asked for, then a plain rebuild: back to the prebuild', () => {
@@ -196,10 +204,13 @@ describe('the package as users install it', function () {
     install(dir, ['--ignore-scripts']);
     const asked = npm(['rebuild', 'rsh-transport', '--foreground-scripts'], dir, { ...process.env, npm_config_ssh_socketpair_stderr: '1' });
     assert.equal(asked.status, 0, asked.stderr);
-    assert.match(use(dir).version, /\(stderr endpoint: socketpair \(pipe as fallback\); addon built from source\)/);
+    assert.match(
+      use(dir).version,
+      /\(stderr endpoint: socketpair \(pipe as fallback\); addon built from source; command: native launcher\)/,
+    );
     const plain = npm(['rebuild', 'rsh-transport', '--foreground-scripts'], dir);
     assert.equal(plain.status, 0, plain.stderr);
-    assert.match(use(dir).version, /\(stderr endpoint: pipe; prebuilt addon\)/);
+    assert.match(use(dir).version, /\(stderr endpoint: pipe; prebuilt addon; command: native launcher\)/);
   });
 
   it('no prebuild, no compiler: the install succeeds, and stderr is read from JavaScript', () => {
@@ -210,8 +221,12 @@ describe('the package as users install it', function () {
     const rebuilt = npm(['rebuild', 'rsh-transport', '--foreground-scripts'], dir, env);
     assert.equal(rebuilt.status, 0, rebuilt.stderr);
     assert.match(rebuilt.stdout + rebuilt.stderr, /stderr is read from JavaScript/);
+    assert.match(rebuilt.stdout + rebuilt.stderr, /The rsh-transport command works without it, through Node/);
     const used = use(dir, env);
     assert.equal(used.backend, 'js');
-    assert.match(used.version, /js, without the native addon: no native addon for linux-x64/);
+    assert.match(
+      used.version,
+      /js, without the native addon: no native addon for linux-x64[^;]*; command: Node, no native launcher installed\)/,
+    );
   });
 });

@@ -1,0 +1,238 @@
+// The native launcher (launcher/) against the Node command: on the same cases, the same stdout,
+// stderr and status. Node runs under the launcher only to explain a failure (or for what the
+// launcher leaves to it), never on the success path.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, cliEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { scaled, waitFor } from '../helpers/promises.js';
+import { ROOT } from '../helpers/root.js';
+import { STAND_IN } from '../helpers/stand-in.js';
+import { alive, childMatching, childrenOf, fdTarget } from './procs.js';
+
+const LAUNCHER = path.join(ROOT, 'build/launcher/rsh-transport-launcher');
+// The command as installed runs through the launcher; RSH_TRANSPORT_NATIVE=0 makes it Node's.
+const native = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cliEnv(extra);
+const nodeOnly = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cliEnv({ RSH_TRANSPORT_NATIVE: '0', ...extra });
+const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
+
+interface Case {
+  name: string;
+  args: string[];
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'rsh-launcher-'));
+
+const CASES: Case[] = [
+  { name: 'success, both streams', args: ['--rsh=sh -c', 'echo out; echo err >&2; echo more err >&2'] },
+  { name: 'stdin passed through', args: ['--rsh=sh -c', 'cat; echo done >&2'], input: 'the caller wrote this\n' },
+  { name: 'a megabyte of stdout', args: ['--rsh=sh -c', 'head -c 1048576 /dev/zero | tr "\\0" x'] },
+  {
+    name: 'a remote failure whose line was forwarded',
+    args: ['--rsh=sh -c', 'echo "rsync: change_dir failed: No such file" >&2; exit 23'],
+  },
+  { name: 'a remote failure, stand-in ssh', args: [standIn, 'host', 'echo hi; echo "fatal: not a git repository" >&2; exit 128'] },
+  { name: 'ssh refused (a real ssh, a closed loopback port)', args: ['--rsh=ssh -p 1 -o BatchMode=yes', '127.0.0.1', 'true'] },
+  { name: 'ssh refused, --quiet-stderr', args: ['--quiet-stderr', '--rsh=ssh -p 1 -o BatchMode=yes', '127.0.0.1', 'true'] },
+  { name: 'success, --quiet-stderr', args: ['--quiet-stderr', '--rsh=sh -c', 'echo out; echo held back >&2'] },
+  { name: 'killed by a signal', args: ['--rsh=sh -c', 'echo going >&2; kill -TERM $$'] },
+  {
+    name: 'exit 255 with a reason a CR overwrote',
+    args: ['--rsh=sh -c', 'printf "Permission denied (publickey).\\r100%%\\r" >&2; exit 255'],
+  },
+  { name: 'an unfinished last line', args: ['--rsh=sh -c', 'printf "Password: " >&2; exit 1'] },
+  {
+    name: 'control characters, --sanitize=always',
+    args: ['--sanitize=always', '--rsh=sh -c', 'printf "a\\033]0;title\\007b \\033[31mred\\033[0m\\n" >&2; exit 2'],
+  },
+  { name: 'control characters, --sanitize=never', args: ['--sanitize=never', '--rsh=sh -c', 'printf "a\\033]0;title\\007b\\n" >&2'] },
+  {
+    name: 'a grandchild holds stderr: the drain time-out',
+    args: ['--drain-timeout=300', '--rsh=sh -c', 'echo hi; sleep 3 >&2 </dev/null & exit 7'],
+  },
+  { name: 'a remote shell that is not there (left to Node)', args: ['--rsh=no-such-remote-shell-here', 'host'] },
+  { name: 'the command itself as its remote shell (left to Node)', args: [`--rsh=${CLI}`, 'host'] },
+  { name: 'an unclosed quote (left to Node)', args: ['--rsh=ssh "-p', 'host'] },
+  { name: 'an unknown option (left to Node)', args: ['--nope', 'host'] },
+  { name: 'no arguments (left to Node)', args: [] },
+  {
+    name: 'the remote shell from RSH_TRANSPORT_RSH',
+    args: ['host', 'echo from variable'],
+    env: { RSH_TRANSPORT_RSH: `${process.execPath} ${STAND_IN}` },
+  },
+  {
+    name: "the caller's environment, stale copies of the command's own variables left out",
+    args: ['--rsh=sh -c', 'env | grep -E "^(RSH_TRANSPORT|NODE_EXTRA|DISPLAY|DEMO)" | sort'],
+    env: {
+      NODE_EXTRA_CA_CERTS: '/etc/ssl/extra.pem',
+      DISPLAY: ':9',
+      DEMO_VARIABLE: 'kept',
+      RSH_TRANSPORT_NODE_EXTRA_CA_CERTS: '/stale.pem',
+      RSH_TRANSPORT_LAUNCHER: '1',
+      RSH_TRANSPORT_FROM_LAUNCHER: '',
+      RSH_TRANSPORT_HANDOVER_FD: '99',
+      RSH_TRANSPORT_NO_PARENT_DEATH_SIGNAL: '1',
+    },
+  },
+  {
+    name: 'DISPLAY kept where SSH_ASKPASS is set',
+    args: ['--rsh=sh -c', 'echo "$DISPLAY"'],
+    env: { DISPLAY: ':9', SSH_ASKPASS: '/bin/true' },
+  },
+  { name: '--stall-timeout (left to Node)', args: ['--stall-timeout=60000', '--rsh=sh -c', 'echo watched'] },
+];
+
+function show(result: CliResult): string {
+  return JSON.stringify({
+    status: result.status,
+    signal: result.signal,
+    stderr: result.stderr,
+    stdout: result.stdout.toString().slice(0, 200),
+  });
+}
+
+describe('the native launcher', function () {
+  this.timeout(scaled(60_000));
+  before(() => assert.ok(existsSync(LAUNCHER), `${LAUNCHER} is not built: npm test builds it first (scripts/build-for-tests.mjs)`));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the same stdout, stderr and status as the Node command, case by case', async () => {
+    const differ: string[] = [];
+    for (const c of CASES) {
+      const node = await runCli(c.args, c.input ?? '', nodeOnly(c.env));
+      const launched = await runCli(c.args, c.input ?? '', native(c.env));
+      if (show(node) !== show(launched) || !node.stdout.equals(launched.stdout)) {
+        differ.push(`${c.name}:\n  node     ${show(node)}\n  launcher ${show(launched)}`);
+      }
+    }
+    assert.deepEqual(differ, []);
+  });
+
+  it('runs no Node on the success path: its children are the remote shell and the keeper of stdout, and a Node that cannot start is never missed', async () => {
+    const env = native({ RSH_TRANSPORT_NODE: path.join(dir, 'no-node-here') });
+    const run = startCli(['--rsh=sh -c', 'echo out; echo err >&2; sleep 0.5'], { env });
+    const remote = await childMatching(run.child.pid!, (argv) => argv[0] === 'sh');
+    assert.equal(readlinkSync(`/proc/${run.child.pid}/exe`), LAUNCHER, 'the pid the caller knows is the launcher');
+    // Beside the remote shell, only the keeper of stdout: a fork of the launcher, no Node.
+    const children = childrenOf(run.child.pid!);
+    assert.equal(children.length, 2, `children ${children}`);
+    const keeper = children.find((pid) => pid !== remote)!;
+    assert.equal(readlinkSync(`/proc/${keeper}/exe`), LAUNCHER);
+    const result = await run.result;
+    assert.equal(show(result), show({ status: 0, signal: null, stderr: 'err\n', stdout: Buffer.from('out\n') }));
+    // On failure, Node is needed, and its absence is said.
+    const failed = await runCli(['--rsh=sh -c', 'exit 3'], '', env);
+    assert.notEqual(failed.status, 0);
+  });
+
+  it("hands the remote shell the caller's own stdin and stdout; it keeps stdout alone (and its keeper, nothing else) until it exits", async () => {
+    const input = path.join(dir, 'in');
+    const output = path.join(dir, 'out');
+    writeFileSync(input, '');
+    const stdio = [openSync(input, 'r'), openSync(output, 'w')];
+    const child = spawn(CLI, ['--rsh=sleep', '2'], { stdio: [stdio[0], stdio[1], 'pipe'], env: native() });
+    stdio.forEach((fd) => closeSync(fd));
+    const remote = await childMatching(child.pid!, (argv) => argv[0] === 'sleep');
+    await waitFor(() => fdTarget(child.pid!, 0) === '/dev/null', "the launcher's stdin on /dev/null");
+    assert.equal(fdTarget(remote, 0), input);
+    assert.equal(fdTarget(remote, 1), output);
+    assert.equal(fdTarget(child.pid!, 1), output, 'the launcher keeps stdout');
+    const keeper = childrenOf(child.pid!).find((pid) => pid !== remote)!;
+    await waitFor(() => readdirSync(`/proc/${keeper}/fd`).join() === '1', 'the keeper to hold stdout alone');
+    assert.equal(fdTarget(keeper, 1), output);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await waitFor(() => !alive(keeper), 'the keeper to end with the launcher');
+  });
+
+  it('a signal at any moment of its start is passed on: the remote command never completes', async () => {
+    const fastSsh = path.join(dir, 'fast-ssh');
+    writeFileSync(fastSsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+    const marker = path.join(dir, 'completed');
+    const lost: string[] = [];
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'] as const) {
+      for (let delay = 0; delay <= 12; delay += 2) {
+        rmSync(marker, { force: true });
+        const child = spawn(CLI, [`--rsh=${fastSsh}`, 'host', `sleep 0.3; touch ${marker}`], { stdio: 'ignore', env: native() });
+        const started = process.hrtime.bigint();
+        while (Number(process.hrtime.bigint() - started) / 1e6 < delay) {
+          /* a busy wait: timers are too coarse */
+        }
+        child.kill(signal);
+        const status = await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
+        if (status === 0 || existsSync(marker)) lost.push(`${signal} at ${delay} ms (exit ${status})`);
+      }
+    }
+    assert.deepEqual(lost, []);
+  });
+
+  it('SIGUSR1 (rsync ends its remote shell so) reaches the remote shell as SIGTERM; the status is its own', async () => {
+    const run = startCli(['--rsh=sh -c', 'trap "echo got TERM >&2; exit 9" TERM; echo ready >&2; while :; do sleep 0.05; done'], {
+      env: native(),
+    });
+    const remote = await childMatching(run.child.pid!, (argv) => argv[0] === 'sh');
+    await waitFor(() => childrenOf(remote).length > 0, 'the remote loop to run');
+    run.child.kill('SIGUSR1');
+    const result = await run.result;
+    assert.equal(result.status, 9, show(result));
+    assert.match(result.stderr, /got TERM/);
+    assert.doesNotMatch(result.stderr, /rsh-transport:/, 'the caller stopped it: no last line');
+  });
+
+  it('sees the remote shell end, and passes signals on, when its caller started it with signals blocked (pdsh blocks SIGCHLD)', async () => {
+    // perl blocks them, then becomes the command: what the command inherits is what pdsh gives.
+    const blocking = [
+      'perl',
+      '-MPOSIX',
+      '-e',
+      'sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGCHLD, SIGTERM, SIGINT, SIGUSR1)) or die; exec @ARGV or die',
+      CLI,
+    ];
+    const run = (args: string[], env: NodeJS.ProcessEnv) =>
+      new Promise<CliResult>((resolve, reject) => {
+        const child = spawn(blocking[0], [...blocking.slice(1), ...args], { env });
+        let stderr = '';
+        const out: Buffer[] = [];
+        child.stdout.on('data', (c: Buffer) => out.push(c));
+        child.stderr.on('data', (c: Buffer) => (stderr += c));
+        child.on('error', reject);
+        child.on('close', (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out), stderr }));
+      });
+    const args = ['--rsh=sh -c', 'echo out; echo "fatal: gone" >&2; exit 3'];
+    assert.equal(show(await run(args, native())), show(await run(args, nodeOnly())));
+    // A signal the caller blocked in itself still reaches the command's handler.
+    const child = spawn(blocking[0], [...blocking.slice(1), '--rsh=sh -c', 'sleep 30'], { stdio: 'ignore', env: native() });
+    const remote = await childMatching(child.pid!, (argv) => argv[0] === 'sh');
+    child.kill('SIGTERM');
+    const status = await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
+    assert.equal(status, 143);
+    await waitFor(() => !alive(remote), 'the remote shell to end');
+  });
+
+  it('SIGKILL to it ends the remote shell too, as it would end ssh', async () => {
+    const run = startCli(['--rsh=sh -c', 'sleep 30'], { env: native() });
+    const remote = await childMatching(run.child.pid!, (argv) => argv[0] === 'sh');
+    run.child.kill('SIGKILL');
+    // Its exit, not its pipes' close: the remote shell's own child (sleep) holds them on.
+    await new Promise((resolve) => run.child.once('exit', resolve));
+    await waitFor(() => !alive(remote), 'the remote shell to end');
+  });
+
+  it('agrees with the Node command on the chain of rsh-transports: a loop is refused by both', async () => {
+    const args = ['--rsh=sh -c', 'echo "$RSH_TRANSPORT_CHAIN"'];
+    const byNode = (await runCli(args, '', nodeOnly())).stdout.toString().trim();
+    const byLauncher = (await runCli(args, '', native())).stdout.toString().trim();
+    assert.match(byNode, /^[0-9a-f]{16}$/);
+    assert.equal(byLauncher, byNode, 'the same hash of the same remote shell');
+    for (const env of [nodeOnly({ RSH_TRANSPORT_CHAIN: byNode }), native({ RSH_TRANSPORT_CHAIN: byNode })]) {
+      const looped = await runCli(args, '', env);
+      assert.equal(looped.status, 255);
+      assert.match(looped.stderr, /already ran this very remote shell/);
+    }
+  });
+});
