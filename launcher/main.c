@@ -167,6 +167,8 @@ int main(int argc, char** argv) {
     return EXIT_SSH_ERROR;
   }
 
+  /* First, while this process is small: a fork copies its page tables. */
+  if (!isatty(1)) keep_stdout_past_exit();
   bool sanitize = options.sanitize == SANITIZE_ALWAYS || (options.sanitize == SANITIZE_AUTO && isatty(2));
   int signals = -1;
   if (!sink_open(&sink, 2) || !pump_start(&pump, options.quiet_stderr ? NULL : &sink, sanitize) ||
@@ -175,7 +177,6 @@ int main(int argc, char** argv) {
     become_node(script, command_argc, command_argv, -1);
     return EXIT_SSH_ERROR;
   }
-  if (!isatty(1)) keep_stdout_past_exit();
   release_signals();
   /* The remote shell holds the caller's stdin now: the caller's writes must fail with EPIPE once
    * it is gone, not fill a pipe this process keeps. A terminal is left alone. */

@@ -11,7 +11,7 @@
  * why). Call with the signals held. */
 pid_t start_remote_shell(char** argv, const char* chain_entry, int* stderr_fd);
 
-/* Forks the keeper of stdout (see spawn.c); Linux only. */
+/* Starts the keeper of stdout (see spawn.c); Linux only. Call first, with fds 0 to 2 open. */
 void keep_stdout_past_exit(void);
 
 #endif

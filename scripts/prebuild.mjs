@@ -5,7 +5,7 @@
 //   prebuilds/<platform>-<arch>/node.napi[.glibc|.musl].node   this machine's, by node-gyp
 //   prebuilds/win32-x64/node.napi.node                          Windows', cross-built by
 //                                                               scripts/build-win32.mjs (MinGW-w64)
-//   prebuilds/<platform>-<arch>/rsh-transport-launcher[.glibc|.musl]
+//   prebuilds/<platform>-<arch>/rsh-transport-launcher
 //                                                               the command's native launcher
 //                                                               (launcher/README.md), this machine's
 //
@@ -61,8 +61,9 @@ const strip = spawnSync('strip', [process.platform === 'darwin' ? '-x' : '--stri
 if (strip.error || strip.status !== 0) console.error('prebuild: strip is not available; the addon is shipped unstripped');
 console.log(`prebuild: ${path.relative(root, target)} (${statSync(target).size} bytes)`);
 
-// The launcher links the C library dynamically: the install runs it (--probe) before using it.
-const launcher = path.join(dir, `rsh-transport-launcher${libc}`);
+// The launcher is linked statically where the C library allows it; the install runs it
+// (--probe) before using it all the same.
+const launcher = path.join(dir, 'rsh-transport-launcher');
 const launcherBuilt = spawnSync(process.execPath, [path.join(root, 'scripts/build-launcher.mjs'), `--out=${launcher}`], {
   cwd: root,
   stdio: 'inherit',

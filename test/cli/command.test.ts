@@ -16,11 +16,17 @@ import { alive, catches, childMatching, descendantsOf, fdTarget } from './procs.
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
 
-/** Runs `script` in bash and returns what it prints; the command and ssh see real pipes. */
+/** Runs `script` in bash and returns what it prints; the command and ssh see real pipes. GNU
+ * timeout runs it in a process group of its own and ends the whole group when it hangs: a
+ * command that never ends is a failure, and is not left running. */
 function bash(script: string, env = cliEnv()): { out: string; ms: number } {
   const started = performance.now();
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env, timeout: 20_000 });
+  const r = spawnSync('timeout', ['--kill-after=2', String(Math.round(scaled(20_000) / 1000)), 'bash', '-c', script], {
+    encoding: 'utf8',
+    env,
+  });
   assert.equal(r.error, undefined, String(r.error));
+  assert.ok(r.status !== 124 && r.status !== 137, `timed out: ${script}`);
   return { out: r.stdout.trim(), ms: performance.now() - started };
 }
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, cliEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { scaled, waitFor } from '../helpers/promises.js';
+import { inheritedFds } from '../helpers/proc.js';
 import { ROOT } from '../helpers/root.js';
 import { STAND_IN } from '../helpers/stand-in.js';
 import { alive, childMatching, childrenOf, fdTarget } from './procs.js';
@@ -130,7 +131,7 @@ describe('the native launcher', function () {
     assert.notEqual(failed.status, 0);
   });
 
-  it("hands the remote shell the caller's own stdin and stdout; it keeps stdout alone (and its keeper, nothing else) until it exits", async () => {
+  it("hands the remote shell the caller's own stdin and stdout; it keeps stdout (and its keeper, stdout alone) until it exits", async () => {
     const input = path.join(dir, 'in');
     const output = path.join(dir, 'out');
     writeFileSync(input, '');
@@ -143,7 +144,14 @@ describe('the native launcher', function () {
     assert.equal(fdTarget(remote, 1), output);
     assert.equal(fdTarget(child.pid!, 1), output, 'the launcher keeps stdout');
     const keeper = childrenOf(child.pid!).find((pid) => pid !== remote)!;
-    await waitFor(() => readdirSync(`/proc/${keeper}/fd`).join() === '1', 'the keeper to hold stdout alone');
+    // Of the fds the caller left open (this process's without close-on-exec), the launcher keeps
+    // what it inherited until it exits: so may the keeper, which ends with it. No other.
+    const expected = ['1', ...inheritedFds()].join();
+    const held = () =>
+      readdirSync(`/proc/${keeper}/fd`)
+        .sort((a, b) => Number(a) - Number(b))
+        .join();
+    await waitFor(() => held() === expected, `the keeper to hold stdout and what was inherited (${expected}), not ${held()}`);
     assert.equal(fdTarget(keeper, 1), output);
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));

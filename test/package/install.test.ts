@@ -143,7 +143,7 @@ describe('the package as users install it', function () {
       'build/c-host/core.c',
       'third_party/wasm2c-runtime/wasm-rt-impl.c',
       `prebuilds/${process.platform}-${process.arch}/node.napi.glibc.node`,
-      `prebuilds/${process.platform}-${process.arch}/rsh-transport-launcher.glibc`,
+      `prebuilds/${process.platform}-${process.arch}/rsh-transport-launcher`,
       // Cross-built by scripts/build-win32.mjs (test:win32 runs it under Wine).
       'prebuilds/win32-x64/node.napi.node',
     ]) {
