@@ -90,11 +90,17 @@ static bool pump_until_end(int signals, struct sink* sink, uint32_t drain_ms, lo
         {.fd = run.eof ? -1 : run.stderr_fd, .events = POLLIN},
         {.fd = sink_pending(sink) ? 2 : -1, .events = POLLOUT},
     };
-    if (poll(fds, 3, timeout) < 0 && errno != EINTR) return false;
+    if (poll(fds, 3, timeout) < 0 && errno != EINTR) {
+      /* Nothing more can be watched: wait for the remote shell's end, stderr left as it is. */
+      if (!run.exited && waitpid(run.pid, &run.wait_status, 0) == run.pid) run.exited = true;
+      return false;
+    }
     if (fds[0].revents) {
       for (int signo; (signo = next_signal()) != 0;) {
         if (take_signal(signo, drain_ms)) return true;
       }
+      /* Its SIGCHLD byte may have been dropped by a full pipe: ask at every wake. */
+      take_signal(SIGCHLD, drain_ms);
     }
     if (fds[1].revents) {
       long n = read_some(run.stderr_fd);
@@ -163,8 +169,8 @@ int main(int argc, char** argv) {
   struct options options;
   struct remote_argv remote;
   if (!read_options(command_argc, command_argv, &options) || !build_remote_argv(&options, script, &remote)) {
-    become_node(script, command_argc, command_argv, -1);
-    return EXIT_SSH_ERROR;
+    int signo = become_node(script, command_argc, command_argv, -1);
+    return signo ? 128 + signo : EXIT_SSH_ERROR;
   }
 
   /* First, while this process is small: a fork copies its page tables. */
@@ -174,8 +180,9 @@ int main(int argc, char** argv) {
   if (!sink_open(&sink, 2) || !pump_start(&pump, options.quiet_stderr ? NULL : &sink, sanitize) ||
       (signals = catch_signals()) < 0 ||
       (run.pid = start_remote_shell(remote.argv, remote.chain_entry, &run.stderr_fd)) == 0) {
-    become_node(script, command_argc, command_argv, -1);
-    return EXIT_SSH_ERROR;
+    /* Nothing ran: a caller's signal that came meanwhile ends the command, as before a start. */
+    int signo = become_node(script, command_argc, command_argv, -1);
+    return signo ? 128 + signo : EXIT_SSH_ERROR;
   }
   release_signals();
   /* The remote shell holds the caller's stdin now: the caller's writes must fail with EPIPE once
@@ -192,15 +199,15 @@ int main(int argc, char** argv) {
     const char* said = "rsh-transport: the stderr core failed; the rest of stderr is passed on as it comes\n";
     if (sink_admit(&sink, strlen(said))) sink_add(&sink, said, strlen(said));
     bool now = pump_until_end(signals, &sink, options.drain_timeout_ms, read_past_core, nothing_held);
-    if (!now) sink_finish(&sink);
+    if (!now) sink_finish(&sink, signals, caller_signal_waiting);
     return remote_status();
   }
-  if (pump_until_end(signals, &sink, options.drain_timeout_ms, read_into_core, flush_unfinished_line)) {
-    sink_write_some(&sink);
+  /* A caller's signal once the remote shell has exited ends the command at once, with its status,
+   * what stderr still holds unwritten included. */
+  if (pump_until_end(signals, &sink, options.drain_timeout_ms, read_into_core, flush_unfinished_line))
     return remote_status();
-  }
   if (!run.eof) pump_flush(&pump, true);
-  sink_finish(&sink);
+  if (!sink_finish(&sink, signals, caller_signal_waiting)) return remote_status();
   if (WIFEXITED(run.wait_status) && WEXITSTATUS(run.wait_status) == 0) return 0;
   /* Stopped by the caller, who said what happened: no last line, so no Node either. */
   if (run.stopped_by_caller && !options.quiet_stderr) return remote_status();

@@ -12,7 +12,9 @@
 /* Tells the script, run again by this program, to run Node this time (it unsets it). */
 #define FROM_LAUNCHER_VARIABLE "RSH_TRANSPORT_FROM_LAUNCHER"
 
-void become_node(const char* script, int argc, char** argv, int handover) {
+int become_node(const char* script, int argc, char** argv, int handover) {
+  int pending = pending_caller_signal();
+  if (pending != 0) return pending;
   default_signals();
   release_signals();
   setenv(FROM_LAUNCHER_VARIABLE, "1", 1);
@@ -30,4 +32,5 @@ void become_node(const char* script, int argc, char** argv, int handover) {
     execv("/bin/sh", args);
   }
   fprintf(stderr, "rsh-transport: could not run the Node command (%s): %s\n", script, strerror(errno));
+  return 0;
 }

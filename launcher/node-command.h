@@ -4,7 +4,8 @@
 #define RSH_LAUNCHER_NODE_COMMAND_H
 
 /* From the start (handover -1), or to explain the failed run whose record is at fd `handover`.
- * Returns only if it could not (the caller then exits 255, having said why). */
-void become_node(const char* script, int argc, char** argv, int handover);
+ * Returns the number of a caller's signal that came while the signals were held (the command
+ * then ends as that signal says, rather than die of it), or 0 if the exec failed (said). */
+int become_node(const char* script, int argc, char** argv, int handover);
 
 #endif

@@ -93,7 +93,10 @@ static void forward_round(struct pump* pump, int32_t count) {
   size_t size = 0;
   for (int32_t i = 0; i < count; i++) {
     uint32_t word = core_u32(&core, records + 8 * (uint32_t)i + 4);
-    size += (word & CORE_FRAME_LEN_MASK) + TERMINATOR_LENGTH[word >> 24];
+    size_t len = word & CORE_FRAME_LEN_MASK;
+    /* Terminal-safe text is at most 4 bytes a byte, and a reset after a coloured frame. */
+    if (pump->sanitize) len = 4 * len + sizeof RESET_ATTRIBUTES - 1;
+    size += len + TERMINATOR_LENGTH[word >> 24];
   }
   if (size == 0 || !sink_admit(pump->sink, size)) return;
   for (int32_t i = 0; i < count; i++) {

@@ -17,14 +17,17 @@
 static int split_rsh(const char* command, char** words, int max_words) {
   int count = 0;
   size_t n = strlen(command);
+  /* Every word and its NUL in one buffer: at most n bytes of words and n/2+1 NULs. */
+  char* buffer = malloc(2 * n + 2);
+  if (!buffer) return -1;
+  char* next = buffer;
   size_t i = 0;
   while (i < n) {
     if (command[i] == ' ') {
       i++;
       continue;
     }
-    char* word = malloc(n + 1);
-    if (!word) return -1;
+    char* word = next;
     size_t len = 0;
     char quote = 0;
     while (i < n && (command[i] != ' ' || quote)) {
@@ -50,10 +53,8 @@ static int split_rsh(const char* command, char** words, int max_words) {
       i++;
     }
     word[len] = '\0';
-    if (quote || count >= max_words) {
-      free(word);
-      return -1;
-    }
+    next = word + len + 1;
+    if (quote || count >= max_words) return -1;
     words[count++] = word;
   }
   return count;

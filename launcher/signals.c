@@ -51,12 +51,25 @@ int next_signal(void) {
   return read(signal_pipe[0], &byte, 1) == 1 ? byte : 0;
 }
 
-bool hold_signals_and_check(void) {
-  sigprocmask(SIG_BLOCK, &held, NULL);
+bool caller_signal_waiting(void) {
   for (int signo; (signo = next_signal()) != 0;) {
     if (signo != SIGCHLD) return true;
   }
   return false;
+}
+
+bool hold_signals_and_check(void) {
+  sigprocmask(SIG_BLOCK, &held, NULL);
+  return caller_signal_waiting();
+}
+
+int pending_caller_signal(void) {
+  sigset_t pending;
+  if (sigpending(&pending) != 0) return 0;
+  for (size_t i = 0; i < CALLER_SIGNAL_COUNT; i++) {
+    if (sigismember(&pending, CALLER_SIGNALS[i]) == 1) return CALLER_SIGNALS[i];
+  }
+  return 0;
 }
 
 void default_signals(void) {

@@ -15,8 +15,12 @@ int catch_signals(void);
 void release_signals(void);
 /* Holds the caller's signals again, and says whether one came that was not read yet. */
 bool hold_signals_and_check(void);
+/* A caller's signal held and not yet delivered, or 0. */
+int pending_caller_signal(void);
 /* The handlers undone, and SIGPIPE's default back: before this process becomes another. */
 void default_signals(void);
+/* Whether a caller's signal is among those waiting in the pipe (SIGCHLD is passed over). */
+bool caller_signal_waiting(void);
 
 /* The next signal from the pipe, 0 when none waits. */
 int next_signal(void);

@@ -29,6 +29,10 @@ static void append(struct sink* sink, const void* bytes, size_t size) {
     sink->end -= sink->start;
     sink->start = 0;
   }
+  if (sink->end + size > sink->capacity) {
+    sink->not_forwarded += size; /* admitted by an estimate that fell short: never past the end */
+    return;
+  }
   memcpy(sink->buffer + sink->end, bytes, size);
   sink->end += size;
 }
@@ -76,12 +80,14 @@ void sink_write_some(struct sink* sink) {
   if (sink_pending(sink)) write_piece(sink, WRITE_PIECE);
 }
 
-void sink_finish(struct sink* sink) {
+bool sink_finish(struct sink* sink, int watched, bool (*stop)(void)) {
   if (!sink->broken && sink->skipped > 0) sink_admit(sink, 0);
   while (sink_pending(sink)) {
     /* The fd may be non-blocking (its flags belong to whoever shares it): wait, then write. */
-    struct pollfd out = {.fd = sink->fd, .events = POLLOUT};
-    if (poll(&out, 1, -1) < 0 && errno != EINTR) break;
-    if (!write_piece(sink, sink->end - sink->start)) break;
+    struct pollfd fds[2] = {{.fd = sink->fd, .events = POLLOUT}, {.fd = watched, .events = POLLIN}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents && stop()) return false;
+    if (fds[0].revents && !write_piece(sink, WRITE_PIECE)) break;
   }
+  return true;
 }

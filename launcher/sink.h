@@ -21,11 +21,13 @@ struct sink {
 bool sink_open(struct sink* sink, int fd);
 /* Whether `size` bytes may be added now; when not, they are counted as not forwarded. */
 bool sink_admit(struct sink* sink, size_t size);
+/* Adds bytes admitted before; what would not fit the buffer is counted as not forwarded. */
 void sink_add(struct sink* sink, const void* bytes, size_t size);
 bool sink_pending(const struct sink* sink);
 /* Writes what the sink takes without blocking (called when poll says it is writable). */
 void sink_write_some(struct sink* sink);
-/* Writes everything, waiting for the sink: at the end of the run. */
-void sink_finish(struct sink* sink);
+/* Writes everything, waiting for the sink: at the end of the run. Returns false as soon as
+ * `stop()` says so (a caller's signal, read from `watched` becoming readable). */
+bool sink_finish(struct sink* sink, int watched, bool (*stop)(void));
 
 #endif

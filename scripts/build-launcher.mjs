@@ -56,7 +56,17 @@ const cc = process.env.CC || 'cc';
 mkdirSync(path.dirname(out), { recursive: true });
 // Built beside the target, then moved: a running launcher is never overwritten in place.
 const partial = `${out}.partial-${process.pid}`;
-const flags = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter'];
+// Explicit bounds checks, no guard pages: then no SIGSEGV handler of wasm2c's runtime takes a
+// fault elsewhere in the program for a trap of the core.
+const flags = [
+  '-std=gnu11',
+  '-O2',
+  '-Wall',
+  '-Wextra',
+  '-Wno-unused-parameter',
+  '-DWASM_RT_USE_MMAP=0',
+  '-DWASM_RT_MEMCHECK_BOUNDS_CHECK=1',
+];
 // wasm2c's output has many unused helpers.
 const quietCore = ['-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
 const includes = ['-I', translated, '-I', path.join(root, 'core-hosts/c'), '-I', runtime];

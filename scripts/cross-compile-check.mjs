@@ -104,7 +104,16 @@ if (!existsSync(path.join(root, 'build/c-host/core.h'))) {
   console.error('the core as C is missing (build/c-host/core.h): run `npm run build:launcher` first');
   process.exit(1);
 }
-const LAUNCHER_FLAGS = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror'];
+const LAUNCHER_FLAGS = [
+  '-std=gnu11',
+  '-O2',
+  '-Wall',
+  '-Wextra',
+  '-Wno-unused-parameter',
+  '-Werror',
+  '-DWASM_RT_USE_MMAP=0',
+  '-DWASM_RT_MEMCHECK_BOUNDS_CHECK=1',
+];
 const launcherIncludes = ['build/c-host', 'core-hosts/c', 'third_party/wasm2c-runtime'].map((dir) => `-I${path.join(root, dir)}`);
 for (const target of targets) {
   for (const source of launcherSources) {

@@ -58,10 +58,9 @@ export function takeHandover(env: NodeJS.ProcessEnv = process.env): Handover | u
   return parseHandover(record);
 }
 
-function signalName(number: number): NodeJS.Signals {
-  const found = Object.entries(constants.signals).find(([, n]) => n === number);
-  if (!found) throw new HandoverError(`unknown signal number ${number}`);
-  return found[0] as NodeJS.Signals;
+function signalName(number: number): NodeJS.Signals | undefined {
+  if (number < 1 || number > 64) throw new HandoverError(`not a signal number: ${number}`);
+  return Object.entries(constants.signals).find(([, n]) => n === number)?.[0] as NodeJS.Signals | undefined;
 }
 
 /** Parses a record (see the top of this file). */
@@ -103,6 +102,8 @@ export function parseHandover(record: Buffer): Handover {
   const tail = bytes(number(field('tail')));
   const overwritten = strings(number(field('overwritten')));
   if (at !== record.length) throw new HandoverError('the record goes on after its last field');
-  const exit: Exit = signal > 0 ? { code: null, signal: signalName(signal) } : { code, signal: null };
+  // A signal Node has no name for (a real-time one) is told as the shell tells it: status 128+N.
+  const named = signal > 0 ? signalName(signal) : undefined;
+  const exit: Exit = named !== undefined ? { code: null, signal: named } : { code: signal > 0 ? 128 + signal : code, signal: null };
   return { argv, exit, stoppedByCaller, bytesNotForwarded, snapshot: snapshotOf(head, tail, omitted, seen), overwritten };
 }

@@ -3,8 +3,8 @@
 // launcher leaves to it), never on the success path.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, cliEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
@@ -220,6 +220,42 @@ describe('the native launcher', function () {
     const status = await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
     assert.equal(status, 143);
     await waitFor(() => !alive(remote), 'the remote shell to end');
+  });
+
+  it('a caller that reads stderr late: terminal-safe text (4 bytes a byte at most) never overruns its buffer; lines are skipped and counted', () => {
+    // 4 MB of 0xFF lines, each byte shown as 3 bytes, while the caller's stderr is not read for 2 s.
+    const err = path.join(dir, 'late-stderr');
+    const gen = path.join(dir, 'gen.sh');
+    writeFileSync(gen, 'head -c 4000000 /dev/zero | tr "\\0" "\\377" | fold -w 200 >&2\nexit 3\n');
+    const r = spawnSync('bash', ['-c', `${CLI} --sanitize=always --rsh=sh ${gen} 2> >(sleep 2; cat > ${err}); echo "status $?"; wait`], {
+      encoding: 'utf8',
+      env: native(),
+      timeout: scaled(30_000),
+    });
+    assert.equal(r.stdout.trim(), 'status 3', r.stderr);
+    const said = readFileSync(err, 'latin1');
+    assert.doesNotMatch(said, /core failed/);
+    assert.match(said, /\[rsh-transport: \d+ bytes of stderr not forwarded: the output was too slow\]/);
+  });
+
+  it('a signal after the remote shell exited ends it at once with its status, while stderr is not read', () => {
+    // A reader of stderr that never reads (and is ended at the end), the command in the background.
+    const script = [
+      'exec 3> >(exec sleep 30 >/dev/null); reader=$!',
+      `${CLI} --rsh='sh -c' 'head -c 300000 /dev/zero | tr "\\0" x | fold -w 100 >&2; exit 4' 2>&3 & p=$!`,
+      'exec 3>&-',
+      'until [ -n "$(pgrep -P $p -x sh)" ]; do sleep 0.02; done',
+      'while [ -n "$(pgrep -P $p -x sh)" ]; do sleep 0.02; done',
+      'kill $p; start=$SECONDS; wait $p; echo "status $? after $((SECONDS - start)) s"; kill $reader',
+    ].join('\n');
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: native(), timeout: scaled(30_000), killSignal: 'SIGKILL' });
+    assert.match(r.stdout.trim(), /^status 4 after [01] s$/, r.stderr);
+  });
+
+  it('a remote shell killed by a signal Node has no name for (real-time) gives 128+N, explained', async () => {
+    const result = await runCli(['--rsh=sh -c', 'echo going >&2; kill -40 $$'], '', native());
+    assert.equal(result.status, 168, result.stderr);
+    assert.match(result.stderr, /^going\nrsh-transport: .*168/);
   });
 
   it('SIGKILL to it ends the remote shell too, as it would end ssh', async () => {
