@@ -26,15 +26,21 @@ else
   # Only the launcher hands Node a run to explain: a stale copy from the caller is not one.
   unset RSH_TRANSPORT_HANDOVER_FD
   if [ "${RSH_TRANSPORT_NATIVE-}" != 0 ]; then
+    # The script's own directory, through npm's symlinks (no subshell but for a symlink).
     self=$0
-    while [ -L "$self" ]; do
+    while :; do
+      case $self in
+        *[/]*) dir=${self%/*} ;;
+        *) dir=. ;;
+      esac
+      [ -L "$self" ] || break
       link=$(readlink "$self")
       case $link in
         /*) self=$link ;;
-        *) self=${self%/*}/$link ;;
+        *) self=$dir/$link ;;
       esac
     done
-    launcher=${self%/*}/../build/launcher/rsh-transport-launcher
+    launcher=$dir/../build/launcher/rsh-transport-launcher
     if [ -x "$launcher" ]; then exec "$launcher" "$0" "$@"; fi
   fi
 fi

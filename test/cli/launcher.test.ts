@@ -4,7 +4,19 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, cliEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
@@ -156,6 +168,22 @@ describe('the native launcher', function () {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     await waitFor(() => !alive(keeper), 'the keeper to end with the launcher');
+  });
+
+  it('is found through relative symlinks (as npm links a bin) and when the script is run from its own directory', () => {
+    const links = path.join(dir, 'links');
+    mkdirSync(path.join(links, 'bin'), { recursive: true });
+    symlinkSync(CLI, path.join(links, 'first'));
+    symlinkSync('../first', path.join(links, 'bin', 'rsh-transport'));
+    const parent = `--rsh=sh -c 'readlink /proc/$PPID/exe'`;
+    const viaLinks = spawnSync(path.join(links, 'bin', 'rsh-transport'), [parent, 'x'], { encoding: 'utf8', env: native() });
+    assert.equal(viaLinks.stdout.trim(), LAUNCHER, viaLinks.stderr);
+    const fromItsDirectory = spawnSync('sh', [path.basename(CLI), parent, 'x'], {
+      cwd: path.dirname(CLI),
+      encoding: 'utf8',
+      env: native(),
+    });
+    assert.equal(fromItsDirectory.stdout.trim(), LAUNCHER, fromItsDirectory.stderr);
   });
 
   it('a signal at any moment of its start is passed on: the remote command never completes', async () => {
