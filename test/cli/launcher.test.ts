@@ -268,12 +268,13 @@ describe('the native launcher', function () {
 
   it('a signal after the remote shell exited ends it at once with its status, while stderr is not read', () => {
     // A reader of stderr that never reads (and is ended at the end), the command in the background.
+    const done = path.join(dir, 'remote-done');
     const script = [
       'exec 3> >(exec sleep 30 >/dev/null); reader=$!',
-      `${CLI} --rsh='sh -c' 'head -c 300000 /dev/zero | tr "\\0" x | fold -w 100 >&2; exit 4' 2>&3 & p=$!`,
+      `${CLI} --rsh='sh -c' 'head -c 300000 /dev/zero | tr "\\0" x | fold -w 100 >&2; touch ${done}; exit 4' 2>&3 & p=$!`,
       'exec 3>&-',
-      'until [ -n "$(pgrep -P $p -x sh)" ]; do sleep 0.02; done',
-      'while [ -n "$(pgrep -P $p -x sh)" ]; do sleep 0.02; done',
+      // The remote shell has ended, and the launcher has reaped it.
+      `until [ -e ${done} ] && [ -z "$(pgrep -P $p -x sh)" ]; do sleep 0.02; done`,
       'kill $p; start=$SECONDS; wait $p; echo "status $? after $((SECONDS - start)) s"; kill $reader',
     ].join('\n');
     const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: native(), timeout: scaled(30_000), killSignal: 'SIGKILL' });
