@@ -33,15 +33,24 @@ if (!readFileSync(path.join(root, 'bin/rsh-transport.js'), 'utf8').startsWith('#
 const out = 'build/variants/prebuild';
 const env = { ...process.env };
 delete env.npm_config_ssh_socketpair_stderr;
-const built = spawnSync(process.execPath, [path.join(root, 'scripts/build-native.mjs'), `--out=${out}`], {
-  cwd: root,
-  stdio: 'inherit',
-  env,
-});
-if (built.status !== 0) {
-  console.error('prebuild: the addon did not build');
-  process.exit(1);
+
+/** Runs one of the build scripts; the prebuild stops when it fails. */
+function build(script, scriptArgs, what) {
+  const result = spawnSync(process.execPath, [path.join(root, 'scripts', script), ...scriptArgs], { cwd: root, stdio: 'inherit', env });
+  if (result.status !== 0) {
+    console.error(`prebuild: the ${what} did not build`);
+    process.exit(1);
+  }
 }
+
+/** Strips what only a debugger wants (about two thirds of the addon), and says the file's size. */
+function strip(file, what) {
+  const stripped = spawnSync('strip', [process.platform === 'darwin' ? '-x' : '--strip-unneeded', file], { stdio: 'inherit' });
+  if (stripped.error || stripped.status !== 0) console.error(`prebuild: strip is not available; the ${what} is shipped unstripped`);
+  console.log(`prebuild: ${path.relative(root, file)} (${statSync(file).size} bytes)`);
+}
+
+build('build-native.mjs', [`--out=${out}`], 'addon');
 // glibc says its version in Node's report; musl does not.
 const libc = process.platform === 'linux' ? (process.report.getReport().header.glibcVersionRuntime ? '.glibc' : '.musl') : '';
 const here = `${process.platform}-${process.arch}`;
@@ -56,27 +65,13 @@ const dir = path.join(prebuilds, here);
 mkdirSync(dir, { recursive: true });
 const target = path.join(dir, `node.napi${libc}.node`);
 copyFileSync(path.join(root, out, 'build/Release/rsh_transport.node'), target);
-// Symbols only a debugger wants: about two thirds of the file.
-const strip = spawnSync('strip', [process.platform === 'darwin' ? '-x' : '--strip-unneeded', target], { stdio: 'inherit' });
-if (strip.error || strip.status !== 0) console.error('prebuild: strip is not available; the addon is shipped unstripped');
-console.log(`prebuild: ${path.relative(root, target)} (${statSync(target).size} bytes)`);
+strip(target, 'addon');
 
 // The launcher is linked statically where the C library allows it; the install runs it
 // (--probe) before using it all the same.
 const launcher = path.join(dir, 'rsh-transport-launcher');
-const launcherBuilt = spawnSync(process.execPath, [path.join(root, 'scripts/build-launcher.mjs'), `--out=${launcher}`], {
-  cwd: root,
-  stdio: 'inherit',
-  env,
-});
-if (launcherBuilt.status !== 0) {
-  console.error('prebuild: the launcher did not build');
-  process.exit(1);
-}
-const stripLauncher = spawnSync('strip', [process.platform === 'darwin' ? '-x' : '--strip-unneeded', launcher], { stdio: 'inherit' });
-if (stripLauncher.error || stripLauncher.status !== 0)
-  console.error('prebuild: strip is not available; the launcher is shipped unstripped');
-console.log(`prebuild: ${path.relative(root, launcher)} (${statSync(launcher).size} bytes)`);
+build('build-launcher.mjs', [`--out=${launcher}`], 'launcher');
+strip(launcher, 'launcher');
 
 if (here !== WIN32) prebuildWin32();
 
