@@ -78,7 +78,7 @@ test("openRemoteShell from node_modules: the addon's pipe, bytes both ways, stde
 test('the command through the .cmd shim npm made: runs node.exe, says it uses the prebuilt addon', async () => {
   const { status, stdout } = await command(['--version']);
   assert.equal(status, 0);
-  assert.match(stdout, /^rsh-transport \S+ \(stderr endpoint: pipe; prebuilt addon\)/);
+  assert.match(stdout, /^rsh-transport \S+ \(stderr endpoint: pipe; prebuilt addon; command: Node\)\n$/);
 });
 
 test('the command: stdin and stdout reach the remote command, its stderr is forwarded, status 0', async () => {
