@@ -43,9 +43,16 @@ export function startCli(args: string[], options: { input?: Buffer | string; env
   let err = '';
   child.stdout!.on('data', (c: Buffer) => out.push(c));
   child.stderr!.on('data', (c: Buffer) => (err += c));
+  // A command that ends without reading its stdin (a usage error, a remote shell that does not
+  // read) closes the pipe first: EPIPE then, as with ssh. Any other failure to write is the test's.
+  let writeFailure: Error | undefined;
+  child.stdin!.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') writeFailure = e;
+  });
   if (options.input !== undefined) child.stdin!.end(options.input);
   const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
+    child.on('close', () => writeFailure && reject(writeFailure));
     child.on('close', (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out), stderr: err }));
   });
   return { child, result };
