@@ -26,8 +26,17 @@ else
   # Only the launcher hands Node a run to explain: a stale copy from the caller is not one.
   unset RSH_TRANSPORT_HANDOVER_FD
   if [ "${RSH_TRANSPORT_NATIVE-}" != 0 ]; then
-    # The script's own directory, through npm's symlinks (no subshell but for a symlink).
+    # The script's own directory, through npm's symlinks: first the two places npm links a bin
+    # from (node_modules/.bin, and a global prefix's bin), tried by -ef, which runs nothing;
+    # else each link read in turn (a readlink each).
     self=$0
+    case $self in
+      *[/]*) dir=${self%/*} ;;
+      *) dir=. ;;
+    esac
+    for npm in "$dir/../rsh-transport" "$dir/../lib/node_modules/rsh-transport"; do
+      if [ -L "$self" ] && [ "$self" -ef "$npm/bin/rsh-transport.js" ]; then self=$npm/bin/rsh-transport.js; fi
+    done
     while :; do
       case $self in
         *[/]*) dir=${self%/*} ;;

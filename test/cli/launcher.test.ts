@@ -186,6 +186,43 @@ describe('the native launcher', function () {
     assert.equal(fromItsDirectory.stdout.trim(), LAUNCHER, fromItsDirectory.stderr);
   });
 
+  it("is found where npm links a bin from (node_modules/.bin, a global prefix's bin) without reading a link", () => {
+    // A readlink that says each time it is run, first on PATH: the script needs none for these
+    // two layouts (a fork and an exec fewer per connection), and one for any other link.
+    const realReadlink = spawnSync('sh', ['-c', 'command -v readlink'], { encoding: 'utf8' }).stdout.trim();
+    const tools = path.join(dir, 'counted-tools');
+    const calls = path.join(dir, 'readlink-calls');
+    mkdirSync(tools, { recursive: true });
+    writeFileSync(path.join(tools, 'readlink'), `#!/bin/sh\necho "$1" >> '${calls}'\nexec '${realReadlink}' "$@"\n`, { mode: 0o755 });
+    const parent = `--rsh=sh -c '${realReadlink} /proc/$PPID/exe'`;
+    const run = (bin: string) => {
+      rmSync(calls, { force: true });
+      const r = spawnSync(bin, [parent, 'x'], { encoding: 'utf8', env: native({ PATH: `${tools}:${native().PATH}` }) });
+      return {
+        parent: r.stdout.trim(),
+        stderr: r.stderr,
+        readlinks: existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').length - 1 : 0,
+      };
+    };
+    const local = path.join(dir, 'project/node_modules');
+    mkdirSync(path.join(local, '.bin'), { recursive: true });
+    symlinkSync(ROOT, path.join(local, 'rsh-transport'));
+    symlinkSync('../rsh-transport/bin/rsh-transport.js', path.join(local, '.bin/rsh-transport'));
+    const global = path.join(dir, 'prefix');
+    mkdirSync(path.join(global, 'bin'), { recursive: true });
+    mkdirSync(path.join(global, 'lib/node_modules'), { recursive: true });
+    symlinkSync(ROOT, path.join(global, 'lib/node_modules/rsh-transport'));
+    symlinkSync('../lib/node_modules/rsh-transport/bin/rsh-transport.js', path.join(global, 'bin/rsh-transport'));
+    for (const bin of [path.join(local, '.bin/rsh-transport'), path.join(global, 'bin/rsh-transport')]) {
+      assert.deepEqual(run(bin), { parent: LAUNCHER, stderr: '', readlinks: 0 }, bin);
+    }
+    // Elsewhere each link is read: the check above can see a readlink.
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    symlinkSync(CLI, path.join(elsewhere, 'rsh-transport'));
+    assert.deepEqual(run(path.join(elsewhere, 'rsh-transport')), { parent: LAUNCHER, stderr: '', readlinks: 1 });
+  });
+
   it('SIGUSR1 (rsync ends its remote shell so) reaches the remote shell as SIGTERM; the status is its own', async () => {
     const run = startCli(['--rsh=sh -c', 'trap "echo got TERM >&2; exit 9" TERM; echo ready >&2; while :; do sleep 0.05; done'], {
       env: native(),
