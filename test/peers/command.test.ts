@@ -81,6 +81,42 @@ describe('the command in place of ssh, through a real sshd', function () {
     assert.equal(variable.invocations.length, 3, 'the probe ran plain ssh');
   });
 
+  it('scp -S (both protocols) and sftp -S copy a file through it, and fail with the status plain ssh gives', () => {
+    const file = path.join(peer.scratch, 'copied-by-scp');
+    writeFileSync(file, 'across by a file-copy client\n'.repeat(1000));
+    // scp and sftp take the port as -P and give the command ssh's words (-x, -oRemoteCommand=none,
+    // -s ... sftp), which it passes on.
+    const options = (words: string[]) => words.map((word, i) => (word === '-p' && i + 1 < words.length ? '-P' : word));
+    const copy = (client: string[], rsh: string, words: string[], to: string) => {
+      const destination = path.join(peer.scratch, to);
+      rmSync(destination, { force: true });
+      const args =
+        client[0] === 'sftp'
+          ? [...client, '-S', rsh, ...options(words), `${peer.sshd.user}@${peer.sshd.host}`]
+          : [...client, '-S', rsh, ...options(words), file, `${peer.sshd.user}@${peer.sshd.host}:${destination}`];
+      const input = client[0] === 'sftp' ? `put ${file} ${destination}\n` : '';
+      const r = spawnSync(args[0], args.slice(1), { input, encoding: 'utf8', timeout: 60_000, env: cliEnv() });
+      return {
+        status: r.status,
+        stderr: r.stderr,
+        copied: existsSync(destination) && readFileSync(destination, 'utf8') === readFileSync(file, 'utf8'),
+      };
+    };
+    // Not -q: scp and sftp pass it on to ssh, which then keeps its reason to itself.
+    const clients = [['scp'], ['scp', '-O'], ['sftp', '-b', '-']];
+    for (const client of clients) {
+      const ours = copy(client, CLI, peer.sshd.sshOptions, 'scp-ours');
+      assert.deepEqual({ status: ours.status, copied: ours.copied }, { status: 0, copied: true }, `${client.join(' ')}: ${ours.stderr}`);
+      const refused = peer.sshd.sshOptionsWith({ key: peer.sshd.strangerKey });
+      const ssh = copy(client, 'ssh', refused, 'scp-refused');
+      const failed = copy(client, CLI, refused, 'scp-refused');
+      assert.equal(failed.status, ssh.status, `${client.join(' ')}: ${failed.stderr}`);
+      assert.equal(failed.copied, false);
+      assert.match(failed.stderr, /^\S+: Permission denied \(publickey\)/m, client.join(' '));
+      assert.match(failed.stderr, /rsh-transport: /, `${client.join(' ')}: ssh's own failure gets the command's line`);
+    }
+  });
+
   it("pdsh -R exec with the README's recipe: the output, and a remote failure told once", () => {
     if (spawnSync('pdsh', ['-V']).error) throw new Error('this test needs pdsh (apt-get install -y pdsh)');
     const pdsh = (...command: string[]) =>

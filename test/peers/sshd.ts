@@ -106,6 +106,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         'PasswordAuthentication no',
         'KbdInteractiveAuthentication no',
         'AcceptEnv GIT_PROTOCOL',
+        // scp (its default protocol since OpenSSH 9) and sftp.
+        'Subsystem sftp internal-sftp',
         'PrintMotd no',
         'PrintLastLog no',
         'UseDNS no',
