@@ -19,6 +19,7 @@ const suites: Record<string, () => Promise<{ run(o: Options): Promise<Row[]> }>>
   scale: () => import('./scale.js'),
   drain: () => import('./drain.js'),
   command: () => import('./command.js'),
+  clients: () => import('./clients.js'),
   multiplex: () => import('./multiplex.js'),
 };
 
