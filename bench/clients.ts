@@ -289,11 +289,15 @@ async function timed(invocation: Invocation): Promise<number> {
   const t0 = performance.now();
   const child = spawn(invocation.argv[0], invocation.argv.slice(1), {
     env: cliEnv(invocation.env),
-    stdio: ['pipe', 'ignore', 'pipe'],
+    stdio: [invocation.input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'],
   });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c));
-  child.stdin!.end(invocation.input ?? '');
+  if (invocation.input !== undefined) {
+    // A client that ends without reading all of it closes the pipe first: its status tells.
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(invocation.input);
+  }
   const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, sig) => resolve([code, sig]));
@@ -335,7 +339,7 @@ export async function run(options: Options): Promise<Row[]> {
     const place: Place = { sshd, dir, tree, target: `${sshd.user}@${sshd.host}` };
     const ssh = remoteShell(dir, 'plain-ssh', ['ssh', ...sshd.sshOptions]);
     const through = remoteShell(dir, 'through-command', [installed.command, `--rsh=${sshd.rsh}`]);
-    const runs = options.quick ? 1 : 9;
+    const runs = options.quick ? 1 : 15;
     for (const client of wanted) {
       for (const step of client.prepare?.(place, ssh) ?? []) await timed(step);
       const [ours, theirs] = await interleaved(runs, [

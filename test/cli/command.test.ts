@@ -12,7 +12,7 @@ import { scaled, sleep, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { STAND_IN } from '../helpers/stand-in.js';
-import { alive, catches, childMatching, descendantsOf, fdTarget } from './procs.js';
+import { alive, catches, childMatching, fdTarget } from './procs.js';
 
 const standIn = `--rsh=${process.execPath} ${STAND_IN}`;
 
@@ -247,12 +247,14 @@ describe('the command: signals', function () {
 
       it(`${signal} after the remote shell exited ends the command at once, with its status (${way.name})`, async () => {
         // A grandchild holds stderr for 5 s, and the command would drain it that long.
-        const run = startCli(['--drain-timeout=10000', standIn, 'host', 'echo ready; sleep 5 >&2 & exit 7'], { env: way.env() });
-        await new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()));
-        // It printed "ready": once no process of the command runs it, it has exited.
-        const running = () => descendantsOf(run.child.pid!).some(({ pid, argv }) => argv[1] === STAND_IN && alive(pid));
-        await waitFor(() => !running(), 'the remote shell to exit');
-        await sleep(100);
+        // The remote sh says the stand-in's pid ($PPID): the remote shell, the command's child.
+        const run = startCli(['--drain-timeout=10000', standIn, 'host', 'echo ready $PPID; sleep 5 >&2 & exit 7'], { env: way.env() });
+        const remote = await new Promise<number>((resolve) =>
+          run.child.stdout!.once('data', (chunk: Buffer) => resolve(Number(/ready (\d+)/.exec(chunk.toString())![1]))),
+        );
+        // Reaped, not only a zombie: the command has its status then, as the launcher and Node
+        // both take it in the step that reaps it.
+        await waitFor(() => !existsSync(`/proc/${remote}`), `the command to reap its remote shell (${remote})`);
         const sent = performance.now();
         process.kill(run.child.pid!, signal);
         const result = await run.result;
