@@ -185,36 +185,39 @@ export function optionsInWords(words: readonly string[]): string[] {
   return sshFlags(words).flatMap(({ flag, value }) => (flag === 'o' && value !== undefined ? [value] : []));
 }
 
-// ssh's options as its getopt reads them: each flag of a group in turn, until one that takes an
-// argument, whose value is the rest of the word or the next word. ssh reads options after the
-// destination too (`ssh host -v cmd`), up to the first word that is none, unless `--` ended
-// them before it.
-function sshFlags(words: readonly string[]): Array<{ flag: string; value: string | undefined }> {
-  const flags: Array<{ flag: string; value: string | undefined }> = [];
-  const before = sshOptionWords(words);
-  readFlags(before, 1, flags);
-  if (before.length < words.length && words[before.length] !== '--') {
-    const after = sshOptionWords(['', ...words.slice(before.length + 1)]);
-    readFlags(after, 1, flags);
-  }
-  return flags;
+interface Flag {
+  flag: string;
+  value: string | undefined;
 }
 
-// The flags of `options[from...]`, each word a group of them.
-function readFlags(options: readonly string[], from: number, flags: Array<{ flag: string; value: string | undefined }>): void {
-  for (let i = from; i < options.length; i++) {
-    const word = options[i];
-    if (!word.startsWith('-') || word === '-' || word === '--') continue;
+// ssh's flags, as its getopt reads them. ssh reads options after the destination too (`ssh host
+// -v cmd`), up to the first word that is none, unless `--` ended them before it.
+function sshFlags(words: readonly string[]): Flag[] {
+  const before = scanOptions(words, 1);
+  if (before.end >= words.length || words[before.end] === '--') return before.flags;
+  return [...before.flags, ...scanOptions(words, before.end + 1).flags];
+}
+
+// One run of options from `argv[from]`: each word a group of flags read in turn, until one that
+// takes an argument, whose value is the rest of the word or the next word. The run ends at `--`,
+// at `-`, or at the first word that is no option; `end` is that word's index.
+function scanOptions(argv: readonly string[], from: number): { flags: Flag[]; end: number } {
+  const flags: Flag[] = [];
+  let i = from;
+  for (; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === '--' || !word.startsWith('-') || word === '-') break;
     for (let c = 1; c < word.length; c++) {
       const flag = word[c];
       if (!ARGUMENT_FLAGS.includes(flag)) {
         flags.push({ flag, value: undefined });
         continue;
       }
-      flags.push({ flag, value: c < word.length - 1 ? word.slice(c + 1) : options[++i] });
+      flags.push({ flag, value: c < word.length - 1 ? word.slice(c + 1) : argv[++i] });
       break;
     }
   }
+  return { flags, end: Math.min(i, argv.length) };
 }
 
 /** Whether ssh runs quiet (-q, LogLevel QUIET) or through a proxy (ProxyCommand, ProxyJump, -J). */
@@ -241,16 +244,7 @@ const ARGUMENT_FLAGS = 'BbcDEeFIiJLlmOoPpQRSWw';
 /** The words of ssh's argv before its destination: the program, then its options and their
  * values; what follows (the host and the remote command) may hold anything. */
 export function sshOptionWords(argv: readonly string[]): readonly string[] {
-  for (let i = 1; i < argv.length; i++) {
-    const word = argv[i];
-    if (word === '--' || !word.startsWith('-') || word === '-') return argv.slice(0, i);
-    for (let c = 1; c < word.length; c++) {
-      if (!ARGUMENT_FLAGS.includes(word[c])) continue;
-      if (c === word.length - 1) i++; // the value is the next word
-      break;
-    }
-  }
-  return argv;
+  return argv.slice(0, scanOptions(argv, 1).end);
 }
 
 /** The value of ssh's flag `-X` among its options (`-X value`, `-Xvalue`, after grouped flags
