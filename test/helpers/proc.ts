@@ -20,6 +20,13 @@ export function openFds(): string[] {
   return [...fdTargets().keys()];
 }
 
+/** The fds open now that were not open, or referred to something else, in `before` (from
+ * fdTargets()), as `fd -> target`. An fd closed since is none of them: in a long test, another
+ * suite's child closing its last pipe is no leak of this one's. */
+export function fdsOpenedSince(before: ReadonlyMap<string, string>): string[] {
+  return [...fdTargets()].filter(([fd, target]) => before.get(fd) !== target).map(([fd, target]) => `${fd} -> ${target}`);
+}
+
 // Linux open flags as /proc/PID/fdinfo shows them (octal), which os.constants does not export.
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;

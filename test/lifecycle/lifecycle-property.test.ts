@@ -19,7 +19,7 @@ import { openRemoteShell, RemoteShellError, type ByteCounts } from '../../host/i
 import { internal } from '../../host/internal.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { posixOnly } from '../helpers/posix.js';
-import { openFds } from '../helpers/proc.js';
+import { fdsOpenedSince, fdTargets } from '../helpers/proc.js';
 import { scaled, sleep, timeScale, waitFor, wholeTurn } from '../helpers/promises.js';
 import { programAsRsh } from '../helpers/stand-in.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -228,7 +228,7 @@ describe('RemoteShell lifecycle: random interleavings', function () {
     first.stream.resume();
     await first.finished;
     await wholeTurn();
-    const fds = openFds().length;
+    const before = fdTargets();
     await fc.assert(
       fc.asyncProperty(scenarioArb, (scenario) => runScenario(scenario, payloadFile)),
       {
@@ -237,6 +237,8 @@ describe('RemoteShell lifecycle: random interleavings', function () {
         endOnFailure: true,
       },
     );
-    await waitFor(() => openFds().length === fds, 'no fd is left open');
+    await waitFor(() => fdsOpenedSince(before).length === 0, 'no fd is left open').catch((err: Error) => {
+      throw new Error(`${err.message}: ${fdsOpenedSince(before).join(', ')}`);
+    });
   });
 });
