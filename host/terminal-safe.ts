@@ -17,8 +17,7 @@
 
 // An SGR sequence (kept when colours are allowed), an ESC, or a run of other characters to show
 // (a run at a time: a flood of NUL bytes is one replacement, not one per byte).
-const UNSAFE =
-  /(\x1b\[([0-9;:]{0,64})m)|\x1b|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+const UNSAFE = /\x1b\[[0-9;:]{0,64}m|\x1b|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 
 /** How one unsafe character is shown. */
 function visible(code: number): string {
@@ -84,8 +83,12 @@ function onlyColours(params: string): boolean {
  */
 export function terminalSafe(text: string, options: TerminalSafeOptions = {}): string {
   const colours = options.colours === true;
-  return text.replace(UNSAFE, (match: string, sgr: string | undefined, params: string | undefined) => {
-    if (sgr !== undefined) return colours && onlyColours(params!) ? sgr : `^[${sgr.slice(1)}`;
+  // The match tells what it is, not its capture groups: Node 20.11 on s390x (seen under qemu)
+  // hands a global replace's callback the empty string for a group that took no part in that
+  // match, where it should be undefined (an ESC after an SGR sequence vanished). Only the SGR alternative matches more
+  // than one character from an ESC.
+  return text.replace(UNSAFE, (match: string) => {
+    if (match.length > 1 && match.charCodeAt(0) === 0x1b) return colours && onlyColours(match.slice(2, -1)) ? match : `^[${match.slice(1)}`;
     return showRun(match);
   });
 }
