@@ -62,7 +62,11 @@ function ensureBinfmt() {
   const prefix = `/etc/qemu-binfmt/${arch.qemu}`;
   if (!existsSync(prefix)) symlinkSync(`/usr/${arch.triple}`, prefix);
   const dir = '/proc/sys/fs/binfmt_misc';
-  if (!existsSync(path.join(dir, 'register'))) run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir]);
+  // .ci/run starts two of these at once: the other may mount it first.
+  if (!existsSync(path.join(dir, 'register'))) {
+    const mounted = spawnSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir], { stdio: 'inherit' });
+    if (!existsSync(path.join(dir, 'register'))) throw new Error(`mounting binfmt_misc failed (exit ${mounted.status ?? mounted.signal})`);
+  }
   if (existsSync(path.join(dir, `qemu-${arch.qemu}`))) return;
   writeFileSync(path.join(dir, 'register'), readFileSync(`/usr/lib/binfmt.d/qemu-${arch.qemu}.conf`, 'utf8').trim());
 }
