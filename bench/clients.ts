@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cliEnv } from '../test/helpers/cli.js';
-import { startSshd, type Sshd } from '../test/peers/sshd.js';
+import { copyClientOptions, startSshd, type Sshd } from '../test/peers/sshd.js';
+import { quoteCommand, quoteForShell } from '../host/rsh/quote.js';
 import { installedLikeNpm } from './installed.js';
 import { interleaved, skipped, type Options, type Row } from './harness.js';
 
@@ -53,10 +54,8 @@ interface Client {
   run: (place: Place, shell: RemoteShell, side: 'ssh' | 'command') => Invocation;
 }
 
-const quote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
-
-/** scp and sftp take ssh's -p as -P. */
-const portAsP = (words: readonly string[]): string[] => words.map((w, i) => (w === '-p' && i + 1 < words.length ? '-P' : w));
+/** A script for sh, as argv. */
+const sh = (script: string): string[] => ['sh', '-c', script];
 
 const CLIENTS: Client[] = [
   {
@@ -69,7 +68,7 @@ const CLIENTS: Client[] = [
         '-q',
         '-S',
         side === 'ssh' ? 'ssh' : s.words[0],
-        ...portAsP(p.sshd.sshOptions),
+        ...copyClientOptions(p.sshd.sshOptions),
         `${p.tree}/a`,
         `${p.target}:${p.dir}/scp-copy`,
       ],
@@ -85,7 +84,7 @@ const CLIENTS: Client[] = [
         '-O',
         '-S',
         side === 'ssh' ? 'ssh' : s.words[0],
-        ...portAsP(p.sshd.sshOptions),
+        ...copyClientOptions(p.sshd.sshOptions),
         `${p.tree}/a`,
         `${p.target}:${p.dir}/scp-o-copy`,
       ],
@@ -95,7 +94,7 @@ const CLIENTS: Client[] = [
     name: 'sftp -S, a batch of one put',
     needs: ['sftp'],
     run: (p, s, side) => ({
-      argv: ['sftp', '-q', '-b', '-', '-S', side === 'ssh' ? 'ssh' : s.words[0], ...portAsP(p.sshd.sshOptions), p.target],
+      argv: ['sftp', '-q', '-b', '-', '-S', side === 'ssh' ? 'ssh' : s.words[0], ...copyClientOptions(p.sshd.sshOptions), p.target],
       input: `put ${p.tree}/a ${p.dir}/sftp-copy\n`,
     }),
   },
@@ -117,15 +116,13 @@ const CLIENTS: Client[] = [
     needs: ['git'],
     prepare: (p) => [
       {
-        argv: [
-          'sh',
-          '-c',
+        argv: sh(
           `git init -q -b main ${p.dir}/git-work && cd ${p.dir}/git-work && cp ${p.tree}/* . && git add -A && git -c user.name=b -c user.email=b@b commit -qm one && git clone -q --bare . ${p.dir}/repo.git`,
-        ],
+        ),
       },
     ],
     run: (p, s) => ({
-      argv: ['sh', '-c', `rm -rf ${p.dir}/git-clone && git clone -q ssh://${p.target}${p.dir}/repo.git ${p.dir}/git-clone`],
+      argv: sh(`rm -rf ${p.dir}/git-clone && git clone -q ssh://${p.target}${p.dir}/repo.git ${p.dir}/git-clone`),
       env: { GIT_SSH: s.program },
     }),
   },
@@ -133,11 +130,7 @@ const CLIENTS: Client[] = [
     name: 'git clone, GIT_SSH with ssh.variant=ssh (no probe)',
     needs: ['git'],
     run: (p, s) => ({
-      argv: [
-        'sh',
-        '-c',
-        `rm -rf ${p.dir}/git-clone-v && git -c ssh.variant=ssh clone -q ssh://${p.target}${p.dir}/repo.git ${p.dir}/git-clone-v`,
-      ],
+      argv: sh(`rm -rf ${p.dir}/git-clone-v && git -c ssh.variant=ssh clone -q ssh://${p.target}${p.dir}/repo.git ${p.dir}/git-clone-v`),
       env: { GIT_SSH: s.program },
     }),
   },
@@ -151,16 +144,14 @@ const CLIENTS: Client[] = [
     needs: ['hg'],
     prepare: (p) => [
       {
-        argv: ['sh', '-c', `hg init ${p.dir}/hg-repo && cd ${p.dir}/hg-repo && cp ${p.tree}/* . && hg -q add && hg -q commit -u b -m one`],
+        argv: sh(`hg init ${p.dir}/hg-repo && cd ${p.dir}/hg-repo && cp ${p.tree}/* . && hg -q add && hg -q commit -u b -m one`),
         env: { HGRCPATH: '/dev/null' },
       },
     ],
     run: (p, s) => ({
-      argv: [
-        'sh',
-        '-c',
-        `rm -rf ${p.dir}/hg-clone && hg clone -q --ssh ${quote(s.line)} ssh://${p.target}/${p.dir}/hg-repo ${p.dir}/hg-clone`,
-      ],
+      argv: sh(
+        `rm -rf ${p.dir}/hg-clone && hg clone -q --ssh ${quoteForShell(s.line)} ssh://${p.target}/${p.dir}/hg-repo ${p.dir}/hg-clone`,
+      ),
       env: { HGRCPATH: '/dev/null' },
     }),
   },
@@ -169,11 +160,9 @@ const CLIENTS: Client[] = [
     needs: ['svn', 'svnadmin', 'svnserve'],
     prepare: (p) => [{ argv: ['svnadmin', 'create', `${p.dir}/svn-repo`] }],
     run: (p, s) => ({
-      argv: [
-        'sh',
-        '-c',
+      argv: sh(
         `rm -rf ${p.dir}/svn-co && svn checkout -q --config-dir ${p.dir}/svn-config svn+ssh://${p.target}${p.dir}/svn-repo ${p.dir}/svn-co`,
-      ],
+      ),
       env: { SVN_SSH: s.line },
     }),
   },
@@ -182,14 +171,12 @@ const CLIENTS: Client[] = [
     needs: ['cvs'],
     prepare: (p) => [
       { argv: ['cvs', '-Q', '-d', `${p.dir}/cvsroot`, 'init'] },
-      { argv: ['sh', '-c', `cd ${p.tree} && cvs -Q -d ${p.dir}/cvsroot import -m one tree vendor start`] },
+      { argv: sh(`cd ${p.tree} && cvs -Q -d ${p.dir}/cvsroot import -m one tree vendor start`) },
     ],
     run: (p, s) => ({
-      argv: [
-        'sh',
-        '-c',
+      argv: sh(
         `rm -rf ${p.dir}/cvs-co && mkdir ${p.dir}/cvs-co && cd ${p.dir}/cvs-co && cvs -Q -d :ext:${p.target}:${p.dir}/cvsroot checkout tree`,
-      ],
+      ),
       env: { CVS_RSH: s.program },
     }),
   },
@@ -216,7 +203,7 @@ const CLIENTS: Client[] = [
   {
     name: 'unison -sshcmd (a program), a two-way sync with no change',
     needs: ['unison'],
-    prepare: (p) => [{ argv: ['sh', '-c', `mkdir -p ${p.dir}/unison-a ${p.dir}/unison-b && cp ${p.tree}/* ${p.dir}/unison-a/`] }],
+    prepare: (p) => [{ argv: sh(`mkdir -p ${p.dir}/unison-a ${p.dir}/unison-b && cp ${p.tree}/* ${p.dir}/unison-a/`) }],
     run: (p, s) => ({
       argv: [
         'unison',
@@ -252,11 +239,9 @@ const CLIENTS: Client[] = [
     needs: ['sshfs', 'fusermount3', '/dev/fuse'],
     prepare: (p) => [{ argv: ['mkdir', '-p', `${p.dir}/sshfs-mount`] }],
     run: (p, s) => ({
-      argv: [
-        'sh',
-        '-c',
+      argv: sh(
         `sshfs -o ssh_command=${s.program} ${p.target}:${p.tree} ${p.dir}/sshfs-mount && cat ${p.dir}/sshfs-mount/a > /dev/null; status=$?; fusermount3 -u ${p.dir}/sshfs-mount; exit $status`,
-      ],
+      ),
     }),
   },
 ];
@@ -281,7 +266,7 @@ function resticEnv(p: Place): NodeJS.ProcessEnv {
 
 function missing(client: Client): string | undefined {
   return client.needs.find((need) =>
-    need.includes('/') ? !existsSync(need) : spawnSync('sh', ['-c', `command -v ${quote(need)}`]).status !== 0,
+    need.includes('/') ? !existsSync(need) : spawnSync('sh', ['-c', `command -v ${quoteForShell(need)}`]).status !== 0,
   );
 }
 
@@ -318,7 +303,7 @@ async function timed(invocation: Invocation): Promise<number> {
 }
 
 function remoteShell(dir: string, name: string, words: string[]): RemoteShell {
-  const line = words.map(quote).join(' ');
+  const line = quoteCommand(words);
   const program = path.join(dir, name);
   writeFileSync(program, `#!/bin/sh\nexec ${line} "$@"\n`, { mode: 0o755 });
   return { words, line, program };

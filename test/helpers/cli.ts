@@ -65,7 +65,6 @@ export function runCli(args: string[], input: Buffer | string = '', env?: NodeJS
 /** The caller writes a byte every 5 ms and reads slowly, as rsync and git pipeline. */
 export async function checkPipelined(run: CliRun): Promise<void> {
   const { child } = run;
-  child.stdin!.on('error', () => {}); // EPIPE once the remote side is gone, as with ssh
   let writing = true;
   const writer = (async () => {
     while (writing && child.stdin!.writable) {

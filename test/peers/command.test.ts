@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkPipelined, CLI, cliEnv, startCli } from '../helpers/cli.js';
-import { freePort, useSshd } from './sshd.js';
+import { copyClientOptions, freePort, useSshd } from './sshd.js';
 import { checksums, makeTree } from './tree.js';
 import { scaled } from '../helpers/promises.js';
 
@@ -86,14 +86,13 @@ describe('the command in place of ssh, through a real sshd', function () {
     writeFileSync(file, 'across by a file-copy client\n'.repeat(1000));
     // scp and sftp take the port as -P and give the command ssh's words (-x, -oRemoteCommand=none,
     // -s ... sftp), which it passes on.
-    const options = (words: string[]) => words.map((word, i) => (word === '-p' && i + 1 < words.length ? '-P' : word));
     const copy = (client: string[], rsh: string, words: string[], to: string) => {
       const destination = path.join(peer.scratch, to);
       rmSync(destination, { force: true });
       const args =
         client[0] === 'sftp'
-          ? [...client, '-S', rsh, ...options(words), `${peer.sshd.user}@${peer.sshd.host}`]
-          : [...client, '-S', rsh, ...options(words), file, `${peer.sshd.user}@${peer.sshd.host}:${destination}`];
+          ? [...client, '-S', rsh, ...copyClientOptions(words), `${peer.sshd.user}@${peer.sshd.host}`]
+          : [...client, '-S', rsh, ...copyClientOptions(words), file, `${peer.sshd.user}@${peer.sshd.host}:${destination}`];
       const input = client[0] === 'sftp' ? `put ${file} ${destination}\n` : '';
       const r = spawnSync(args[0], args.slice(1), { input, encoding: 'utf8', timeout: 60_000, env: cliEnv() });
       return {

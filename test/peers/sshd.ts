@@ -189,6 +189,11 @@ export interface Peer {
   scratch: string;
 }
 
+/** ssh's options as scp and sftp take them: the same but for the port, which is -P there. */
+export function copyClientOptions(sshOptions: readonly string[]): string[] {
+  return sshOptions.map((word, i) => (word === '-p' && i + 1 < sshOptions.length ? '-P' : word));
+}
+
 /** Starts a server before the suite's tests and stops it after them (on failure too). */
 export function useSshd(options: SshdOptions = {}): Peer {
   const peer = {} as Peer;
