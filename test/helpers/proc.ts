@@ -20,11 +20,14 @@ export function openFds(): string[] {
   return [...fdTargets().keys()];
 }
 
-/** The fds open now that were not open, or referred to something else, in `before` (from
- * fdTargets()), as `fd -> target`. An fd closed since is none of them: in a long test, another
- * suite's child closing its last pipe is no leak of this one's. */
-export function fdsOpenedSince(before: ReadonlyMap<string, string>): string[] {
-  return [...fdTargets()].filter(([fd, target]) => before.get(fd) !== target).map(([fd, target]) => `${fd} -> ${target}`);
+/** How this process's fds differ from `before` (from fdTargets()): `+fd -> target` for one open
+ * now that was not, or that refers to something else; `-fd -> target` for one closed since. An
+ * fd closed that the test did not open is as much a defect as one left open: both are listed. */
+export function fdsChangedSince(before: ReadonlyMap<string, string>): string[] {
+  const now = fdTargets();
+  const opened = [...now].filter(([fd, target]) => before.get(fd) !== target).map(([fd, target]) => `+${fd} -> ${target}`);
+  const closed = [...before].filter(([fd, target]) => now.get(fd) !== target).map(([fd, target]) => `-${fd} -> ${target}`);
+  return [...opened, ...closed];
 }
 
 // Linux open flags as /proc/PID/fdinfo shows them (octal), which os.constants does not export.
