@@ -35,6 +35,13 @@ describe('terminal-safe text', () => {
     assert.equal(terminalSafe('\x1b[31m\x1b]0;t\x07\x1b[2J', { colours: true }), '\x1b[31m^[]0;t^G^[[2J');
   });
 
+  it('shows a lone ESC or a bidi control that follows an SGR sequence as such, whatever came before', () => {
+    // s390x's Node handed the replace callback '' for the SGR group of these later matches.
+    assert.equal(terminalSafe('\x1b[107;;9;97m\x1b', { colours: true }), '^[[107;;9;97m^[');
+    assert.equal(terminalSafe('\x1b[107;;9;97m\u200e'), '^[[107;;9;97m<U+200E>');
+    assert.equal(terminalSafe('\x1b[31mred\x1b[0m\x1b\u202e', { colours: true }), '\x1b[31mred\x1b[0m^[<U+202E>');
+  });
+
   it('shows invalid UTF-8 as replacement characters in a snapshot, and keeps the raw bytes', () => {
     const capture = new StderrCapture();
     const raw = Uint8Array.from([0x6f, 0x6b, 0xff, 0xc3, 0x28, 0x1b, 0x5b, 0x32, 0x4a, 0x0a]);
