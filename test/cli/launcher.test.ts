@@ -304,11 +304,13 @@ describe('the native launcher', function () {
   });
 
   it('SIGKILL to it ends the remote shell too, as it would end ssh', async () => {
-    const run = startCli(['--rsh=sh -c', 'sleep 30'], { env: native() });
-    const remote = await childMatching(run.child.pid!, (argv) => argv[0] === 'sh');
+    // The remote shell is sleep itself: a shell's child would outlive it, holding this process's
+    // end of the command's stdout open (as ssh's remote side ends with the session, it does not).
+    const run = startCli(['--rsh=sleep', '30'], { env: native() });
+    const remote = await childMatching(run.child.pid!, (argv) => argv[0] === 'sleep');
     run.child.kill('SIGKILL');
-    // Its exit, not its pipes' close: the remote shell's own child (sleep) holds them on.
-    await new Promise((resolve) => run.child.once('exit', resolve));
+    // Its pipes close once the remote shell, which holds the caller's stdout, is gone too.
+    assert.equal((await run.result).signal, 'SIGKILL');
     await waitFor(() => !alive(remote), 'the remote shell to end');
   });
 

@@ -1,6 +1,7 @@
 // What /proc and Node say a process holds: its fds and their flags, its handles, what it runs.
 // Linux only, as the suites that use it.
 
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** This process's open fds and what each refers to (`socket:[...]`, `pipe:[...]`, a path). */
@@ -86,4 +87,14 @@ export async function childFds(pid: number, expected: readonly string[]): Promis
 /** The threads of libuv's pool in this process (UV_THREADPOOL_SIZE, else libuv's 4). */
 export function threadpoolSize(): number {
   return Number(process.env.UV_THREADPOOL_SIZE) || 4;
+}
+
+/** SIGKILL to a child spawned with `detached: true` and to everything it started: its process
+ * group. A shell's own children would otherwise outlive it (and the test). */
+export function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { masterProcesses, processSource, type ProcessSource } from '../../host/multiplex/master-processes.js';
 import { waitFor } from '../helpers/promises.js';
+import { killGroup } from '../helpers/proc.js';
 
 describe('master processes: found by their command line', () => {
   const socket = `/tmp/rsh-test-${process.pid}/0123456789abcdef`;
@@ -15,12 +16,12 @@ describe('master processes: found by their command line', () => {
     // A shell that waits, with these words in its command line (its $0 and arguments); bash's
     // exec -a sets the first word as ssh's setproctitle would show it. `; :` keeps the shell
     // from becoming sleep, whose command line would be its own.
-    const child = spawn('bash', ['-c', `exec -a "${argv0}" bash -c 'sleep 60; :' ${args.join(' ')}`], { stdio: 'ignore' });
+    const child = spawn('bash', ['-c', `exec -a "${argv0}" bash -c 'sleep 60; :' ${args.join(' ')}`], { stdio: 'ignore', detached: true });
     children.push(child);
     return child;
   };
   after(() => {
-    for (const child of children) child.kill('SIGKILL');
+    for (const child of children) killGroup(child);
   });
 
   it(`this system reads them from ${processSource()}`, () => {
@@ -49,7 +50,7 @@ describe('master processes: found by their command line', () => {
         (await masterProcesses(socket, source)).sort((a, b) => a - b),
         expected,
       );
-      for (const child of children.splice(0)) child.kill('SIGKILL');
+      for (const child of children.splice(0)) killGroup(child);
     });
   }
 });

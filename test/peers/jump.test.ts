@@ -297,7 +297,8 @@ describe('jump hosts through real sshd', function () {
       port: b.port,
       rsh: ['ssh', '-F', config],
       jump: [hop(a)],
-      remoteCommand: 'echo up; exec sleep 600',
+      // cat ends when sshd closes its stdin as the connection goes; a sleep would outlive the test.
+      remoteCommand: 'echo up; exec cat',
       stderr: 'capture',
     });
     const first = await new Promise<string>((resolve) => shell.stream.once('data', (chunk: Buffer) => resolve(chunk.toString())));

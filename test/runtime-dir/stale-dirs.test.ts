@@ -9,6 +9,7 @@ import path from 'node:path';
 import { claimDir, staleDirs, sweepStaleDirs } from '../../host/stale-dirs.js';
 import { running } from '../peers/masters.js';
 import { scaled, waitFor } from '../helpers/promises.js';
+import { killGroup } from '../helpers/proc.js';
 import { ROOT } from '../helpers/root.js';
 
 const uid = process.getuid?.() ?? 0;
@@ -43,6 +44,8 @@ describe('stale private directories', function () {
   const fakeMaster = (socket: string): ChildProcess => {
     const child = spawn('bash', ['-c', `exec -a ssh bash -c 'sleep 60; :' -o ControlMaster=yes -o ControlPath=${socket} -N host`], {
       stdio: 'ignore',
+      // Its own process group, so that its sleep is killed with it.
+      detached: true,
     });
     fakes.push(child);
     return child;
@@ -52,7 +55,7 @@ describe('stale private directories', function () {
     base = mkdtempSync('/tmp/rsh-sw-');
   });
   afterEach(() => {
-    for (const child of fakes.splice(0)) child.kill('SIGKILL');
+    for (const child of fakes.splice(0)) killGroup(child);
     rmSync(base, { recursive: true, force: true });
   });
 
