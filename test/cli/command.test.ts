@@ -7,7 +7,8 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkPipelined, CLI, cliEnv, COMMAND_PATHS, nodeCommandEnv, runCli, startCli } from '../helpers/cli.js';
+import { checkPipelined, CLI, cliEnv, COMMAND_PATHS, nodeCommandEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { endLingering, lingeringOnStderr } from '../helpers/proc.js';
 import { scaled, sleep, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -69,10 +70,17 @@ describe('the command: zero-copy stdio', function () {
     it(`the caller sees EOF only when the command ends, with the remote shell's status (after its bounded drain) (${way.name})`, () => {
       // A grandchild holds stderr, and the command drains it for 3 s. A caller such as rsync reads
       // its child's status only if the child has exited when it sees EOF.
-      const { out, ms } = bash(
-        `${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 7' </dev/null | { cat; echo "EOF $SECONDS"; }; echo "\${PIPESTATUS[0]}"`,
-        way.env(),
-      );
+      const pids = path.join(scratchDir('rsh-eof-'), 'lingering');
+      let result: { out: string; ms: number };
+      try {
+        result = bash(
+          `${CLI} --drain-timeout=3000 '${standIn}' host 'echo hi; ${lingeringOnStderr(5, pids)}; exit 7' </dev/null | { cat; echo "EOF $SECONDS"; }; echo "\${PIPESTATUS[0]}"`,
+          way.env(),
+        );
+      } finally {
+        endLingering(pids);
+      }
+      const { out, ms } = result;
       const [hi, eof, status] = out.split('\n');
       assert.equal(hi, 'hi');
       assert.equal(status, '7');
@@ -147,9 +155,16 @@ describe('the command: --stall-timeout', function () {
 
   it('keeps EOF for the end of the command, which exits with the remote status; a reader that goes ends it promptly', () => {
     // As without the option: a grandchild holds stderr, drained for 3 s, and EOF waits for it.
-    const { out, ms } = bash(
-      `${CLI} --stall-timeout=${stall * 10} --drain-timeout=3000 '${standIn}' host 'echo hi; sleep 5 >&2 </dev/null & exit 7' </dev/null | { cat; echo "EOF $SECONDS"; }; echo "\${PIPESTATUS[0]}"`,
-    );
+    const pids = path.join(scratchDir('rsh-stall-eof-'), 'lingering');
+    let result: { out: string; ms: number };
+    try {
+      result = bash(
+        `${CLI} --stall-timeout=${stall * 10} --drain-timeout=3000 '${standIn}' host 'echo hi; ${lingeringOnStderr(5, pids)}; exit 7' </dev/null | { cat; echo "EOF $SECONDS"; }; echo "\${PIPESTATUS[0]}"`,
+      );
+    } finally {
+      endLingering(pids);
+    }
+    const { out, ms } = result;
     const [hi, eof, status] = out.split('\n');
     assert.equal(hi, 'hi');
     assert.equal(status, '7');
@@ -248,16 +263,25 @@ describe('the command: signals', function () {
       it(`${signal} after the remote shell exited ends the command at once, with its status (${way.name})`, async () => {
         // A grandchild holds stderr for 5 s, and the command would drain it that long.
         // The remote sh says the stand-in's pid ($PPID): the remote shell, the command's child.
-        const run = startCli(['--drain-timeout=10000', standIn, 'host', 'echo ready $PPID; sleep 5 >&2 & exit 7'], { env: way.env() });
-        const remote = await new Promise<number>((resolve) =>
-          run.child.stdout!.once('data', (chunk: Buffer) => resolve(Number(/ready (\d+)/.exec(chunk.toString())![1]))),
-        );
-        // Reaped, not only a zombie: the command has its status then, as the launcher and Node
-        // both take it in the step that reaps it.
-        await waitFor(() => !existsSync(`/proc/${remote}`), `the command to reap its remote shell (${remote})`);
-        const sent = performance.now();
-        process.kill(run.child.pid!, signal);
-        const result = await run.result;
+        const pids = path.join(scratchDir('rsh-signal-after-'), 'lingering');
+        const run = startCli(['--drain-timeout=10000', standIn, 'host', `${lingeringOnStderr(5, pids)}; echo ready $PPID; exit 7`], {
+          env: way.env(),
+        });
+        let result: CliResult;
+        let sent: number;
+        try {
+          const remote = await new Promise<number>((resolve) =>
+            run.child.stdout!.once('data', (chunk: Buffer) => resolve(Number(/ready (\d+)/.exec(chunk.toString())![1]))),
+          );
+          // Reaped, not only a zombie: the command has its status then, as the launcher and Node
+          // both take it in the step that reaps it.
+          await waitFor(() => !existsSync(`/proc/${remote}`), `the command to reap its remote shell (${remote})`);
+          sent = performance.now();
+          process.kill(run.child.pid!, signal);
+          result = await run.result;
+        } finally {
+          endLingering(pids);
+        }
         assert.ok(performance.now() - sent < 2000, `ended ${Math.round(performance.now() - sent)} ms after ${signal}`);
         assert.equal(result.status, 7);
         assert.doesNotMatch(result.stderr, /rsh-transport:/);

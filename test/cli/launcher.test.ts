@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, cliEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { scaled, waitFor } from '../helpers/promises.js';
-import { inheritedFds } from '../helpers/proc.js';
+import { endLingering, inheritedFds, lingeringOnStderr } from '../helpers/proc.js';
 import { ROOT } from '../helpers/root.js';
 import { STAND_IN } from '../helpers/stand-in.js';
 import { alive, childMatching, childrenOf, fdTarget } from './procs.js';
@@ -40,6 +40,8 @@ interface Case {
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rsh-launcher-'));
+// The pids of the processes a case leaves holding stderr, ended after each case.
+const LINGERING = path.join(dir, 'lingering');
 
 const CASES: Case[] = [
   { name: 'success, both streams', args: ['--rsh=sh -c', 'echo out; echo err >&2; echo more err >&2'] },
@@ -66,7 +68,7 @@ const CASES: Case[] = [
   { name: 'control characters, --sanitize=never', args: ['--sanitize=never', '--rsh=sh -c', 'printf "a\\033]0;title\\007b\\n" >&2'] },
   {
     name: 'a grandchild holds stderr: the drain time-out',
-    args: ['--drain-timeout=300', '--rsh=sh -c', 'echo hi; sleep 3 >&2 </dev/null & exit 7'],
+    args: ['--drain-timeout=300', '--rsh=sh -c', `echo hi; ${lingeringOnStderr(3, LINGERING)}; exit 7`],
   },
   { name: 'a remote shell that is not there (left to Node)', args: ['--rsh=no-such-remote-shell-here', 'host'] },
   { name: 'the command itself as its remote shell (left to Node)', args: [`--rsh=${CLI}`, 'host'] },
@@ -117,8 +119,8 @@ describe('the native launcher', function () {
   it('gives the same stdout, stderr and status as the Node command, case by case', async () => {
     const differ: string[] = [];
     for (const c of CASES) {
-      const node = await runCli(c.args, c.input ?? '', nodeOnly(c.env));
-      const launched = await runCli(c.args, c.input ?? '', native(c.env));
+      const node = await runCli(c.args, c.input ?? '', nodeOnly(c.env)).finally(() => endLingering(LINGERING));
+      const launched = await runCli(c.args, c.input ?? '', native(c.env)).finally(() => endLingering(LINGERING));
       if (show(node) !== show(launched) || !node.stdout.equals(launched.stdout)) {
         differ.push(`${c.name}:\n  node     ${show(node)}\n  launcher ${show(launched)}`);
       }
@@ -258,8 +260,8 @@ describe('the native launcher', function () {
     const args = ['--rsh=sh -c', 'echo out; echo "fatal: gone" >&2; exit 3'];
     assert.equal(show(await run(args, native())), show(await run(args, nodeOnly())));
     // A signal the caller blocked in itself still reaches the command's handler.
-    const child = spawn(blocking[0], [...blocking.slice(1), '--rsh=sh -c', 'sleep 30'], { stdio: 'ignore', env: native() });
-    const remote = await childMatching(child.pid!, (argv) => argv[0] === 'sh');
+    const child = spawn(blocking[0], [...blocking.slice(1), '--rsh=sleep', '30'], { stdio: 'ignore', env: native() });
+    const remote = await childMatching(child.pid!, (argv) => argv[0] === 'sleep');
     child.kill('SIGTERM');
     const status = await new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig)));
     assert.equal(status, 143);

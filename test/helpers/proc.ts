@@ -2,7 +2,7 @@
 // Linux only, as the suites that use it.
 
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 
 /** This process's open fds and what each refers to (`socket:[...]`, `pipe:[...]`, a path). */
 export function fdTargets(): Map<string, string> {
@@ -97,4 +97,30 @@ export function killGroup(child: ChildProcess): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
+}
+
+/** A shell fragment that leaves a background `sleep` holding stderr, as a remote command's
+ * daemon would, and appends its pid to `pidFile` (a path with no blank or quote), so that the
+ * test can end it with endLingering() rather than leave it running. */
+export function lingeringOnStderr(seconds: number, pidFile: string): string {
+  if (!/^[\w./-]+$/.test(pidFile)) throw new Error(`a pid file path the shell takes as one word, not ${pidFile}`);
+  return `sleep ${seconds} >&2 </dev/null & echo $! >> ${pidFile}`;
+}
+
+/** Ends every process lingeringOnStderr() recorded in `pidFile`, and forgets them. */
+export function endLingering(pidFile: string): void {
+  let pids: number[];
+  try {
+    pids = readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(pidFile, { force: true });
 }

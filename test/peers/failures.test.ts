@@ -491,7 +491,8 @@ describe('failure reasons through a real sshd', function () {
       host: peer.sshd.host,
       user: peer.sshd.user,
       rsh: peer.sshd.rsh,
-      remoteCommand: 'echo up; exec sleep 30',
+      // cat ends when sshd closes its stdin as the connection goes; a sleep would outlive the test.
+      remoteCommand: 'echo up; exec cat',
       stderr: 'capture',
     });
     await new Promise((resolve) => shell.stream.once('data', resolve));

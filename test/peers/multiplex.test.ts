@@ -270,7 +270,8 @@ describe('multiplex: shared ssh connections through a real sshd', function () {
   async function runningSession(silent: boolean): Promise<{ shell: ReturnType<typeof openRemoteShell>; first: Promise<string> }> {
     // The server is this machine: a file the remote command makes says that it runs.
     const mark = path.join(peer.scratch, `running-${Math.random().toString(16).slice(2)}`);
-    const shell = openRemoteShell(target({ command: ['sh', '-c', `${silent ? '' : 'echo first; '}touch ${mark}; exec sleep 30`] }));
+    // cat ends when sshd closes its stdin as the connection goes; a sleep would outlive the test.
+    const shell = openRemoteShell(target({ command: ['sh', '-c', `${silent ? '' : 'echo first; '}touch ${mark}; exec cat`] }));
     let output = '';
     shell.stream.on('data', (chunk: Buffer) => (output += chunk));
     await waitFor(() => shell.pid !== undefined, 'the session started');
