@@ -17,15 +17,22 @@ The exit status is the command's (128 + N for a signal N), or 1 when the command
 something running. Linux only, as the suites it runs: elsewhere it runs the command and says so.
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
 import signal
+import subprocess
 import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
 # How long orphans may take to end after the command: a bound, not a wait (polled every 50 ms).
 GRACE_S = float(os.environ.get('NOTHING_LEFT_RUNNING_GRACE_S', '30'))
+# How long killing them may take before this gives up (a process stuck in the kernel).
+KILL_BOUND_S = 10
+# SIGHUP is POSIX only; on Windows the command runs unchecked, and none is forwarded.
+FORWARDED = tuple(getattr(signal, name) for name in ('SIGTERM', 'SIGHUP') if hasattr(signal, name))
 
 
 def become_subreaper() -> bool:
@@ -52,7 +59,8 @@ def reap_any() -> bool:
             return True
 
 
-def descendants(root: int) -> list[int]:
+def running_parents() -> dict[int, int]:
+    """The parent of every process that is not a zombie."""
     parents: dict[int, int] = {}
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
@@ -66,6 +74,15 @@ def descendants(root: int) -> list[int]:
         fields = stat[stat.rindex(b')') + 2:].split()
         if fields[0] != b'Z':
             parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def children_of(parent: int) -> list[int]:
+    return [pid for pid, ppid in running_parents().items() if ppid == parent]
+
+
+def descendants(root: int) -> list[int]:
+    parents = running_parents()
     found: list[int] = []
     frontier = [root]
     while frontier:
@@ -89,43 +106,74 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
+    if not hasattr(os, 'fork'):
+        print('nothing-left-running: no fork here: orphans are not checked', file=sys.stderr)
+        return subprocess.call(argv)
     reaping = become_subreaper()
     if not reaping:
-        print('nothing-left-running: not on Linux: orphans are not checked', file=sys.stderr)
+        print('nothing-left-running: no subreaper here (Linux only): orphans are not checked', file=sys.stderr)
+    # Held from before the fork until their handler is set: none is lost, and none ends this
+    # script while the command runs on.
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
     command = os.fork()
     if command == 0:
+        # As a shell would start it: Python ignores SIGPIPE and SIGXFSZ, and exec keeps that.
+        for number in (signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
         try:
             os.execvp(argv[0], argv)
         except OSError as err:
             print(f'nothing-left-running: cannot run {argv[0]}: {err.strerror}', file=sys.stderr)
             os._exit(127)
-    # A terminal's ^C reaches the command itself (same process group); a SIGTERM or SIGHUP sent
-    # to this script alone is passed on, so that the command ends as it would have.
+    # A terminal's ^C reaches the command itself (same process group). A SIGTERM or SIGHUP sent
+    # to this script alone is passed on while the command runs (its pid is its own until this
+    # script reaps it), so that it ends as it would have. Either way, the run is being stopped:
+    # the wait for orphans is cut short, and they are killed at once.
+    state = {'running': True, 'signalled': False}
+
+    def on_signal(number: int, _frame: object) -> None:
+        state['signalled'] = True
+        if state['running']:
+            try:
+                os.kill(command, number)
+            except ProcessLookupError:
+                pass  # reaped a moment ago
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for forwarded in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(forwarded, lambda number, _frame: os.kill(command, number))
+    for number in FORWARDED:
+        signal.signal(number, on_signal)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
     while True:
         pid, wait_status = os.waitpid(-1, 0)
         if pid == command:
+            state['running'] = False
             status = status_of(wait_status)
             break
     if not reaping:
         return status
     deadline = time.monotonic() + GRACE_S
-    while reap_any() and time.monotonic() < deadline:
+    while reap_any() and time.monotonic() < deadline and not state['signalled']:
         time.sleep(0.05)
     left = descendants(os.getpid())
     if not left:
         return status
-    print(f'nothing-left-running: still running {GRACE_S:g} s after `{" ".join(argv)}` ended (killed now):', file=sys.stderr)
+    when = 'when a signal cut the wait short' if state['signalled'] else f'{GRACE_S:g} s later'
+    print(f'nothing-left-running: `{" ".join(argv)}` ended, and {when} these still ran (killed now):', file=sys.stderr)
     for pid in left:
         print(describe(pid), file=sys.stderr)
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    # Only this script's own children are killed: each pid stays theirs until it is reaped here,
+    # so no other process is hit. What they started becomes a child in turn, and goes the same way.
+    deadline = time.monotonic() + KILL_BOUND_S
     while reap_any():
+        if time.monotonic() > deadline:
+            print(f'nothing-left-running: could not end {", ".join(map(str, children_of(os.getpid())))}', file=sys.stderr)
+            break
+        for pid in children_of(os.getpid()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         time.sleep(0.05)
     return status or 1
 

@@ -319,7 +319,7 @@ describe('the command: signals', function () {
     // A stand-in for Node that exits 3 as soon as it gets SIGTERM.
     const fakeNode = path.join(dir, 'fake-node');
     // Its sleep ends with it, or 15 of them would outlive the test.
-    writeFileSync(fakeNode, "#!/bin/sh\ntrap 'kill $pid; exit 3' TERM\nsleep 100 & pid=$!\nwait\n", { mode: 0o755 });
+    writeFileSync(fakeNode, "#!/bin/sh\ntrap 'kill $!; exit 3' TERM\nsleep 100 &\nwait\n", { mode: 0o755 });
     const statuses: Record<string, number> = {};
     for (let i = 0; i < 15; i++) {
       const child = spawn(CLI, ['x'], { stdio: 'ignore', env: nodeCommandEnv({ RSH_TRANSPORT_NODE: fakeNode }) });

@@ -306,14 +306,15 @@ describe('the native launcher', function () {
   });
 
   it('SIGKILL to it ends the remote shell too, as it would end ssh', async () => {
-    // The remote shell is sleep itself: a shell's child would outlive it, holding this process's
-    // end of the command's stdout open (as ssh's remote side ends with the session, it does not).
-    const run = startCli(['--rsh=sleep', '30'], { env: native() });
+    // The remote shell is sleep itself, longer than the test may take: a shell's child would
+    // outlive the shell, holding this process's end of the command's stdout open.
+    const run = startCli(['--rsh=sleep', '600'], { env: native() });
     const remote = await childMatching(run.child.pid!, (argv) => argv[0] === 'sleep');
     run.child.kill('SIGKILL');
-    // Its pipes close once the remote shell, which holds the caller's stdout, is gone too.
-    assert.equal((await run.result).signal, 'SIGKILL');
+    // Its exit, not its pipes' close: the remote shell holds the caller's stdout until it ends.
+    await new Promise((resolve) => run.child.once('exit', resolve));
     await waitFor(() => !alive(remote), 'the remote shell to end');
+    assert.equal((await run.result).signal, 'SIGKILL');
   });
 
   it('agrees with the Node command on the chain of rsh-transports: a loop is refused by both', async () => {

@@ -100,11 +100,12 @@ export function killGroup(child: ChildProcess): void {
 }
 
 /** A shell fragment that leaves a background `sleep` holding stderr, as a remote command's
- * daemon would, and appends its pid to `pidFile` (a path with no blank or quote), so that the
- * test can end it with endLingering() rather than leave it running. */
+ * daemon would, and appends its pid to `pidFile`, so that the test can end it with
+ * endLingering() rather than leave it running. The path is double-quoted: the fragment may sit
+ * inside a single-quoted word of a test's shell script. */
 export function lingeringOnStderr(seconds: number, pidFile: string): string {
-  if (!/^[\w./-]+$/.test(pidFile)) throw new Error(`a pid file path the shell takes as one word, not ${pidFile}`);
-  return `sleep ${seconds} >&2 </dev/null & echo $! >> ${pidFile}`;
+  if (/["$`\\'\n]/.test(pidFile)) throw new Error(`a pid file path that double quotes keep as it is, not ${pidFile}`);
+  return `sleep ${seconds} >&2 </dev/null & echo $! >> "${pidFile}"`;
 }
 
 /** Ends every process lingeringOnStderr() recorded in `pidFile`, and forgets them. */

@@ -1,10 +1,12 @@
 // The check `npm test` runs its suites under: a process the tests leave running fails the run.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { posixOnly } from '../helpers/posix.js';
-import { scaled } from '../helpers/promises.js';
+import { scaled, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
 
 const SCRIPT = path.join(ROOT, 'scripts/nothing-left-running.py');
@@ -15,6 +17,15 @@ function run(script: string, graceS = 1) {
     env: { ...process.env, NOTHING_LEFT_RUNNING_GRACE_S: String(graceS) },
     timeout: scaled(30_000),
   });
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 function alive(pid: number): boolean {
@@ -55,11 +66,37 @@ describe('nothing left running after the tests (POSIX)', function () {
       .filter((line) => /^\d+$/.test(line))
       .map(Number);
     assert.equal(pids.length, 2, r.stderr);
-    assert.match(r.stderr, /still running 1 s after `sh -c .*` ended \(killed now\):\n/);
+    assert.match(r.stderr, /`sh -c .*` ended, and 1 s later these still ran \(killed now\):\n/);
     for (const pid of pids) {
       assert.match(r.stderr, new RegExp(`\\n  ${pid} sleep 100\\n`));
       assert.equal(alive(pid), false, `${pid} was killed`);
     }
+  });
+
+  it('passes a SIGTERM on to the command while it runs; after it, a SIGTERM ends the wait at once', async () => {
+    const forwarded = spawn('python3', [SCRIPT, 'sh', '-c', 'trap "kill \\$!; exit 5" TERM; sleep 100 & echo ready; wait'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await once(forwarded.stdout, 'data');
+    forwarded.kill('SIGTERM');
+    assert.deepEqual(await once(forwarded, 'exit'), [5, null]);
+    // An orphan that would hold the wait for 60 s; the signal comes once the command has ended.
+    const cut = spawn('python3', [SCRIPT, 'sh', '-c', '(sleep 100 & echo $! >&2); exit 0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NOTHING_LEFT_RUNNING_GRACE_S: '60' },
+    });
+    let stderr = '';
+    cut.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    await waitFor(() => /^\d+\n/.test(stderr), 'the orphan to start');
+    const orphan = Number(stderr.split('\n')[0]);
+    // The command has ended once the orphan is the script's child.
+    await waitFor(() => parentOf(orphan) === cut.pid, "the orphan to be the script's");
+    const started = performance.now();
+    cut.kill('SIGTERM');
+    assert.deepEqual(await once(cut, 'exit'), [1, null]);
+    assert.ok(performance.now() - started < scaled(10_000), 'the wait was cut short');
+    assert.match(stderr, /when a signal cut the wait short these still ran \(killed now\):\n/);
+    assert.equal(alive(orphan), false);
   });
 
   it("keeps a failing command's status when it also left something", () => {
