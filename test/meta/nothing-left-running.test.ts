@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { alive, childrenOf } from '../cli/procs.js';
 import { posixOnly } from '../helpers/posix.js';
 import { scaled, waitFor } from '../helpers/promises.js';
 import { ROOT } from '../helpers/root.js';
@@ -17,24 +17,6 @@ function run(script: string, graceS = 1) {
     env: { ...process.env, NOTHING_LEFT_RUNNING_GRACE_S: String(graceS) },
     timeout: scaled(30_000),
   });
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('nothing left running after the tests (POSIX)', function () {
@@ -90,7 +72,7 @@ describe('nothing left running after the tests (POSIX)', function () {
     await waitFor(() => /^\d+\n/.test(stderr), 'the orphan to start');
     const orphan = Number(stderr.split('\n')[0]);
     // The command has ended once the orphan is the script's child.
-    await waitFor(() => parentOf(orphan) === cut.pid, "the orphan to be the script's");
+    await waitFor(() => childrenOf(cut.pid!).includes(orphan), "the orphan to be the script's");
     const started = performance.now();
     cut.kill('SIGTERM');
     assert.deepEqual(await once(cut, 'exit'), [1, null]);

@@ -9,6 +9,13 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 
 export const SSHD = '/usr/sbin/sshd';
+// util-linux's setpriv starts sshd with PR_SET_PDEATHSIG: the server dies with the process that
+// started it, even one killed outright (a run cut short), rather than listen on for ever.
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file));
+/** The argv that starts sshd in the foreground, tied to this process's life where it can be. */
+export function sshdArgv(config: string): string[] {
+  return [...(SETPRIV === undefined ? [] : [SETPRIV, '--pdeathsig', 'KILL', '--']), SSHD, '-D', '-e', '-f', config];
+}
 const INSTALL =
   "install Debian's openssh-server, openssh-client, rsync, git, parallel and pdsh (apt-get install -y openssh-server openssh-client rsync git parallel pdsh)";
 
@@ -123,7 +130,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     writeFileSync(wrongKnownHosts, `[127.0.0.1]:${port} ${otherHostPub}\n`);
 
     let log = '';
-    const daemon: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [program, ...args] = sshdArgv(path.join(dir, 'sshd_config'));
+    const daemon: ChildProcess = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     daemon.stderr!.on('data', (chunk: Buffer) => (log += chunk));
     const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
     let up = false;
