@@ -182,7 +182,7 @@ for (const backend of BACKENDS) {
     describe('every way out settles, whatever the consumer does', () => {
       it('a consumer that never reads: finished settles after the exit, the output drained and discarded', async () => {
         const shell = openOnStandIn(remoteProgram('out', 'sixbytes'), use);
-        await settlesWithin(shell.finished, 5000, 'finished');
+        await settlesWithin(shell.finished, scaled(5000), 'finished');
         const result = await shell.finished;
         assert.equal(result.bytesReceived, 8);
         assert.equal(result.bytesDiscarded, 8);
@@ -315,7 +315,7 @@ for (const backend of BACKENDS) {
             shell.stream.on('data', (chunk: Buffer) => (delivered = delivered.length < 16 ? Buffer.concat([delivered, chunk]) : delivered));
           await shell.exited;
           // Once the child's own bytes are in, stdout ends, and the writers lose their reader.
-          await settlesWithin(shell.finished, drain + 1500, 'finished');
+          await settlesWithin(shell.finished, scaled(drain + 1500), 'finished');
           if (reader === 'reads everything') assert.equal(delivered.subarray(0, 4).toString(), 'mine');
         });
       }
