@@ -77,8 +77,12 @@ def running_parents() -> dict[int, int]:
     return parents
 
 
+def children_in(parents: dict[int, int], parent: int) -> list[int]:
+    return [pid for pid, ppid in parents.items() if ppid == parent]
+
+
 def children_of(parent: int) -> list[int]:
-    return [pid for pid, ppid in running_parents().items() if ppid == parent]
+    return children_in(running_parents(), parent)
 
 
 def descendants(root: int) -> list[int]:
@@ -86,8 +90,7 @@ def descendants(root: int) -> list[int]:
     found: list[int] = []
     frontier = [root]
     while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        children = children_in(parents, frontier.pop())
         found.extend(children)
         frontier.extend(children)
     return found

@@ -81,6 +81,12 @@ describe('nothing left running after the tests (POSIX)', function () {
     assert.equal(alive(orphan), false);
   });
 
+  it('a command that cannot run: 127, named, and nothing started', () => {
+    const r = spawnSync('python3', [SCRIPT, '/no/such/program-here'], { encoding: 'utf8', timeout: scaled(30_000) });
+    assert.equal(r.status, 127);
+    assert.match(r.stderr, /^nothing-left-running: cannot run \/no\/such\/program-here: No such file or directory\n$/);
+  });
+
   it("keeps a failing command's status when it also left something", () => {
     assert.equal(run('(sleep 100 &); exit 4').status, 4);
   });
